@@ -1,0 +1,150 @@
+"""The small interface every activity implements, and helpers for strict validation.
+
+An activity module provides:
+
+    NAME            wire name, e.g. "canvas"
+    TITLE, ICON     label and picture id for the room shell's switcher
+    OPS             {op type: OpSpec}; internal ops (client=False) are produced only by
+                    the server (inverses for undo) and refused from clients
+    EPHEMERAL       {kind: validator(payload) -> payload | Rejected}
+    initial_state() -> state (plain JSON-able dicts/lists; never mutated in place)
+    validate(t, d)  -> payload | Rejected       shape and bounds, state-free
+    check(state, t, d) -> None | Rejected       rules that need the state (page exists, full)
+    may(role, t, settings) -> bool              authorisation
+    apply(state, t, d) -> (state, inverse)      pure; inverse is (t, d) or None for no-op
+    client_config() -> dict                     what the browser half needs (limits, palette)
+    render(state, **options) -> PIL.Image       optional, server-side pictures
+
+Rules: validation rejects, it never clamps; apply never raises for an op that passed
+check — a stale op (its target is gone) is a no-op with inverse None.
+"""
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Callable
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """An expected refusal: a value, not an exception. `code` is a protocol error code."""
+    code: str
+    reason: str
+
+    def __bool__(self):  # lets callers write `if isinstance(...)`-free checks: `if not r`
+        return False
+
+
+@dataclass(frozen=True)
+class OpSpec:
+    validator: Callable
+    client: bool = True       # may a client send it directly?
+    undoable: bool = True     # does it go on the sender's undo stack?
+
+
+class Invalid(Exception):
+    """Raised inside validators; turned into Rejected(E_INVALID) at the boundary."""
+
+
+ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+COLOR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+
+def require_dict(d, keys, optional=()):
+    """`d` must be a dict with exactly `keys` plus any of `optional`."""
+    if not isinstance(d, dict):
+        raise Invalid("payload must be an object")
+    missing = [k for k in keys if k not in d]
+    if missing:
+        raise Invalid(f"missing field(s): {', '.join(missing)}")
+    extra = [k for k in d if k not in keys and k not in optional]
+    if extra:
+        raise Invalid(f"unknown field(s): {', '.join(sorted(map(str, extra)))[:80]}")
+    return d
+
+
+def number(v, lo, hi, name):
+    """A finite int/float within [lo, hi]. bool is not a number here."""
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+        raise Invalid(f"{name} must be a finite number")
+    if not lo <= v <= hi:
+        raise Invalid(f"{name} out of range [{lo}, {hi}]")
+    return v
+
+
+def integer(v, lo, hi, name):
+    if isinstance(v, bool) or not isinstance(v, int):
+        raise Invalid(f"{name} must be an integer")
+    return number(v, lo, hi, name)
+
+
+def ident(v, name="id"):
+    if not isinstance(v, str) or not ID_RE.match(v):
+        raise Invalid(f"{name} must be 1-32 letters, digits, '-' or '_'")
+    return v
+
+
+def color(v, name="color"):
+    if not isinstance(v, str) or not COLOR_RE.match(v):
+        raise Invalid(f"{name} must look like #rrggbb")
+    return v.lower()
+
+
+def one_of(v, allowed, name):
+    if not isinstance(v, str) or v not in allowed:
+        raise Invalid(f"{name} must be one of {', '.join(sorted(allowed))[:120]}")
+    return v
+
+
+def text(v, max_chars, name):
+    if not isinstance(v, str) or len(v) > max_chars:
+        raise Invalid(f"{name} must be text of at most {max_chars} characters")
+    return v
+
+
+def flat_points(v, *, stride, max_points, bounds, name="points"):
+    """A flat list [x, y, (p), x, y, (p) ...] of finite numbers within `bounds`.
+
+    `bounds` is one (lo, hi) pair per component. This is the hot validator for
+    strokes, so it is one pass with local lookups.
+    """
+    if not isinstance(v, list):
+        raise Invalid(f"{name} must be a list")
+    n = len(v)
+    if n == 0 or n % stride:
+        raise Invalid(f"{name} must hold a multiple of {stride} numbers")
+    if n // stride > max_points:
+        raise Invalid(f"{name}: at most {max_points} points")
+    isfinite = math.isfinite
+    for i, x in enumerate(v):
+        if type(x) is not int and type(x) is not float:
+            raise Invalid(f"{name} must hold only numbers")
+        lo, hi = bounds[i % stride]
+        if not (lo <= x <= hi) or not isfinite(x):
+            raise Invalid(f"{name}[{i}] out of range")
+    return v
+
+
+@dataclass
+class Registry:
+    """Maps activity names to modules. rooms/ talks to activities only through this."""
+    modules: dict = field(default_factory=dict)
+
+    def add(self, module):
+        assert module.NAME not in self.modules, module.NAME
+        self.modules[module.NAME] = module
+        return module
+
+    def get(self, name):
+        return self.modules.get(name) if isinstance(name, str) else None
+
+    def names(self):
+        return list(self.modules)
+
+    def initial_states(self):
+        return {name: m.initial_state() for name, m in self.modules.items()}
+
+    def client_config(self):
+        return [
+            {"name": m.NAME, "title": m.TITLE, "icon": m.ICON, "config": m.client_config()}
+            for m in self.modules.values()
+        ]

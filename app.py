@@ -1,0 +1,156 @@
+"""Playroom: app factory and server entry point.
+
+`python app.py` serves on HOST:PORT (default 127.0.0.1:5000) with the async mode
+from PLAYROOM_ASYNC_MODE (default eventlet). Only this entry point imports or
+monkey-patches eventlet/gevent; everything else uses Flask-SocketIO's
+`start_background_task`/`sleep`, so the mode is a config switch.
+"""
+import os
+import sys
+
+if __name__ == "__main__":  # monkey-patching must precede every other import
+    _MODE = os.environ.get("PLAYROOM_ASYNC_MODE", "eventlet")
+    if _MODE == "eventlet":
+        import warnings
+        warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
+        import eventlet
+        eventlet.monkey_patch()
+    elif _MODE == "gevent":
+        from gevent import monkey
+        monkey.patch_all()
+
+import logging
+import secrets
+import time
+from datetime import timedelta
+
+from flask import Flask, g
+from flask_socketio import SocketIO
+from flask_wtf.csrf import CSRFProtect
+
+from activities import build_registry
+from rooms import accounts, web
+from rooms.engine import Engine
+from rooms.protocol import E_ENDED, E_REVOKED, LIMITS
+from rooms.sockets import Hub
+from rooms.storage import SQLiteStorage
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+# Every config key, its unit and default. Tests override them via create_app(config).
+DEFAULTS = {
+    "INSTANCE_PATH": os.path.join(HERE, "instance"),  # folder for the database and secret key
+    "DATABASE": None,                 # SQLite file path; default INSTANCE_PATH/playroom.sqlite3
+    "SECRET_KEY": None,               # default: generated once into INSTANCE_PATH/secret_key
+    "ASYNC_MODE": "threading",        # eventlet | gevent | threading (the entry point passes its own)
+    "INVITE_TTL_DAYS": 30,            # days an invite link stays valid
+    "SNAPSHOT_EVERY": 200,            # ops between room snapshots
+    "ASSETS_ROOT": HERE,              # folder holding node_modules (pictures, browser modules)
+    "SESSION_COOKIE_SECURE": False,   # set True when served over HTTPS (PLAYROOM_SECURE_COOKIES=1)
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "REMEMBER_COOKIE_SAMESITE": "Lax",
+    "PERMANENT_SESSION_LIFETIME": timedelta(days=30),
+    "WTF_CSRF_TIME_LIMIT": None,      # tokens live as long as the session
+}
+
+
+class Playroom:
+    """The app's services, reachable as app.extensions["playroom"]."""
+
+    def __init__(self, app, socketio):
+        self.storage = SQLiteStorage(app.config["DATABASE"])
+        self.registry = build_registry()
+        self.engine = Engine(self.storage, self.registry, self._broadcast,
+                             snapshot_every=app.config["SNAPSHOT_EVERY"])
+        self.hub = Hub(socketio, self.engine, self.registry, web.socket_identity)
+
+    def _broadcast(self, room_id, event, data):
+        self.hub.broadcast(room_id, event, data)
+
+    def kick_invite(self, invite_id):
+        """A revoked link disconnects everyone who came in through it."""
+        self.hub.kick(lambda c: c.participant.get("invite_id") == invite_id,
+                      E_REVOKED, "This link was switched off by the therapist.")
+
+    def delete_room(self, room_id):
+        self.hub.kick(lambda c: c.room_id == room_id, E_ENDED, "This room was closed.")
+        self.engine.forget(room_id)
+        self.storage.delete_room(room_id)
+
+
+def _secret_key(instance):
+    path = os.path.join(instance, "secret_key")
+    if not os.path.exists(path):
+        with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as f:
+            f.write(secrets.token_hex(32))
+    with open(path) as f:
+        return f.read().strip()
+
+
+def create_app(config=None):
+    app = Flask(__name__)
+    app.config.update(DEFAULTS)
+    app.config.update(config or {})
+    instance = app.config["INSTANCE_PATH"]
+    os.makedirs(instance, exist_ok=True)
+    app.config["DATABASE"] = app.config["DATABASE"] or os.path.join(instance, "playroom.sqlite3")
+    app.config["SECRET_KEY"] = app.config["SECRET_KEY"] or _secret_key(instance)
+
+    CSRFProtect(app)
+    accounts.login_manager.init_app(app)
+    app.register_blueprint(accounts.bp)
+    app.register_blueprint(web.bp)
+
+    socketio = SocketIO(app, async_mode=app.config["ASYNC_MODE"],
+                        max_http_buffer_size=LIMITS["packet_bytes"],
+                        ping_interval=10, ping_timeout=10)
+    app.extensions["playroom"] = Playroom(app, socketio)
+
+    @app.template_filter("datetimeformat")
+    def _datetimeformat(ts):
+        return time.strftime("%d %b %Y", time.localtime(ts))
+
+    @app.before_request
+    def _nonce():
+        g.csp_nonce = secrets.token_urlsafe(16)
+
+    @app.context_processor
+    def _inject():
+        return {"csp_nonce": g.get("csp_nonce", "")}
+
+    @app.after_request
+    def _headers(resp):
+        # No page may load anything from another host (SAFE1).
+        resp.headers["Content-Security-Policy"] = (
+            "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
+            f"script-src 'self' 'nonce-{g.get('csp_nonce', '')}'; connect-src 'self'; "
+            "font-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'self'; "
+            "form-action 'self'")
+        resp.headers["Referrer-Policy"] = "no-referrer"
+        resp.headers["X-Content-Type-Options"] = "nosniff"
+        return resp
+
+    return app
+
+
+def main():
+    mode = os.environ.get("PLAYROOM_ASYNC_MODE", "eventlet")
+    logging.basicConfig(level=os.environ.get("PLAYROOM_LOG_LEVEL", "INFO"),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    config = {"ASYNC_MODE": mode}
+    if os.environ.get("PLAYROOM_INSTANCE"):
+        config["INSTANCE_PATH"] = os.environ["PLAYROOM_INSTANCE"]
+    if os.environ.get("PLAYROOM_SECURE_COOKIES") == "1":
+        config["SESSION_COOKIE_SECURE"] = config["REMEMBER_COOKIE_SECURE"] = True
+    app = create_app(config)
+    host = os.environ.get("HOST", "127.0.0.1")
+    port = int(os.environ.get("PORT", "5000"))
+    print(f"Playroom serving on http://{host}:{port} ({mode})", flush=True)
+    app.extensions["socketio"].run(app, host=host, port=port, log_output=False,
+                                   allow_unsafe_werkzeug=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

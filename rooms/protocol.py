@@ -1,0 +1,101 @@
+"""Wire protocol: the one place for event names, limits, error codes and the version.
+
+The browser receives `client_config()` as JSON inside the page, so nothing here is
+ever copied by hand into JavaScript. `docs/PROTOCOL.md` describes the same rules in
+prose and tests cite its rule names (SEQ1, RC2, ...).
+"""
+
+# Bump when a change would break an open tab; the browser reloads on mismatch (VER1).
+PROTOCOL_VERSION = 1
+
+# Client -> server events.
+EV_SYNC = "sync"          # {since: int}                      -> ack {ok, seq}
+EV_OP = "op"              # {op_id, a, t, d}                  -> ack {ok, seq} | {ok: false, ...}
+EV_HISTORY = "history"    # {op_id, a, action, target?}       -> ack like op
+EV_EPHEMERAL = "eph"      # {k, ...}                          (no ack; relayed, never stored)
+EV_SETTINGS = "settings"  # {key: value}                      -> ack {ok} (therapist only)
+
+# Server -> client events.
+EV_STATE = "state"        # {seq, activities, mode: "snapshot"|"ops", ops?}
+EV_OP_OUT = "op"          # {seq, a, t, d, by, op_id, kind}
+EV_EPH_OUT = "eph"        # {by, items: [...]}
+EV_PRESENCE = "presence"  # {participants: [...]}
+EV_ROOM = "room"          # {settings}
+EV_ERROR = "error"        # {code, reason, op_id?, event}
+EV_BYE = "bye"            # {code, reason}: the server is closing this socket on purpose
+
+# Error codes (values of `code` in EV_ERROR and in negative acks).
+E_VERSION = "version_mismatch"
+E_AUTH = "not_authenticated"
+E_NOT_JOINED = "not_joined"
+E_BAD_EVENT = "bad_event"
+E_TOO_LARGE = "too_large"
+E_RATE = "rate_limited"
+E_UNKNOWN_ACTIVITY = "unknown_activity"
+E_UNKNOWN_OP = "unknown_op"
+E_INVALID = "invalid"
+E_FORBIDDEN = "forbidden"
+E_NO_PAGE = "no_such_page"
+E_FULL = "full"
+E_CONFLICT = "conflict"
+E_NOTHING = "nothing_to_do"
+E_INTERNAL = "internal_error"
+E_REVOKED = "revoked"
+E_ENDED = "session_ended"
+
+# Roles.
+THERAPIST = "therapist"
+CHILD = "child"
+PARENT = "parent"
+GUEST_ROLES = (CHILD, PARENT)
+ROLES = (THERAPIST, CHILD, PARENT)
+
+LIMITS = {
+    # Bytes of one op as stored (JSON). Larger ops are refused, not truncated.
+    "op_bytes": 256 * 1024,
+    # Characters of a client op id; they are scoped per participant.
+    "op_id_chars": 64,
+    # Per participant token buckets: sustained events per second and burst size.
+    "op_rate": 20.0,
+    "op_burst": 60,
+    "eph_rate": 90.0,
+    "eph_burst": 180,
+    # Flood over this many refused events in a row disconnects the socket (abuse).
+    "abuse_strikes": 400,
+    # Ephemeral signals are coalesced per participant and flushed this often (Hz).
+    "eph_flush_hz": 30,
+    # A join that is behind by more than this many ops gets a snapshot instead.
+    "max_replay_ops": 500,
+    # Seconds a participant stays "present" after their socket drops (Wi-Fi blips).
+    "presence_grace_s": 8,
+    # Per-person undo depth per activity.
+    "undo_depth": 100,
+    # Engine.IO hard cap on one packet (bytes): beyond it the transport drops the
+    # connection, so it sits above every per-event limit.
+    "packet_bytes": 1024 * 1024,
+}
+
+# Room settings the therapist changes live (SET1). Values are booleans.
+DEFAULT_SETTINGS = {
+    "child_may_draw": True,
+    "parent_may_play": False,
+}
+
+
+def client_config():
+    """The protocol half of the page's JSON config (activities add their own)."""
+    return {
+        "version": PROTOCOL_VERSION,
+        "events": {
+            "sync": EV_SYNC, "op": EV_OP, "history": EV_HISTORY, "eph": EV_EPHEMERAL,
+            "settings": EV_SETTINGS, "state": EV_STATE, "presence": EV_PRESENCE,
+            "room": EV_ROOM, "error": EV_ERROR, "bye": EV_BYE,
+        },
+        "errors": {
+            "version": E_VERSION, "auth": E_AUTH, "revoked": E_REVOKED,
+            "ended": E_ENDED, "rate": E_RATE, "forbidden": E_FORBIDDEN,
+        },
+        "limits": {k: LIMITS[k] for k in (
+            "op_id_chars", "eph_flush_hz", "op_rate", "eph_rate")},
+        "roles": list(ROLES),
+    }

@@ -1,0 +1,255 @@
+"""Socket.IO events: bind a socket to one participant at connect, then route its
+events through limits into the engine, the ephemeral relay and presence.
+
+A client never names the room or role it acts for in an event: both come from the
+connection (AUTH1). Every refused event gets an `error` event with a code; ops and
+history also get a negative ack (ERR1). Nothing here touches an activity's state.
+"""
+import logging
+import time
+
+from flask import request
+from flask_socketio import ConnectionRefusedError, join_room
+
+from activities.base import Rejected
+from .protocol import (E_AUTH, E_BAD_EVENT, E_ENDED, E_FORBIDDEN, E_INTERNAL, E_NOT_JOINED,
+                       E_RATE, E_REVOKED, E_UNKNOWN_ACTIVITY, E_VERSION, EV_BYE, EV_EPH_OUT,
+                       EV_ERROR, EV_PRESENCE, EV_STATE, LIMITS, PROTOCOL_VERSION)
+from .ephemeral import EphemeralRelay
+from .ratelimit import TokenBucket
+
+log = logging.getLogger("playroom.sockets")
+
+
+def room_key(room_id):
+    return f"room:{room_id}"
+
+
+class Conn:
+    """What the server knows about one socket."""
+    __slots__ = ("sid", "room_id", "participant", "joined", "ops", "eph", "strikes")
+
+    def __init__(self, sid, room_id, participant):
+        self.sid = sid
+        self.room_id = room_id
+        self.participant = participant
+        self.joined = False
+        self.ops = TokenBucket(LIMITS["op_rate"], LIMITS["op_burst"])
+        self.eph = TokenBucket(LIMITS["eph_rate"], LIMITS["eph_burst"])
+        self.strikes = 0
+
+
+class Hub:
+    """Socket side of Playroom; one per app."""
+
+    def __init__(self, socketio, engine, registry, identify):
+        self.socketio = socketio
+        self.engine = engine
+        self.registry = registry
+        self.identify = identify          # identify(room_id) -> participant | refusal code
+        self.conns = {}                   # sid -> Conn
+        self.presence = {}                # room_id -> {pid: {"info": {...}, "sids": set, "left": t}}
+        self.relay = EphemeralRelay(self._emit_eph)
+        self._flusher = None
+        self.grace = LIMITS["presence_grace_s"]
+        on = socketio.on
+        on("connect")(self.on_connect)
+        on("disconnect")(self.on_disconnect)
+        on("sync")(self.on_sync)
+        on("op")(self.on_op)
+        on("history")(self.on_history)
+        on("eph")(self.on_eph)
+        on("settings")(self.on_settings)
+        on("*")(self.on_unknown)
+        socketio.on_error_default(self.on_unexpected)
+
+    # -------------------------------------------------------------- plumbing
+    def broadcast(self, room_id, event, data):
+        self.socketio.emit(event, data, to=room_key(room_id))
+
+    def _emit_eph(self, room_id, skip_sid, payload):
+        self.socketio.emit(EV_EPH_OUT, payload, to=room_key(room_id), skip_sid=skip_sid)
+
+    def _flush_loop(self):
+        period = 1.0 / LIMITS["eph_flush_hz"]
+        while True:
+            self.socketio.sleep(period)
+            try:
+                self.relay.flush()
+            except Exception:
+                log.exception("ephemeral flush failed")
+
+    def _error(self, code, reason, event, op_id=None):
+        data = {"code": code, "reason": reason, "event": event}
+        if op_id is not None:
+            data["op_id"] = op_id
+        self.socketio.emit(EV_ERROR, data, to=request.sid)
+
+    def _refuse(self, conn, ack, event):
+        """Report a refused event; repeated abuse disconnects (RATE2)."""
+        if conn is not None:
+            conn.strikes += 1
+            if conn.strikes > LIMITS["abuse_strikes"]:
+                self.bye(request.sid, E_RATE, "Too many refused messages.")
+                return ack
+        self._error(ack["code"], ack["reason"], event, ack.get("op_id"))
+        return ack
+
+    def _conn(self, event):
+        conn = self.conns.get(request.sid)
+        if conn is None or not conn.joined:
+            self._error(E_NOT_JOINED, "send sync first", event)
+            return None
+        return conn
+
+    def bye(self, sid, code, reason):
+        """Tell a socket why it is being closed, then close it."""
+        self.socketio.emit(EV_BYE, {"code": code, "reason": reason}, to=sid)
+        self.socketio.server.disconnect(sid, namespace="/")
+
+    # -------------------------------------------------------------- lifecycle
+    def on_connect(self, auth=None):
+        if self._flusher is None:
+            self._flusher = self.socketio.start_background_task(self._flush_loop)
+        if not isinstance(auth, dict) or auth.get("v") != PROTOCOL_VERSION:
+            raise ConnectionRefusedError({"code": E_VERSION, "reason": "Please reload the page."})
+        room_id = auth.get("room")
+        who = self.identify(room_id if isinstance(room_id, str) else None)
+        if isinstance(who, str):
+            raise ConnectionRefusedError({"code": who, "reason": {
+                E_REVOKED: "This link was switched off by the therapist.",
+                E_ENDED: "The session has ended.",
+            }.get(who, "Please open your invite link again.")})
+        self.conns[request.sid] = Conn(request.sid, room_id, who)
+
+    def on_disconnect(self, *args):
+        sid = request.sid
+        conn = self.conns.pop(sid, None)
+        self.relay.drop(sid)
+        if conn is None or not conn.joined:
+            return
+        entry = self.presence.get(conn.room_id, {}).get(conn.participant["id"])
+        if entry is None:
+            return
+        entry["sids"].discard(sid)
+        if not entry["sids"]:
+            entry["left"] = time.monotonic()
+            self.socketio.start_background_task(self._after_grace, conn.room_id, conn.participant["id"])
+
+    def _after_grace(self, room_id, pid):
+        """Mark someone offline only if they have not come back within the grace
+        period (PRES1); unload a room nobody is in any more."""
+        self.socketio.sleep(self.grace)
+        people = self.presence.get(room_id, {})
+        entry = people.get(pid)
+        if entry is None or entry["sids"] or time.monotonic() - entry["left"] < self.grace - 0.01:
+            return
+        entry["info"]["online"] = False
+        self._send_presence(room_id)
+        if not any(e["sids"] for e in people.values()):
+            self.presence.pop(room_id, None)
+            self.engine.unload(room_id)
+
+    def _send_presence(self, room_id):
+        people = self.presence.get(room_id, {})
+        self.broadcast(room_id, EV_PRESENCE,
+                       {"participants": [e["info"] for e in people.values()]})
+
+    def on_sync(self, data=None):
+        conn = self.conns.get(request.sid)
+        if conn is None:
+            return {"ok": False, "code": E_AUTH, "reason": "not connected"}
+        since = data.get("since") if isinstance(data, dict) else None
+        sid = request.sid
+
+        def send_state(payload):
+            self.socketio.emit(EV_STATE, payload, to=sid)
+
+        seq = self.engine.join(conn.room_id, since, send_state,
+                               lambda: join_room(room_key(conn.room_id), sid=sid, namespace="/"))
+        if not conn.joined:
+            conn.joined = True
+            p = conn.participant
+            people = self.presence.setdefault(conn.room_id, {})
+            entry = people.setdefault(p["id"], {"sids": set(), "left": 0.0, "info": {
+                "id": p["id"], "name": p["name"], "role": p["role"], "avatar": p["avatar"]}})
+            entry["sids"].add(sid)
+            entry["info"]["online"] = True
+            self._send_presence(conn.room_id)
+        return {"ok": True, "seq": seq}
+
+    # -------------------------------------------------------------- events
+    def on_op(self, data=None):
+        return self._durable(data, "op", self.engine.submit)
+
+    def on_history(self, data=None):
+        return self._durable(data, "history", self.engine.history)
+
+    def _durable(self, data, event, handler):
+        conn = self._conn(event)
+        if conn is None:
+            return {"ok": False, "code": E_NOT_JOINED, "reason": "send sync first"}
+        op_id = data.get("op_id") if isinstance(data, dict) else None
+        if not conn.ops.take():
+            return self._refuse(conn, {"ok": False, "code": E_RATE, "op_id": op_id,
+                                       "reason": "Slow down a little."}, event)
+        ack = handler(conn.room_id, conn.participant, data)
+        if not ack["ok"]:
+            return self._refuse(conn, ack, event)
+        conn.strikes = 0
+        return ack
+
+    def on_eph(self, data=None):
+        conn = self._conn("eph")
+        if conn is None:
+            return
+        if not conn.eph.take():
+            conn.strikes += 1
+            if conn.strikes > LIMITS["abuse_strikes"]:
+                self.bye(request.sid, E_RATE, "Too many messages.")
+            return  # ephemeral excess is dropped (EPH2)
+        if not isinstance(data, dict):
+            return self._refuse(conn, {"code": E_BAD_EVENT, "reason": "event payload must be an object"}, "eph")
+        act = self.registry.get(data.get("a"))
+        spec = act.EPHEMERAL.get(data.get("k")) if act else None
+        if spec is None:
+            return self._refuse(conn, {"code": E_UNKNOWN_ACTIVITY, "reason": "unknown signal"}, "eph")
+        kind = data["k"]
+        live = self.engine.room(conn.room_id)
+        if not act.may(conn.participant["role"], "eph:" + kind, live.settings):
+            return self._refuse(conn, {"code": E_FORBIDDEN, "reason": "not allowed right now"}, "eph")
+        body = {k: v for k, v in data.items() if k not in ("a", "k")}
+        validator, merge = spec
+        try:
+            item = validator(body)
+        except Exception as e:  # validators raise Invalid; anything else is bad input too
+            item = Rejected(E_BAD_EVENT, str(e)[:120] or "malformed signal")
+        if isinstance(item, Rejected):
+            return self._refuse(conn, {"code": item.code, "reason": item.reason}, "eph")
+        item["a"], item["k"] = act.NAME, kind
+        conn.strikes = 0
+        self.relay.put(request.sid, conn.room_id, conn.participant["id"],
+                       (act.NAME, kind, item.get("id")), item, merge)
+
+    def on_settings(self, data=None):
+        conn = self._conn("settings")
+        if conn is None:
+            return {"ok": False, "code": E_NOT_JOINED, "reason": "send sync first"}
+        ack = self.engine.set_settings(conn.room_id, conn.participant, data)
+        return ack if ack["ok"] else self._refuse(conn, ack, "settings")
+
+    def on_unknown(self, event, *args):
+        self._error(E_BAD_EVENT, "unknown event", str(event)[:40])
+
+    def on_unexpected(self, exc):
+        """A bug, not bad input: log it, tell the client, keep the server up (ERR2)."""
+        log.exception("unhandled error in socket event", exc_info=exc)
+        self._error(E_INTERNAL, "Something went wrong on the server.", "unknown")
+        return {"ok": False, "code": E_INTERNAL, "reason": "server error"}
+
+    # -------------------------------------------------------------- therapist actions
+    def kick(self, predicate, code, reason):
+        """Close every socket whose participant matches (revoked link, deleted room)."""
+        for sid, conn in list(self.conns.items()):
+            if predicate(conn):
+                self.bye(sid, code, reason)

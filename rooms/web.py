@@ -1,0 +1,268 @@
+"""HTTP pages: dashboard, rooms and invites, the guest join page, the room page,
+pictures, vendored browser modules and the server-rendered PNG export."""
+import io
+import os
+
+import segno
+from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
+                   send_file, session, url_for)
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from wtforms import RadioField, StringField
+from wtforms.validators import DataRequired, Length
+
+from . import invites, pictures
+from .accounts import EmptyForm
+from .protocol import CHILD, GUEST_ROLES, PARENT, THERAPIST, client_config
+
+bp = Blueprint("web", __name__)
+
+# Browser modules installed by npm at set-up time, served under /vendor/<name>.
+VENDOR = {
+    "socket.io-client.js": "socket.io-client/dist/socket.io.esm.min.js",
+    "perfect-freehand.js": "perfect-freehand/dist/esm/index.mjs",
+}
+DEFAULT_NAMES = {CHILD: "Friend", PARENT: "Grown-up"}
+ROLE_LABELS = {THERAPIST: "Therapist", CHILD: "Child", PARENT: "Parent"}
+
+
+def _pr():
+    return current_app.extensions["playroom"]
+
+
+class RoomForm(FlaskForm):
+    name = StringField("Who is this room for?", validators=[DataRequired(), Length(max=60)])
+
+
+class JoinForm(FlaskForm):
+    name = StringField("Your name", validators=[Length(max=24)])
+    avatar = RadioField("Pick a picture", choices=[(a, a) for a in pictures.AVATARS],
+                        default=pictures.AVATARS[0])
+
+
+def _own_room(room_id):
+    """The room when the signed-in therapist owns it; 404 otherwise (no hint that
+    someone else's room exists)."""
+    room = _pr().storage.get_room(room_id)
+    if room is None or room["therapist_id"] != current_user.id:
+        abort(404)
+    return room
+
+
+def _qr(url):
+    return segno.make(url, error="m").svg_data_uri(scale=4, border=2)
+
+
+@bp.route("/")
+def index():
+    return render_template("index.html")
+
+
+@bp.route("/about")
+def about():
+    return render_template("about.html", credit=pictures.CREDIT)
+
+
+@bp.route("/dashboard")
+@login_required
+def dashboard():
+    storage = _pr().storage
+    rooms = storage.list_rooms(current_user.id)
+    fresh = session.pop("fresh_links", {})
+    for room in rooms:
+        room["invites"] = {role: (inv, invites.status(inv) if inv else None)
+                           for role, inv in invites.current(storage, room["id"]).items()}
+        room["links"] = {role: {"url": url, "qr": _qr(url)}
+                         for role, url in fresh.get(room["id"], {}).items()}
+    return render_template("dashboard.html", rooms=rooms, form=RoomForm(), action=EmptyForm(),
+                           roles=GUEST_ROLES, role_labels=ROLE_LABELS)
+
+
+def _remember_links(room_id, links):
+    fresh = session.get("fresh_links", {})
+    fresh.setdefault(room_id, {}).update(links)
+    session["fresh_links"] = fresh
+
+
+def _issue(room_id, role):
+    ttl = current_app.config["INVITE_TTL_DAYS"] * 86400
+    token, _ = invites.issue(_pr().storage, room_id, role, ttl)
+    return url_for("web.join", token=token, _external=True)
+
+
+@bp.route("/rooms", methods=["POST"])
+@login_required
+def create_room():
+    form = RoomForm()
+    if not form.validate_on_submit():
+        flash("Please give the room a name (up to 60 characters).", "error")
+        return redirect(url_for("web.dashboard"))
+    from .protocol import DEFAULT_SETTINGS
+    room = _pr().storage.create_room(current_user.id, form.name.data.strip(), DEFAULT_SETTINGS)
+    _remember_links(room["id"], {role: _issue(room["id"], role) for role in GUEST_ROLES})
+    flash(f"Room “{room['name']}” is ready. Copy the links now: they are shown only once.", "ok")
+    return redirect(url_for("web.dashboard") + f"#room-{room['id']}")
+
+
+@bp.route("/rooms/<room_id>/invites/<role>", methods=["POST"])
+@login_required
+def regenerate_invite(room_id, role):
+    room = _own_room(room_id)
+    if role not in GUEST_ROLES or not EmptyForm().validate_on_submit():
+        abort(400)
+    old = invites.current(_pr().storage, room_id)[role]
+    _remember_links(room_id, {role: _issue(room_id, role)})
+    if old:
+        _pr().kick_invite(old["id"])
+    flash(f"New {ROLE_LABELS[role].lower()} link for {room['name']}. The old link no longer works.", "ok")
+    return redirect(url_for("web.dashboard") + f"#room-{room_id}")
+
+
+@bp.route("/rooms/<room_id>/invites/<role>/revoke", methods=["POST"])
+@login_required
+def revoke_invite(room_id, role):
+    room = _own_room(room_id)
+    if role not in GUEST_ROLES or not EmptyForm().validate_on_submit():
+        abort(400)
+    inv = invites.current(_pr().storage, room_id)[role]
+    if inv and _pr().storage.revoke_invite(inv["id"]):
+        _pr().kick_invite(inv["id"])
+    flash(f"The {ROLE_LABELS[role].lower()} link for {room['name']} is switched off.", "ok")
+    return redirect(url_for("web.dashboard") + f"#room-{room_id}")
+
+
+@bp.route("/rooms/<room_id>/delete", methods=["POST"])
+@login_required
+def delete_room(room_id):
+    room = _own_room(room_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    _pr().delete_room(room_id)
+    flash(f"Room “{room['name']}” and everything in it is deleted.", "ok")
+    return redirect(url_for("web.dashboard"))
+
+
+# ------------------------------------------------------------------ guests
+
+def _bad_link(reason):
+    return render_template("join_error.html", reason=reason), (410 if reason in ("revoked", "expired") else 404)
+
+
+@bp.route("/j/<token>", methods=["GET", "POST"])
+def join(token):
+    storage = _pr().storage
+    invite, reason = invites.resolve(storage, token)
+    if reason:
+        return _bad_link(reason)
+    room = storage.get_room(invite["room_id"])
+    known = session.get("guests", {}).get(room["id"])
+    if request.method == "GET" and known:
+        part = storage.get_participant(known)
+        if part and part["invite_id"] == invite["id"]:
+            return redirect(url_for("web.room", room_id=room["id"]))
+    form = JoinForm()
+    if form.validate_on_submit():
+        name = (form.name.data or "").strip() or DEFAULT_NAMES[invite["role"]]
+        part = storage.create_participant(room["id"], invite["role"], name, form.avatar.data,
+                                          invite["id"])
+        guests = session.get("guests", {})
+        guests[room["id"]] = part["id"]
+        session["guests"] = guests
+        session.permanent = True
+        return redirect(url_for("web.room", room_id=room["id"]))
+    return render_template("join.html", form=form, role=invite["role"], avatars=pictures.AVATARS,
+                           default_name=DEFAULT_NAMES[invite["role"]],
+                           therapist=storage.get_therapist(room["therapist_id"])["name"]), \
+        (400 if request.method == "POST" else 200)
+
+
+def participant_for(room_id):
+    """Who the current browser is in `room_id`: the owning therapist, a guest whose
+    signed session names a participant of this room (invite still usable), or None."""
+    pr = _pr()
+    room = pr.storage.get_room(room_id) if isinstance(room_id, str) else None
+    if room is None:
+        return None, None
+    if current_user.is_authenticated and room["therapist_id"] == current_user.id:
+        return room, {"id": current_user.participant_id, "role": THERAPIST,
+                      "name": current_user.name, "avatar": "owl", "invite_id": None}
+    pid = session.get("guests", {}).get(room_id)
+    part = pr.storage.get_participant(pid) if isinstance(pid, str) else None
+    if part is None or part["room_id"] != room_id:
+        return room, None
+    invite = pr.storage.get_invite(part["invite_id"]) if part["invite_id"] else None
+    if invite is None or invites.status(invite) != "active":
+        return room, None
+    return room, part
+
+
+@bp.route("/room/<room_id>")
+def room(room_id):
+    room, me = participant_for(room_id)
+    if room is None or me is None:
+        if not current_user.is_authenticated and room is not None:
+            return render_template("join_error.html", reason="no_session"), 403
+        abort(404)
+    pr = _pr()
+    config = {
+        "protocol": client_config(),
+        "room": {"id": room["id"], "name": room["name"]},
+        "me": {k: me[k] for k in ("id", "role", "name", "avatar")},
+        "activities": pr.registry.client_config(),
+        "pictures": pictures.client_config(),
+        "urls": {"export": (url_for("web.export_canvas", room_id=room_id, page="PAGE")
+                            .replace("PAGE", "{page}") if me["role"] == THERAPIST else None),
+                 "leave": url_for("web.index")},
+    }
+    return render_template("room.html", config=config, room=room)
+
+
+@bp.route("/rooms/<room_id>/export/canvas/<page>.png")
+@login_required
+def export_canvas(room_id, page):
+    room = _own_room(room_id)
+    canvas = _pr().registry.get("canvas")
+    _, state = _pr().engine.state(room_id, "canvas")
+    try:
+        img = canvas.render(state, page, current_app.config["ASSETS_ROOT"])
+    except KeyError:
+        abort(404)
+    buf = io.BytesIO()
+    img.save(buf, "PNG", optimize=False)
+    buf.seek(0)
+    safe = "".join(c for c in room["name"] if c.isalnum() or c in " -_").strip() or "room"
+    return send_file(buf, mimetype="image/png", as_attachment=True,
+                     download_name=f"{safe} - {page}.png", max_age=0)
+
+
+# ------------------------------------------------------------------ static assets
+
+@bp.route("/pictures/<pid>.svg")
+def picture(pid):
+    path = pictures.svg_path(current_app.config["ASSETS_ROOT"], pid)
+    if path is None or not os.path.exists(path):
+        abort(404)
+    return send_file(path, mimetype="image/svg+xml", max_age=86400)
+
+
+@bp.route("/vendor/<name>")
+def vendor(name):
+    rel = VENDOR.get(name)
+    if rel is None:
+        abort(404)
+    path = os.path.join(current_app.config["ASSETS_ROOT"], "node_modules", rel)
+    if not os.path.exists(path):
+        abort(404)
+    return send_file(path, mimetype="text/javascript", max_age=3600)
+
+
+def socket_identity(room_id):
+    """For the socket connect handler: the participant, or a refusal code."""
+    from .protocol import E_AUTH, E_REVOKED
+    room, me = participant_for(room_id)
+    if me is not None:
+        return me
+    pid = session.get("guests", {}).get(room_id) if room else None
+    if isinstance(pid, str) and _pr().storage.get_participant(pid):
+        return E_REVOKED
+    return E_AUTH
