@@ -30,9 +30,6 @@ class Rejected:
     code: str
     reason: str
 
-    def __bool__(self):  # lets callers write `if isinstance(...)`-free checks: `if not r`
-        return False
-
 
 @dataclass(frozen=True)
 class OpSpec:
@@ -45,8 +42,9 @@ class Invalid(Exception):
     """Raised inside validators; turned into Rejected(E_INVALID) at the boundary."""
 
 
-ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
-COLOR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
+# Used with fullmatch: `$` alone would accept a trailing newline.
+ID_RE = re.compile(r"[A-Za-z0-9_-]{1,32}")
+COLOR_RE = re.compile(r"#[0-9a-fA-F]{6}")
 
 
 def require_dict(d, keys, optional=()):
@@ -64,9 +62,10 @@ def require_dict(d, keys, optional=()):
 
 def number(v, lo, hi, name):
     """A finite int/float within [lo, hi]. bool is not a number here."""
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or \
+            (isinstance(v, float) and not math.isfinite(v)):
         raise Invalid(f"{name} must be a finite number")
-    if not lo <= v <= hi:
+    if not lo <= v <= hi:  # also bounds huge ints, which math.isfinite cannot take
         raise Invalid(f"{name} out of range [{lo}, {hi}]")
     return v
 
@@ -78,13 +77,13 @@ def integer(v, lo, hi, name):
 
 
 def ident(v, name="id"):
-    if not isinstance(v, str) or not ID_RE.match(v):
+    if not isinstance(v, str) or not ID_RE.fullmatch(v):
         raise Invalid(f"{name} must be 1-32 letters, digits, '-' or '_'")
     return v
 
 
 def color(v, name="color"):
-    if not isinstance(v, str) or not COLOR_RE.match(v):
+    if not isinstance(v, str) or not COLOR_RE.fullmatch(v):
         raise Invalid(f"{name} must look like #rrggbb")
     return v.lower()
 
@@ -119,7 +118,7 @@ def flat_points(v, *, stride, max_points, bounds, name="points"):
         if type(x) is not int and type(x) is not float:
             raise Invalid(f"{name} must hold only numbers")
         lo, hi = bounds[i % stride]
-        if not (lo <= x <= hi) or not isfinite(x):
+        if not (lo <= x <= hi) or (type(x) is float and not isfinite(x)):
             raise Invalid(f"{name}[{i}] out of range")
     return v
 

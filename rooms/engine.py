@@ -18,10 +18,11 @@ import json
 import logging
 import threading
 from collections import defaultdict
+from contextlib import contextmanager
 
 from activities.base import Rejected
-from .protocol import (DEFAULT_SETTINGS, E_BAD_EVENT, E_FORBIDDEN, E_INTERNAL, E_INVALID,
-                       E_NOTHING, E_TOO_LARGE, E_UNKNOWN_ACTIVITY, E_UNKNOWN_OP, LIMITS,
+from .protocol import (DEFAULT_SETTINGS, E_BAD_EVENT, E_ENDED, E_FORBIDDEN, E_INTERNAL,
+                       E_INVALID, E_NOTHING, E_TOO_LARGE, E_UNKNOWN_ACTIVITY, E_UNKNOWN_OP, LIMITS,
                        THERAPIST)
 
 log = logging.getLogger("playroom.engine")
@@ -31,6 +32,14 @@ DO, UNDO, REDO = "do", "undo", "redo"
 
 def _dumps(obj):
     return json.dumps(obj, separators=(",", ":"), allow_nan=False)
+
+
+def _size(msg):
+    """Bytes of an event as JSON (NaN allowed here: it is refused later, by name)."""
+    try:
+        return len(json.dumps(msg, separators=(",", ":")))
+    except (TypeError, ValueError):
+        return 0
 
 
 def nack(code, reason, op_id=None):
@@ -52,6 +61,7 @@ class LiveRoom:
         self.undo = defaultdict(list)   # (participant, activity) -> [inverse (t, d), ...]
         self.redo = defaultdict(list)
         self.since_snapshot = 0
+        self.closed = False   # set when unloaded: holders of a stale reference must reload
 
 
 class Engine:
@@ -76,6 +86,21 @@ class Engine:
                 if live is not None:
                     self._rooms[room_id] = live
             return live
+
+    @contextmanager
+    def locked(self, room_id):
+        """The live room with its lock held, or None if the room does not exist.
+        Never yields a room that was unloaded meanwhile, so there is exactly one
+        writer per room (a stale object would apply ops the reloaded one misses)."""
+        while True:
+            live = self.room(room_id)
+            if live is None:
+                yield None
+                return
+            with live.lock:
+                if not live.closed:
+                    yield live
+                    return
 
     def _load(self, room_id):
         rec = self.storage.get_room(room_id)
@@ -133,13 +158,17 @@ class Engine:
             live = self._rooms.pop(room_id, None)
         if live is not None:
             with live.lock:
+                live.closed = True
                 if live.since_snapshot:
                     self._snapshot(live)
 
     def forget(self, room_id):
         """Drop a deleted room without writing anything."""
         with self._rooms_lock:
-            self._rooms.pop(room_id, None)
+            live = self._rooms.pop(room_id, None)
+        if live is not None:
+            with live.lock:
+                live.closed = True
 
     def _snapshot(self, live):
         data = {"states": live.states,
@@ -153,8 +182,9 @@ class Engine:
         """Send what a client at `since` is missing, then call `enter()` to add it to
         the live room — both under the room lock, so no op slips between (JOIN1).
         A small gap gets the missing ops; a large, unknown or future one a snapshot."""
-        live = self.room(room_id)
-        with live.lock:
+        with self.locked(room_id) as live:
+            if live is None:
+                return None
             ok_since = isinstance(since, int) and not isinstance(since, bool)
             if ok_since and 0 <= since <= live.seq and live.seq - since <= self.max_replay:
                 ops = [self._public(op) for op in self.storage.ops_since(room_id, since)]
@@ -192,6 +222,8 @@ class Engine:
         if isinstance(parsed, dict):
             return parsed
         op_id, act = parsed
+        if _size(msg) > LIMITS["op_bytes"]:
+            return nack(E_TOO_LARGE, "op too large", op_id)
         t = msg.get("t")
         spec = act.OPS.get(t) if isinstance(t, str) else None
         if spec is None or not spec.client:
@@ -200,18 +232,17 @@ class Engine:
         if isinstance(d, Rejected):
             return nack(d.code, d.reason, op_id)
         text = _dumps(d)
-        if len(text) > LIMITS["op_bytes"]:
-            return nack(E_TOO_LARGE, "op too large", op_id)
-        live = self.room(room_id)
         pid, role = participant["id"], participant["role"]
-        with live.lock:
+        with self.locked(room_id) as live:
+            if live is None:
+                return nack(E_ENDED, "this room no longer exists", op_id)
             dup = self.storage.find_op(room_id, pid, op_id)
             if dup is not None:
                 return {"ok": True, "seq": dup, "duplicate": True}
             if not act.may(role, t, live.settings):
                 return nack(E_FORBIDDEN, "not allowed for your role right now", op_id)
             refused = act.check(live.states[act.NAME], t, d)
-            if refused:
+            if refused is not None:
                 return nack(refused.code, refused.reason, op_id)
             state, inverse = act.apply(live.states[act.NAME], t, d, by=pid)
             return self._commit(live, act, pid, op_id, t, d, text, DO, None, state, inverse)
@@ -231,8 +262,9 @@ class Engine:
             return nack(E_INVALID, "bad target", op_id)
         if target != pid and role != THERAPIST:
             return nack(E_FORBIDDEN, "only the therapist may undo for someone else", op_id)
-        live = self.room(room_id)
-        with live.lock:
+        with self.locked(room_id) as live:
+            if live is None:
+                return nack(E_ENDED, "this room no longer exists", op_id)
             dup = self.storage.find_op(room_id, pid, op_id)
             if dup is not None:
                 return {"ok": True, "seq": dup, "duplicate": True}
@@ -292,16 +324,21 @@ class Engine:
         if not isinstance(changes, dict) or not changes or \
                 any(k not in DEFAULT_SETTINGS or not isinstance(v, bool) for k, v in changes.items()):
             return nack(E_INVALID, "unknown setting or value")
-        live = self.room(room_id)
-        with live.lock:
+        with self.locked(room_id) as live:
+            if live is None:
+                return nack(E_ENDED, "this room no longer exists")
             settings = {**live.settings, **changes}
             self.storage.update_settings(room_id, settings)
             live.settings = settings
             self.broadcast(room_id, "room", {"settings": settings})
         return {"ok": True}
 
+    def settings(self, room_id):
+        """Current settings (read without the lock: the dict is replaced, never mutated)."""
+        live = self.room(room_id)
+        return live.settings if live else None
+
     def state(self, room_id, activity):
         """A consistent copy-free view of one activity's current state (read-only)."""
-        live = self.room(room_id)
-        with live.lock:
+        with self.locked(room_id) as live:
             return live.seq, live.states[activity]

@@ -12,7 +12,7 @@ class EphemeralRelay:
     def __init__(self, emit):
         self._emit = emit          # emit(room_id, skip_sid, payload)
         self._lock = threading.Lock()
-        self._pending = {}         # sid -> [room_id, by, {(a, k, id?): item}]
+        self._pending = {}         # sid -> [room_id, by, {(a, k, stroke id or None): item}]
 
     def put(self, sid, room_id, by, key, item, merge=None):
         with self._lock:
@@ -26,8 +26,9 @@ class EphemeralRelay:
                 if merged is not None:
                     items[key] = merged
                     return
-                # A different stroke: send the old one now so its points survive.
-                items[(key, "prev")] = old
+                # A gap (chunks dropped on the way): keep the earlier points and send
+                # them first, so viewers do not lose part of the line.
+                items[(key, len(items))] = items.pop(key)
             items[key] = item
 
     def drop(self, sid):

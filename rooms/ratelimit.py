@@ -6,16 +6,17 @@ class TokenBucket:
     """`rate` tokens per second, at most `burst` saved up. Not thread-safe: each
     bucket belongs to one socket, whose events are handled one at a time."""
 
-    __slots__ = ("rate", "burst", "tokens", "stamp")
+    __slots__ = ("rate", "burst", "tokens", "stamp", "clock")
 
     def __init__(self, rate, burst, clock=time.monotonic):
         self.rate = rate
         self.burst = burst
         self.tokens = float(burst)
+        self.clock = clock
         self.stamp = clock()
 
     def take(self, now=None):
-        now = time.monotonic() if now is None else now
+        now = self.clock() if now is None else now
         self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
         self.stamp = now
         if self.tokens >= 1:

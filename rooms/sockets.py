@@ -167,6 +167,8 @@ class Hub:
 
         seq = self.engine.join(conn.room_id, since, send_state,
                                lambda: join_room(room_key(conn.room_id), sid=sid, namespace="/"))
+        if seq is None:
+            return {"ok": False, "code": E_ENDED, "reason": "this room no longer exists"}
         if not conn.joined:
             conn.joined = True
             p = conn.participant
@@ -215,8 +217,8 @@ class Hub:
         if spec is None:
             return self._refuse(conn, {"code": E_UNKNOWN_ACTIVITY, "reason": "unknown signal"}, "eph")
         kind = data["k"]
-        live = self.engine.room(conn.room_id)
-        if not act.may(conn.participant["role"], "eph:" + kind, live.settings):
+        settings = self.engine.settings(conn.room_id)
+        if settings is None or not act.may(conn.participant["role"], "eph:" + kind, settings):
             return self._refuse(conn, {"code": E_FORBIDDEN, "reason": "not allowed right now"}, "eph")
         body = {k: v for k, v in data.items() if k not in ("a", "k")}
         validator, merge = spec

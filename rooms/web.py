@@ -36,7 +36,7 @@ class RoomForm(FlaskForm):
 
 class JoinForm(FlaskForm):
     name = StringField("Your name", validators=[Length(max=24)])
-    avatar = RadioField("Pick a picture", choices=[(a, a) for a in pictures.AVATARS],
+    avatar = RadioField("Pick a picture", choices=pictures.AVATARS,
                         default=pictures.AVATARS[0])
 
 

@@ -1,0 +1,43 @@
+"""Browser fixtures: Debian's chromium driven by Playwright's sync API.
+
+pytest-playwright cannot point at a system browser, so the browser is a plain
+session fixture. Never `playwright install`: the browser comes from apt.
+"""
+import os
+import shutil
+
+import pytest
+from playwright.sync_api import sync_playwright
+
+from tests.support import ROOT, ServerProcess
+
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARTIFACTS = os.path.join(ROOT, "test-artifacts")
+
+
+def chromium_path():
+    path = shutil.which("chromium") or "/usr/bin/chromium"
+    assert os.path.exists(path), "Debian's chromium is required: `make test` installs it"
+    return path
+
+
+@pytest.fixture(scope="session")
+def browser():
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def server(tmp_path):
+    srv = ServerProcess(tmp_path, mode="eventlet").start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def artifacts():
+    os.makedirs(ARTIFACTS, exist_ok=True)
+    return ARTIFACTS
