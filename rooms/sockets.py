@@ -112,15 +112,20 @@ class Hub:
         if self._flusher is None:
             self._flusher = self.socketio.start_background_task(self._flush_loop)
         if not isinstance(auth, dict) or auth.get("v") != PROTOCOL_VERSION:
-            raise ConnectionRefusedError({"code": E_VERSION, "reason": "Please reload the page."})
+            self._refuse_connect(E_VERSION, "Please reload the page.")
         room_id = auth.get("room")
         who = self.identify(room_id if isinstance(room_id, str) else None)
         if isinstance(who, str):
-            raise ConnectionRefusedError({"code": who, "reason": {
+            self._refuse_connect(who, {
                 E_REVOKED: "This link was switched off by the therapist.",
                 E_ENDED: "The session has ended.",
-            }.get(who, "Please open your invite link again.")})
+            }.get(who, "Please open your invite link again."))
         self.conns[request.sid] = Conn(request.sid, room_id, who)
+
+    @staticmethod
+    def _refuse_connect(code, reason):
+        """The browser reads `err.data` = {code, reason}; the message is the code (VER1)."""
+        raise ConnectionRefusedError(code, {"code": code, "reason": reason})
 
     def on_disconnect(self, *args):
         sid = request.sid

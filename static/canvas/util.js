@@ -1,0 +1,49 @@
+// Small DOM and id helpers shared by the room's modules. No state lives here.
+
+const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+/** A random id of `n` letters/digits (crypto quality; works without a secure context). */
+export function randomId(n = 16) {
+  const bytes = new Uint8Array(n);
+  crypto.getRandomValues(bytes);
+  let out = "";
+  for (const b of bytes) out += ALPHABET[b % ALPHABET.length];
+  return out;
+}
+
+/**
+ * el("button", {class: "x", dataset: {tool: "pen"}, onclick: fn}, child, "text")
+ * Attributes whose value is null/undefined/false are skipped; true sets an empty attribute.
+ */
+export function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === null || v === undefined || v === false) continue;
+    if (k === "dataset") Object.assign(node.dataset, v);
+    else if (k === "style" && typeof v === "object") {
+      for (const [prop, val] of Object.entries(v)) {
+        if (prop.startsWith("--")) node.style.setProperty(prop, val);
+        else node.style[prop] = val;
+      }
+    }
+    else if (k.startsWith("on") && typeof v === "function") node.addEventListener(k.slice(2), v);
+    else if (k === "html") node.innerHTML = v;
+    else node.setAttribute(k, v === true ? "" : String(v));
+  }
+  for (const c of children.flat()) {
+    if (c === null || c === undefined || c === false) continue;
+    node.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return node;
+}
+
+/** An <img> of a picture from the page config (never an emoji from the device font). */
+export function picture(pictures, id, cls = "pic", alt = "") {
+  const p = pictures[id];
+  if (!p) return el("span", {class: cls + " pic-missing", "aria-hidden": "true"});
+  return el("img", {class: cls, src: p.url, alt, draggable: "false"});
+}
+
+export const clamp = (v, lo, hi) => Math.min(hi, Math.max(lo, v));
+export const round1 = (v) => Math.round(v * 10) / 10;
+export const round2 = (v) => Math.round(v * 100) / 100;
