@@ -89,66 +89,67 @@ def child_joins(c, link):
     c.wait_connected()
 
 
-def test_child_draws_therapist_sees_it_and_it_survives_reloads(browser, server, artifacts):
-    t = Person(browser, server.url, viewport={"width": 1366, "height": 768})
-    c = Person(browser, server.url, viewport={"width": 1024, "height": 768}, has_touch=True)
-    try:
-        link = therapist_creates_room(t)
-        child_joins(c, link)
+@pytest.fixture
+def session_for(browser, server):
+    """A therapist (desktop) and a child on a tablet of the given viewport, both in
+    the therapist's new room. Yields (therapist, child)."""
+    people = []
+
+    def make(child_viewport):
+        t = Person(browser, server.url, viewport={"width": 1366, "height": 768})
+        c = Person(browser, server.url, viewport=child_viewport, has_touch=True)
+        people.extend((t, c))
+        child_joins(c, therapist_creates_room(t))
         t.page.click('[data-action="open-room"]')
         t.wait_connected()
-        # The therapist sees the child in the presence list.
-        t.page.wait_for_selector('[data-participant][data-online="true"] >> nth=1', timeout=10000)
+        return t, c
 
-        c.page.click(f'[data-color="#e53935"]')
-        c.draw_line()
-        c.wait_items(1)
-        t.wait_items(1)
-        assert count_near(t.board_png(), RED) > 50, "the therapist's board shows the red stroke"
-
-        c.page.screenshot(path=os.path.join(artifacts, "room-tablet-1024x768.png"))
-        t.page.screenshot(path=os.path.join(artifacts, "room-desktop-1366x768.png"))
-
-        for p in (t, c):
-            p.page.reload()
-            p.wait_connected()
-            p.wait_items(1)
-            assert count_near(p.board_png(), RED) > 50, "the stroke is still there after a reload"
-
-        for p in (t, c):
-            foreign = [u for u in p.requests
-                       if not u.startswith(server.url) and not u.startswith(("data:", "blob:"))]
-            assert foreign == [], f"requests to other hosts: {foreign}"
-            assert p.console_errors == [], p.console_errors
-    finally:
-        t.close()
-        c.close()
+    yield make
+    for p in people:
+        p.close()
 
 
-def test_stroke_drawn_while_server_is_down_arrives_after_restart(browser, server, artifacts):
-    t = Person(browser, server.url, viewport={"width": 1366, "height": 768})
-    c = Person(browser, server.url, viewport={"width": 768, "height": 1024}, has_touch=True)
-    try:
-        link = therapist_creates_room(t)
-        child_joins(c, link)
-        t.page.click('[data-action="open-room"]')
-        t.wait_connected()
+def test_child_draws_therapist_sees_it_and_it_survives_reloads(session_for, server, artifacts):
+    t, c = session_for({"width": 1024, "height": 768})
+    # The therapist sees the child in the presence list.
+    t.page.wait_for_selector('[data-participant][data-online="true"] >> nth=1', timeout=10000)
 
-        server.stop()
-        c.page.wait_for_selector('body[data-conn="reconnecting"]', timeout=15000)
-        c.page.click(f'[data-color="#e53935"]')
-        c.draw_line(0.2, 0.2, 0.5, 0.8)
-        # Kept and shown locally while the server is away.
-        wait_for(lambda: c.board_attr("pending") == "1", what="pending stroke")
-        assert count_near(c.board_png(), RED) > 50
-        c.page.screenshot(path=os.path.join(artifacts, "room-tablet-portrait-offline.png"))
+    c.page.click('[data-color="#e53935"]')
+    c.draw_line()
+    c.wait_items(1)
+    t.wait_items(1)
+    assert count_near(t.board_png(), RED) > 50, "the therapist's board shows the red stroke"
 
-        server.start()
-        c.wait_connected()
-        c.wait_items(1)
-        t.wait_connected()
-        t.wait_items(1)
-        assert count_near(t.board_png(), RED) > 50
-    finally:
-        t.close()
-        c.close()
+    c.page.screenshot(path=os.path.join(artifacts, "room-tablet-1024x768.png"))
+    t.page.screenshot(path=os.path.join(artifacts, "room-desktop-1366x768.png"))
+
+    for p in (t, c):
+        p.page.reload()
+        p.wait_connected()
+        p.wait_items(1)
+        assert count_near(p.board_png(), RED) > 50, "the stroke is still there after a reload"
+
+    for p in (t, c):
+        foreign = [u for u in p.requests
+                   if not u.startswith(server.url) and not u.startswith(("data:", "blob:"))]
+        assert foreign == [], f"requests to other hosts: {foreign}"
+        assert p.console_errors == [], p.console_errors
+
+
+def test_stroke_drawn_while_server_is_down_arrives_after_restart(session_for, server, artifacts):
+    t, c = session_for({"width": 768, "height": 1024})
+    server.stop()
+    c.page.wait_for_selector('body[data-conn="reconnecting"]', timeout=15000)
+    c.page.click('[data-color="#e53935"]')
+    c.draw_line(0.2, 0.2, 0.5, 0.8)
+    # Kept and shown locally while the server is away.
+    wait_for(lambda: c.board_attr("pending") == "1", what="pending stroke")
+    assert count_near(c.board_png(), RED) > 50
+    c.page.screenshot(path=os.path.join(artifacts, "room-tablet-portrait-offline.png"))
+
+    server.start()
+    c.wait_connected()
+    c.wait_items(1)
+    t.wait_connected()
+    t.wait_items(1)
+    assert count_near(t.board_png(), RED) > 50
