@@ -103,9 +103,12 @@ def create_app(config=None):
     app.register_blueprint(accounts.bp)
     app.register_blueprint(web.bp)
 
+    # async_handlers=False: each client's events are handled in order on that
+    # client's own reader task (other clients are not blocked), so one socket's
+    # ops can never overtake each other, and no task is spawned per message.
     socketio = SocketIO(app, async_mode=app.config["ASYNC_MODE"],
                         max_http_buffer_size=LIMITS["packet_bytes"],
-                        ping_interval=10, ping_timeout=10)
+                        ping_interval=10, ping_timeout=10, async_handlers=False)
     app.extensions["playroom"] = Playroom(app, socketio)
 
     @app.template_filter("datetimeformat")
@@ -148,8 +151,35 @@ def main():
     host = os.environ.get("HOST", "127.0.0.1")
     port = int(os.environ.get("PORT", "5000"))
     print(f"Playroom serving on http://{host}:{port} ({mode})", flush=True)
-    app.extensions["socketio"].run(app, host=host, port=port, log_output=False,
-                                   allow_unsafe_werkzeug=True)
+    serve(app, host, port, mode)
+
+
+def _no_delay(sock):
+    """Disable Nagle's algorithm on the listener (Linux hands it to every accepted
+    socket). Without it an op's ack waits ~40 ms behind the op broadcast sent just
+    before it, for the client's delayed ACK."""
+    import socket
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return sock
+
+
+def serve(app, host, port, mode):
+    """Run the WSGI server of `mode` on a listener we create, so we can set its options."""
+    if mode == "eventlet":
+        import eventlet.wsgi
+        sock = _no_delay(eventlet.listen((host, port)))
+        eventlet.wsgi.server(sock, app, log_output=False)
+    elif mode == "gevent":
+        import socket
+        from gevent import pywsgi
+        # `socket` is gevent's here: main() runs after monkey.patch_all().
+        sock = _no_delay(socket.create_server((host, port), backlog=1024))
+        pywsgi.WSGIServer(sock, app, log=None).serve_forever()
+    else:
+        from werkzeug.serving import make_server
+        server = make_server(host, port, app, threaded=True)
+        _no_delay(server.socket)
+        server.serve_forever()
 
 
 if __name__ == "__main__":

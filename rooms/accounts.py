@@ -7,7 +7,7 @@ from flask_login import LoginManager, UserMixin, current_user, login_required, l
 from flask_wtf import FlaskForm
 from werkzeug.security import check_password_hash, generate_password_hash
 from wtforms import EmailField, PasswordField, StringField
-from wtforms.validators import DataRequired, Email, EqualTo, Length
+from wtforms.validators import DataRequired, EqualTo, Length
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()

@@ -11,8 +11,9 @@ import time
 from flask import request
 from flask_socketio import ConnectionRefusedError, join_room
 
-from activities.base import Rejected
-from .protocol import (E_AUTH, E_BAD_EVENT, E_ENDED, E_FORBIDDEN, E_INTERNAL, E_NOT_JOINED,
+from activities.base import Invalid, Rejected
+from .protocol import (E_AUTH, E_BAD_EVENT, E_ENDED, E_FORBIDDEN, E_INTERNAL, E_INVALID,
+                       E_NOT_JOINED,
                        E_RATE, E_REVOKED, E_UNKNOWN_ACTIVITY, E_VERSION, EV_BYE, EV_EPH_OUT,
                        EV_ERROR, EV_PRESENCE, EV_STATE, LIMITS, PROTOCOL_VERSION)
 from .ephemeral import EphemeralRelay
@@ -25,18 +26,29 @@ def room_key(room_id):
     return f"room:{room_id}"
 
 
+class Allowance:
+    """Rate limits of one participant, shared by all their sockets (RATE1): a second
+    tab or a reconnect does not get a fresh allowance. Parent and child on one home
+    connection are separate participants, so they never share one."""
+    __slots__ = ("ops", "eph", "strikes", "sockets")
+
+    def __init__(self):
+        self.ops = TokenBucket(LIMITS["op_rate"], LIMITS["op_burst"])
+        self.eph = TokenBucket(LIMITS["eph_rate"], LIMITS["eph_burst"])
+        self.strikes = 0
+        self.sockets = 0
+
+
 class Conn:
     """What the server knows about one socket."""
-    __slots__ = ("sid", "room_id", "participant", "joined", "ops", "eph", "strikes")
+    __slots__ = ("sid", "room_id", "participant", "joined", "limits")
 
-    def __init__(self, sid, room_id, participant):
+    def __init__(self, sid, room_id, participant, limits):
         self.sid = sid
         self.room_id = room_id
         self.participant = participant
         self.joined = False
-        self.ops = TokenBucket(LIMITS["op_rate"], LIMITS["op_burst"])
-        self.eph = TokenBucket(LIMITS["eph_rate"], LIMITS["eph_burst"])
-        self.strikes = 0
+        self.limits = limits
 
 
 class Hub:
@@ -48,6 +60,7 @@ class Hub:
         self.registry = registry
         self.identify = identify          # identify(room_id) -> participant | refusal code
         self.conns = {}                   # sid -> Conn
+        self.allowances = {}              # participant id -> Allowance
         self.presence = {}                # room_id -> {pid: {"info": {...}, "sids": set, "left": t}}
         self.relay = EphemeralRelay(self._emit_eph)
         self._flusher = None
@@ -88,8 +101,8 @@ class Hub:
     def _refuse(self, conn, ack, event):
         """Report a refused event; repeated abuse disconnects (RATE2)."""
         if conn is not None:
-            conn.strikes += 1
-            if conn.strikes > LIMITS["abuse_strikes"]:
+            conn.limits.strikes += 1
+            if conn.limits.strikes > LIMITS["abuse_strikes"]:
                 self.bye(request.sid, E_RATE, "Too many refused messages.")
                 return ack
         self._error(ack["code"], ack["reason"], event, ack.get("op_id"))
@@ -120,7 +133,9 @@ class Hub:
                 E_REVOKED: "This link was switched off by the therapist.",
                 E_ENDED: "The session has ended.",
             }.get(who, "Please open your invite link again."))
-        self.conns[request.sid] = Conn(request.sid, room_id, who)
+        limits = self.allowances.setdefault(who["id"], Allowance())
+        limits.sockets += 1
+        self.conns[request.sid] = Conn(request.sid, room_id, who, limits)
 
     @staticmethod
     def _refuse_connect(code, reason):
@@ -131,7 +146,12 @@ class Hub:
         sid = request.sid
         conn = self.conns.pop(sid, None)
         self.relay.drop(sid)
-        if conn is None or not conn.joined:
+        if conn is None:
+            return
+        conn.limits.sockets -= 1
+        if not conn.joined:
+            if conn.limits.sockets <= 0:
+                self.allowances.pop(conn.participant["id"], None)
             return
         entry = self.presence.get(conn.room_id, {}).get(conn.participant["id"])
         if entry is None:
@@ -150,6 +170,9 @@ class Hub:
         if entry is None or entry["sids"] or time.monotonic() - entry["left"] < self.grace - 0.01:
             return
         entry["info"]["online"] = False
+        limits = self.allowances.get(pid)
+        if limits is not None and limits.sockets <= 0:  # kept through the grace (RATE1)
+            self.allowances.pop(pid, None)
         self._send_presence(room_id)
         if not any(e["sids"] for e in people.values()):
             self.presence.pop(room_id, None)
@@ -197,24 +220,21 @@ class Hub:
         if conn is None:
             return {"ok": False, "code": E_NOT_JOINED, "reason": "send sync first"}
         op_id = data.get("op_id") if isinstance(data, dict) else None
-        if not conn.ops.take():
+        if not conn.limits.ops.take():
             return self._refuse(conn, {"ok": False, "code": E_RATE, "op_id": op_id,
                                        "reason": "Slow down a little."}, event)
         ack = handler(conn.room_id, conn.participant, data)
         if not ack["ok"]:
             return self._refuse(conn, ack, event)
-        conn.strikes = 0
+        conn.limits.strikes = 0
         return ack
 
     def on_eph(self, data=None):
         conn = self._conn("eph")
         if conn is None:
             return
-        if not conn.eph.take():
-            conn.strikes += 1
-            if conn.strikes > LIMITS["abuse_strikes"]:
-                self.bye(request.sid, E_RATE, "Too many messages.")
-            return  # ephemeral excess is dropped (EPH2)
+        if not conn.limits.eph.take():
+            return  # ephemeral excess is dropped without an answer (EPH2)
         if not isinstance(data, dict):
             return self._refuse(conn, {"code": E_BAD_EVENT, "reason": "event payload must be an object"}, "eph")
         act = self.registry.get(data.get("a"))
@@ -229,12 +249,14 @@ class Hub:
         validator, merge = spec
         try:
             item = validator(body)
-        except Exception as e:  # validators raise Invalid; anything else is bad input too
-            item = Rejected(E_BAD_EVENT, str(e)[:120] or "malformed signal")
+        except Invalid as e:
+            item = Rejected(E_INVALID, str(e))
+        except (KeyError, TypeError, AttributeError):
+            item = Rejected(E_INVALID, "malformed signal")
         if isinstance(item, Rejected):
             return self._refuse(conn, {"code": item.code, "reason": item.reason}, "eph")
         item["a"], item["k"] = act.NAME, kind
-        conn.strikes = 0
+        conn.limits.strikes = 0
         self.relay.put(request.sid, conn.room_id, conn.participant["id"],
                        (act.NAME, kind, item.get("id")), item, merge)
 

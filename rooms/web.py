@@ -258,11 +258,13 @@ def vendor(name):
 
 def socket_identity(room_id):
     """For the socket connect handler: the participant, or a refusal code."""
-    from .protocol import E_AUTH, E_REVOKED
+    from .protocol import E_AUTH, E_ENDED, E_REVOKED
     room, me = participant_for(room_id)
     if me is not None:
         return me
-    pid = session.get("guests", {}).get(room_id) if room else None
-    if isinstance(pid, str) and _pr().storage.get_participant(pid):
-        return E_REVOKED
-    return E_AUTH
+    pid = session.get("guests", {}).get(room_id)
+    if not isinstance(pid, str):
+        return E_AUTH
+    if room is None:
+        return E_ENDED      # the guest was here, and the room has been deleted
+    return E_REVOKED if _pr().storage.get_participant(pid) else E_AUTH
