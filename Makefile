@@ -44,3 +44,23 @@ test: setup test-deps
 
 clean:
 	rm -rf $(VENV) node_modules instance test-artifacts
+
+# Benchmark (bench/run.py): relay sweep vs a minimal Node socket.io relay, late join,
+# export, idle memory, per async mode. Results in bench/results/ (git-ignored).
+BENCH_STAMP := $(VENV)/.bench-installed
+BENCH_REF   := bench/reference/node_modules/.installed
+
+$(BENCH_STAMP): bench/requirements.txt $(PY_STAMP)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r bench/requirements.txt
+	touch $@
+
+$(BENCH_REF): bench/reference/package.json bench/reference/package-lock.json
+	cd bench/reference && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+.PHONY: bench bench-quick
+bench: setup $(BENCH_STAMP) $(BENCH_REF)
+	$(PY) bench/run.py $(BENCH_ARGS)
+
+bench-quick: setup $(BENCH_STAMP) $(BENCH_REF)
+	$(PY) bench/run.py --quick $(BENCH_ARGS)

@@ -13,7 +13,8 @@ from wtforms.validators import DataRequired, Length
 
 from . import invites, pictures
 from .accounts import EmptyForm
-from .protocol import CHILD, GUEST_ROLES, PARENT, THERAPIST, client_config
+from .protocol import (CHILD, DEFAULT_SETTINGS, E_AUTH, E_ENDED, E_REVOKED, GUEST_ROLES, PARENT,
+                       THERAPIST, client_config)
 
 bp = Blueprint("web", __name__)
 
@@ -97,7 +98,6 @@ def create_room():
     if not form.validate_on_submit():
         flash("Please give the room a name (up to 60 characters).", "error")
         return redirect(url_for("web.dashboard"))
-    from .protocol import DEFAULT_SETTINGS
     room = _pr().storage.create_room(current_user.id, form.name.data.strip(), DEFAULT_SETTINGS)
     _remember_links(room["id"], {role: _issue(room["id"], role) for role in GUEST_ROLES})
     flash(f"Room “{room['name']}” is ready. Copy the links now: they are shown only once.", "ok")
@@ -258,7 +258,6 @@ def vendor(name):
 
 def socket_identity(room_id):
     """For the socket connect handler: the participant, or a refusal code."""
-    from .protocol import E_AUTH, E_ENDED, E_REVOKED
     room, me = participant_for(room_id)
     if me is not None:
         return me
