@@ -9,6 +9,7 @@ An activity module provides:
     EPHEMERAL       {kind: validator(payload) -> payload | Rejected}
     initial_state() -> state (plain JSON-able dicts/lists; never mutated in place)
     validate(t, d)  -> payload | Rejected       shape and bounds, state-free
+                    (ops with OpSpec(stamped=True) then get d["at"] = server time)
     check(state, t, d) -> None | Rejected       rules that need the state (page exists, full)
     may(role, t, settings) -> bool              authorisation
     apply(state, t, d) -> (state, inverse)      pure; inverse is (t, d) or None for no-op
@@ -36,6 +37,10 @@ class OpSpec:
     validator: Callable
     client: bool = True       # may a client send it directly?
     undoable: bool = True     # does it go on the sender's undo stack?
+    # The server writes its clock (UNIX seconds, float) into the payload as "at"
+    # before check/apply, so reducers stay pure and replays see the same time.
+    # A client-sent "at" is refused by the validator like any unknown field.
+    stamped: bool = False
 
 
 class Invalid(Exception):

@@ -17,6 +17,7 @@ log on load, so they survive a restart.
 import json
 import logging
 import threading
+import time
 from collections import defaultdict
 from contextlib import contextmanager
 
@@ -66,7 +67,9 @@ class LiveRoom:
 
 class Engine:
     def __init__(self, storage, registry, broadcast, *, snapshot_every=200,
-                 undo_depth=LIMITS["undo_depth"], max_replay=LIMITS["max_replay_ops"]):
+                 undo_depth=LIMITS["undo_depth"], max_replay=LIMITS["max_replay_ops"],
+                 clock=time.time):
+        self.clock = clock                  # server time for stamped ops (CLK1)
         self.storage = storage
         self.registry = registry
         self.broadcast = broadcast          # broadcast(room_id, event, data)
@@ -231,6 +234,8 @@ class Engine:
         d = act.validate(t, msg.get("d"))
         if isinstance(d, Rejected):
             return nack(d.code, d.reason, op_id)
+        if spec.stamped:
+            d = {**d, "at": self.clock()}
         text = _dumps(d)
         pid, role = participant["id"], participant["role"]
         with self.locked(room_id) as live:

@@ -14,6 +14,7 @@ EV_OP = "op"              # {op_id, a, t, d}                  -> ack {ok, seq} |
 EV_HISTORY = "history"    # {op_id, a, action, target?}       -> ack like op
 EV_EPHEMERAL = "eph"      # {k, ...}                          (no ack; relayed, never stored)
 EV_SETTINGS = "settings"  # {key: value}                      -> ack {ok} (therapist only)
+EV_CLOCK = "clock"        # {}                                -> ack {now: server ms}
 
 # Server -> client events.
 EV_STATE = "state"        # {seq, activities, mode: "snapshot"|"ops", ops?}
@@ -88,7 +89,7 @@ def client_config():
         "version": PROTOCOL_VERSION,
         "events": {
             "sync": EV_SYNC, "op": EV_OP, "history": EV_HISTORY, "eph": EV_EPHEMERAL,
-            "settings": EV_SETTINGS, "state": EV_STATE, "presence": EV_PRESENCE,
+            "settings": EV_SETTINGS, "clock": EV_CLOCK, "state": EV_STATE, "presence": EV_PRESENCE,
             "room": EV_ROOM, "error": EV_ERROR, "bye": EV_BYE,
         },
         "errors": {

@@ -73,6 +73,7 @@ class Hub:
         on("history")(self.on_history)
         on("eph")(self.on_eph)
         on("settings")(self.on_settings)
+        on("clock")(self.on_clock)
         on("*")(self.on_unknown)
         socketio.on_error_default(self.on_unexpected)
 
@@ -259,6 +260,15 @@ class Hub:
         conn.limits.strikes = 0
         self.relay.put(request.sid, conn.room_id, conn.participant["id"],
                        (act.NAME, kind, item.get("id")), item, merge)
+
+    def on_clock(self, data=None):
+        """Clock sync (CLK1): the ack carries the server's time in ms; the client
+        keeps the sample with the shortest round trip to estimate its offset.
+        Answered before `sync` too, and counted as an ephemeral event."""
+        conn = self.conns.get(request.sid)
+        if conn is None or not conn.limits.eph.take():
+            return None
+        return {"now": self.engine.clock() * 1000.0}
 
     def on_settings(self, data=None):
         conn = self._conn("settings")

@@ -1,6 +1,7 @@
 """EPH1: strokes in progress and cursors are relayed to the others while drawing,
 coalesced, never echoed to the sender and never stored; the finished stroke is one
 durable op that everybody receives with the same seq. Also run on every async mode."""
+import time
 import importlib.util
 
 import pytest
@@ -137,3 +138,12 @@ def test_EPH1_relay_and_ops_in_every_async_mode(tmp_path, mode):
         if room:
             room.close()
     assert_no_crash_in_log(srv)
+
+
+def test_CLK1_clock_answers_with_server_time(room):
+    child = room.user("child")
+    before = time.time() * 1000
+    ack = child.call("clock", {})
+    after = time.time() * 1000
+    # Same machine, same clock: the server's answer lies inside the round trip.
+    assert before - 5 <= ack["now"] <= after + 5
