@@ -18,6 +18,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from rooms.protocol import DEFAULT_SETTINGS
+
 from app import create_app
 from rooms.storage import SQLiteStorage
 from tests.support import ROOT, csrf
@@ -33,6 +35,13 @@ def storage(tmp_path):
     store = SQLiteStorage(str(tmp_path / "unit.sqlite3"))
     yield store
     store.close()
+
+
+@pytest.fixture
+def room_id(storage):
+    """A room (with its therapist) straight in storage, for engine-level tests."""
+    th = storage.create_therapist("kim@example.org", "Dr. Kim", "not-a-real-hash")
+    return storage.create_room(th["id"], "Sam, 7", dict(DEFAULT_SETTINGS))["id"]
 
 
 @pytest.fixture

@@ -29,12 +29,6 @@ def sent():
 
 
 @pytest.fixture
-def room_id(storage):
-    th = storage.create_therapist("kim@example.org", "Dr. Kim", "not-a-real-hash")
-    return storage.create_room(th["id"], "Sam, 7", dict(DEFAULT_SETTINGS))["id"]
-
-
-@pytest.fixture
 def people(storage, room_id):
     """role -> participant, as the socket layer binds them at connect."""
     th = storage.get_room(room_id)["therapist_id"]

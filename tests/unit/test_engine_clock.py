@@ -6,7 +6,7 @@ import pytest
 from activities.base import Invalid, OpSpec, Registry, Rejected, number, require_dict
 from rooms.engine import Engine
 from rooms.protocol import E_INVALID, THERAPIST
-from tests.unit.test_engine import Broadcasts, room_id  # noqa: F401  (fixture)
+from tests.unit.test_engine import Broadcasts
 
 
 def _start(d):
