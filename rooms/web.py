@@ -210,29 +210,36 @@ def room(room_id):
         "me": {k: me[k] for k in ("id", "role", "name", "avatar")},
         "activities": pr.registry.client_config(),
         "pictures": pictures.client_config(),
-        "urls": {"export": (url_for("web.export_canvas", room_id=room_id, page="PAGE")
-                            .replace("PAGE", "{page}") if me["role"] == THERAPIST else None),
+        # "{activity}" and "{key}" are filled in by the browser.
+        "urls": {"export": (url_for("web.export_png", room_id=room_id, activity="ACT", key="KEY")
+                            .replace("ACT", "{activity}").replace("KEY", "{key}")
+                            if me["role"] == THERAPIST else None),
                  "leave": url_for("web.index")},
     }
     return render_template("room.html", config=config, room=room)
 
 
-@bp.route("/rooms/<room_id>/export/canvas/<page>.png")
+@bp.route("/rooms/<room_id>/export/<activity>/<key>.png")
 @login_required
-def export_canvas(room_id, page):
+def export_png(room_id, activity, key):
+    """A picture of an activity's current state, rendered on the server from the
+    stored state by the activity's own `render(state, key, assets_root)` (what `key`
+    names is the activity's business: a canvas page, a saved tray …)."""
     room = _own_room(room_id)
-    canvas = _pr().registry.get("canvas")
-    _, state = _pr().engine.state(room_id, "canvas")
+    act = _pr().registry.get(activity)
+    if act is None or not hasattr(act, "render"):
+        abort(404)
+    _, state = _pr().engine.state(room_id, activity)
     try:
-        img = canvas.render(state, page, current_app.config["ASSETS_ROOT"])
+        img = act.render(state, key, current_app.config["ASSETS_ROOT"])
     except KeyError:
         abort(404)
     buf = io.BytesIO()
-    img.save(buf, "PNG", optimize=False)
+    img.save(buf, "PNG")
     buf.seek(0)
     safe = "".join(c for c in room["name"] if c.isalnum() or c in " -_").strip() or "room"
     return send_file(buf, mimetype="image/png", as_attachment=True,
-                     download_name=f"{safe} - {page}.png", max_age=0)
+                     download_name=f"{safe} - {activity} {key}.png", max_age=0)
 
 
 # ------------------------------------------------------------------ static assets

@@ -455,7 +455,8 @@ class CanvasActivity {
     this.bgBtn.setAttribute("aria-expanded", String(!this.bgDrawer.hidden));
     for (const b of this.bgDrawer.children) b.setAttribute("aria-pressed", String(b.dataset.bg === page.bg));
     if (this.clearBtn) this.clearBtn.disabled = !online;
-    if (this.downloadLink) this.downloadLink.href = this.ctx.urls.export.replace("{page}", encodeURIComponent(this.pageId));
+    if (this.downloadLink) this.downloadLink.href = this.ctx.urls.export
+      .replace("{activity}", "canvas").replace("{key}", encodeURIComponent(this.pageId));
     // Page buttons: rebuilt only when the list or the current page changed.
     const sig = pages.map((p) => p.id).join(",") + "|" + this.pageId;
     if (sig !== this.pagesSig) {

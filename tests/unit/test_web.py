@@ -347,8 +347,9 @@ def test_export_png_is_the_board_with_the_drawing(therapist, room, pr):
     assert img.convert("RGB").getpixel((800, 100)) == (255, 255, 255)
 
 
-def test_export_of_an_unknown_page_is_404(therapist, room):
-    assert therapist.get(f"/rooms/{room.id}/export/canvas/p9.png").status_code == 404
+@pytest.mark.parametrize("path", ["canvas/p9.png", "nosuch/p1.png", "canvas/..%2Fp1.png"])
+def test_export_of_an_unknown_page_or_activity_is_404(therapist, room, path):
+    assert therapist.get(f"/rooms/{room.id}/export/{path}").status_code == 404
 
 
 # ====================================================================== assets
