@@ -9,6 +9,7 @@ import shutil
 import pytest
 from playwright.sync_api import sync_playwright
 
+from tests.e2e.people import Person, child_joins, therapist_creates_room
 from tests.support import ROOT, ServerProcess
 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -41,3 +42,23 @@ def server(tmp_path):
 def artifacts():
     os.makedirs(ARTIFACTS, exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture
+def session_for(browser, server):
+    """A therapist (desktop) and a child on a tablet of the given viewport, both in
+    the therapist's new room. Yields (therapist, child)."""
+    people = []
+
+    def make(child_viewport):
+        t = Person(browser, server.url, viewport={"width": 1366, "height": 768})
+        c = Person(browser, server.url, viewport=child_viewport, has_touch=True)
+        people.extend((t, c))
+        child_joins(c, therapist_creates_room(t))
+        t.page.click('[data-action="open-room"]')
+        t.wait_connected()
+        return t, c
+
+    yield make
+    for p in people:
+        p.close()
