@@ -370,6 +370,18 @@ export class Connection {
     return true;
   }
 
+  /** CLK1: one clock sample {now: server ms, sent, received: performance.now() ms}, or null. */
+  clockSample(timeoutMs = 3000) {
+    return new Promise((resolve) => {
+      if (!this.socket || !this.socket.connected) return resolve(null);
+      const sent = performance.now();
+      this.socket.timeout(timeoutMs).emit(this.ev.clock, {}, (err, ack) => {
+        const received = performance.now();
+        resolve(!err && ack && typeof ack.now === "number" ? {now: ack.now, sent, received} : null);
+      });
+    });
+  }
+
   onEph(data) {
     if (!data || !Array.isArray(data.items)) return;
     for (const item of data.items) this.hooks.eph(data.by, item);

@@ -43,6 +43,7 @@ function makeContext(name, spec) {
     submit: (t, d) => conn.submit(name, t, d),
     history: (action, target) => conn.history(name, action, target),
     sendEph: (item) => conn.sendEph({a: name, ...item}),
+    clockSample: () => conn.clockSample(),
     participant: (id) => participants.get(id) || null,
     toast: (text) => shell.toast(text),
     confirm: (q, opts) => shell.confirm(q, opts),
