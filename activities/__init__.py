@@ -4,8 +4,12 @@ from .base import Registry
 
 
 def build_registry():
-    from . import canvas
+    from . import canvas, sandtray
+    from . import calm, checkin
 
     registry = Registry()
     registry.add(canvas)
+    registry.add(sandtray)
+    registry.add(calm)
+    registry.add(checkin)
     return registry

@@ -10,8 +10,11 @@
 // and optionally changed(what) — "pending" | "seq" | "settings" | "presence" | "conn".
 // The object keeps its state while unmounted, so switching tabs never loses ops.
 import * as canvas from "./canvas.js";
+import * as sandtray from "./sandtray.js";
+import * as calm from "./calm.js";
+import * as checkin from "./checkin.js";
 
-const MODULES = {canvas};
+const MODULES = {canvas, sandtray, calm, checkin};
 
 export function has(name) {
   return Object.prototype.hasOwnProperty.call(MODULES, name);
