@@ -151,6 +151,11 @@ class SocketUser:
         self.actions = actions
         self.room_id = room_id
         self.sio = socketio.Client(reconnection=False)
+        # python-engineio's client runs each incoming message on a new thread, so
+        # handlers could record ops out of the order they arrived in. A browser
+        # handles them one by one in arrival order; so do we (SEQ1 tests rely on it).
+        dispatch = self.sio.eio._trigger_event
+        self.sio.eio._trigger_event = lambda *a, **kw: dispatch(*a, **{**kw, "run_async": False})
         self.events = []                 # (event, data) in arrival order
         self.ops = []                    # "op" events
         self.state = None
