@@ -10,6 +10,7 @@ import time
 
 from flask import request
 from flask_socketio import ConnectionRefusedError, join_room
+from socketio import packet as socketio_packet
 
 from activities.base import Invalid, Rejected
 from .protocol import (E_AUTH, E_BAD_EVENT, E_ENDED, E_FORBIDDEN, E_INTERNAL, E_INVALID,
@@ -24,6 +25,13 @@ log = logging.getLogger("playroom.sockets")
 
 def room_key(room_id):
     return f"room:{room_id}"
+
+
+class TextPacket(socketio_packet.Packet):
+    """Playroom never sends binary data, so skip python-socketio's recursive scan of
+    every outgoing payload for bytes (measurable on each relayed stroke preview).
+    Incoming binary packets are still decoded as before."""
+    uses_binary_events = False
 
 
 class Allowance:
@@ -65,6 +73,7 @@ class Hub:
         self.relay = EphemeralRelay(self._emit_eph, 1.0 / LIMITS["eph_flush_hz"])
         self._flusher = None
         self.grace = LIMITS["presence_grace_s"]
+        socketio.server.packet_class = TextPacket
         on = socketio.on
         on("connect")(self.on_connect)
         on("disconnect")(self.on_disconnect)
