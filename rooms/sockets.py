@@ -10,6 +10,7 @@ import time
 
 from flask import request
 from flask_socketio import ConnectionRefusedError, join_room
+from socketio import packet as socketio_packet
 
 from activities.base import Invalid, Rejected
 from .protocol import (E_AUTH, E_BAD_EVENT, E_ENDED, E_FORBIDDEN, E_INTERNAL, E_INVALID,
@@ -24,6 +25,13 @@ log = logging.getLogger("playroom.sockets")
 
 def room_key(room_id):
     return f"room:{room_id}"
+
+
+class TextPacket(socketio_packet.Packet):
+    """Playroom never sends binary data, so skip python-socketio's recursive scan of
+    every outgoing payload for bytes (measurable on each relayed stroke preview).
+    Incoming binary packets are still decoded as before."""
+    uses_binary_events = False
 
 
 class Allowance:
@@ -62,57 +70,73 @@ class Hub:
         self.conns = {}                   # sid -> Conn
         self.allowances = {}              # participant id -> Allowance
         self.presence = {}                # room_id -> {pid: {"info": {...}, "sids": set, "left": t}}
-        self.relay = EphemeralRelay(self._emit_eph)
+        self.relay = EphemeralRelay(self._emit_eph, 1.0 / LIMITS["eph_flush_hz"])
         self._flusher = None
         self.grace = LIMITS["presence_grace_s"]
+        socketio.server.packet_class = TextPacket
         on = socketio.on
         on("connect")(self.on_connect)
         on("disconnect")(self.on_disconnect)
         on("sync")(self.on_sync)
         on("op")(self.on_op)
         on("history")(self.on_history)
-        on("eph")(self.on_eph)
         on("settings")(self.on_settings)
-        on("clock")(self.on_clock)
+        # Hot path (PERF): ephemeral signals and clock samples go straight to
+        # python-socketio, without Flask's per-event request context and session copy.
+        socketio.server.on("eph", self._guarded(self.on_eph), namespace="/")
+        socketio.server.on("clock", self._guarded(self.on_clock), namespace="/")
         on("*")(self.on_unknown)
         socketio.on_error_default(self.on_unexpected)
 
     # -------------------------------------------------------------- plumbing
+    def _guarded(self, handler):
+        """ERR2 for raw handlers (Flask-SocketIO's error handler does not see them)."""
+        def run(sid, data=None):
+            try:
+                return handler(sid, data)
+            except Exception:
+                log.exception("unhandled error in socket event")
+                self._error(sid, E_INTERNAL, "Something went wrong on the server.", "unknown")
+        return run
+
     def broadcast(self, room_id, event, data):
         self.socketio.emit(event, data, to=room_key(room_id))
 
     def _emit_eph(self, room_id, skip_sid, payload):
-        self.socketio.emit(EV_EPH_OUT, payload, to=room_key(room_id), skip_sid=skip_sid)
+        self.socketio.server.emit(EV_EPH_OUT, payload, to=room_key(room_id), skip_sid=skip_sid,
+                                  namespace="/")
 
     def _flush_loop(self):
-        period = 1.0 / LIMITS["eph_flush_hz"]
+        # Several checks per throttle period, so a held-back signal waits at most
+        # a few ms past its sender's next slot.
+        tick = self.relay.period / 4
         while True:
-            self.socketio.sleep(period)
+            self.socketio.sleep(tick)
             try:
                 self.relay.flush()
             except Exception:
                 log.exception("ephemeral flush failed")
 
-    def _error(self, code, reason, event, op_id=None):
+    def _error(self, sid, code, reason, event, op_id=None):
         data = {"code": code, "reason": reason, "event": event}
         if op_id is not None:
             data["op_id"] = op_id
-        self.socketio.emit(EV_ERROR, data, to=request.sid)
+        self.socketio.server.emit(EV_ERROR, data, to=sid, namespace="/")
 
-    def _refuse(self, conn, ack, event):
+    def _refuse(self, sid, conn, ack, event):
         """Report a refused event; repeated abuse disconnects (RATE2)."""
         if conn is not None:
             conn.limits.strikes += 1
             if conn.limits.strikes > LIMITS["abuse_strikes"]:
-                self.bye(request.sid, E_RATE, "Too many refused messages.")
+                self.bye(sid, E_RATE, "Too many refused messages.")
                 return ack
-        self._error(ack["code"], ack["reason"], event, ack.get("op_id"))
+        self._error(sid, ack["code"], ack["reason"], event, ack.get("op_id"))
         return ack
 
-    def _conn(self, event):
-        conn = self.conns.get(request.sid)
+    def _conn(self, sid, event):
+        conn = self.conns.get(sid)
         if conn is None or not conn.joined:
-            self._error(E_NOT_JOINED, "send sync first", event)
+            self._error(sid, E_NOT_JOINED, "send sync first", event)
             return None
         return conn
 
@@ -217,35 +241,38 @@ class Hub:
         return self._durable(data, "history", self.engine.history)
 
     def _durable(self, data, event, handler):
-        conn = self._conn(event)
+        sid = request.sid
+        conn = self._conn(sid, event)
         if conn is None:
             return {"ok": False, "code": E_NOT_JOINED, "reason": "send sync first"}
         op_id = data.get("op_id") if isinstance(data, dict) else None
         if not conn.limits.ops.take():
-            return self._refuse(conn, {"ok": False, "code": E_RATE, "op_id": op_id,
-                                       "reason": "Slow down a little."}, event)
+            return self._refuse(sid, conn, {"ok": False, "code": E_RATE, "op_id": op_id,
+                                            "reason": "Slow down a little."}, event)
         ack = handler(conn.room_id, conn.participant, data)
         if not ack["ok"]:
-            return self._refuse(conn, ack, event)
+            return self._refuse(sid, conn, ack, event)
         conn.limits.strikes = 0
         return ack
 
-    def on_eph(self, data=None):
-        conn = self._conn("eph")
+    def on_eph(self, sid, data=None):
+        """Raw python-socketio handler (no Flask context): validate, authorise and
+        hand the signal to the relay. Never touches storage (EPH1)."""
+        conn = self._conn(sid, "eph")
         if conn is None:
             return
         if not conn.limits.eph.take():
             return  # ephemeral excess is dropped without an answer (EPH2)
         if not isinstance(data, dict):
-            return self._refuse(conn, {"code": E_BAD_EVENT, "reason": "event payload must be an object"}, "eph")
+            return self._refuse(sid, conn, {"code": E_BAD_EVENT, "reason": "event payload must be an object"}, "eph")
         act = self.registry.get(data.get("a"))
         spec = act.EPHEMERAL.get(data.get("k")) if act else None
         if spec is None:
-            return self._refuse(conn, {"code": E_UNKNOWN_ACTIVITY, "reason": "unknown signal"}, "eph")
+            return self._refuse(sid, conn, {"code": E_UNKNOWN_ACTIVITY, "reason": "unknown signal"}, "eph")
         kind = data["k"]
         settings = self.engine.settings(conn.room_id)
         if settings is None or not act.may(conn.participant["role"], "eph:" + kind, settings):
-            return self._refuse(conn, {"code": E_FORBIDDEN, "reason": "not allowed right now"}, "eph")
+            return self._refuse(sid, conn, {"code": E_FORBIDDEN, "reason": "not allowed right now"}, "eph")
         body = {k: v for k, v in data.items() if k not in ("a", "k")}
         validator, merge = spec
         try:
@@ -255,35 +282,36 @@ class Hub:
         except (KeyError, TypeError, AttributeError):
             item = Rejected(E_INVALID, "malformed signal")
         if isinstance(item, Rejected):
-            return self._refuse(conn, {"code": item.code, "reason": item.reason}, "eph")
+            return self._refuse(sid, conn, {"code": item.code, "reason": item.reason}, "eph")
         item["a"], item["k"] = act.NAME, kind
         conn.limits.strikes = 0
-        self.relay.put(request.sid, conn.room_id, conn.participant["id"],
+        self.relay.put(sid, conn.room_id, conn.participant["id"],
                        (act.NAME, kind, item.get("id")), item, merge)
 
-    def on_clock(self, data=None):
+    def on_clock(self, sid, data=None):
         """Clock sync (CLK1): the ack carries the server's time in ms; the client
         keeps the sample with the shortest round trip to estimate its offset.
         Answered before `sync` too, and counted as an ephemeral event."""
-        conn = self.conns.get(request.sid)
+        conn = self.conns.get(sid)
         if conn is None or not conn.limits.eph.take():
             return None
         return {"now": self.engine.clock() * 1000.0}
 
     def on_settings(self, data=None):
-        conn = self._conn("settings")
+        sid = request.sid
+        conn = self._conn(sid, "settings")
         if conn is None:
             return {"ok": False, "code": E_NOT_JOINED, "reason": "send sync first"}
         ack = self.engine.set_settings(conn.room_id, conn.participant, data)
-        return ack if ack["ok"] else self._refuse(conn, ack, "settings")
+        return ack if ack["ok"] else self._refuse(sid, conn, ack, "settings")
 
     def on_unknown(self, event, *args):
-        self._error(E_BAD_EVENT, "unknown event", str(event)[:40])
+        self._error(request.sid, E_BAD_EVENT, "unknown event", str(event)[:40])
 
     def on_unexpected(self, exc):
         """A bug, not bad input: log it, tell the client, keep the server up (ERR2)."""
         log.exception("unhandled error in socket event", exc_info=exc)
-        self._error(E_INTERNAL, "Something went wrong on the server.", "unknown")
+        self._error(request.sid, E_INTERNAL, "Something went wrong on the server.", "unknown")
         return {"ok": False, "code": E_INTERNAL, "reason": "server error"}
 
     # -------------------------------------------------------------- therapist actions
