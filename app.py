@@ -46,6 +46,7 @@ from rooms import accounts, web
 from rooms.engine import Engine
 from rooms.protocol import E_ENDED, E_REVOKED, LIMITS
 from rooms.sockets import Hub
+from rooms.redis_storage import RedisStorage
 from rooms.storage import SQLiteStorage
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -54,6 +55,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULTS = {
     "INSTANCE_PATH": os.path.join(HERE, "instance"),  # folder for the database and secret key
     "DATABASE": None,                 # SQLite file path; default INSTANCE_PATH/playroom.sqlite3
+    "REDIS_URL": None,                # redis://host:port/db: keep all data in Redis instead of
+                                      # SQLite (one process only for now; env REDIS_URL)
     "SECRET_KEY": None,               # default: generated once into INSTANCE_PATH/secret_key
     "ASYNC_MODE": "threading",        # eventlet | gevent | threading (the entry point passes its own)
     "INVITE_TTL_DAYS": 30,            # days an invite link stays valid
@@ -73,7 +76,7 @@ class Playroom:
     """The app's services, reachable as app.extensions["playroom"]."""
 
     def __init__(self, app, socketio):
-        self.storage = SQLiteStorage(app.config["DATABASE"])
+        self.storage = make_storage(app.config)
         self.registry = build_registry()
         self.engine = Engine(self.storage, self.registry, self._broadcast,
                              snapshot_every=app.config["SNAPSHOT_EVERY"])
@@ -91,6 +94,13 @@ class Playroom:
         self.hub.kick(lambda c: c.room_id == room_id, E_ENDED, "This room was closed.")
         self.engine.forget(room_id)
         self.storage.delete_room(room_id)
+
+
+def make_storage(config):
+    """RedisStorage when REDIS_URL is set, else SQLite in DATABASE."""
+    if config.get("REDIS_URL"):
+        return RedisStorage(config["REDIS_URL"])
+    return SQLiteStorage(config["DATABASE"])
 
 
 def _secret_key(instance):
@@ -158,6 +168,8 @@ def main():
     config = {"ASYNC_MODE": mode}
     if os.environ.get("PLAYROOM_INSTANCE"):
         config["INSTANCE_PATH"] = os.environ["PLAYROOM_INSTANCE"]
+    if os.environ.get("REDIS_URL"):
+        config["REDIS_URL"] = os.environ["REDIS_URL"]
     if os.environ.get("PLAYROOM_SECURE_COOKIES") == "1":
         config["SESSION_COOKIE_SECURE"] = config["REMEMBER_COOKIE_SECURE"] = True
     app = create_app(config)

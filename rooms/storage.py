@@ -7,7 +7,12 @@ tests/unit/test_storage_contract.py):
 - sequence numbers start at 1, grow by one per accepted op and are never reset.
 - `ops_since` returns ops in seq order; `save_snapshot`/`load_snapshot` keep the
   latest full room state so a restart does not replay the whole history.
-- deleting a room deletes everything it held.
+- deleting a room deletes everything it held; a record under a missing parent (an
+  invite, participant or snapshot of no room, a room of no therapist) is refused with
+  an exception and nothing is written.
+- records have the same fields and types in every backend (None stays None).
+
+`rooms.redis_storage.RedisStorage` is the second implementation (REDIS_URL).
 
 Records are plain dicts. Times are UNIX seconds (float).
 """

@@ -1,6 +1,7 @@
 """Shared fixtures, smallest first; each builds on the one before it.
 
     tmp_path -> storage                      a bare SQLiteStorage (no app)
+    redis_server -> redis_url                a real redis-server (session), emptied per test
     tmp_path -> app -> client                the real app (CSRF on), one anonymous browser
                 app -> make_therapist()      a browser signed in through the real forms
                        therapist             ... one of them
@@ -12,7 +13,9 @@ returning small functions, so test modules never import from this file.
 Integration and browser suites override `room`/`server` in their own conftest.
 """
 import itertools
+import os
 import re
+import shutil
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -22,7 +25,7 @@ from rooms.protocol import DEFAULT_SETTINGS
 
 from app import create_app
 from rooms.storage import SQLiteStorage
-from tests.support import ROOT, csrf
+from tests.support import ROOT, RedisServer, csrf
 
 PASSWORD = "correct horse battery"
 _emails = itertools.count(1)
@@ -35,6 +38,32 @@ def storage(tmp_path):
     store = SQLiteStorage(str(tmp_path / "unit.sqlite3"))
     yield store
     store.close()
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory):
+    """Debian's redis-server on a free loopback port for the whole session (started on
+    first use). Missing binary: a failure under CI=true, a skip otherwise."""
+    if shutil.which("redis-server") is None:
+        msg = "redis-server not found: install Debian's redis-server package (`make test` does)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(msg + "; CI=true, so the Redis backend may not be skipped", pytrace=False)
+        pytest.skip(msg)
+    srv = RedisServer(tmp_path_factory.mktemp("redis")).start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def redis_url(redis_server):
+    """The URL of an empty Redis database (FLUSHDB before each test)."""
+    import redis
+    client = redis.Redis.from_url(redis_server.url)
+    try:
+        client.flushdb()
+    finally:
+        client.close()
+    return redis_server.url
 
 
 @pytest.fixture

@@ -92,6 +92,59 @@ class ServerProcess:
             return f.read()[-4000:]
 
 
+class RedisServer:
+    """A real `redis-server` (Debian's package) on a free loopback port, nothing saved
+    to disk, its working directory and log in `workdir`."""
+
+    def __init__(self, workdir, port=None):
+        self.workdir = str(workdir)
+        self.port = port or free_port()
+        self.proc = None
+        self.log_path = os.path.join(self.workdir, f"redis-{self.port}.log")
+
+    @property
+    def url(self):
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self):
+        import redis
+        self._log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
+             "--save", "", "--appendonly", "no", "--dir", self.workdir],
+            cwd=self.workdir, stdout=self._log, stderr=subprocess.STDOUT)
+        client = redis.Redis.from_url(self.url, socket_timeout=1)
+
+        def up():
+            if self.proc.poll() is not None:
+                raise AssertionError(f"redis-server exited: {self.log()}")
+            try:
+                return client.ping()
+            except redis.RedisError:
+                return False
+        try:
+            wait_for(up, timeout=10, what=f"redis-server on port {self.port} (log {self.log_path})")
+        finally:
+            client.close()
+        return self
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        if self.proc:
+            self._log.close()
+        self.proc = None
+
+    def log(self):
+        with open(self.log_path, errors="replace") as f:
+            return f.read()[-4000:]
+
+
 CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
 
 

@@ -1,27 +1,53 @@
 """The storage contract every backend honours (rooms/storage.py docstring).
 
-The tests run once per entry in BACKENDS; a Redis backend is added by writing its
-factory (start a real redis-server on a free loopback port) and listing it there.
+The tests run once per entry in BACKENDS: SQLite in a temporary file, and Redis on a
+real redis-server the tests start on a free loopback port (tests/conftest.py,
+`redis_server`; emptied before each test). A factory returns a function that opens
+one more instance on the test's data, as another process would.
 """
 import json
+import sqlite3
+import threading
 
 import pytest
 
+from rooms.redis_storage import RedisStorage
 from rooms.storage import SQLiteStorage
 
+# What creating a record under a missing parent raises (SQLite: its foreign keys).
+MISSING_PARENT = (KeyError, sqlite3.IntegrityError)
 
-def _sqlite(tmp_path):
-    return SQLiteStorage(str(tmp_path / "contract.sqlite3"))
+
+def _sqlite(request, tmp_path):
+    path = str(tmp_path / "contract.sqlite3")
+    return lambda: SQLiteStorage(path)
 
 
-BACKENDS = {"sqlite": _sqlite}
+def _redis(request, tmp_path):
+    url = request.getfixturevalue("redis_url")
+    return lambda: RedisStorage(url)
+
+
+BACKENDS = {"sqlite": _sqlite, "redis": _redis}
 
 
 @pytest.fixture(params=sorted(BACKENDS))
-def store(request, tmp_path):
-    backend = BACKENDS[request.param](tmp_path)
-    yield backend
-    backend.close()
+def open_store(request, tmp_path):
+    """open_store() -> a new storage instance on this test's data (closed at the end)."""
+    opener = BACKENDS[request.param](request, tmp_path)
+    opened = []
+
+    def open_():
+        opened.append(opener())
+        return opened[-1]
+    yield open_
+    for s in opened:
+        s.close()
+
+
+@pytest.fixture
+def store(open_store):
+    return open_store()
 
 
 @pytest.fixture
@@ -179,6 +205,8 @@ class TestOpLog:
         assert [o["seq"] for o in store.ops_since(room["id"], 2, limit=3)] == [3, 4, 5]
         assert store.ops_since(room["id"], 7) == []
         assert store.ops_since(room["id"], 100) == []
+        assert store.ops_since(room["id"], 2, limit=0) == []
+        assert [o["seq"] for o in store.ops_since(room["id"], 5, limit=10)] == [6, 7]
         assert [o["seq"] for o in store.ops_since(room["id"], 0)] == list(range(1, 8))
 
     @pytest.mark.parametrize("gone", ["deleted", "never existed"])
@@ -237,16 +265,214 @@ def test_delete_room_removes_everything_it_held(store, room, th):
     assert len(store.ops_since(keep["id"], 0)) == 1
 
 
-def test_sqlite_data_survives_reopening(tmp_path):
-    path = str(tmp_path / "reopen.sqlite3")
-    first = SQLiteStorage(path)
+def test_data_survives_reopening(open_store):
+    first = open_store()
     th = first.create_therapist("kim@example.org", "Dr. Kim", "hash")
     room = first.create_room(th["id"], "Sam", {})
     append(first, room["id"], n=1)
     first.close()
-    again = SQLiteStorage(path)
-    try:
-        assert again.last_seq(room["id"]) == 1
-        assert append(again, room["id"], n=2) == (2, True)
-    finally:
-        again.close()
+    again = open_store()
+    assert again.get_therapist(th["id"]) == th
+    assert again.last_seq(room["id"]) == 1
+    assert append(again, room["id"], n=2) == (2, True)
+    assert append(again, room["id"], n=1) == (1, False)
+
+
+class TestRecords:
+    """Both backends give back the same fields with the same types."""
+
+    def test_fields_and_types(self, store, th, room):
+        assert set(th) == {"id", "email", "name", "password_hash", "created_at"}
+        assert type(th["id"]) is int and type(th["created_at"]) is float
+        assert set(room) == {"id", "therapist_id", "name", "settings", "seq", "created_at"}
+        assert type(room["therapist_id"]) is int and type(room["seq"]) is int
+        inv = store.create_invite(room["id"], "child", "h1", 2_000_000_000)    # an int expiry
+        assert set(inv) == {"id", "room_id", "role", "token_hash", "created_at", "expires_at",
+                            "revoked_at"}
+        assert type(inv["expires_at"]) is float and inv["expires_at"] == 2e9
+        part = store.create_participant(room["id"], "child", "Sam", "fox")
+        assert set(part) == {"id", "room_id", "role", "name", "avatar", "invite_id", "created_at"}
+        assert part["invite_id"] is None and type(part["created_at"]) is float
+        append(store, room["id"], n=1)
+        assert set(store.ops_since(room["id"], 0)[0]) == {"seq", "by", "op_id", "a", "t", "kind",
+                                                          "target", "d", "ts"}
+
+    def test_values_round_trip_exactly(self, store):
+        th = store.create_therapist("zoë+🦊@example.org", "Dr. Zoë \"Z\" O'Neil", "h:a$h")
+        assert store.get_therapist_by_email("zoë+🦊@example.org") == th
+        assert th["name"] == "Dr. Zoë \"Z\" O'Neil" and th["password_hash"] == "h:a$h"
+        settings = {"child_may_draw": True, "zero": 0, "tenth": 0.1, "big": 2**53 + 1,
+                    "none": None, "nested": [1, "ü", {"x": []}], "fox": "🦊"}
+        room = store.create_room(th["id"], "Sam 🦊, 7", settings)
+        assert store.get_room(room["id"])["settings"] == settings
+        assert store.get_room(room["id"])["name"] == "Sam 🦊, 7"
+        part = store.create_participant(room["id"], "child", "", "", None)
+        assert (part["name"], part["avatar"], part["invite_id"]) == ("", "", None)
+        expiry = 1_900_000_000.123456
+        inv = store.create_invite(room["id"], "parent", "tøken", expiry)
+        assert store.find_invite("tøken")["expires_at"] == expiry
+        payload = {"pts": [0.1, 1e-7, 123456.789, -0.0], "s": "ü🦊", "n": None, "t": True}
+        append(store, room["id"], pid=part["id"], op_id="ü", target=None, payload=payload)
+        store.append_op(room["id"], part["id"], "", "canvas", "stroke", "undo", "", "[]")
+        first, second = store.ops_since(room["id"], 0)
+        assert first["d"] == payload and first["target"] is None and first["op_id"] == "ü"
+        assert (second["op_id"], second["target"], second["d"]) == ("", "", [])
+        assert store.find_op(room["id"], part["id"], "") == 2
+        store.save_snapshot(room["id"], 2, '{"ü": "🦊"}')
+        assert store.load_snapshot(room["id"]) == (2, '{"ü": "🦊"}')
+        assert store.get_invite(inv["id"]) == inv
+
+
+def test_records_under_a_missing_parent_are_refused_and_nothing_is_written(store, room, th):
+    store.delete_room(room["id"])
+    with pytest.raises(MISSING_PARENT):
+        store.create_invite(room["id"], "child", "h-late", 2e9)
+    assert store.find_invite("h-late") is None and store.list_invites(room["id"]) == []
+    with pytest.raises(MISSING_PARENT):
+        store.create_participant(room["id"], "child", "Sam", "fox")
+    assert store.list_participants(room["id"]) == []
+    with pytest.raises(MISSING_PARENT):
+        store.save_snapshot(room["id"], 1, "{}")
+    assert store.load_snapshot(room["id"]) is None
+    store.update_settings(room["id"], {"child_may_draw": False})
+    assert store.get_room(room["id"]) is None
+    assert store.revoke_invite("no-such-invite") is False
+    with pytest.raises(MISSING_PARENT):
+        store.create_room(987654, "Nobody's", {})
+    assert store.list_rooms(987654) == []
+
+
+def test_ids_that_name_other_records_find_nothing(store, room, th):
+    """Ids come from URLs and messages: none may reach another record (in Redis, a
+    key with a suffix such as `<room>:ops`)."""
+    rid = room["id"]
+    inv = store.create_invite(rid, "child", "h1", 2e9)
+    part = store.create_participant(rid, "child", "Sam", "fox", inv["id"])
+    append(store, rid, n=1)
+    store.save_snapshot(rid, 1, "{}")
+    for suffix in (":ops", ":op-ids", ":invites", ":participants", ":snapshot", ":rooms", ":"):
+        bad = rid + suffix
+        assert store.get_room(bad) is None
+        assert store.ops_since(bad, 0) == [] and store.last_seq(bad) == 0
+        assert store.load_snapshot(bad) is None and store.find_op(bad, "p", "op-1") is None
+        assert store.list_invites(bad) == [] and store.list_participants(bad) == []
+        with pytest.raises(KeyError):
+            append(store, bad, op_id="evil")
+        store.update_settings(bad, {"evil": True})
+        assert store.delete_room(bad) is False
+        assert store.get_invite(inv["id"] + suffix) is None
+        assert store.revoke_invite(inv["id"] + suffix) is False
+        assert store.get_participant(part["id"] + suffix) is None
+        assert store.get_therapist(f"{th['id']}{suffix}") is None
+        assert store.list_rooms(f"{th['id']}{suffix}") == []
+    assert store.get_room(rid) == room | {"seq": 1}
+    assert store.last_seq(rid) == 1 and store.get_invite(inv["id"]) == inv
+    assert store.get_participant(part["id"]) == part
+
+
+@pytest.mark.parametrize("instances", ["one shared", "one per writer"])
+def test_SEQ1_SEQ2_concurrent_appends_get_consecutive_seqs_and_dedupe(open_store, store, room,
+                                                                      instances):
+    """Writers append at once; two writers per participant send the same op ids (every
+    op races its own retry). Seqs are 1..N with no gap or repeat, each op is stored
+    once, both senders of an op get its one seq, and a participant's ops keep their
+    order. "one per writer" opens a storage per thread, as separate processes would."""
+    writers, per = 8, 40
+    stores = [store if instances == "one shared" else open_store() for _ in range(writers)]
+    barrier = threading.Barrier(writers)
+    results, errors = [None] * writers, []
+
+    def work(k):
+        pid = f"p{k // 2}"
+        try:
+            barrier.wait(10)
+            results[k] = [append(stores[k], room["id"], pid=pid, op_id=f"op-{i}",
+                                 payload={"by": pid, "i": i}) for i in range(per)]
+        except BaseException as e:   # reported below, in the test's thread
+            errors.append(e)
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(writers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors, errors
+    total = writers // 2 * per
+    assert sorted(seq for res in results for seq, created in res if created) == \
+        list(range(1, total + 1))
+    for k in range(0, writers, 2):
+        a, b = results[k], results[k + 1]
+        assert [seq for seq, _ in a] == [seq for seq, _ in b]
+        assert all(ca != cb for (_, ca), (_, cb) in zip(a, b))
+    ops = store.ops_since(room["id"], 0)
+    assert [o["seq"] for o in ops] == list(range(1, total + 1))
+    assert store.last_seq(room["id"]) == total
+    for k in range(0, writers, 2):
+        mine = [o for o in ops if o["by"] == f"p{k // 2}"]
+        assert [o["op_id"] for o in mine] == [f"op-{i}" for i in range(per)]
+        assert [o["d"] for o in mine] == [{"by": f"p{k // 2}", "i": i} for i in range(per)]
+        assert [o["seq"] for o in mine] == [seq for seq, _ in results[k]]
+
+
+# ------------------------------------------------------------------ Redis only
+
+@pytest.fixture
+def redis_store(redis_url):
+    store = RedisStorage(redis_url)
+    yield store
+    store.close()
+
+
+def test_redis_delete_room_leaves_no_key_behind(redis_store):
+    r = redis_store.r
+    th = redis_store.create_therapist("kim@example.org", "Dr. Kim", "hash")
+    keep = redis_store.create_room(th["id"], "Keep", {})
+    before = set(r.keys("*"))
+    room = redis_store.create_room(th["id"], "Sam", {})
+    inv = redis_store.create_invite(room["id"], "child", "h-del", 2e9)
+    redis_store.revoke_invite(inv["id"])
+    redis_store.create_invite(room["id"], "parent", "h-del-2", 2e9)
+    redis_store.create_participant(room["id"], "child", "Sam", "fox", inv["id"])
+    for k in range(1, 4):
+        append(redis_store, room["id"], n=k)
+    redis_store.save_snapshot(room["id"], 3, "{}")
+    assert len(set(r.keys("*")) - before) >= 9
+    assert redis_store.delete_room(room["id"])
+    assert set(r.keys("*")) == before
+    assert redis_store.list_rooms(th["id"]) == [keep]
+
+
+def test_redis_keys_are_namespaced_and_readable(redis_store):
+    th = redis_store.create_therapist("kim@example.org", "Dr. Kim", "hash")
+    room = redis_store.create_room(th["id"], "Sam", {})
+    inv = redis_store.create_invite(room["id"], "child", "tok", 2e9)
+    part = redis_store.create_participant(room["id"], "child", "Sam", "fox")
+    append(redis_store, room["id"], pid=part["id"], op_id="a", n=1)
+    redis_store.save_snapshot(room["id"], 1, "{}")
+    rid, tid = room["id"], th["id"]
+    assert set(redis_store.r.keys("*")) == {
+        "pr:therapists:next-id", f"pr:therapist:{tid}", f"pr:therapist:{tid}:rooms",
+        "pr:therapist-email:kim@example.org",
+        f"pr:room:{rid}", f"pr:room:{rid}:invites", f"pr:room:{rid}:participants",
+        f"pr:room:{rid}:ops", f"pr:room:{rid}:op-ids", f"pr:room:{rid}:snapshot",
+        f"pr:invite:{inv['id']}", "pr:invite-token:tok", f"pr:participant:{part['id']}"}
+
+
+def test_redis_append_reloads_its_script_after_a_script_flush(redis_store, redis_url):
+    """EVALSHA falls back to loading the script (a restarted Redis has none cached)."""
+    th = redis_store.create_therapist("kim@example.org", "Dr. Kim", "hash")
+    room = redis_store.create_room(th["id"], "Sam", {})
+    assert append(redis_store, room["id"], n=1) == (1, True)
+    redis_store.r.script_flush()
+    assert append(redis_store, room["id"], n=2) == (2, True)
+    assert append(redis_store, room["id"], n=1) == (1, False)
+
+
+def test_redis_ops_since_reads_long_logs_in_chunks(redis_store, monkeypatch):
+    import rooms.redis_storage as mod
+    monkeypatch.setattr(mod, "_HMGET_CHUNK", 3)
+    th = redis_store.create_therapist("kim@example.org", "Dr. Kim", "hash")
+    room = redis_store.create_room(th["id"], "Sam", {})
+    for k in range(1, 11):
+        append(redis_store, room["id"], n=k)
+    assert [o["d"]["n"] for o in redis_store.ops_since(room["id"], 0)] == list(range(1, 11))
+    assert [o["seq"] for o in redis_store.ops_since(room["id"], 1, limit=7)] == list(range(2, 9))
