@@ -12,11 +12,13 @@ page (the memory budget).
 The reducer is pure: every apply returns a new state that shares unchanged pages
 and items with the old one, plus the inverse op that undoes it.
 """
+import numpy as np
 from PIL import Image, ImageDraw
 
 from rooms import pictures
 from rooms.protocol import E_CONFLICT, E_FULL, E_INVALID, E_NO_PAGE, THERAPIST, CHILD, PARENT
 
+from . import strokes
 from .base import (Invalid, OpSpec, Rejected, color, flat_points, ident, integer,
                    number, one_of, require_dict)
 
@@ -289,6 +291,20 @@ def client_config():
 
 
 # ---------------------------------------------------------------- server renderer
+#
+# Every stroke is drawn once, at the export size, with the browser's shape
+# (perfect-freehand's outline: activities/strokes.py). Opaque strokes (pen, marker)
+# and erasers become pixel spans resolved by paint order: each pixel shows the last
+# of them that covers it, or the background where that is an eraser. Translucent
+# items (highlighter strokes, stamps) are then blended in order over their own
+# pixels, only where no later opaque stroke or eraser covers them. That is the same
+# picture as painting every item in turn onto an ink layer over the background,
+# without an image per item.
+
+_BATCH_POINTS = 20_000      # numbers per batch of strokes: bounds the memory used
+_BAND_ROWS = 128            # rows composed at a time
+_HIGHLIGHT_ALPHA = round(255 * TOOL_STYLE["highlighter"][1])
+
 
 def render(state, page_id, pictures_root, scale=1.0):
     """Render one page to an RGB PIL image from the authoritative state."""
@@ -296,81 +312,159 @@ def render(state, page_id, pictures_root, scale=1.0):
     if page is None:
         raise KeyError(page_id)
     w, h = round(BOARD_W * scale), round(BOARD_H * scale)
-    out = Image.new("RGBA", (w, h), BACKGROUNDS[page["bg"]])
-    _draw_background(ImageDraw.Draw(out), page["bg"], w, h, scale)
-    ink = Image.new("RGBA", (w, h), (0, 0, 0, 0))
-    for item in page["items"]:
+    items = page["items"]
+    opaque, translucent = [], []
+    for i, item in enumerate(items):
+        if item["k"] != "stroke":
+            translucent.append(i)
+        elif item["pts"]:
+            (opaque if TOOL_STYLE[item["tool"]][1] >= 1 else translucent).append(i)
+    top = _paint_order(items, opaque, scale, w, h)
+    out = np.empty(w * h, np.uint32)          # RGBX pixels
+    _compose(out, top, items, page["bg"], w, h, scale)
+    rgba = out.view(np.uint8).reshape(h, w, 4)
+    flat = rgba.reshape(-1, 4)
+    top2d = top.reshape(h, w) if top is not None else None
+    lines = [i for i in translucent if items[i]["k"] == "stroke"]
+    pixels = dict(zip(lines, _stroke_pixels([items[i] for i in lines], scale, w, h)))
+    for i in translucent:
+        item = items[i]
         if item["k"] == "stroke":
-            _draw_stroke(ink, item, scale)
+            px = pixels.pop(i)
+            if top is not None:
+                px = px[top[px] < i]
+            under = flat[px, :3].astype(np.uint32)
+            over = np.asarray(_rgb(item["color"]), np.uint32)
+            a = _HIGHLIGHT_ALPHA
+            flat[px, :3] = (over * a + under * (255 - a) + 127) // 255
         else:
-            _draw_stamp(ink, item, pictures_root, scale)
-    out.alpha_composite(ink)
-    return out.convert("RGB")
+            _draw_stamp(rgba, top2d, i, item, pictures_root, scale)
+    del top, top2d
+    return Image.frombytes("RGB", (w, h), out, "raw", "RGBX")
 
 
-def _draw_background(draw, bg, w, h, scale):
+def _rgb(hex_color):
+    return tuple(int(hex_color[k:k + 2], 16) for k in (1, 3, 5))
+
+
+def _stroke_args(item):
+    return item["pts"], item["size"], TOOL_STYLE[item["tool"]][0]
+
+
+def _batches(items, indices):
+    batch, count = [], 0
+    for i in indices:
+        batch.append(i)
+        count += len(items[i]["pts"])
+        if count >= _BATCH_POINTS:
+            yield batch
+            batch, count = [], 0
+    if batch:
+        yield batch
+
+
+def _paint_order(items, indices, scale, w, h):
+    """For each pixel, the index of the last opaque stroke or eraser covering it
+    (-1: none), as a flat array; None when there are none."""
+    if not indices:
+        return None
+    order = strokes.PaintOrder(w, h, len(items))
+    for batch in _batches(items, indices):
+        x, y, r, sid, n = strokes.centre_lines([_stroke_args(items[i]) for i in batch], scale)
+        ords = np.asarray(batch, order.dtype)
+        for left, length, s in strokes.spans(x, y, r, sid, n, w, h):
+            order.add(left, length, ords[s])
+    return order.resolve()
+
+
+def _compose(out, top, items, bg, w, h, scale):
+    """Fill out with the page background, then the colour of the opaque stroke each
+    pixel shows (none where an eraser was last), a band of rows at a time."""
+    colour = np.zeros(len(items) + 1, np.uint32)   # index 0: no stroke; 0: background
+    for i, item in enumerate(items):
+        if item["k"] == "stroke" and item["tool"] != "eraser":
+            r, g, b = _rgb(item["color"])
+            colour[i + 1] = r | g << 8 | b << 16 | 0xFF000000
+    for y0 in range(0, h, _BAND_ROWS):
+        bh = min(_BAND_ROWS, h - y0)
+        band = Image.new("RGB", (w, bh), BACKGROUNDS[bg])
+        _draw_background(ImageDraw.Draw(band), bg, w, h, scale, y0)
+        part = out[y0 * w:(y0 + bh) * w]
+        part[:] = np.frombuffer(band.tobytes("raw", "RGBX"), np.uint32)
+        if top is not None:
+            c = colour[top[y0 * w:(y0 + bh) * w] + 1]
+            np.copyto(part, c, where=c != 0)
+
+
+def _stroke_pixels(items, scale, w, h):
+    """Per stroke, the flat indices of its pixels (each once)."""
+    if not items:
+        return []
+    x, y, r, sid, n = strokes.centre_lines([_stroke_args(it) for it in items], scale)
+    groups = strokes.spans(x, y, r, sid, n, w, h)
+    if not groups:
+        return [np.zeros(0, np.int64) for _ in items]
+    left, length, s = (np.concatenate(v) for v in zip(*groups))
+    order = np.argsort(s, kind="stable")
+    left, length, s = left[order], length[order], s[order]
+    bounds = np.searchsorted(s, np.arange(len(items) + 1))
+    out = []
+    for k in range(len(items)):
+        a, b = bounds[k], bounds[k + 1]
+        if a == b:
+            out.append(np.zeros(0, np.int64))
+            continue
+        ll, nn = left[a:b], length[a:b]
+        lo, hi = int(ll.min()), int((ll + nn).max())
+        cs = np.cumsum(nn) - nn
+        mark = np.zeros(hi - lo, bool)   # spans of one stroke overlap: each pixel once
+        mark[np.arange(int(nn.sum())) + np.repeat(ll - lo - cs, nn)] = True
+        out.append(np.flatnonzero(mark) + lo)
+    return out
+
+
+def _blend(rgba, top, i, box, pix):
+    """Blend the RGBA picture pix over rgba with its corner at box (x, y), where no
+    later opaque stroke or eraser (top > i) covers the pixel."""
+    bx, by = box
+    mh, mw = pix.shape[:2]
+    x0, y0 = max(bx, 0), max(by, 0)
+    x1, y1 = min(bx + mw, rgba.shape[1]), min(by + mh, rgba.shape[0])
+    if x0 >= x1 or y0 >= y1:
+        return
+    src = pix[y0 - by:y1 - by, x0 - bx:x1 - bx]
+    sel = src[:, :, 3] > 0
+    if top is not None:
+        sel &= top[y0:y1, x0:x1] < i
+    dst = rgba[y0:y1, x0:x1, :3]
+    a = src[:, :, 3][sel].astype(np.uint32)[:, None]
+    under = dst[sel].astype(np.uint32)
+    over = src[:, :, :3][sel].astype(np.uint32)
+    dst[sel] = (over * a + under * (255 - a) + 127) // 255
+
+
+def _draw_background(draw, bg, w, h, scale, y0=0):
+    """Grid lines or dots of a w x h page, drawn on a band whose top is row y0."""
     step = 50 * scale
     if bg == "grid":
         for k in range(1, int(w / step) + 1):
-            draw.line([(k * step, 0), (k * step, h)], fill="#dbe4f0", width=1)
+            draw.line([(k * step, -y0), (k * step, h - y0)], fill="#dbe4f0", width=1)
         for k in range(1, int(h / step) + 1):
-            draw.line([(0, k * step), (w, k * step)], fill="#dbe4f0", width=1)
+            draw.line([(0, k * step - y0), (w, k * step - y0)], fill="#dbe4f0", width=1)
     elif bg == "dots":
         r = max(1, 2 * scale)
         for x in range(1, int(w / step) + 1):
             for y in range(1, int(h / step) + 1):
-                draw.ellipse([x * step - r, y * step - r, x * step + r, y * step + r], fill="#c3cfdf")
+                draw.ellipse([x * step - r, y * step - r - y0, x * step + r, y * step + r - y0],
+                             fill="#c3cfdf")
 
 
-def _radius(size, thinning, pressure):
-    # The same width rule the browser gives perfect-freehand (thinning, no easing).
-    return max(0.5, size * (0.5 - thinning * (0.5 - pressure)))
-
-
-def _draw_stroke(ink, item, scale):
-    thinning, alpha = TOOL_STYLE[item["tool"]]
-    pts = item["pts"]
-    if item["tool"] == "eraser":
-        fill = (0, 0, 0, 0)  # ImageDraw writes RGBA pixels as given: this clears ink
-        layer = ink
-    else:
-        r, g, b = (int(item["color"][k:k + 2], 16) for k in (1, 3, 5))
-        fill = (r, g, b, 255)
-        layer = ink if alpha >= 1 else Image.new("RGBA", ink.size, (0, 0, 0, 0))
-    draw = ImageDraw.Draw(layer)
-    # Runs of points whose (pixel-rounded) width is equal are drawn as one polyline
-    # with round joints: one C call per run instead of per segment.
-    run, run_w = [], None
-    for k in range(0, len(pts), 3):
-        x, y = pts[k] * scale, pts[k + 1] * scale
-        wpx = max(1, round(2 * _radius(item["size"], thinning, pts[k + 2]) * scale))
-        if run and wpx != run_w:
-            _polyline(draw, run, run_w, fill)
-            run = [run[-1]]
-        run.append((x, y))
-        run_w = wpx
-    _polyline(draw, run, run_w, fill)
-    if layer is not ink:
-        faded = layer.getchannel("A").point(lambda v: int(v * alpha))
-        layer.putalpha(faded)
-        ink.alpha_composite(layer)
-
-
-def _polyline(draw, run, wpx, fill):
-    if len(run) > 1:
-        draw.line(run, fill=fill, width=wpx, joint="curve")
-    half = wpx / 2
-    for x, y in (run[0], run[-1]):
-        draw.ellipse([x - half, y - half, x + half, y + half], fill=fill)
-
-
-def _draw_stamp(ink, item, root, scale):
+def _draw_stamp(rgba, top, i, item, root, scale):
+    """Blend the stamp's picture (cached raster, rotated about its centre) in place."""
     px = max(1, round(item["size"] * scale))
     img = pictures.raster(root, item["stamp"], px)
     if item.get("rot"):
         img = img.rotate(-item["rot"], resample=Image.Resampling.BICUBIC, expand=True)
     x = round(item["x"] * scale - img.width / 2)
     y = round(item["y"] * scale - img.height / 2)
-    layer = Image.new("RGBA", ink.size, (0, 0, 0, 0))
-    layer.paste(img, (x, y))
-    ink.alpha_composite(layer)
+    _blend(rgba, top, i, (x, y), np.asarray(img))
