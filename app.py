@@ -42,7 +42,7 @@ from flask_socketio import SocketIO
 from flask_wtf.csrf import CSRFProtect
 
 from activities import build_registry
-from rooms import accounts, web
+from rooms import accounts, stories_web, web
 from rooms.engine import Engine
 from rooms.protocol import E_ENDED, E_REVOKED, LIMITS
 from rooms.sockets import Hub
@@ -125,6 +125,7 @@ def create_app(config=None):
     accounts.login_manager.init_app(app)
     app.register_blueprint(accounts.bp)
     app.register_blueprint(web.bp)
+    app.register_blueprint(stories_web.bp)
 
     # async_handlers=False: each client's events are handled in order on that
     # client's own reader task (other clients are not blocked), so one socket's

@@ -5,11 +5,12 @@ from .base import Registry
 
 def build_registry():
     from . import canvas, sandtray
-    from . import calm, checkin
+    from . import calm, checkin, stories
 
     registry = Registry()
     registry.add(canvas)
     registry.add(sandtray)
     registry.add(calm)
     registry.add(checkin)
+    registry.add(stories)
     return registry

@@ -13,8 +13,9 @@ import * as canvas from "./canvas.js";
 import * as sandtray from "./sandtray.js";
 import * as calm from "./calm.js";
 import * as checkin from "./checkin.js";
+import * as stories from "./stories.js";
 
-const MODULES = {canvas, sandtray, calm, checkin};
+const MODULES = {canvas, sandtray, calm, checkin, stories};
 
 export function has(name) {
   return Object.prototype.hasOwnProperty.call(MODULES, name);

@@ -1,0 +1,530 @@
+"""Social stories read together, and task-analysis checklists the child ticks off.
+
+State (plain JSON):
+    {"view": "shelf" | "story" | "task",        what everybody sees
+     "open": {"story": id | None, "page": int}, the story being read and its page
+     "task": id | None,                         the checklist on screen
+     "stories": {id: {"id", "title", "pages": [{"pics": [id, ...], "text"}], "from"}},
+                                                the room's own (edited) stories
+     "progress": {task id: {"done": [bool], "prompts": [level | None]}}}
+
+The ready stories and checklists (story_library) are not copied into the state: they
+are the same for every room, reach the browser through client_config(), and a story
+id names either a ready one or one of the room's own. Only the room's own stories are
+edited; the therapist duplicates a ready one first (`story.copy`).
+
+Who does what (STORY2): the therapist everything; a guest turns pages (`page`) and
+ticks checklist steps (`task.tick`) while their role may play (child_may_draw /
+parent_may_play); never edits, never records prompt levels.
+
+Ticks and prompt levels are stamped with the server's time (CLK1), so the op log is
+the session's data sheet. Page turns and what is on screen are not undoable (nobody
+wants "undo" to flip the page back); edits, ticks and prompt levels are.
+"""
+import os
+import re
+
+from PIL import Image, ImageDraw, ImageFont
+
+from rooms import pictures
+from rooms.protocol import (CHILD, E_CONFLICT, E_FULL, E_INVALID, E_NO_PAGE, E_NOTHING, PARENT,
+                            THERAPIST)
+
+from . import story_library
+from .base import Invalid, OpSpec, Rejected, ident, integer, one_of, require_dict
+
+NAME = "stories"
+TITLE = "Stories"
+ICON = "book"
+
+TITLE_CHARS = 60
+TEXT_CHARS = 240
+MAX_PAGES = 16
+MAX_PICS = 3          # a page shows one picture or a small scene of up to three
+MAX_STORIES = 40      # the room's own stories
+VIEWS = ("shelf", "story", "task")
+PROMPT_LEVELS = ("independent", "gestural", "verbal", "model", "physical")
+# Control characters are refused (a newline in page text is allowed).
+CONTROL_RE = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]")
+
+READY = story_library.stories()
+TASKS = story_library.tasks()
+
+
+# ---------------------------------------------------------------- validation
+
+def _title(v):
+    if not isinstance(v, str) or not v.strip() or len(v) > TITLE_CHARS or CONTROL_RE.search(v) \
+            or "\n" in v:
+        raise Invalid(f"title must be 1-{TITLE_CHARS} characters of text on one line")
+    return v.strip()
+
+
+def _text(v):
+    if not isinstance(v, str) or len(v) > TEXT_CHARS or CONTROL_RE.search(v):
+        raise Invalid(f"text must be at most {TEXT_CHARS} characters")
+    return v
+
+
+def _pics(v):
+    if not isinstance(v, list) or not 1 <= len(v) <= MAX_PICS:
+        raise Invalid(f"pics must list 1-{MAX_PICS} pictures")
+    for p in v:
+        if not isinstance(p, str) or p not in pictures.CATALOG:
+            raise Invalid("unknown picture")
+    return list(v)
+
+
+def _page_no(v, name="page"):
+    return integer(v, 0, MAX_PAGES - 1, name)
+
+
+def _open(d):
+    require_dict(d, ("story",), optional=("page",))
+    return {"story": ident(d["story"], "story"), "page": _page_no(d.get("page", 0))}
+
+
+def _turn(d):
+    require_dict(d, ("page",))
+    return {"page": _page_no(d["page"])}
+
+
+def _nothing(d):
+    require_dict(d, ())
+    return {}
+
+
+def _task_open(d):
+    require_dict(d, ("task",))
+    return {"task": one_of(d["task"], TASKS, "task")}
+
+
+def _step(d):
+    return integer(d["step"], 0, 99, "step")
+
+
+def _tick(d):
+    require_dict(d, ("task", "step", "done"))
+    if not isinstance(d["done"], bool):
+        raise Invalid("done must be true or false")
+    return {"task": one_of(d["task"], TASKS, "task"), "step": _step(d), "done": d["done"]}
+
+
+def _prompt(d):
+    require_dict(d, ("task", "step", "level"))
+    level = d["level"]
+    if level is not None:
+        one_of(level, PROMPT_LEVELS, "level")
+    return {"task": one_of(d["task"], TASKS, "task"), "step": _step(d), "level": level}
+
+
+def _task_only(d):
+    require_dict(d, ("task",))
+    return {"task": one_of(d["task"], TASKS, "task")}
+
+
+def _copy(d):
+    require_dict(d, ("id", "from"))
+    return {"id": ident(d["id"]), "from": ident(d["from"], "from")}
+
+
+def _create(d):
+    require_dict(d, ("id", "title"))
+    return {"id": ident(d["id"]), "title": _title(d["title"])}
+
+
+def _id_only(d):
+    require_dict(d, ("id",))
+    return {"id": ident(d["id"])}
+
+
+def _set_title(d):
+    require_dict(d, ("id", "title"))
+    return {"id": ident(d["id"]), "title": _title(d["title"])}
+
+
+def _page_text(d):
+    require_dict(d, ("id", "page", "text"))
+    return {"id": ident(d["id"]), "page": _page_no(d["page"]), "text": _text(d["text"])}
+
+
+def _page_pics(d):
+    require_dict(d, ("id", "page", "pics"))
+    return {"id": ident(d["id"]), "page": _page_no(d["page"]), "pics": _pics(d["pics"])}
+
+
+def _page_add(d):
+    require_dict(d, ("id", "page", "pics", "text"))
+    return {"id": ident(d["id"]), "page": _page_no(d["page"]), "pics": _pics(d["pics"]),
+            "text": _text(d["text"])}
+
+
+def _page_remove(d):
+    require_dict(d, ("id", "page"))
+    return {"id": ident(d["id"]), "page": _page_no(d["page"])}
+
+
+def _page_move(d):
+    require_dict(d, ("id", "from", "to"))
+    return {"id": ident(d["id"]), "from": _page_no(d["from"], "from"), "to": _page_no(d["to"], "to")}
+
+
+def _internal(key):
+    def check(d):
+        if not isinstance(d, dict) or key not in d:
+            raise Invalid("internal op")
+        return d
+    return check
+
+
+OPS = {
+    # Reading together.
+    "open": OpSpec(_open, undoable=False),
+    "page": OpSpec(_turn, undoable=False),
+    "close": OpSpec(_nothing, undoable=False),
+    # Task analysis.
+    "task.open": OpSpec(_task_open, undoable=False),
+    "task.tick": OpSpec(_tick, stamped=True),
+    "task.prompt": OpSpec(_prompt, stamped=True),
+    "task.reset": OpSpec(_task_only),
+    # The therapist's editor (the room's own stories only).
+    "story.copy": OpSpec(_copy),
+    "story.create": OpSpec(_create),
+    "story.delete": OpSpec(_id_only),
+    "story.title": OpSpec(_set_title),
+    "page.text": OpSpec(_page_text),
+    "page.pics": OpSpec(_page_pics),
+    "page.add": OpSpec(_page_add),
+    "page.remove": OpSpec(_page_remove),
+    "page.move": OpSpec(_page_move),
+    # Produced by the server as inverses; never accepted from a client.
+    "view.restore": OpSpec(_internal("view"), client=False),
+    "story.put": OpSpec(_internal("story"), client=False),
+    "task.restore": OpSpec(_internal("task"), client=False),
+}
+
+EPHEMERAL = {}
+
+
+def validate(t, d):
+    spec = OPS.get(t)
+    try:
+        return spec.validator(d)
+    except Invalid as e:
+        return Rejected(E_INVALID, str(e))
+    except (KeyError, TypeError, AttributeError):
+        return Rejected(E_INVALID, "malformed payload")
+
+
+# ---------------------------------------------------------------- authorisation
+
+GUEST_OPS = {"page", "task.tick", "history"}
+ROLE_SETTING = {CHILD: "child_may_draw", PARENT: "parent_may_play"}
+
+
+def may(role, t, settings):
+    """STORY2: the therapist does everything; a child or parent turns pages, ticks steps
+    and undoes their own ticks while their role may play. Editing, opening stories and
+    prompt levels are the therapist's."""
+    if role == THERAPIST:
+        return True
+    key = ROLE_SETTING.get(role)
+    return bool(key and settings.get(key)) and t in GUEST_OPS
+
+
+# ---------------------------------------------------------------- reducer
+
+def initial_state():
+    return {"view": "shelf", "open": {"story": None, "page": 0}, "task": None,
+            "stories": {}, "progress": {t: _blank_progress(t) for t in TASKS}}
+
+
+def story(state, sid):
+    """A story by id: the room's own first, then the ready ones; None if unknown."""
+    return state["stories"].get(sid) or READY.get(sid)
+
+
+def _blank_progress(task):
+    n = len(TASKS[task]["steps"])
+    return {"done": [False] * n, "prompts": [None] * n}
+
+
+def check(state, t, d):
+    """State-dependent rules for a client op that passed validate()."""
+    if t == "open":
+        s = story(state, d["story"])
+        if s is None:
+            return Rejected(E_INVALID, "no such story")
+        if d["page"] >= len(s["pages"]):
+            return Rejected(E_NO_PAGE, "no such page")
+        return None
+    if t == "page":
+        s = story(state, state["open"]["story"]) if state["view"] == "story" else None
+        if s is None:
+            return Rejected(E_NOTHING, "no story is open")
+        if d["page"] >= len(s["pages"]):
+            return Rejected(E_NO_PAGE, "no such page")
+        return None
+    if t in ("task.tick", "task.prompt") and d["step"] >= len(TASKS[d["task"]]["steps"]):
+        return Rejected(E_NO_PAGE, "no such step")
+    if t == "story.copy":
+        if story(state, d["from"]) is None:
+            return Rejected(E_INVALID, "no such story")
+    if t in ("story.copy", "story.create"):
+        if d["id"] in READY or d["id"] in state["stories"]:
+            return Rejected(E_CONFLICT, "a story with that id exists")
+        if len(state["stories"]) >= MAX_STORIES:
+            return Rejected(E_FULL, f"a room keeps at most {MAX_STORIES} stories")
+        return None
+    if t.startswith("story.") or t.startswith("page."):
+        own = state["stories"].get(d["id"])
+        if own is None:
+            return Rejected(E_INVALID, "only the room's own stories can be changed: "
+                                       "duplicate a ready story first")
+        n = len(own["pages"])
+        if t == "page.add":
+            if n >= MAX_PAGES:
+                return Rejected(E_FULL, f"a story has at most {MAX_PAGES} pages")
+            if d["page"] > n:
+                return Rejected(E_NO_PAGE, "no such page")
+        elif t == "page.remove" and n <= 1:
+            return Rejected(E_INVALID, "a story keeps at least one page")
+        elif t == "page.move" and max(d["from"], d["to"]) >= n:
+            return Rejected(E_NO_PAGE, "no such page")
+        elif "page" in d and t != "page.add" and d["page"] >= n:
+            return Rejected(E_NO_PAGE, "no such page")
+    return None
+
+
+def _view(state):
+    return {"view": state["view"], "open": state["open"], "task": state["task"]}
+
+
+def _set_view(state, view):
+    """Replace what is on screen; the inverse puts the old view back."""
+    old = _view(state)
+    if old == view:
+        return state, None
+    return {**state, **view}, ("view.restore", old)
+
+
+def _put_story(state, sid, new):
+    """Set (new None: delete) a room story; the inverse puts the old one back. A
+    deleted or shortened open story keeps the view valid (closed or last page)."""
+    old = state["stories"].get(sid)
+    if old == new:
+        return state, None
+    stories = dict(state["stories"])
+    if new is None:
+        del stories[sid]
+        inverse = ("story.put", {"id": sid, "story": old})
+    else:
+        stories[sid] = new
+        inverse = ("story.put", {"id": sid, "story": old}) if old else ("story.delete", {"id": sid})
+    out = {**state, "stories": stories}
+    if state["open"]["story"] == sid:
+        if new is None:
+            out.update({"view": "shelf" if state["view"] == "story" else state["view"],
+                        "open": {"story": None, "page": 0}})
+        elif state["open"]["page"] >= len(new["pages"]):
+            out["open"] = {"story": sid, "page": len(new["pages"]) - 1}
+    return out, inverse
+
+
+def _edit_page(state, sid, i, **changes):
+    s = state["stories"].get(sid)
+    if s is None or i >= len(s["pages"]):
+        return state, None
+    pages = list(s["pages"])
+    old = pages[i]
+    pages[i] = {**old, **changes}
+    if pages[i] == old:
+        return state, None
+    state, _ = _put_story(state, sid, {**s, "pages": pages})
+    key = next(iter(changes))
+    return state, ("page." + key, {"id": sid, "page": i, key: old[key]})
+
+
+def _pages(state, t, d):
+    s = state["stories"].get(d["id"])
+    if s is None:
+        return state, None
+    pages = list(s["pages"])
+    n = len(pages)
+    if t == "page.add":
+        if d["page"] > n or n >= MAX_PAGES:
+            return state, None
+        pages.insert(d["page"], {"pics": list(d["pics"]), "text": d["text"]})
+        inverse = ("page.remove", {"id": d["id"], "page": d["page"]})
+    elif t == "page.remove":
+        if d["page"] >= n or n <= 1:
+            return state, None
+        old = pages.pop(d["page"])
+        inverse = ("page.add", {"id": d["id"], "page": d["page"], **old})
+    else:  # move
+        if max(d["from"], d["to"]) >= n or d["from"] == d["to"]:
+            return state, None
+        pages.insert(d["to"], pages.pop(d["from"]))
+        inverse = ("page.move", {"id": d["id"], "from": d["to"], "to": d["from"]})
+    state, _ = _put_story(state, d["id"], {**s, "pages": pages})
+    return state, inverse
+
+
+def _task(state, t, d):
+    task = d["task"]
+    old = state["progress"].get(task) or _blank_progress(task)
+    if t == "task.reset":
+        new = _blank_progress(task)
+        if old == new:
+            return state, None
+        return ({**state, "progress": {**state["progress"], task: new}},
+                ("task.restore", {"task": task, "progress": old}))
+    if t == "task.restore":
+        new = d["progress"]
+        return ({**state, "progress": {**state["progress"], task: new}},
+                ("task.restore", {"task": task, "progress": old}))
+    key, field = ("done", "done") if t == "task.tick" else ("prompts", "level")
+    i = d["step"]
+    if i >= len(old[key]) or old[key][i] == d[field]:
+        return state, None
+    values = list(old[key])
+    values[i] = d[field]
+    new = {**old, key: values}
+    return ({**state, "progress": {**state["progress"], task: new}},
+            (t, {"task": task, "step": i, field: old[key][i]}))
+
+
+def apply(state, t, d, by=None):
+    """Apply op (t, d). Returns (new_state, inverse or None). Pure."""
+    if t == "open":
+        return _set_view(state, {"view": "story", "open": {"story": d["story"], "page": d["page"]},
+                                 "task": state["task"]})
+    if t == "page":
+        s = story(state, state["open"]["story"])
+        if s is None or d["page"] >= len(s["pages"]):
+            return state, None
+        return _set_view(state, {**_view(state), "open": {**state["open"], "page": d["page"]}})
+    if t == "close":
+        return _set_view(state, {**_view(state), "view": "shelf"})
+    if t == "task.open":
+        return _set_view(state, {**_view(state), "view": "task", "task": d["task"]})
+    if t == "view.restore":
+        return _set_view(state, {"view": d["view"], "open": d["open"], "task": d["task"]})
+    if t.startswith("task."):
+        return _task(state, t, d)
+    if t == "story.copy":
+        src = story(state, d["from"])
+        if src is None or d["id"] in state["stories"]:
+            return state, None
+        new = {"id": d["id"], "title": src["title"], "from": d["from"],
+               "pages": [{"pics": list(p["pics"]), "text": p["text"]} for p in src["pages"]]}
+        return _put_story(state, d["id"], new)
+    if t == "story.create":
+        if d["id"] in state["stories"]:
+            return state, None
+        return _put_story(state, d["id"], {"id": d["id"], "title": d["title"], "from": None,
+                                           "pages": [{"pics": ["book"], "text": ""}]})
+    if t == "story.delete":
+        return _put_story(state, d["id"], None)
+    if t == "story.put":
+        return _put_story(state, d["id"], d["story"])
+    if t == "story.title":
+        s = state["stories"].get(d["id"])
+        if s is None or s["title"] == d["title"]:
+            return state, None
+        state, _ = _put_story(state, d["id"], {**s, "title": d["title"]})
+        return state, ("story.title", {"id": d["id"], "title": s["title"]})
+    if t == "page.text":
+        return _edit_page(state, d["id"], d["page"], text=d["text"])
+    if t == "page.pics":
+        return _edit_page(state, d["id"], d["page"], pics=list(d["pics"]))
+    if t in ("page.add", "page.remove", "page.move"):
+        return _pages(state, t, d)
+    raise ValueError(f"unknown stories op {t}")
+
+
+def client_config():
+    return {
+        "ready": READY, "ready_order": list(story_library.STORY_ORDER),
+        "tasks": TASKS, "task_order": list(story_library.TASK_ORDER),
+        "prompt_levels": list(PROMPT_LEVELS),
+        "limits": {"title_chars": TITLE_CHARS, "text_chars": TEXT_CHARS, "pages": MAX_PAGES,
+                   "pics": MAX_PICS, "stories": MAX_STORIES},
+        # Filled in by the browser; only the room's therapist may fetch it (STORY5).
+        "pdf_url": "/rooms/{room}/stories/{story}.pdf",
+        "ops": [t for t, s in OPS.items() if s.client],
+    }
+
+
+# ---------------------------------------------------------------- PDF for home
+
+PDF_SIZE = (1240, 877)        # A4 landscape at 150 dpi
+PDF_DPI = 150
+FONT_FILES = ("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
+              "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+
+
+def _font(size):
+    """DejaVu when Debian's fonts-dejavu-core is there, else Pillow's built-in font
+    (scalable since Pillow 10.1): a PDF is made either way."""
+    for path in FONT_FILES:
+        if os.path.exists(path):
+            return ImageFont.truetype(path, size)
+    return ImageFont.load_default(size=size)
+
+
+def _wrap(draw, text, font, width):
+    lines = []
+    for para in text.split("\n"):
+        line = ""
+        for word in para.split():
+            trial = f"{line} {word}".strip()
+            if line and draw.textlength(trial, font=font) > width:
+                lines.append(line)
+                line = word
+            else:
+                line = trial
+        lines.append(line)
+    return lines
+
+
+def render_page(s, i, assets_root):
+    """One story page as an RGB image: the picture(s) large, the text big below."""
+    w, h = PDF_SIZE
+    img = Image.new("RGBA", PDF_SIZE, (255, 255, 255, 255))
+    draw = ImageDraw.Draw(img)
+    page = s["pages"][i]
+    small = _font(26)
+    draw.text((40, 30), s["title"], font=small, fill=(90, 90, 90, 255))
+    draw.text((w - 40, 30), f"{i + 1} / {len(s['pages'])}", font=small, fill=(90, 90, 90, 255),
+              anchor="ra")
+    pics = [p for p in page["pics"] if p in pictures.CATALOG]
+    size = {1: 400, 2: 340, 3: 300}.get(len(pics), 0)
+    gap = 40
+    x = (w - (len(pics) * size + (len(pics) - 1) * gap)) // 2
+    for pid in pics:
+        pic = pictures.raster(assets_root, pid, size)
+        img.alpha_composite(pic, (x, 90 + (400 - size) // 2))
+        x += size + gap
+    font = _font(44)
+    lines = _wrap(draw, page["text"], font, w - 120)[:5]
+    y = 530
+    for line in lines:
+        draw.text((w // 2, y), line, font=font, fill=(20, 20, 20, 255), anchor="ma")
+        y += 62
+    # PDF from RGBA comes out garbled: flatten onto white, then RGB.
+    return img.convert("RGB")
+
+
+def pdf(state, sid, assets_root):
+    """The story as PDF bytes, one page per story page. KeyError if no such story."""
+    import io
+
+    s = story(state, sid)
+    if s is None:
+        raise KeyError(sid)
+    pages = [render_page(s, i, assets_root) for i in range(len(s["pages"]))]
+    buf = io.BytesIO()
+    pages[0].save(buf, "PDF", save_all=True, append_images=pages[1:], resolution=PDF_DPI,
+                  title=s["title"], author="Playroom")
+    return buf.getvalue()

@@ -1,0 +1,111 @@
+"""Stories in two browsers (STORY2, STORY3): the therapist opens a story and turns a page,
+the child's tablet shows the same page and turns on; the child ticks a checklist step
+and the therapist sees it and records a prompt level; the therapist copies a story
+and edits it, and a title with script tags is shown as text. Screenshots at tablet
+size go to test-artifacts/."""
+import os
+
+import pytest
+
+from activities import stories
+from tests.e2e.people import Person, child_joins, therapist_creates_room
+
+pytestmark = pytest.mark.browser
+
+TABLET = {"width": 1024, "height": 768}
+DESKTOP = {"width": 1366, "height": 768}
+
+
+@pytest.fixture
+def pair(browser, server):
+    t = Person(browser, server.url, viewport=DESKTOP)
+    c = Person(browser, server.url, viewport=TABLET, has_touch=True)
+    child_joins(c, therapist_creates_room(t))
+    t.page.click('[data-action="open-room"]')
+    t.wait_connected()
+    for p in (t, c):
+        p.page.click('.tab[data-activity="stories"]')
+        p.page.wait_for_selector(".stories")
+    yield t, c
+    for p in (t, c):
+        p.close()
+
+
+def on_page(person, story, page):
+    person.page.wait_for_selector(f'#story-page[data-story="{story}"][data-page="{page}"]', timeout=10000)
+
+
+def big_enough(person, selector, px=56):
+    box = person.page.locator(selector).first.bounding_box()
+    assert box and box["width"] >= px and box["height"] >= px, (selector, box)
+
+
+def test_STORY2_reading_together_and_ticking_a_checklist(pair, artifacts):
+    t, c = pair
+    c.page.wait_for_selector('.stories[data-view="shelf"] .st-wait')
+    c.page.screenshot(path=os.path.join(artifacts, "stories-waiting-tablet-1024x768.png"))
+
+    # The therapist opens a story and turns a page; the child's tablet follows.
+    t.page.click('.st-card[data-story="worried-school"] [data-action="read"]')
+    on_page(c, "worried-school", 0)
+    t.page.click('[data-action="next"]')
+    on_page(c, "worried-school", 1)
+    text = stories.READY["worried-school"]["pages"][1]["text"]
+    assert c.page.inner_text('#story-page [data-action="speak"]') == text
+    # The child turns on; the therapist sees it.
+    c.page.click('[data-action="next"]')
+    on_page(t, "worried-school", 2)
+    for sel in ('[data-action="next"]', '[data-action="prev"]', '[data-action="speak"]', '[data-action="silent"]'):
+        big_enough(c, sel)
+    imgs = c.page.locator("#story-page img.st-scene-pic")
+    assert imgs.count() == len(stories.READY["worried-school"]["pages"][2]["pics"])
+    assert imgs.first.bounding_box()["height"] >= 150
+    # Tapping the text with no local voice (headless) is harmless; silent mode toggles.
+    c.page.click('[data-action="speak"]')
+    c.page.click('[data-action="silent"]')
+    c.page.wait_for_selector('[data-action="silent"][aria-pressed="true"]')
+    c.page.screenshot(path=os.path.join(artifacts, "stories-page-tablet-1024x768.png"))
+
+    # A checklist: the child ticks a step, the therapist sees it and records a prompt level.
+    t.page.click('[data-action="shelf"]')
+    t.page.click('.st-card[data-task-card="morning"] [data-action="task"]')
+    c.page.wait_for_selector('#task[data-task="morning"]')
+    c.page.click('#task [data-step="0"] [data-action="tick"]')
+    t.page.wait_for_selector('#task [data-step="0"][data-done="true"]', timeout=10000)
+    t.page.click('#task [data-step="0"] [data-level="gestural"]')
+    t.page.wait_for_selector('#task [data-step="0"] [data-level="gestural"][aria-pressed="true"]')
+    c.page.wait_for_selector('#task [data-step="0"][data-done="true"]')
+    assert c.page.locator("[data-level]").count() == 0       # prompt levels are the therapist's
+    big_enough(c, '#task [data-step="1"] [data-action="tick"]')
+    c.page.screenshot(path=os.path.join(artifacts, "stories-checklist-tablet-1024x768.png"))
+    t.page.screenshot(path=os.path.join(artifacts, "stories-checklist-therapist-1366x768.png"))
+    assert not t.console_errors and not c.console_errors, (t.console_errors, c.console_errors)
+
+
+def test_STORY4_therapist_copies_and_edits_a_story_and_text_stays_text(pair, artifacts):
+    t, c = pair
+    t.page.click('.st-card[data-story="friend"] [data-action="copy"]')
+    card = t.page.locator('.st-card[data-mine="true"]')
+    card.wait_for()
+    card.locator('[data-action="edit"]').click()
+    t.page.wait_for_selector(".st-editor")
+    title = "<script>window.__pwned = 1</script> <b>Sam</b>"
+    t.page.fill('.st-editor [name="title"]', title)
+    t.page.press('.st-editor [name="title"]', "Enter")
+    t.page.fill('.st-editor [name="text"]', "Sam says hi & waves.")
+    t.page.locator('.st-editor [name="title"]').focus()     # blur the text: it is sent
+    t.page.fill('.st-editor input[type="search"]', "dragon")
+    t.page.click('.st-editor [data-pick="dragon"]')
+    t.page.click('.st-editor [data-action="add-page"]')
+    sid = t.page.get_attribute("#story-page", "data-story")
+    on_page(c, sid, 1)
+    c.page.click('[data-action="prev"]')
+    on_page(t, sid, 0)
+    c.page.wait_for_selector('#story-page img[src$="/dragon.svg"]')
+    assert c.page.inner_text(".st-title") == title
+    assert c.page.inner_text('#story-page [data-action="speak"]') == "Sam says hi & waves."
+    assert c.page.evaluate("window.__pwned") is None
+    assert c.page.locator(".st-title b").count() == 0
+    t.page.screenshot(path=os.path.join(artifacts, "stories-editor-therapist-1366x768.png"))
+    c.page.screenshot(path=os.path.join(artifacts, "stories-edited-tablet-1024x768.png"))
+    assert not t.console_errors and not c.console_errors, (t.console_errors, c.console_errors)
