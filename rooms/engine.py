@@ -24,7 +24,8 @@ from contextlib import contextmanager
 from activities.base import Rejected
 from .protocol import (DEFAULT_SETTINGS, E_BAD_EVENT, E_ENDED, E_FORBIDDEN, E_INTERNAL,
                        E_INVALID, E_NOTHING, E_TOO_LARGE, E_UNKNOWN_ACTIVITY, E_UNKNOWN_OP, LIMITS,
-                       THERAPIST)
+                       PACK_VERSION, THERAPIST)
+from .wire import Collision, StateEncoder
 
 log = logging.getLogger("playroom.engine")
 
@@ -63,6 +64,35 @@ class LiveRoom:
         self.redo = defaultdict(list)
         self.since_snapshot = 0
         self.closed = False   # set when unloaded: holders of a stale reference must reload
+        # Snapshot text for joiners (JOIN1), per format (packed or not, JOIN2): the
+        # last WireSnapshot and the encoder whose cache makes the next one cheap.
+        # Guarded by `wire_lock` (encoding runs outside `lock`, on immutable states).
+        self.wire_lock = threading.Lock()
+        self.wire = {}          # pack (bool) -> WireSnapshot
+        self.encoders = {}      # pack (bool) -> StateEncoder
+
+
+class WireSnapshot:
+    """The activities of one snapshot as JSON text, for every joiner at `seq`.
+    Settings are added per joiner (they change without a new seq)."""
+    __slots__ = ("seq", "activities", "packed")
+
+    def __init__(self, seq, activities, packed):
+        self.seq = seq
+        self.activities = activities    # JSON text of {name: state}
+        self.packed = packed            # number lists in it are packed (JOIN2)
+
+    def text(self, settings):
+        """The whole `state` payload as JSON text."""
+        packed = f'"packed":{PACK_VERSION},' if self.packed else ""
+        return (f'{{"mode":"snapshot","seq":{self.seq},"activities":{self.activities},{packed}'
+                f'"settings":{_dumps(settings)}}}')
+
+
+class EncodedState(dict):
+    """A `state` payload (a plain dict, as for ops mode) that also carries its JSON
+    text in `.json`, so the socket layer sends the cached text instead of encoding."""
+    __slots__ = ("json",)
 
 
 class Engine:
@@ -181,22 +211,61 @@ class Engine:
         live.since_snapshot = 0
 
     # ------------------------------------------------------------ joining
-    def join(self, room_id, since, send_state, enter):
+    def join(self, room_id, since, send_state, enter, pack=False):
         """Send what a client at `since` is missing, then call `enter()` to add it to
         the live room — both under the room lock, so no op slips between (JOIN1).
-        A small gap gets the missing ops; a large, unknown or future one a snapshot."""
-        with self.locked(room_id) as live:
-            if live is None:
-                return None
-            ok_since = isinstance(since, int) and not isinstance(since, bool)
-            if ok_since and 0 <= since <= live.seq and live.seq - since <= self.max_replay:
-                ops = [self._public(op) for op in self.storage.ops_since(room_id, since)]
-                send_state({"mode": "ops", "seq": live.seq, "ops": ops, "settings": live.settings})
-            else:
-                send_state({"mode": "snapshot", "seq": live.seq, "activities": live.states,
-                            "settings": live.settings})
-            enter()
-            return live.seq
+        A small gap gets the missing ops; a large, unknown or future one a snapshot,
+        with long number lists packed if `pack` (JOIN2).
+
+        A snapshot's text is encoded once per seq and format and shared by every
+        joiner at that seq. Encoding runs outside the room lock (states are
+        immutable); if an op lands meanwhile, the next round encodes only what
+        changed, and the last round encodes under the lock so a busy room cannot
+        starve a joiner."""
+        pack = bool(pack)
+        for attempt in range(3):
+            with self.locked(room_id) as live:
+                if live is None:
+                    return None
+                ok_since = isinstance(since, int) and not isinstance(since, bool)
+                if ok_since and 0 <= since <= live.seq and live.seq - since <= self.max_replay:
+                    ops = [self._public(op) for op in self.storage.ops_since(room_id, since)]
+                    send_state({"mode": "ops", "seq": live.seq, "ops": ops, "settings": live.settings})
+                    enter()
+                    return live.seq
+                snap = live.wire.get(pack)
+                if (snap is None or snap.seq != live.seq) and attempt == 2:
+                    snap = self._encode(live, live.seq, dict(live.states), pack)
+                if snap is not None and snap.seq == live.seq:
+                    send_state(self._snapshot_payload(live, snap))
+                    enter()
+                    return live.seq
+                seq, states = live.seq, dict(live.states)
+            self._encode(live, seq, states, pack)
+
+    def _encode(self, live, seq, states, pack):
+        """The WireSnapshot of `states` at `seq` (cached on the room)."""
+        with live.wire_lock:
+            snap = live.wire.get(pack)
+            if snap is not None and snap.seq == seq:
+                return snap
+            encoder = live.encoders.get(pack)
+            if encoder is None:
+                encoder = live.encoders[pack] = StateEncoder(pack)
+            try:
+                snap = WireSnapshot(seq, encoder.encode_states(states), pack)
+            except Collision:
+                # The state uses the marker key itself: this snapshot goes unpacked.
+                snap = WireSnapshot(seq, StateEncoder(False).encode_states(states), False)
+            live.wire[pack] = snap
+            return snap
+
+    @staticmethod
+    def _snapshot_payload(live, snap):
+        payload = EncodedState(mode="snapshot", seq=snap.seq, activities=dict(live.states),
+                               settings=live.settings)
+        payload.json = snap.text(live.settings)
+        return payload
 
     @staticmethod
     def _public(op):

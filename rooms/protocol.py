@@ -7,9 +7,12 @@ prose and tests cite its rule names (SEQ1, RC2, ...).
 
 # Bump when a change would break an open tab; the browser reloads on mismatch (VER1).
 PROTOCOL_VERSION = 1
+# Packed number lists in a snapshot (JOIN2): the client names the version it decodes
+# in `sync {pack}`; any other value gets plain lists.
+PACK_VERSION = 1
 
 # Client -> server events.
-EV_SYNC = "sync"          # {since: int}                      -> ack {ok, seq}
+EV_SYNC = "sync"          # {since: int, pack?: int}          -> ack {ok, seq}
 EV_OP = "op"              # {op_id, a, t, d}                  -> ack {ok, seq} | {ok: false, ...}
 EV_HISTORY = "history"    # {op_id, a, action, target?}       -> ack like op
 EV_EPHEMERAL = "eph"      # {k, ...}                          (no ack; relayed, never stored)

@@ -16,7 +16,7 @@ from activities.base import Invalid, Rejected
 from .protocol import (E_AUTH, E_BAD_EVENT, E_ENDED, E_FORBIDDEN, E_INTERNAL, E_INVALID,
                        E_NOT_JOINED,
                        E_RATE, E_REVOKED, E_UNKNOWN_ACTIVITY, E_VERSION, EV_BYE, EV_EPH_OUT,
-                       EV_ERROR, EV_PRESENCE, EV_STATE, LIMITS, PROTOCOL_VERSION)
+                       EV_ERROR, EV_PRESENCE, EV_STATE, LIMITS, PACK_VERSION, PROTOCOL_VERSION)
 from .ephemeral import EphemeralRelay
 from .ratelimit import TokenBucket
 
@@ -128,6 +128,9 @@ class Hub:
         if conn is not None:
             conn.limits.strikes += 1
             if conn.limits.strikes > LIMITS["abuse_strikes"]:
+                # Close this socket; a new connection starts without strikes (not a
+                # ban), though it shares the participant's rate allowance.
+                conn.limits.strikes = 0
                 self.bye(sid, E_RATE, "Too many refused messages.")
                 return ack
         self._error(sid, ack["code"], ack["reason"], event, ack.get("op_id"))
@@ -213,13 +216,26 @@ class Hub:
         if conn is None:
             return {"ok": False, "code": E_AUTH, "reason": "not connected"}
         since = data.get("since") if isinstance(data, dict) else None
+        # JOIN2: a client that unpacks number lists says so; others get plain lists.
+        pack = isinstance(data, dict) and type(data.get("pack")) is int and data["pack"] == PACK_VERSION
         sid = request.sid
 
         def send_state(payload):
-            self.socketio.emit(EV_STATE, payload, to=sid)
+            text = getattr(payload, "json", None)
+            if text is None:
+                self.socketio.emit(EV_STATE, payload, to=sid)
+                return
+            # A snapshot already encoded once for every joiner at its seq: hand the
+            # text to Engine.IO as the Socket.IO event packet python-socketio would
+            # have built (`2["state",{...}]`), instead of encoding it again.
+            server = self.socketio.server
+            eio_sid = server.manager.eio_sid_from_sid(sid, "/")
+            if eio_sid is not None:
+                server.eio.send(eio_sid, f'{socketio_packet.EVENT}["{EV_STATE}",{text}]')
 
         seq = self.engine.join(conn.room_id, since, send_state,
-                               lambda: join_room(room_key(conn.room_id), sid=sid, namespace="/"))
+                               lambda: join_room(room_key(conn.room_id), sid=sid, namespace="/"),
+                               pack=pack)
         if seq is None:
             return {"ok": False, "code": E_ENDED, "reason": "this room no longer exists"}
         if not conn.joined:

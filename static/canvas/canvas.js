@@ -23,11 +23,23 @@ const TOOL_LABEL = {pen: "Pen", marker: "Marker", highlighter: "Highlighter", er
 const TOOL_SIZE_FACTOR = {pen: 1, marker: 1.5, highlighter: 2.5, eraser: 3};
 const EMPTY = Object.freeze([]);
 const BG_ORDER = ["white", "cream", "grid", "dots", "night"];
+// Longest stretch of one frame spent drawing confirmed ink: a big board (a late join)
+// fills in over a few frames instead of freezing the page until all of it is drawn.
+const INK_BUDGET_MS = 150;
+// Stamp pictures preload at the latest this long after mounting.
+const PRELOAD_AFTER_MS = 3000;
 
 /** Backgrounds in a calm order (the page JSON has its keys sorted). */
 function bgOrder(backgrounds) {
   const known = BG_ORDER.filter((b) => b in backgrounds);
   return known.concat(Object.keys(backgrounds).filter((b) => !known.includes(b)));
+}
+
+/** Do `a` and `b` hold the very same first `n` items? */
+function sharesPrefix(a, b, n) {
+  if (a.length < n || b.length < n) return false;
+  for (let k = 0; k < n; k++) if (a[k] !== b[k]) return false;
+  return true;
 }
 
 export function create(spec, app) {
@@ -55,6 +67,8 @@ class CanvasActivity {
     this.pendingItemCache = new Map();
     this.viewCache = null;
     this.rebuilds = 0;
+    this.inkItems = null;        // confirmed items the ink layer was drawn from …
+    this.inkDone = 0;            // … of which the first inkDone are on it
     this.ctx = null;
   }
 
@@ -204,8 +218,16 @@ class CanvasActivity {
   // ================================================================ mounting and UI
   mount(root, ctx) {
     this.ctx = ctx;
-    this.images = new PictureCache(ctx.pictures, () => { this.inkItems = null; this.invalidate(); });
-    for (const s of this.cfg.stamps) this.images.load(s);
+    // A picture that arrives late is drawn by redrawing the ink, if the ink missed it.
+    this.images = new PictureCache(ctx.pictures, () => {
+      if (this.inkIncomplete) this.inkItems = null;
+      this.invalidate();
+    });
+    // Stamp pictures load once the board is drawn (or a stamp is wanted): on a late
+    // join they would compete with the connection and the board for the server.
+    // A stamp on the board loads its picture on demand.
+    this.preloaded = false;
+    this.preloadTimer = setTimeout(() => this.preloadStamps(), PRELOAD_AFTER_MS);
     this.root = el("div", {class: "cv"});
     this.buildTools();
     this.buildStage();
@@ -230,6 +252,7 @@ class CanvasActivity {
     this.cancelStroke(true);
     this.resizeObs?.disconnect();
     clearInterval(this.timer);
+    clearTimeout(this.preloadTimer);
     document.removeEventListener("keydown", this.onKey);
     if (this.raf) cancelAnimationFrame(this.raf);
     this.raf = 0;
@@ -317,11 +340,8 @@ class CanvasActivity {
   }
 
   buildDrawers() {
-    const pics = this.ctx.pictures;
-    this.stampDrawer = el("div", {class: "drawer stamps-drawer", hidden: true, role: "dialog", "aria-label": "Stickers"},
-      this.cfg.stamps.map((s) => el("button", {type: "button", class: "stamp-choice", dataset: {stamp: s},
-        title: pics[s]?.label || s, "aria-label": pics[s]?.label || s, onclick: () => this.pickStamp(s)},
-      picture(pics, s, "stamp-pic"))));
+    // The sticker choices (one picture each) are built when the drawer first opens.
+    this.stampDrawer = el("div", {class: "drawer stamps-drawer", hidden: true, role: "dialog", "aria-label": "Stickers"});
     this.bgDrawer = el("div", {class: "drawer bg-drawer", hidden: true, role: "dialog", "aria-label": "Backgrounds"},
       bgOrder(this.cfg.backgrounds).map((b) => el("button", {type: "button", class: "bg-choice",
         dataset: {bg: b}, title: b, "aria-label": `Background ${b}`, onclick: () => this.pickBg(b)},
@@ -342,7 +362,26 @@ class CanvasActivity {
     this.root.addEventListener("pointerdown", this.drawerCloser, true);
   }
 
+  fillStampDrawer() {
+    if (this.stampDrawer.childElementCount) return;
+    const pics = this.ctx.pictures;
+    this.stampDrawer.append(...this.cfg.stamps.map((s) => el("button", {type: "button", class: "stamp-choice",
+      dataset: {stamp: s}, title: pics[s]?.label || s, "aria-label": pics[s]?.label || s,
+      onclick: () => this.pickStamp(s)}, picture(pics, s, "stamp-pic"))));
+  }
+
+  preloadStamps() {
+    if (this.preloaded || !this.images) return;
+    this.preloaded = true;
+    clearTimeout(this.preloadTimer);
+    for (const s of this.cfg.stamps) this.images.load(s);
+  }
+
   toggleDrawer(which) {
+    if (which === "stamps") {
+      this.fillStampDrawer();
+      this.preloadStamps();
+    }
     const d = which === "stamps" ? this.stampDrawer : this.bgDrawer;
     const other = which === "stamps" ? this.bgDrawer : this.stampDrawer;
     other.hidden = true;
@@ -472,10 +511,9 @@ class CanvasActivity {
 
   updateAttrs() {
     if (!this.canvas || !this.ctx) return;
-    const page = this.confirmedPage();
     const ds = this.canvas.dataset;
     ds.seq = String(this.ctx.seq());
-    ds.items = String(page ? page.items.length : 0);
+    // (data-items is set by syncInk: the confirmed items drawn so far.)
     ds.pending = String(this.ctx.pendingCount());
     ds.page = this.pageId;
   }
@@ -546,6 +584,7 @@ class CanvasActivity {
       this.bgKey = bgKey;
     }
     const ink = this.syncInk();
+    if (!this.preloaded && this.inkDone === this.inkItems.length && this.ctx.seq() >= 0) this.preloadStamps();
     const pend = this.pendingItems();
     const prev = [...this.previews.values()].filter((p) => p.page === this.pageId);
     const out = this.view2d;
@@ -571,33 +610,46 @@ class CanvasActivity {
     out.drawImage(work, 0, 0);
   }
 
-  /** Bring the confirmed ink layer up to date: append new items, or redraw all. */
+  /**
+   * Bring the confirmed ink layer up to date: append new items, or redraw all.
+   * Invariant: the ink layer holds exactly inkItems[0 .. inkDone). A big redraw (a
+   * late join of a full board) is spread over frames, INK_BUDGET_MS each, so the
+   * board fills in visibly and input stays live; data-items on the board counts the
+   * items drawn, so it reaches the confirmed count only once they are all painted.
+   */
   syncInk() {
     const ink = this.layer("inkLayer");
     const page = this.confirmedPage();
     const items = page ? page.items : EMPTY;
     const key = `${this.pageId}/${ink.width}x${ink.height}`;
     const old = this.inkItems;
-    if (old === items && this.inkKey === key && !this.inkIncomplete) return ink;
+    if (old === items && this.inkKey === key && this.inkDone === items.length) return ink;
     const g = ink.getContext("2d");
     const s = this.scale;
-    let from = 0;
-    const appendOnly = old && this.inkKey === key && !this.inkIncomplete && items.length >= old.length &&
-      old.every((it, k) => items[k] === it);
-    if (appendOnly) {
-      from = old.length;
-    } else {
+    let from = this.inkDone;
+    const appendOnly = old && this.inkKey === key && items.length >= from &&
+      (old === items || sharesPrefix(old, items, from));
+    if (!appendOnly) {
       g.setTransform(1, 0, 0, 1, 0, 0);
       g.clearRect(0, 0, ink.width, ink.height);
       this.inkIncomplete = false;
+      from = 0;
       if (++this.rebuilds % 20 === 0) this.paths.prune(this.state);
     }
     g.setTransform(s, 0, 0, s, 0, 0);
-    for (let k = from; k < items.length; k++) {
-      if (!drawItem(g, this.pageId, items[k], this.paths, this.images, this.cfg.tool_style)) this.inkIncomplete = true;
+    const style = this.cfg.tool_style;
+    const until = performance.now() + INK_BUDGET_MS;
+    let k = from;
+    while (k < items.length) {
+      if (!drawItem(g, this.pageId, items[k], this.paths, this.images, style)) this.inkIncomplete = true;
+      k++;
+      if ((k & 31) === 0 && performance.now() > until) break;
     }
     this.inkItems = items;
+    this.inkDone = k;
     this.inkKey = key;
+    this.canvas.dataset.items = String(k);
+    if (k < items.length) this.invalidate();     // the rest in the next frame
     return ink;
   }
 

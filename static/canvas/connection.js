@@ -14,6 +14,7 @@
 //   the activity keeps drawing it until the confirmed state contains it.
 import {io} from "socket.io-client";
 import {randomId} from "./util.js";
+import {PACK, unpack} from "./wire.js";
 
 const RETRYABLE = new Set(["rate_limited", "internal_error", "not_joined"]);
 const QUIET = new Set(["nothing_to_do"]);
@@ -71,6 +72,11 @@ export class Connection {
       auth: {v: this.proto.version, room: this.config.room.id},
       reconnectionDelay: 500,
       reconnectionDelayMax: 4000,
+      // WebSocket first, long-polling only if it fails: one handshake instead of a
+      // polling session plus an upgrade, and a big first `state` never races the
+      // upgrade onto a long-poll (which the server gzips per joiner).
+      transports: ["websocket", "polling"],
+      tryAllTransports: true,
     });
     socket.on("connect", () => this.onConnect());
     socket.on("disconnect", (reason) => this.onDisconnect(reason));
@@ -162,7 +168,7 @@ export class Connection {
     if (this.syncing || !this.socket.connected) return;
     this.syncing = true;
     const gen = this.gen;
-    this.socket.emit(this.ev.sync, {since}, (ack) => {
+    this.socket.emit(this.ev.sync, {since, pack: PACK}, (ack) => {
       if (gen !== this.gen) return;
       this.syncing = false;
       if (!ack || !ack.ok) {
@@ -194,7 +200,8 @@ export class Connection {
       this.seq = data.seq;
       for (const s of [...this.buffer.keys()]) if (s <= data.seq) this.buffer.delete(s);
       this.gapTries = 0;
-      this.hooks.reset(data.activities || {});
+      const states = data.activities || {};
+      this.hooks.reset(data.packed === PACK ? unpack(states) : states);
     } else {
       for (const op of data.ops || []) if (op.seq > this.seq) this.buffer.set(op.seq, op);
     }

@@ -1,0 +1,127 @@
+"""Late joiners over real sockets (JOIN1, JOIN2): the snapshot text encoded once per
+seq reaches every joiner whole and in order with the live ops; packed number lists
+only for a client that asks, and they decode to the very same state."""
+import base64
+import struct
+
+from tests.integration.conftest import draw_strokes, send_op, wait_op
+from tests.support import SocketUser, stroke, wait_for
+
+
+def late_joiner(room, role="parent", since=-1, pack=None):
+    """A fresh socket for `role` that syncs by hand; returns (user, ack)."""
+    u = room.user(role, sync=False)
+    msg = {"since": since}
+    if pack is not None:
+        msg["pack"] = pack
+    ack = u.call("sync", msg)
+    assert ack["ok"], ack
+    wait_for(lambda: u.state is not None, what="state")
+    return u, ack
+
+
+def unpacked(obj):
+    """A packed snapshot as the browser ends up with it (rooms/wire.py, JOIN2)."""
+    if isinstance(obj, list):
+        return [unpacked(v) for v in obj]
+    if not isinstance(obj, dict):
+        return obj
+    if set(obj) == {"#n"}:
+        count, spec, data = obj["#n"].split(":")
+        data, count, stride = base64.b64decode(data), int(count), len(spec) // 2
+        out, at = [None] * count, 0
+        for j in range(stride):
+            s, w = 10 ** int(spec[2 * j]), {"b": 1, "h": 2, "i": 4}[spec[2 * j + 1]]
+            q = struct.unpack_from("<i", data, at)[0]
+            at += 4
+            for i in range(j, count, stride):
+                if i != j:
+                    q += int.from_bytes(data[at:at + w], "little", signed=True)
+                    at += w
+                out[i] = q / s
+        return out
+    return {k: unpacked(v) for k, v in obj.items()}
+
+
+def long_stroke(sid, n=120):
+    d = stroke(sid=sid, n=n)
+    d["pts"] = [round(v + 0.1 * (i % 7), 1) if i % 3 != 2 else round(0.3 + 0.01 * (i % 40), 2)
+                for i, v in enumerate(d["pts"])]
+    return d
+
+
+def test_JOIN1_late_joiners_at_one_seq_get_the_same_full_snapshot(room):
+    drawn = draw_strokes(room, "child", 30)
+    first, ack1 = late_joiner(room, "parent")
+    second, ack2 = late_joiner(room, "therapist")
+    assert ack1["seq"] == ack2["seq"] == 30
+    assert first.state == second.state
+    assert first.state["mode"] == "snapshot" and first.state["seq"] == 30
+    items = first.state["activities"]["canvas"]["pages"][0]["items"]
+    assert [it["id"] for it in items] == [sid for _, sid in drawn]
+    assert all(isinstance(it["pts"], list) for it in items), "plain lists without pack"
+
+
+def test_JOIN1_a_joiner_after_a_new_op_sees_it_and_then_the_live_ops(room):
+    child = room.user("child")
+    assert send_op(child, "stroke", stroke(sid="one"))["ok"]
+    early, _ = late_joiner(room, "parent")
+    assert send_op(child, "stroke", stroke(sid="two"))["ok"]
+    late, ack = late_joiner(room, "therapist")
+    ids = [it["id"] for it in late.state["activities"]["canvas"]["pages"][0]["items"]]
+    assert (ack["seq"], late.state["seq"], ids) == (2, 2, ["one", "two"])
+    assert [it["id"] for it in early.state["activities"]["canvas"]["pages"][0]["items"]] == ["one"]
+    # Both are in the live room: the next op reaches them, with the next seq.
+    assert send_op(child, "stroke", stroke(sid="three"), op_id="op-three")["ok"]
+    for u in (early, late):
+        assert wait_op(u, "op-three")["seq"] == 3
+
+
+def test_JOIN1_reconnect_with_since_gets_the_missed_ops_not_a_snapshot(room):
+    child = room.user("child")
+    assert send_op(child, "stroke", stroke(sid="a"))["ok"]
+    late_joiner(room, "parent", pack=1)                    # caches a packed snapshot at seq 1
+    assert send_op(child, "stroke", stroke(sid="b"))["ok"]
+    back, ack = late_joiner(room, "parent", since=1, pack=1)
+    assert back.state["mode"] == "ops" and ack["seq"] == 2
+    assert [o["d"]["id"] for o in back.state["ops"]] == ["b"]
+
+
+def test_JOIN2_packed_snapshot_only_when_asked_and_it_decodes_to_the_plain_one(room):
+    child = room.user("child")
+    for k in range(4):
+        assert send_op(child, "stroke", long_stroke(f"L{k}"))["ok"]
+    plain, _ = late_joiner(room, "parent")
+    packed, _ = late_joiner(room, "therapist", pack=1)
+    other, _ = late_joiner(room, "parent", pack=2)          # a version this server does not know
+    bool_pack, _ = late_joiner(room, "parent", pack=True)
+    assert "packed" not in plain.state and "packed" not in other.state and "packed" not in bool_pack.state
+    assert other.state == bool_pack.state == plain.state
+    assert packed.state["packed"] == 1
+    items = packed.state["activities"]["canvas"]["pages"][0]["items"]
+    assert all(set(it["pts"]) == {"#n"} for it in items)
+    assert unpacked({k: v for k, v in packed.state.items() if k != "packed"}) == plain.state
+
+
+def test_JOIN1_many_joiners_while_someone_draws_each_get_a_consistent_start(room):
+    """Every joiner's snapshot plus the ops it receives afterwards is the whole history,
+    with no gap and no duplicate, while strokes keep arriving."""
+    child = room.user("child")
+    joiners = []
+    for k in range(6):
+        assert send_op(child, "stroke", stroke(sid=f"k{k}"))["ok"]
+        u = SocketUser(room.parent, room.id)
+        room.users.append(u)
+        u.connect(sync=False)
+        u.sio.emit("sync", {"since": -1, "pack": 1})
+        joiners.append(u)
+    assert send_op(child, "stroke", stroke(sid="last"))["ok"]
+    final = [f"k{k}" for k in range(6)] + ["last"]
+    for u in joiners:
+        wait_for(lambda: u.state is not None, what="state")
+
+        def seen():
+            ids = [it["id"] for it in u.state["activities"]["canvas"]["pages"][0]["items"]]
+            ops = [o for o in u.received("op") if o["seq"] > u.state["seq"]]
+            return ids + [o["d"]["id"] for o in sorted(ops, key=lambda o: o["seq"])]
+        wait_for(lambda: seen() == final, what=f"{final}, got {seen()}")
