@@ -1,0 +1,37 @@
+"""The benchmark harness works: `make bench-quick` runs end to end and reports
+numbers for every part. It checks that the numbers exist, never how fast they are
+(speed is judged from bench/ output, not by assertions)."""
+import json
+import os
+import subprocess
+
+import pytest
+
+from tests.support import ROOT
+
+pytestmark = pytest.mark.timeout(300)
+
+
+def positive(x):
+    return isinstance(x, (int, float)) and x > 0
+
+
+def test_bench_quick_produces_numbers_for_every_part(tmp_path):
+    out = tmp_path / "bench.json"
+    run = subprocess.run(["make", "--no-print-directory", "bench-quick", f"BENCH_ARGS=--json-out {out}"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=280,
+                         env={**os.environ, "CI": os.environ.get("CI", "")})
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    assert "max rooms" in run.stdout              # the readable table was printed
+    data = json.loads(out.read_text())
+    assert data["errors"] == []
+    eventlet = data["modes"]["eventlet"]
+    steps = eventlet["relay"]["steps"]
+    assert steps and all(positive(s["preview_ms"]["p50"]) and positive(s["msgs_per_s"])
+                         and positive(s["us_per_msg"]) and positive(s["server_rss_mib"])
+                         for s in steps)
+    assert data["reference"]["relay"]["steps"]
+    join = eventlet["join"]
+    assert positive(join["p50_ms"]) and positive(join["state_bytes"]) and join["items"] == join["strokes"]
+    assert positive(data["export_inprocess"]["render_ms"])
+    assert positive(eventlet["idle"]["kib_per_conn"])
