@@ -24,6 +24,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable
 
+from rooms.protocol import E_INVALID
+
 
 @dataclass(frozen=True)
 class Rejected:
@@ -50,6 +52,27 @@ class Invalid(Exception):
 # Used with fullmatch: `$` alone would accept a trailing newline.
 ID_RE = re.compile(r"[A-Za-z0-9_-]{1,32}")
 COLOR_RE = re.compile(r"#[0-9a-fA-F]{6}")
+
+
+def validate_op(ops, t, d):
+    """An activity's validate(t, d): run the op's validator; schema errors and
+    malformed shapes become Rejected(invalid), never exceptions."""
+    try:
+        return ops[t].validator(d)
+    except Invalid as e:
+        return Rejected(E_INVALID, str(e))
+    except (KeyError, TypeError, AttributeError):
+        return Rejected(E_INVALID, "malformed payload")
+
+
+def internal(key=None):
+    """Validator for a server-only op (an inverse): clients never send these, so a
+    shape check (a dict holding `key`) is all that is needed."""
+    def check(d):
+        if not isinstance(d, dict) or (key is not None and key not in d):
+            raise Invalid("internal op")
+        return d
+    return check
 
 
 def require_dict(d, keys, optional=()):

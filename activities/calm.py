@@ -29,7 +29,8 @@ import re
 
 from rooms.protocol import CHILD, E_CONFLICT, E_FULL, E_INVALID, E_NOTHING, PARENT, THERAPIST
 
-from .base import Invalid, OpSpec, Rejected, ident, integer, number, one_of, require_dict
+from .base import (Invalid, OpSpec, Rejected, ident, integer, internal, number, one_of,
+                   require_dict, validate_op)
 
 NAME = "calm"
 TITLE = "Calm"
@@ -161,14 +162,6 @@ def _grounding_count(d):
     return {"sense": sense, "n": integer(d["n"], 0, SENSES[sense], "n")}
 
 
-def _internal(key):
-    def check(d):
-        if not isinstance(d, dict) or key not in d:
-            raise Invalid("internal op")
-        return d
-    return check
-
-
 OPS = {
     "show": OpSpec(_show, undoable=False),
     "pacer.start": OpSpec(_pacer_start, stamped=True),
@@ -187,23 +180,17 @@ OPS = {
     "grounding.count": OpSpec(_grounding_count),
     "grounding.stop": OpSpec(_nothing),
     # Produced by the server as inverses; never accepted from a client.
-    "pacer.restore": OpSpec(_internal("pacer"), client=False),
-    "timer.restore": OpSpec(_internal("timer"), client=False),
-    "grounding.restore": OpSpec(_internal("grounding"), client=False),
-    "pattern.restore": OpSpec(_internal("id"), client=False),
+    "pacer.restore": OpSpec(internal("pacer"), client=False),
+    "timer.restore": OpSpec(internal("timer"), client=False),
+    "grounding.restore": OpSpec(internal("grounding"), client=False),
+    "pattern.restore": OpSpec(internal("id"), client=False),
 }
 
 EPHEMERAL = {}
 
 
 def validate(t, d):
-    spec = OPS.get(t)
-    try:
-        return spec.validator(d)
-    except Invalid as e:
-        return Rejected(E_INVALID, str(e))
-    except (KeyError, TypeError, AttributeError):
-        return Rejected(E_INVALID, "malformed payload")
+    return validate_op(OPS, t, d)
 
 
 # ---------------------------------------------------------------- authorisation

@@ -16,11 +16,11 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from rooms import pictures
-from rooms.protocol import E_CONFLICT, E_FULL, E_INVALID, E_NO_PAGE, THERAPIST, CHILD, PARENT
+from rooms.protocol import E_CONFLICT, E_FULL, E_NO_PAGE, THERAPIST, CHILD, PARENT
 
 from . import strokes
-from .base import (Invalid, OpSpec, Rejected, color, flat_points, ident, integer,
-                   number, one_of, require_dict)
+from .base import (OpSpec, Rejected, color, flat_points, ident, integer, internal, number, one_of,
+                   require_dict, validate_op)
 
 NAME = "canvas"
 TITLE = "Draw"
@@ -80,12 +80,6 @@ def _page_bg(d):
     return {"page": _page(d), "bg": one_of(d["bg"], BACKGROUNDS, "bg")}
 
 
-def _internal(d):
-    if not isinstance(d, dict) or "page" not in d:
-        raise Invalid("internal op")
-    return d
-
-
 OPS = {
     "stroke": OpSpec(_stroke),
     "stamp": OpSpec(_stamp),
@@ -93,10 +87,10 @@ OPS = {
     "page.bg": OpSpec(_page_bg),
     "clear": OpSpec(_page_only),
     # Produced by the server as inverses; never accepted from a client.
-    "items.remove": OpSpec(_internal, client=False),
-    "items.restore": OpSpec(_internal, client=False),
-    "page.remove": OpSpec(_internal, client=False),
-    "page.restore": OpSpec(_internal, client=False),
+    "items.remove": OpSpec(internal("page"), client=False),
+    "items.restore": OpSpec(internal("page"), client=False),
+    "page.remove": OpSpec(internal("page"), client=False),
+    "page.restore": OpSpec(internal("page"), client=False),
 }
 
 
@@ -132,13 +126,7 @@ EPHEMERAL = {"stroke": (_preview, _merge_preview), "cursor": (_cursor, None)}
 
 
 def validate(t, d):
-    spec = OPS.get(t)
-    try:
-        return spec.validator(d)
-    except Invalid as e:
-        return Rejected(E_INVALID, str(e))
-    except (KeyError, TypeError, AttributeError):
-        return Rejected(E_INVALID, "malformed payload")
+    return validate_op(OPS, t, d)
 
 
 # ---------------------------------------------------------------- authorisation

@@ -12,9 +12,9 @@ the answers belong to; an answer carries that question's id, so tapping another 
 changes the answer instead of adding one. Without a question, a tap within
 REPLACE_S seconds of the same entry changes it too (the browser reuses the id).
 """
-from rooms.protocol import CHILD, E_CONFLICT, E_FULL, E_INVALID, E_NOTHING, THERAPIST
+from rooms.protocol import CHILD, E_CONFLICT, E_FULL, E_NOTHING, THERAPIST
 
-from .base import Invalid, OpSpec, Rejected, ident, integer, one_of, require_dict
+from .base import (OpSpec, Rejected, ident, integer, internal, one_of, require_dict, validate_op)
 
 NAME = "checkin"
 TITLE = "Feelings"
@@ -52,36 +52,22 @@ def _nothing(d):
     return {}
 
 
-def _internal(key):
-    def check(d):
-        if not isinstance(d, dict) or key not in d:
-            raise Invalid("internal op")
-        return d
-    return check
-
-
 OPS = {
     "checkin": OpSpec(_checkin, stamped=True),
     "checkin.delete": OpSpec(_id_only),
     "ask": OpSpec(_ask, stamped=True),
     "ask.close": OpSpec(_nothing),
     # Produced by the server as inverses; never accepted from a client.
-    "checkin.remove": OpSpec(_internal("id"), client=False),
-    "checkin.put": OpSpec(_internal("entry"), client=False),
-    "ask.restore": OpSpec(_internal("ask"), client=False),
+    "checkin.remove": OpSpec(internal("id"), client=False),
+    "checkin.put": OpSpec(internal("entry"), client=False),
+    "ask.restore": OpSpec(internal("ask"), client=False),
 }
 
 EPHEMERAL = {}
 
 
 def validate(t, d):
-    spec = OPS.get(t)
-    try:
-        return spec.validator(d)
-    except Invalid as e:
-        return Rejected(E_INVALID, str(e))
-    except (KeyError, TypeError, AttributeError):
-        return Rejected(E_INVALID, "malformed payload")
+    return validate_op(OPS, t, d)
 
 
 # ---------------------------------------------------------------- authorisation

@@ -24,7 +24,8 @@ from PIL import Image, ImageChops, ImageDraw, ImageFilter
 from rooms import pictures
 from rooms.protocol import CHILD, E_CONFLICT, E_FULL, E_INVALID, PARENT, THERAPIST
 
-from .base import Invalid, OpSpec, Rejected, ident, integer, number, one_of, require_dict
+from .base import (Invalid, OpSpec, Rejected, ident, integer, internal, number, one_of,
+                   require_dict, validate_op)
 
 NAME = "sandtray"
 TITLE = "Sand tray"
@@ -169,12 +170,6 @@ def _theme(d):
     return {"theme": one_of(d["theme"], set(THEMES), "theme")}
 
 
-def _internal(d):
-    if not isinstance(d, dict):
-        raise Invalid("internal op")
-    return d
-
-
 OPS = {
     "place": OpSpec(_place),
     "move": OpSpec(_move),
@@ -193,12 +188,12 @@ OPS = {
     "tray.new": OpSpec(_id_only),
     "tray.open": OpSpec(_id_only),
     # Produced by the server as inverses; never accepted from a client.
-    "restore": OpSpec(_internal, client=False),
-    "z.at": OpSpec(_internal, client=False),
-    "sand.put": OpSpec(_internal, client=False),
-    "tray.set": OpSpec(_internal, client=False),
-    "tray.unsave": OpSpec(_internal, client=False),
-    "saved.restore": OpSpec(_internal, client=False),
+    "restore": OpSpec(internal(), client=False),
+    "z.at": OpSpec(internal(), client=False),
+    "sand.put": OpSpec(internal(), client=False),
+    "tray.set": OpSpec(internal(), client=False),
+    "tray.unsave": OpSpec(internal(), client=False),
+    "saved.restore": OpSpec(internal(), client=False),
 }
 
 
@@ -226,13 +221,7 @@ EPHEMERAL = {"drag": (_drag, None), "cursor": (_cursor, None)}
 
 
 def validate(t, d):
-    spec = OPS.get(t)
-    try:
-        return spec.validator(d)
-    except Invalid as e:
-        return Rejected(E_INVALID, str(e))
-    except (KeyError, TypeError, AttributeError):
-        return Rejected(E_INVALID, "malformed payload")
+    return validate_op(OPS, t, d)
 
 
 # ---------------------------------------------------------------- authorisation

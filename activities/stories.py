@@ -31,7 +31,8 @@ from rooms.protocol import (CHILD, E_CONFLICT, E_FULL, E_INVALID, E_NO_PAGE, E_N
                             THERAPIST)
 
 from . import story_library
-from .base import Invalid, OpSpec, Rejected, ident, integer, one_of, require_dict
+from .base import (Invalid, OpSpec, Rejected, ident, integer, internal, one_of, require_dict,
+                   validate_op)
 
 NAME = "stories"
 TITLE = "Stories"
@@ -169,14 +170,6 @@ def _page_move(d):
     return {"id": ident(d["id"]), "from": _page_no(d["from"], "from"), "to": _page_no(d["to"], "to")}
 
 
-def _internal(key):
-    def check(d):
-        if not isinstance(d, dict) or key not in d:
-            raise Invalid("internal op")
-        return d
-    return check
-
-
 OPS = {
     # Reading together.
     "open": OpSpec(_open, undoable=False),
@@ -198,22 +191,16 @@ OPS = {
     "page.remove": OpSpec(_page_remove),
     "page.move": OpSpec(_page_move),
     # Produced by the server as inverses; never accepted from a client.
-    "view.restore": OpSpec(_internal("view"), client=False),
-    "story.put": OpSpec(_internal("story"), client=False),
-    "task.restore": OpSpec(_internal("task"), client=False),
+    "view.restore": OpSpec(internal("view"), client=False),
+    "story.put": OpSpec(internal("story"), client=False),
+    "task.restore": OpSpec(internal("task"), client=False),
 }
 
 EPHEMERAL = {}
 
 
 def validate(t, d):
-    spec = OPS.get(t)
-    try:
-        return spec.validator(d)
-    except Invalid as e:
-        return Rejected(E_INVALID, str(e))
-    except (KeyError, TypeError, AttributeError):
-        return Rejected(E_INVALID, "malformed payload")
+    return validate_op(OPS, t, d)
 
 
 # ---------------------------------------------------------------- authorisation
