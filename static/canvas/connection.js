@@ -22,11 +22,11 @@ const MAX_GAP_TRIES = 3;
 const INFLIGHT_TIMEOUT_MS = 15000;
 const AWAIT_APPLY_MS = 3000;
 
+// Generic codes only: activity-specific refusals (full, conflict, invalid …) keep
+// the reason the activity gave ("the tray is full", "this page is full").
 const FRIENDLY = {
-  forbidden: "Drawing is paused right now.",
+  forbidden: "This is paused right now.",
   rate_limited: "Whoa, slow down a little.",
-  full: "This page is full. Try a new page.",
-  no_such_page: "That page is gone.",
   too_large: "That was too big to save.",
   internal_error: "Something went wrong. Trying again…",
 };
