@@ -1,10 +1,9 @@
 """Late joiners over real sockets (JOIN1, JOIN2): the snapshot text encoded once per
 seq reaches every joiner whole and in order with the live ops; packed number lists
 only for a client that asks, and they decode to the very same state."""
-import base64
-import struct
 
 from tests.integration.conftest import draw_strokes, send_op, wait_op
+from tests.packing import unpacked
 from tests.support import SocketUser, stroke, wait_for
 
 
@@ -18,29 +17,6 @@ def late_joiner(room, role="parent", since=-1, pack=None):
     assert ack["ok"], ack
     wait_for(lambda: u.state is not None, what="state")
     return u, ack
-
-
-def unpacked(obj):
-    """A packed snapshot as the browser ends up with it (rooms/wire.py, JOIN2)."""
-    if isinstance(obj, list):
-        return [unpacked(v) for v in obj]
-    if not isinstance(obj, dict):
-        return obj
-    if set(obj) == {"#n"}:
-        count, spec, data = obj["#n"].split(":")
-        data, count, stride = base64.b64decode(data), int(count), len(spec) // 2
-        out, at = [None] * count, 0
-        for j in range(stride):
-            s, w = 10 ** int(spec[2 * j]), {"b": 1, "h": 2, "i": 4}[spec[2 * j + 1]]
-            q = struct.unpack_from("<i", data, at)[0]
-            at += 4
-            for i in range(j, count, stride):
-                if i != j:
-                    q += int.from_bytes(data[at:at + w], "little", signed=True)
-                    at += w
-                out[i] = q / s
-        return out
-    return {k: unpacked(v) for k, v in obj.items()}
 
 
 def long_stroke(sid, n=120):

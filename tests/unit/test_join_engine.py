@@ -9,6 +9,7 @@ from activities import build_registry
 from rooms import wire
 from rooms.engine import Engine
 from rooms.protocol import CHILD, THERAPIST
+from tests.packing import unpack_numbers
 from tests.unit.payloads import history, line, op, stroke
 
 
@@ -60,27 +61,9 @@ def decoded(text):
     """The wire text as the browser ends up with it (packed lists unpacked)."""
     def hook(obj):
         if set(obj) == {wire.MARK}:
-            return unpack(obj[wire.MARK])
+            return unpack_numbers(obj[wire.MARK])
         return obj
     return json.loads(text, object_hook=hook)
-
-
-def unpack(text):
-    import base64
-    import struct
-    count, spec, data = text.split(":")
-    data, count, stride = base64.b64decode(data), int(count), len(spec) // 2
-    out, at = [None] * count, 0
-    for j in range(stride):
-        s, w = 10 ** int(spec[2 * j]), {"b": 1, "h": 2, "i": 4}[spec[2 * j + 1]]
-        q = struct.unpack_from("<i", data, at)[0]
-        at += 4
-        for i in range(j, count, stride):
-            if i != j:
-                q += int.from_bytes(data[at:at + w], "little", signed=True)
-                at += w
-            out[i] = q / s
-    return out
 
 
 def test_JOIN1_two_joiners_at_the_same_seq_get_the_same_text_encoded_once(engine, room_id, th,

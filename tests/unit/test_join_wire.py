@@ -10,6 +10,7 @@ import subprocess
 import pytest
 
 from rooms.wire import MARK, Collision, StateEncoder, pack_numbers
+from tests.packing import unpack_numbers
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -147,8 +148,6 @@ def test_JOIN2_browser_unpacks_to_the_very_same_numbers(tmp_path):
 
 def test_JOIN2_numbers_survive_a_round_trip_through_python_decoding():
     """A reference decoder in Python (what wire.js does) on random lists."""
-    import base64
-    import struct
     rnd = random.Random(6)
     for _ in range(300):
         n = rnd.choice([16, 17, 30, 33, 300])
@@ -160,17 +159,5 @@ def test_JOIN2_numbers_survive_a_round_trip_through_python_decoding():
         if text is None:
             assert any(v == 0 and math.copysign(1, v) < 0 for v in vals)
             continue
-        count, spec, b64 = text[len('{"#n":"'):-2].split(":")
-        data = base64.b64decode(b64)
-        stride, count = len(spec) // 2, int(count)
-        out, at = [None] * count, 0
-        for j in range(stride):
-            s, w = 10 ** int(spec[2 * j]), {"b": 1, "h": 2, "i": 4}[spec[2 * j + 1]]
-            q = struct.unpack_from("<i", data, at)[0]
-            at += 4
-            for i in range(j, count, stride):
-                if i != j:
-                    q += int.from_bytes(data[at:at + w], "little", signed=True)
-                    at += w
-                out[i] = q / s
+        out = unpack_numbers(text[len('{"#n":"'):-2])
         assert out == vals
