@@ -12,6 +12,8 @@ page (the memory budget).
 The reducer is pure: every apply returns a new state that shares unchanged pages
 and items with the old one, plus the inverse op that undoes it.
 """
+from operator import itemgetter
+
 import numpy as np
 from PIL import Image, ImageDraw
 
@@ -27,6 +29,7 @@ TITLE = "Draw"
 ICON = "palette"
 
 BOARD_W, BOARD_H = 1600, 1000
+_ITEM_ID = itemgetter("id")
 MAX_STROKE_POINTS = 1500
 MAX_PREVIEW_POINTS = 240
 MAX_PAGES = 20
@@ -161,6 +164,13 @@ def _find(state, page_id):
     return -1, None
 
 
+def _has_id(page, item_id):
+    """Whether the page holds an item with this id. The scan runs in C (map over
+    itemgetter): replaying a 5,000-stroke log on a cold load checked every stroke
+    against all earlier ones with a Python generator, ~1 s of the load (bench/)."""
+    return item_id in map(_ITEM_ID, page["items"])
+
+
 def _numbers(item):
     return len(item["pts"]) if item["k"] == "stroke" else 6
 
@@ -180,7 +190,7 @@ def check(state, t, d):
         if len(page["items"]) >= MAX_ITEMS_PER_PAGE or \
                 page["n"] + len(d.get("pts", ())) > MAX_NUMBERS_PER_PAGE:
             return Rejected(E_FULL, "this page is full: add a new page")
-        if any(it["id"] == d["id"] for it in page["items"]):
+        if _has_id(page, d["id"]):
             return Rejected(E_CONFLICT, "an item with that id exists")
     return None
 
@@ -218,7 +228,7 @@ def apply(state, t, d, by=None):
         return _with_page(state, i, {**page, "bg": d["bg"]}), \
             ("page.bg", {"page": page["id"], "bg": page["bg"]})
     if t in ("stroke", "stamp"):
-        if any(it["id"] == d["id"] for it in page["items"]):
+        if _has_id(page, d["id"]):
             return state, None
         item = {k: v for k, v in d.items() if k != "page"}
         item["k"] = t
