@@ -42,7 +42,7 @@ from flask_socketio import SocketIO
 from flask_wtf.csrf import CSRFProtect
 
 from activities import build_registry
-from rooms import accounts, stories_web, web
+from rooms import accounts, stories_web, transport, web
 from rooms.engine import Engine
 from rooms.protocol import E_ENDED, E_REVOKED, LIMITS
 from rooms.sockets import Hub
@@ -189,12 +189,45 @@ def _no_delay(sock):
     return sock
 
 
+def _no_websocket_compression(mode):
+    """Refuse the permessage-deflate WebSocket extension (as Node's socket.io does by
+    default). With it, every message was compressed once per recipient (CPU on each
+    relayed stroke preview, ~50 ms for a joiner's 2.6 MB state) and each connection
+    kept a zlib compressor and decompressor, ~200 KiB of its idle memory (bench/)."""
+    if os.environ.get("PLAYROOM_WS_DEFLATE") == "1":   # A/B switch for bench/ only
+        return
+    if mode == "eventlet":
+        import eventlet.websocket
+        eventlet.websocket.WebSocketWSGI._negotiate_permessage_deflate = lambda self, extensions: None
+    else:
+        import simple_websocket.ws
+        from wsproto.extensions import PerMessageDeflate
+
+        class _Refused(PerMessageDeflate):
+            def accept(self, offer):
+                return None                 # wsproto then answers without the extension
+
+        simple_websocket.ws.PerMessageDeflate = _Refused
+
+
 def serve(app, host, port, mode):
     """Run the WSGI server of `mode` on a listener we create, so we can set its options."""
+    _no_websocket_compression(mode)
+    if os.environ.get("PLAYROOM_PING_TASKS") != "1":     # A/B switch for bench/ only
+        transport.share_pings()
     if mode == "eventlet":
         import eventlet.wsgi
+
+        class Protocol(eventlet.wsgi.HttpProtocol):
+            # Each connection keeps its HTTP read and write buffers as long as it
+            # lives, a WebSocket too, which never uses them after the upgrade:
+            # 8 + 16 KiB by default (bench/ idle). A larger write goes out
+            # directly; a longer line is read in pieces.
+            rbufsize = 1024
+            wbufsize = 1024
+
         sock = _no_delay(eventlet.listen((host, port)))
-        eventlet.wsgi.server(sock, app, log_output=False)
+        eventlet.wsgi.server(sock, app, log_output=False, protocol=Protocol)
     elif mode == "gevent":
         import socket
         from gevent import pywsgi

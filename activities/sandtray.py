@@ -244,7 +244,12 @@ def may(role, t, settings):
 # ---------------------------------------------------------------- sand maths
 
 def fresh_sand():
-    return str(SAND_START) * (GRID_W * GRID_H)
+    # One shared string (str is immutable): every loaded room holds a fresh tray,
+    # and a copy each was ~16 KiB of every room's memory (bench/ idle).
+    return _FRESH_SAND
+
+
+_FRESH_SAND = str(SAND_START) * (GRID_W * GRID_H)
 
 
 def brush_cells(r, pts):

@@ -32,7 +32,9 @@ from operator import sub
 
 MARK = "#n"
 MIN_PACK = 16           # shorter lists are not worth a header
-CACHE_MAX = 64 * 1024   # bigger texts (a whole page) are rebuilt from their cached parts
+CACHE_MAX = 8 * 1024    # bigger texts (a page, a sand tray) are rebuilt from their cached
+                        # parts: caching them too kept every level of a small state's text
+                        # (~35 KiB for an empty room, bench/ idle); an item is far smaller
 _STRIDES = (3, 2, 1)    # first stride that divides the length is used
 _SCALES = [(d, float(10 ** d), 10 ** d) for d in range(4)]
 _HALF = (0.5).__add__
