@@ -5,9 +5,10 @@ One ping task per server instead of one per connection. python-engineio sends ea
 socket's heartbeat from a task of its own that sleeps `ping_interval` and sends one
 PING; so every idle connection kept a sleeping green thread (eventlet, gevent) or a
 whole OS thread (threading), with its stack, as long as it lived: about a third of
-the memory of an idle connection (bench/ idle). Here one task wakes a few times a
-second and sends the pings that are due. A ping leaves at most `tick` seconds later
-than before; clients allow `ping_interval + ping_timeout` (PROTOCOL.md).
+the memory of an idle connection (bench/ idle). Here one task wakes every `tick`
+(0.1 s) and sends the pings that are due: a ping leaves at most `tick` later than
+before (clients allow `ping_interval + ping_timeout`, PROTOCOL.md), and the pings of
+sockets that connected together are spread no less than before at that grain.
 """
 import threading
 import time
@@ -19,7 +20,7 @@ from engineio import socket as eio_socket
 class SharedPinger:
     """Sends each socket's next PING `ping_interval` after it was scheduled."""
 
-    def __init__(self, server, tick=0.5, clock=time.monotonic):
+    def __init__(self, server, tick=0.1, clock=time.monotonic):
         self.server = server
         self.tick = tick
         self.clock = clock
@@ -60,7 +61,7 @@ class SharedPinger:
                 self.server.logger.exception("sending pings failed")
 
 
-def share_pings(tick=0.5):
+def share_pings(tick=0.1):
     """Make engine.io's sockets use one SharedPinger per server (idempotent)."""
     if getattr(eio_socket.Socket.schedule_ping, "shared", False):
         return
