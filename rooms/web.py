@@ -8,7 +8,7 @@ from flask import (Blueprint, abort, current_app, flash, redirect, render_templa
                    send_file, session, url_for)
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from wtforms import RadioField, StringField
+from wtforms import BooleanField, RadioField, StringField
 from wtforms.validators import DataRequired, Length
 
 from . import invites, pictures
@@ -33,6 +33,8 @@ def _pr():
 
 class RoomForm(FlaskForm):
     name = StringField("Who is this room for?", validators=[DataRequired(), Length(max=60)])
+    # CTL1: on by default in the page; a form post without it lets guests straight in.
+    waiting_room = BooleanField("Guests wait until I let them in", default=True)
 
 
 class JoinForm(FlaskForm):
@@ -98,7 +100,8 @@ def create_room():
     if not form.validate_on_submit():
         flash("Please give the room a name (up to 60 characters).", "error")
         return redirect(url_for("web.dashboard"))
-    room = _pr().storage.create_room(current_user.id, form.name.data.strip(), DEFAULT_SETTINGS)
+    settings = {**DEFAULT_SETTINGS, "auto_admit": not form.waiting_room.data}
+    room = _pr().storage.create_room(current_user.id, form.name.data.strip(), settings)
     _remember_links(room["id"], {role: _issue(room["id"], role) for role in GUEST_ROLES})
     flash(f"Room “{room['name']}” is ready. Copy the links now: they are shown only once.", "ok")
     return redirect(url_for("web.dashboard") + f"#room-{room['id']}")
@@ -214,7 +217,9 @@ def room(room_id):
         "urls": {"export": (url_for("web.export_png", room_id=room_id, activity="ACT", key="KEY")
                             .replace("ACT", "{activity}").replace("KEY", "{key}")
                             if me["role"] == THERAPIST else None),
-                 "leave": url_for("web.index")},
+                 "leave": url_for("web.index"),
+                 # The therapist's sign-in stays alive while they are in the room.
+                 "alive": url_for("auth.alive") if me["role"] == THERAPIST else None},
     }
     return render_template("room.html", config=config, room=room)
 
