@@ -23,6 +23,10 @@ const QUIET = new Set(["nothing_to_do", "frozen", "private_time"]);
 // the therapist's page sees (CTL1), so a waiting guest is listed on every process.
 const KNOCK_MS = 5000;
 const MAX_GAP_TRIES = 3;
+// An op that arrives ahead of seq+1 usually only overtook its predecessor (with
+// several server processes, broadcasts from two of them can cross): wait this long
+// for the missing one before asking the server (SEQ1).
+const GAP_WAIT_MS = 300;
 const INFLIGHT_TIMEOUT_MS = 15000;
 const AWAIT_APPLY_MS = 3000;
 
@@ -68,6 +72,7 @@ export class Connection {
     this.closed = false;
     this.waiting = null;            // null, or why we are not let in yet (CTL1/CTL5)
     this.knockTimer = null;
+    this.gapTimer = null;
     this.status = "reconnecting";
     this.storeKey = `playroom:pending:${config.room.id}:${config.me.id}`;
     this.pending = this.loadPending();
@@ -243,7 +248,9 @@ export class Connection {
     this.buffer.set(op.seq, op);
     if (!this.hasState) return;     // wait for the first state
     this.drain(false);
-    if (this.buffer.size) this.checkGap();
+    if (this.buffer.size && !this.gapTimer) {
+      this.gapTimer = setTimeout(() => { this.gapTimer = null; this.checkGap(); }, GAP_WAIT_MS);
+    }
   }
 
   drain(changed) {

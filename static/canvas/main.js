@@ -34,17 +34,24 @@ const shell = new Shell(config, {
     if (!maySwitch()) return;
     mount(name);
     // CTL6: the therapist's shown activity is a room op (follow-me and the record).
-    if (me.role === "therapist" && conn.synced) conn.control("view", {activity: name});
+    if (me.role === "therapist" && conn.synced) conn.control("view", shownView());
   },
   onSetting: async (key, value) => {
     const ok = await conn.setSetting(key, value);
     // Turning follow-me on shows everyone what the therapist shows right now.
-    if (ok && key === "follow" && value && current) conn.control("view", {activity: current});
+    if (ok && key === "follow" && value && current) conn.control("view", shownView());
   },
   onControl: (action, body) => conn.control(action, body),
 });
 
 const activities = createActivities(config.activities, {config});
+
+/** What the therapist shows: the activity, and its page/view when it has one. */
+function shownView() {
+  const a = activities.get(current);
+  const view = a && a.lead ? a.lead() : null;
+  return view ? {activity: current, view} : {activity: current};
+}
 
 function notify(what) {
   for (const a of activities.values()) if (a.changed) a.changed(what);
@@ -67,6 +74,12 @@ function makeContext(name, spec) {
     participant: (id) => participants.get(id) || null,
     toast: (text) => shell.toast(text),
     confirm: (q, opts) => shell.confirm(q, opts),
+    // The therapist moved within an activity (e.g. another canvas page): followers follow.
+    viewChanged: () => {
+      if (me.role === "therapist" && settings.follow && conn.synced && name === current) {
+        conn.control("view", shownView());
+      }
+    },
   };
 }
 
@@ -117,7 +130,11 @@ conn = new Connection(config, {
       if (me.role === "parent" && settings.private) conn.pauseForPrivateTime();
       if (!conn.waiting) shell.guest.show(settings.freeze ? "frozen" : null);
       const shown = settings.view && settings.view.activity;
-      if (settings.follow && shown && activities.has(shown)) mount(shown);
+      if (settings.follow && shown && activities.has(shown)) {
+        mount(shown);
+        const a = activities.get(shown);
+        if (settings.view.view && a.follow) a.follow(settings.view.view);
+      }
       shell.setTabsLocked(!maySwitch());
     }
     notify("settings");

@@ -45,8 +45,14 @@ def test_waiting_room_pause_follow_me_and_goodbye(browser, server, artifacts):
         c.draw_line()
         t.wait_items(1)
 
-        # CTL6: follow me — the child's view follows the therapist's switcher.
+        # CTL6: follow me — the child sees the therapist's canvas page, then the
+        # activity the therapist switches to.
         t.page.click('.bar-toggles [data-setting="follow"]')
+        t.page.click('[data-action="page-add"]')
+        t.page.wait_for_function("document.querySelector('#board').dataset.page !== 'p1'")
+        new_page = t.board_attr("page")
+        c.page.wait_for_function("p => document.querySelector('#board').dataset.page === p",
+                                 arg=new_page, timeout=10000)
         t.page.click('.bar-tabs [data-activity="sandtray"]')
         c.page.wait_for_selector('.bar-tabs [data-activity="sandtray"].on', timeout=10000)
         assert c.page.is_disabled('.bar-tabs [data-activity="canvas"]')
