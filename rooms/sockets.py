@@ -343,6 +343,8 @@ class Hub:
         """CTL1/CTL5: a guest who may not enter now waits in the lobby (and knocks:
         the browser repeats `sync` while it waits); a removed one is sent away."""
         if verdict == E_REMOVED:
+            log.info("refused entry of removed %s %s in room %s", conn.participant["role"],
+                     conn.participant["id"], conn.room_id)
             reason = "The therapist has closed your visit for today."
             self.socketio.start_background_task(self._bye_later, sid, E_REMOVED, reason)
             return {"ok": False, "code": E_REMOVED, "reason": reason}
@@ -374,6 +376,9 @@ class Hub:
                                             "reason": "Slow down a little."}, event)
         ack = handler(conn.room_id, conn.participant, data)
         if not ack["ok"]:
+            if ack["code"] == E_PRIVATE:
+                log.info("refused %s from parent %s during private time in room %s", event,
+                         conn.participant["id"], conn.room_id)
             return self._refuse(sid, conn, ack, event)
         conn.limits.strikes = 0
         return ack
@@ -445,6 +450,11 @@ class Hub:
         ack = self.engine.control(room_id, conn.participant, data,
                                   known_participant=lambda pid: self.participant_of(room_id, pid))
         if not ack["ok"]:
+            if ack["code"] == E_FORBIDDEN:
+                # A guest sending a therapist-only event is worth a line in the log.
+                log.warning("refused control %r from %s %s in room %s",
+                            data.get("action") if isinstance(data, dict) else None,
+                            conn.participant["role"], conn.participant["id"], room_id)
             return self._refuse(sid, conn, ack, "control")
         conn.limits.strikes = 0
         if isinstance(data, dict) and data.get("action") == "remove" and data.get("revoke") is True \

@@ -8,7 +8,7 @@ import pytest
 from rooms.protocol import E_FORBIDDEN, E_FROZEN, E_PRIVATE
 from tests.support import stroke, wait_for
 
-from .conftest import Room, connect_refusal, new_id, send_op
+from .conftest import Room, connect_refusal, full_log, new_id, send_op
 
 
 @pytest.fixture
@@ -98,6 +98,7 @@ def test_CTL4_a_removed_guest_reconnecting_with_the_old_link_is_sent_away(room, 
     ack = again.call("sync", {"since": -1})
     assert (ack["ok"], ack["code"]) == (False, "removed")
     assert again.state is None
+    assert f"refused entry of removed parent {parent.me} in room {room.id}" in full_log(room.srv)
 
 
 def test_CTL4_ending_the_session_says_goodbye_to_guests_and_keeps_the_therapist(room, trio):
@@ -128,6 +129,10 @@ def test_CTL2_guests_emitting_therapist_events_are_refused_with_no_effect(room, 
     after = room.snapshot()
     assert (after["activities"], after["settings"]) == (before["activities"], before["settings"])
     assert child.sio.connected and parent.sio.connected
+    # ...and logged, naming who tried it in which room.
+    log = full_log(room.srv)
+    for guest in (child, parent):
+        assert f"refused control {action!r} from {guest.role} {guest.me} in room {room.id}" in log
 
 
 # ------------------------------------------------------------------ PERM1 matrix
