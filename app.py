@@ -43,7 +43,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from activities import build_registry
 from rooms import transfer
-from rooms import accounts, stories_web, web
+from rooms import accounts, web
 from rooms import records_web
 from rooms import uploads_web
 from rooms.engine import Engine
@@ -199,7 +199,6 @@ def create_app(config=None):
     accounts.login_manager.init_app(app)
     app.register_blueprint(accounts.bp)
     app.register_blueprint(web.bp)
-    app.register_blueprint(stories_web.bp)
     app.register_blueprint(uploads_web.bp)      # therapists' pictures (issue 6)
 
     # async_handlers=False: each client's events are handled in order on that

@@ -23,6 +23,13 @@ An activity module provides:
                     data {"picture": key} marks an explicit snapshot (rooms/records.py)
     record_pictures(state) -> [(key, caption)]  optional: what render(state, key, root)
                     should draw for the session record (nothing when untouched)
+    download(state, key, fmt, ctx) -> (bytes, mimetype, filename)
+                    optional: a file of the activity's current state for the room's
+                    therapist to take home (e.g. a story as PDF), served at
+                    /rooms/<room>/download/<activity>/<key>.<fmt> (owner only, 404 for
+                    anyone else). What `key` names is the activity's business; raise
+                    KeyError for an unknown key or a `fmt` it does not make (-> 404).
+                    `ctx` is a DownloadContext (below): all it may use of the server
 
 Rules: validation rejects, it never clamps; apply never raises for an op that passed
 check — a stale op (its target is gone) is a no-op with inverse None.
@@ -51,6 +58,16 @@ class OpSpec:
     # before check/apply, so reducers stay pure and replays see the same time.
     # A client-sent "at" is refused by the validator like any unknown field.
     stamped: bool = False
+
+
+@dataclass(frozen=True)
+class DownloadContext:
+    """What `download(state, key, fmt, ctx)` gets from the server, so an activity needs
+    no rooms/ web internals: the assets folder (pictures, node_modules) and
+    `upload_image(upload_id, size)`, an uploaded picture ("upload:<id>") of the room's
+    therapist as RGBA fitting size×size, or None when it is gone or someone else's."""
+    assets_root: str
+    upload_image: Callable = lambda upload_id, size: None
 
 
 class Invalid(Exception):

@@ -449,8 +449,6 @@ def client_config():
         "prompt_levels": list(PROMPT_LEVELS),
         "limits": {"title_chars": TITLE_CHARS, "text_chars": TEXT_CHARS, "pages": MAX_PAGES,
                    "pics": MAX_PICS, "stories": MAX_STORIES},
-        # Filled in by the browser; only the room's therapist may fetch it (STORY5).
-        "pdf_url": "/rooms/{room}/stories/{story}.pdf",
         # Uploaded pictures ("upload:<id>", rooms/uploads_web.py): listed and sent by the
         # therapist's editor, shown to everyone in the room through the room's URL.
         "uploads_url": "/uploads",
@@ -544,6 +542,18 @@ def pdf(state, sid, assets_root, upload_image=None):
     pages[0].save(buf, "PDF", save_all=True, append_images=pages[1:], resolution=PDF_DPI,
                   title=s["title"], author="Playroom")
     return buf.getvalue()
+
+
+def download(state, key, fmt, ctx):
+    """The activity's download (activities/base.py): story `key` as it is now in the
+    room (a ready one or the room's own copy) as "pdf", named after its title, with
+    the room therapist's uploaded pictures (ctx.upload_image). KeyError otherwise."""
+    if fmt != "pdf":
+        raise KeyError(fmt)
+    data = pdf(state, key, ctx.assets_root, ctx.upload_image)
+    title = story(state, key)["title"]
+    safe = "".join(c for c in title if c.isalnum() or c in " -_").strip() or "story"
+    return data, "application/pdf", f"{safe}.pdf"
 
 
 # ---------------------------------------------------------------- session record

@@ -225,8 +225,9 @@ class StoriesActivity {
   }
 
   pdf(id) {
-    const url = this.cfg.pdf_url.replace("{room}", encodeURIComponent(this.ctx.config.room.id))
-      .replace("{story}", encodeURIComponent(id));
+    // The room's generic download route (rooms/web.py `urls.download`, therapist only).
+    const url = this.ctx.urls.download.replace("{activity}", "stories")
+      .replace("{key}", encodeURIComponent(id)).replace("{fmt}", "pdf");
     const a = el("a", {href: url, download: ""});
     document.body.append(a);
     a.click();

@@ -4,6 +4,7 @@ and the therapist sees it and records a prompt level; the therapist copies a sto
 and edits it, and a title with script tags is shown as text. Screenshots at tablet
 size go to test-artifacts/."""
 import os
+import re
 
 import pytest
 
@@ -176,3 +177,18 @@ def test_UPL1_story_with_an_uploaded_picture_read_together_and_a_checklist_tick(
     for p in (t, c):
         assert all(u.startswith(t.base) or u.startswith("data:") or u.startswith("blob:") for u in p.requests)
     assert not t.console_errors and not c.console_errors, (t.console_errors, c.console_errors)
+
+
+def test_STORY5_the_pdf_button_downloads_the_story(pair):
+    """The shelf's PDF button uses the room's generic download URL (urls.download)."""
+    t, c = pair
+    with t.page.expect_download(timeout=20000) as info:
+        t.page.click('.st-card[data-story="bedtime"] [data-action="pdf"]')
+    dl = info.value
+    assert f"/rooms/{t.page.url.rsplit('/room/', 1)[1]}/download/stories/bedtime.pdf" in dl.url
+    assert dl.suggested_filename.endswith(".pdf")
+    with open(dl.path(), "rb") as f:
+        data = f.read()
+    assert data.startswith(b"%PDF")
+    assert len(re.findall(rb"/Type\s*/Page\b(?!s)", data)) == len(stories.READY["bedtime"]["pages"])
+    assert not t.console_errors, t.console_errors

@@ -412,7 +412,7 @@ def test_STORY5_the_pdf_draws_an_uploaded_picture(therapist, room, pr):
     Image.new("RGB", (300, 200), (0, 160, 60)).save(buf, "PNG")
     up = post(therapist, buf.getvalue()).get_json()["upload"]
     share_in_story(pr, therapist, room, up["ref"])
-    r = therapist.get(f"/rooms/{room.id}/stories/mine.pdf")
+    r = therapist.get(f"/rooms/{room.id}/download/stories/mine.pdf")
     assert r.status_code == 200 and r.mimetype == "application/pdf"
     assert len(re.findall(rb"/Type\s*/Page\b(?!s)", r.data)) == \
         len(stories.READY["friend"]["pages"])
