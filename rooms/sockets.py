@@ -274,7 +274,9 @@ class Hub:
                     self.bye(c.sid, E_REMOVED, "The therapist has closed your visit for today.")
         elif t == "session" and d.get("state") == "end":
             for c in mine:
-                if c.participant["role"] in GUEST_ROLES and c.waiting is None:
+                # Guests in the session (a parent in private time too) go home; those
+                # still in the waiting room stay for the next session.
+                if c.participant["role"] in GUEST_ROLES and c.waiting != E_WAITING:
                     self.bye(c.sid, E_ENDED, "The session has ended.")
         elif t == "settings" and d.get("private") is True:
             # CTL5: parents leave the room's broadcasts (they see nothing meanwhile)

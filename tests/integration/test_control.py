@@ -193,3 +193,13 @@ def test_PERM1_every_guest_op_x_role_x_setting(room, trio):
                 wait_for(lambda: {"resume": True} in parent.received("lobby"), what="resume")
                 assert parent.call("sync", {"since": -1})["ok"]
                 parent.events.clear()
+
+
+def test_CTL4_ending_the_session_during_private_time_sends_the_parent_home_too(room, trio):
+    therapist, child, parent = trio
+    assert control(therapist, "settings", changes={"private": True})["ok"]
+    wait_for(lambda: any(r["settings"]["private"] for r in parent.received("room")), what="private")
+    assert control(therapist, "end")["ok"]
+    for u in (child, parent):
+        bye = wait_for(lambda u=u: u.received("bye"), what="goodbye")[0]
+        assert bye["code"] == "session_ended"
