@@ -82,6 +82,7 @@ DEFAULTS = {
     "LOGIN_MAX_FAILURES": 5,          # failed sign-ins per email within LOGIN_WINDOW_MINUTES before HTTP 429
     "LOGIN_MAX_FAILURES_PER_ADDRESS": 20,  # the same per client address (a clinic may share one)
     "LOGIN_WINDOW_MINUTES": 15,       # minutes failed sign-ins are counted for
+    "SESSION_IDLE_MINUTES": 60,       # an open session nobody has been in for this long ends by itself
     "RETENTION_INTERVAL_MINUTES": 60,  # minutes between runs of the record retention task (0: never)
 }
 
@@ -93,7 +94,8 @@ class Playroom:
         self.storage = make_storage(app.config)
         self.registry = build_registry()
         self.engine = Engine(self.storage, self.registry, self._broadcast,
-                             snapshot_every=app.config["SNAPSHOT_EVERY"])
+                             snapshot_every=app.config["SNAPSHOT_EVERY"],
+                             session_idle_s=app.config["SESSION_IDLE_MINUTES"] * 60)
         self.hub = Hub(socketio, self.engine, self.registry, web.socket_identity,
                        participant_of=self._participant_of, on_revoke=self._revoke,
                        on_session_end=self._session_ended)
@@ -254,6 +256,15 @@ def env_config():
         config["SESSION_COOKIE_SECURE"] = config["REMEMBER_COOKIE_SECURE"] = True
     if os.environ.get("PLAYROOM_BEHIND_PROXY") == "1":
         config["BEHIND_PROXY"] = True
+    # Every whole-number setting can be given as PLAYROOM_<KEY>, e.g.
+    # PLAYROOM_INACTIVITY_MINUTES=45 or PLAYROOM_SESSION_IDLE_MINUTES=90.
+    for key, default in DEFAULTS.items():
+        raw = os.environ.get(f"PLAYROOM_{key}")
+        if raw is not None and isinstance(default, int) and not isinstance(default, bool):
+            try:
+                config[key] = int(raw)
+            except ValueError:
+                raise SystemExit(f"PLAYROOM_{key} must be a whole number, not {raw!r}")
     return config
 
 

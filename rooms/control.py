@@ -161,6 +161,7 @@ def apply(state, t, d, by=None):
     elif t == "view":
         s["settings"] = {**s["settings"], "view": {k: v for k, v in d.items() if k != "at"}}
     elif t == "session":
+        s["quiet_since"] = None
         if d["state"] == "start":
             s["session"] = {"start": d.get("seq"), "at": d["at"]}
         else:
@@ -180,6 +181,8 @@ def apply(state, t, d, by=None):
         people[d["pid"]] = {**prev, **info, "id": d["pid"], "online": bool(d["online"]),
                             "seen": True}
         s["people"] = people
+        # Since when nobody is here (an open session nobody returns to ends by itself).
+        s["quiet_since"] = None if any(p.get("online") for p in people.values()) else d["at"]
     elif t == "admit":
         s["removed"] = [p for p in s["removed"] if p != d["pid"]]
         people = dict(s["people"])

@@ -109,7 +109,7 @@ class EncodedState(dict):
 class Engine:
     def __init__(self, storage, registry, broadcast, *, snapshot_every=200,
                  undo_depth=LIMITS["undo_depth"], max_replay=LIMITS["max_replay_ops"],
-                 clock=time.time, on_room_op=None):
+                 clock=time.time, on_room_op=None, session_idle_s=3600):
         self.clock = clock                  # server time for stamped ops (CLK1)
         self.storage = storage
         self.registry = registry
@@ -118,6 +118,12 @@ class Engine:
         # process (local=True, after its broadcast) or caught up from the log (False).
         # Called under the room lock; the socket layer does its side effects there.
         self.on_room_op = on_room_op or (lambda live, op, local: None)
+        # on_session_end(room_id, first_seq, last_seq): a session ended (the therapist
+        # pressed End, or an empty room's session timed out); called after the lock.
+        self.on_session_end = lambda room_id, first, last: None
+        self.session_idle_s = session_idle_s
+        self._ended = []                    # (room_id, first, last) not yet handed on
+        self._ended_lock = threading.Lock()
         self.defaults = room_control.default_settings(registry.names())
         self.snapshot_every = snapshot_every
         self.undo_depth = undo_depth
@@ -263,6 +269,31 @@ class Engine:
 
     # ------------------------------------------------------------ joining
     def join(self, room_id, since, send_state, enter, pack=False, participant=None):
+        try:
+            return self._join(room_id, since, send_state, enter, pack, participant)
+        finally:
+            self._hand_on_ended()
+
+    def _hand_on_ended(self):
+        """Tell on_session_end about sessions that ended (outside any room lock)."""
+        with self._ended_lock:
+            ended, self._ended = self._ended, []
+        for room_id, first, last in ended:
+            try:
+                self.on_session_end(room_id, first, last)
+            except Exception:
+                log.exception("handling the end of a session failed in room %s", room_id)
+
+    def _end_session(self, live, by, op_id=None, **extra):
+        """Under the lock: commit the session's end op; its record is handed on later."""
+        first = live.control["session"]["start"]
+        ack = self._room_op(live, by, "session", {"state": "end", **extra}, op_id)
+        if ack.get("ok") and not ack.get("duplicate"):
+            with self._ended_lock:
+                self._ended.append((live.id, first, ack["seq"]))
+        return ack, first
+
+    def _join(self, room_id, since, send_state, enter, pack, participant):
         """Send what a client at `since` is missing, then call `enter()` to add it to
         the live room — both under the room lock, so no op slips between (JOIN1).
         A small gap gets the missing ops; a large, unknown or future one a snapshot,
@@ -326,6 +357,13 @@ class Engine:
     def _enter(self, live, participant):
         """Under the lock: None if `participant` is in (recorded present now if they
         were not), or the refusal code."""
+        ctl = live.control
+        quiet = ctl.get("quiet_since")
+        if ctl["session"] is not None and quiet is not None and \
+                self.clock() - quiet >= self.session_idle_s:
+            # Nobody came back to an open session for a long time (the therapist
+            # forgot to end it): it ended when the last person left; this is a new one.
+            self._end_session(live, participant["id"], idle=True, at=quiet)
         verdict = room_control.entry(live.control, participant)
         if verdict != "ok":
             return {"wait": "waiting", "private": "private_time", "removed": "removed"}[verdict]
@@ -349,7 +387,7 @@ class Engine:
         """Commit one room op written by the server, under the lock (retrying after a
         catch-up if another process was first). Returns the ack."""
         for _ in range(8):
-            dd = {**d, "at": self.clock()}
+            dd = {**d, "at": d.get("at", self.clock())}   # (only the server writes `at` here)
             ack = self._commit(live, room_control, by, op_id or "srv-" + secrets.token_hex(8), t,
                                dd, _dumps(dd), DO, None, None, None)
             if ack is not CONFLICT:
@@ -403,11 +441,13 @@ class Engine:
             if t == "session":
                 if live.control["session"] is None:
                     return nack(E_NOTHING, "no session is open", op_id)
-                first = live.control["session"]["start"]
-            ack = self._room_op(live, participant["id"], t, d, op_id)
-            if ack.get("ok") and t == "session":
-                ack = {**ack, "ended": [first, ack["seq"]]}
-            return ack
+                ack, first = self._end_session(live, participant["id"], op_id)
+                if ack.get("ok"):
+                    ack = {**ack, "ended": [first, ack["seq"]]}
+            else:
+                ack = self._room_op(live, participant["id"], t, d, op_id)
+        self._hand_on_ended()
+        return ack
 
     @staticmethod
     def _snapshot_payload(live, snap):

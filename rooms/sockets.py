@@ -90,6 +90,7 @@ class Hub:
         # on_session_end(room_id, first_seq, last_seq): after the lock, for the record
         self.on_session_end = on_session_end or (lambda room_id, first, last: None)
         engine.on_room_op = self.on_room_op
+        engine.on_session_end = self.on_session_end
         self.conns = {}                   # sid -> Conn
         self.allowances = {}              # participant id -> Allowance
         # This process's sockets per room and participant (PRES1 grace; the room's
@@ -464,12 +465,7 @@ class Hub:
             who = self.participant_of(room_id, data["pid"])
             if who and who.get("invite_id"):
                 self.on_revoke(who["invite_id"])
-        if "ended" in ack:
-            first, last = ack.pop("ended")
-            try:
-                self.on_session_end(room_id, first, last)
-            except Exception:
-                log.exception("writing the session record failed in room %s", room_id)
+        ack.pop("ended", None)    # (the engine hands the session on to on_session_end)
         return ack
 
     def on_unknown(self, event, *args):

@@ -316,3 +316,44 @@ def test_SCALE1_two_engines_on_one_redis_converge_and_hear_each_other(redis_url)
     finally:
         store_a.close()
         store_b.close()
+
+
+def test_CTL4_an_open_session_nobody_returns_to_ends_when_the_last_person_left(storage, make_room):
+    """A therapist who forgot to press End: the next entry after the idle time
+    closes the old session (at the time the last person left, handed on for its
+    record) and starts a new one."""
+    now = [1000.0]
+    ended = []
+    eng = Engine(storage, build_registry(), Sent(), clock=lambda: now[0], session_idle_s=3600)
+    eng.on_session_end = lambda room_id, first, last: ended.append((room_id, first, last))
+    room_id, p = make_room(auto_admit=True)
+    enter(eng, room_id, p[THERAPIST])
+    enter(eng, room_id, p[CHILD])
+    now[0] = 1500.0
+    eng.leave(room_id, p[CHILD]["id"])
+    eng.leave(room_id, p[THERAPIST]["id"])
+    now[0] = 1500.0 + 3599
+    enter(eng, room_id, p[THERAPIST])           # within the idle time: same session
+    assert ended == []
+    eng.leave(room_id, p[THERAPIST]["id"])
+    left = now[0]
+    now[0] = left + 3600
+    enter(eng, room_id, p[CHILD])
+    assert len(ended) == 1
+    _, first, last = ended[0]
+    ops = storage.ops_since(room_id, first - 1, limit=last - first + 1)
+    assert ops[0]["d"]["state"] == "start" and ops[-1]["d"] == {"state": "end", "idle": True,
+                                                                 "at": left}
+    _, ctl_state = eng.room_state(room_id)
+    assert ctl_state["session"]["start"] == last + 1        # a new session, with the child in it
+    assert [o["t"] for o in storage.ops_since(room_id, last)] == ["session", "presence"]
+
+
+def test_CTL4_ending_by_hand_is_handed_on_once(engine, make_room):
+    ended = []
+    engine.on_session_end = lambda room_id, first, last: ended.append((first, last))
+    room_id, p = make_room(auto_admit=True)
+    enter(engine, room_id, p[THERAPIST])
+    ack = ctl(engine, room_id, p[THERAPIST], "end", op_id="end-1")
+    again = ctl(engine, room_id, p[THERAPIST], "end", op_id="end-1")
+    assert again.get("duplicate") and ended == [tuple(ack["ended"])]
