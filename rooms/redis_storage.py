@@ -681,7 +681,8 @@ return 1
 
     def restore(self, kind, rec):
         """Insert one exported record as it was (ids, seqs, times kept). Kinds:
-        therapist, room, invite, participant, op (a record of ops_since plus room_id).
+        therapist, room, invite, participant, op (a record of ops_since plus room_id);
+        upload, record, record_picture, note, audit, retention: see _restore_more.
         A record that exists already, or under a missing parent, raises and writes
         nothing (each is one script). An op also moves its room's seq up to its seq."""
         if kind == "therapist":
@@ -730,7 +731,9 @@ return 1
             if done < 0:
                 raise ValueError(f"op {rec['seq']} of room {rec['room_id']} exists already")
         else:
-            raise KeyError(f"unknown record kind {kind!r}")
+            # uploads, session records, pictures, notes, audit, retention: see the
+            # "moving data, later kinds" section at the end of this class
+            self._restore_more(kind, rec)
 
     @property
     def _restore_new(self):
@@ -835,3 +838,123 @@ redis.call('DEL', KEYS[1])
 redis.call('ZREM', ARGV[1] .. ':therapist:' .. th .. ':uploads', ARGV[2])
 return 1
 """)
+
+    # ------------------------------------------------------------------ moving data, later kinds
+    # restore() branches for the records added after the move command (issue 8, point 4):
+    # uploads (metadata; rooms/transfer.py writes the files), session records, their
+    # pictures and notes, audit log entries and the retention setting. Ids and times are
+    # kept; a record that exists already, or under a missing parent, raises and writes
+    # nothing (each is one script). Same kinds in SQLiteStorage._restore_more.
+
+    # KEYS: room, record, room's records.  ARGV: id, started_at, field, value, ...
+    # Returns 1, 0 if there is no room, -1 if the record exists.
+    _RESTORE_RECORD = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if redis.call('EXISTS', KEYS[2]) == 1 then return -1 end
+redis.call('HSET', KEYS[2], unpack(ARGV, 3))
+redis.call('ZADD', KEYS[3], ARGV[2], ARGV[1])
+return 1
+"""
+    # KEYS: record, pictures, png.  ARGV: idx, {name, caption} JSON, PNG base64.
+    # Returns 1, 0 if there is no record, -1 if the picture exists.
+    _RESTORE_PICTURE = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 1 then return -1 end
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+redis.call('HSET', KEYS[3], ARGV[1], ARGV[3])
+return 1
+"""
+    # KEYS: therapist, audit list.  ARGV: entry JSON, at.  The list stays newest first
+    # (an equal time goes first, as the later write); the usual case, an entry newer
+    # than the head, is one LPUSH.
+    _RESTORE_AUDIT = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local at = tonumber(ARGV[2])
+local head = redis.call('LINDEX', KEYS[2], 0)
+if not head or cjson.decode(head)['at'] <= at then
+  redis.call('LPUSH', KEYS[2], ARGV[1])
+  return 1
+end
+for _, e in ipairs(redis.call('LRANGE', KEYS[2], 1, -1)) do
+  if cjson.decode(e)['at'] <= at then
+    redis.call('LINSERT', KEYS[2], 'BEFORE', e, ARGV[1])
+    return 1
+  end
+end
+redis.call('RPUSH', KEYS[2], ARGV[1])
+return 1
+"""
+    # KEYS: therapist, retention zset.  ARGV: id, days.  Only where none is set.
+    # Returns 1, 0 if there is no therapist, -1 if a setting exists.
+    _RESTORE_RETENTION = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if redis.call('ZSCORE', KEYS[2], ARGV[1]) then return -1 end
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
+return 1
+"""
+
+    def _restore_more(self, kind, rec):
+        import base64
+        if kind == "upload":            # {id, therapist_id, width, height, bytes, created_at}
+            th_key, key = self._key("therapist", rec["therapist_id"]), self._key("upload", rec["id"])
+            if th_key is None or key is None:
+                raise KeyError(f"no therapist {rec['therapist_id']}")
+            flat = {"id": rec["id"], "therapist_id": int(rec["therapist_id"]),
+                    "width": int(rec["width"]), "height": int(rec["height"]),
+                    "bytes": int(rec["bytes"]), "created_at": float(rec["created_at"])}
+            done = self._create_upload(keys=[th_key, key, th_key + ":uploads"],
+                                       args=[rec["id"], repr(flat["created_at"])] + self._flat(flat))
+            parent = f"therapist {rec['therapist_id']}"
+        elif kind == "record":          # as get_record() returns it (timeline included)
+            room_key, key = self._key("room", rec["room_id"]), self._key("record", rec["id"])
+            if room_key is None or key is None:
+                raise KeyError(f"no room {rec['room_id']}")
+            flat = {"id": rec["id"], "room_id": rec["room_id"],
+                    "therapist_id": int(rec["therapist_id"]), "room_name": rec["room_name"],
+                    "started_at": float(rec["started_at"]), "ended_at": float(rec["ended_at"]),
+                    "first_seq": int(rec["first_seq"]), "last_seq": int(rec["last_seq"]),
+                    "participants": json.dumps(rec["participants"]),
+                    "timeline": json.dumps(rec["timeline"]), "created_at": float(rec["created_at"])}
+            done = self._script7(self._RESTORE_RECORD)(
+                keys=[room_key, key, room_key + ":records"],
+                args=[rec["id"], repr(flat["started_at"])] + self._flat(flat))
+            parent = f"room {rec['room_id']}"
+        elif kind == "record_picture":  # {record_id, idx, name, caption, png: bytes}
+            key = self._key("record", rec["record_id"])
+            if key is None:
+                raise KeyError(f"no record {rec['record_id']}")
+            done = self._script7(self._RESTORE_PICTURE)(
+                keys=[key, key + ":pictures", key + ":png"],
+                args=[int(rec["idx"]), json.dumps({"name": rec["name"], "caption": rec["caption"]}),
+                      base64.b64encode(bytes(rec["png"])).decode("ascii")])
+            parent = f"record {rec['record_id']}"
+        elif kind == "note":            # as get_note() returns it
+            rkey, key = self._key("record", rec["record_id"]), self._key("note", rec["id"])
+            if rkey is None or key is None:
+                raise KeyError(f"no record {rec['record_id']}")
+            if self.r.exists(key):
+                raise ValueError(f"note {rec['id']} exists already")
+            flat = {"id": rec["id"], "record_id": rec["record_id"], "text": rec["text"],
+                    "created_at": float(rec["created_at"]), "updated_at": float(rec["updated_at"])}
+            done = self._create_child(keys=[rkey, key, rkey + ":notes"],
+                                      args=[rec["id"], repr(flat["created_at"])] + self._flat(flat))
+            parent = f"record {rec['record_id']}"
+        elif kind == "audit":           # a list_audit() entry plus therapist_id (never deduped here)
+            th_key = self._key("therapist", rec["therapist_id"])
+            entry = {k: rec[k] for k in ("at", "action", "record_id", "room_id", "detail")}
+            entry["at"] = float(entry["at"])
+            done = th_key is not None and self._script7(self._RESTORE_AUDIT)(
+                keys=[th_key, th_key + ":audit"], args=[json.dumps(entry), repr(entry["at"])])
+            parent = f"therapist {rec['therapist_id']}"
+        elif kind == "retention":       # {therapist_id, days}: only where none is set yet
+            th_key = self._key("therapist", rec["therapist_id"])
+            done = th_key is not None and self._script7(self._RESTORE_RETENTION)(
+                keys=[th_key, f"{self.prefix}:retention-days"],
+                args=[str(rec["therapist_id"]), int(rec["days"])])
+            parent = f"therapist {rec['therapist_id']}"
+        else:
+            raise KeyError(f"unknown record kind {kind!r}")
+        if not done:
+            raise KeyError(f"no {parent}")
+        if done < 0:
+            raise ValueError(f"{kind} {rec.get('id', rec.get('idx', ''))} exists already")

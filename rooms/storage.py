@@ -489,7 +489,8 @@ class SQLiteStorage:
 
     def restore(self, kind, rec):
         """Insert one exported record as it was (ids, seqs, times kept). Kinds:
-        therapist, room, invite, participant, op (a record of ops_since plus room_id).
+        therapist, room, invite, participant, op (a record of ops_since plus room_id);
+        upload, record, record_picture, note, audit, retention: see _restore_more.
         A record that exists already, or under a missing parent, raises and writes
         nothing. An op also moves its room's seq up to the op's seq."""
         if kind == "therapist":
@@ -529,7 +530,9 @@ class SQLiteStorage:
                     raise
             return
         else:
-            raise KeyError(f"unknown record kind {kind!r}")
+            # uploads, session records, pictures, notes, audit, retention: see the
+            # "moving data, later kinds" section at the end of this class
+            return self._restore_more(kind, rec)
         self._run(sql, args)
 
     # ------------------------------------------------------------------ uploads (issue 6)
@@ -556,3 +559,46 @@ class SQLiteStorage:
 
     def delete_upload(self, upload_id):
         return self._run("DELETE FROM uploads WHERE id=?", (upload_id,)) > 0
+
+    # ------------------------------------------------------------------ moving data, later kinds
+    # restore() branches for the records added after the move command (issue 8, point 4):
+    # uploads (metadata; rooms/transfer.py writes the files), session records, their
+    # pictures and notes, audit log entries and the retention setting. Ids and times are
+    # kept; a record that exists already, or under a missing parent, raises and writes
+    # nothing. Same kinds in RedisStorage._restore_more.
+    def _restore_more(self, kind, rec):
+        if kind == "upload":            # {id, therapist_id, width, height, bytes, created_at}
+            self._run("INSERT INTO uploads (id, therapist_id, width, height, bytes, created_at) "
+                      "VALUES (?,?,?,?,?,?)", (rec["id"], rec["therapist_id"], rec["width"],
+                                               rec["height"], rec["bytes"], rec["created_at"]))
+        elif kind == "record":          # as get_record() returns it (timeline included)
+            self._run("INSERT INTO records (id, room_id, therapist_id, room_name, started_at, "
+                      "ended_at, first_seq, last_seq, participants, timeline, created_at) "
+                      "VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                      (rec["id"], rec["room_id"], rec["therapist_id"], rec["room_name"],
+                       rec["started_at"], rec["ended_at"], rec["first_seq"], rec["last_seq"],
+                       json.dumps(rec["participants"]), json.dumps(rec["timeline"]),
+                       rec["created_at"]))
+        elif kind == "record_picture":  # {record_id, idx, name, caption, png: bytes}
+            self._run("INSERT INTO record_pictures (record_id, idx, name, caption, png) "
+                      "VALUES (?,?,?,?,?)", (rec["record_id"], rec["idx"], rec["name"],
+                                             rec["caption"], bytes(rec["png"])))
+        elif kind == "note":            # as get_note() returns it
+            self._run("INSERT INTO record_notes (id, record_id, text, created_at, updated_at) "
+                      "VALUES (?,?,?,?,?)", (rec["id"], rec["record_id"], rec["text"],
+                                             rec["created_at"], rec["updated_at"]))
+        elif kind == "audit":           # a list_audit() entry plus therapist_id (never deduped here)
+            self._run("INSERT INTO audit_log (therapist_id, at, action, record_id, room_id, detail) "
+                      "VALUES (?,?,?,?,?,?)", (rec["therapist_id"], rec["at"], rec["action"],
+                                               rec["record_id"], rec["room_id"], rec["detail"]))
+        elif kind == "retention":       # {therapist_id, days}: only where none is set yet
+            if self.get_therapist(rec["therapist_id"]) is None:
+                raise KeyError(f"no therapist {rec['therapist_id']}")
+            if not self._run("INSERT INTO therapist_settings (therapist_id, retention_days) "
+                             "VALUES (?,?) ON CONFLICT(therapist_id) DO UPDATE SET "
+                             "retention_days=excluded.retention_days "
+                             "WHERE therapist_settings.retention_days IS NULL",
+                             (rec["therapist_id"], int(rec["days"]))):
+                raise ValueError(f"therapist {rec['therapist_id']} has a retention setting")
+        else:
+            raise KeyError(f"unknown record kind {kind!r}")
