@@ -370,10 +370,19 @@ class Hub:
 
     def _durable(self, data, event, handler):
         sid = request.sid
+        op_id = data.get("op_id") if isinstance(data, dict) else None
+        waiting = self.conns.get(sid)
+        if waiting is not None and waiting.waiting == E_PRIVATE:
+            # CTL5: a parent taken out of the room for private time is told so (the
+            # browser drops the op quietly instead of retrying it afterwards).
+            log.info("refused %s from parent %s during private time in room %s", event,
+                     waiting.participant["id"], waiting.room_id)
+            return self._refuse(sid, waiting, {"ok": False, "code": E_PRIVATE, "op_id": op_id,
+                                               "reason": "Private time: the room is paused for you."},
+                                event)
         conn = self._conn(sid, event)
         if conn is None:
             return {"ok": False, "code": E_NOT_JOINED, "reason": "send sync first"}
-        op_id = data.get("op_id") if isinstance(data, dict) else None
         if not conn.limits.ops.take():
             return self._refuse(sid, conn, {"ok": False, "code": E_RATE, "op_id": op_id,
                                             "reason": "Slow down a little."}, event)
