@@ -6,7 +6,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PY_STAMP   := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
-APT_PKGS   := redis-server chromium
+APT_PKGS   := redis-server chromium nginx
 
 .PHONY: run test setup test-deps clean
 
@@ -24,12 +24,14 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-# Debian packages the tests drive for real: redis-server (storage contract)
-# and chromium (browser end-to-end). Installed only when missing.
+# Debian packages the tests drive for real: redis-server (storage contract, several
+# processes), chromium (browser end-to-end) and nginx (in front of two processes,
+# tests/integration/test_nginx.py). Installed only when missing.
 test-deps:
 	@missing=""; \
 	command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing="$$missing nginx"; \
 	if [ -n "$$missing" ]; then \
 	  if command -v apt-get >/dev/null 2>&1; then \
 	    SUDO=""; [ "$$(id -u)" = 0 ] || SUDO="sudo"; \

@@ -42,7 +42,10 @@ from flask_socketio import SocketIO
 from flask_wtf.csrf import CSRFProtect
 
 from activities import build_registry
-from rooms import accounts, stories_web, transport, web
+from rooms import transfer
+from rooms import accounts, transport, web
+from rooms import records_web
+from rooms import uploads_web
 from rooms.engine import Engine
 from rooms.protocol import E_ENDED, E_REVOKED, LIMITS
 from rooms.sockets import Hub
@@ -56,19 +59,31 @@ DEFAULTS = {
     "INSTANCE_PATH": os.path.join(HERE, "instance"),  # folder for the database and secret key
     "DATABASE": None,                 # SQLite file path; default INSTANCE_PATH/playroom.sqlite3
     "REDIS_URL": None,                # redis://host:port/db: keep all data in Redis instead of
-                                      # SQLite (one process only for now; env REDIS_URL)
+                                      # SQLite, and use it as the Socket.IO message queue (env REDIS_URL)
+    "MESSAGE_QUEUE": None,            # Socket.IO message queue URL for several processes; None: REDIS_URL
+                                      # when set, else none (one process); False: never a queue
+    "MESSAGE_QUEUE_CHANNEL": "playroom",  # pub/sub channel; Redis pub/sub ignores the db number, so two
+                                      # deployments on one redis-server need different channels
     "SECRET_KEY": None,               # default: generated once into INSTANCE_PATH/secret_key
     "ASYNC_MODE": "threading",        # eventlet | gevent | threading (the entry point passes its own)
     "INVITE_TTL_DAYS": 30,            # days an invite link stays valid
     "SNAPSHOT_EVERY": 200,            # ops between room snapshots
     "ASSETS_ROOT": HERE,              # folder holding node_modules (pictures, browser modules)
     "SESSION_COOKIE_SECURE": False,   # set True when served over HTTPS (PLAYROOM_SECURE_COOKIES=1)
+    "BEHIND_PROXY": False,            # trust one reverse proxy's X-Forwarded-For/-Proto/-Host, so links
+                                      # and origin checks use the public https URL (PLAYROOM_BEHIND_PROXY=1)
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "REMEMBER_COOKIE_HTTPONLY": True,
     "REMEMBER_COOKIE_SAMESITE": "Lax",
     "PERMANENT_SESSION_LIFETIME": timedelta(days=30),
     "WTF_CSRF_TIME_LIMIT": None,      # tokens live as long as the session
+    "INACTIVITY_MINUTES": 30,         # a therapist is signed out after this long without a request (0: never)
+    "LOGIN_MAX_FAILURES": 5,          # failed sign-ins per email within LOGIN_WINDOW_MINUTES before HTTP 429
+    "LOGIN_MAX_FAILURES_PER_ADDRESS": 20,  # the same per client address (a clinic may share one)
+    "LOGIN_WINDOW_MINUTES": 15,       # minutes failed sign-ins are counted for
+    "SESSION_IDLE_MINUTES": 60,       # an open session nobody has been in for this long ends by itself
+    "RETENTION_INTERVAL_MINUTES": 60,  # minutes between runs of the record retention task (0: never)
 }
 
 
@@ -79,21 +94,64 @@ class Playroom:
         self.storage = make_storage(app.config)
         self.registry = build_registry()
         self.engine = Engine(self.storage, self.registry, self._broadcast,
-                             snapshot_every=app.config["SNAPSHOT_EVERY"])
-        self.hub = Hub(socketio, self.engine, self.registry, web.socket_identity)
+                             snapshot_every=app.config["SNAPSHOT_EVERY"],
+                             session_idle_s=app.config["SESSION_IDLE_MINUTES"] * 60)
+        self.hub = Hub(socketio, self.engine, self.registry, web.socket_identity,
+                       participant_of=self._participant_of, on_revoke=self._revoke,
+                       on_session_end=self._session_ended)
+        # Called after a session ends, outside the room lock: hook(room_id, first_seq, last_seq).
+        self.session_end_hooks = []
+        if self.storage.shared:
+            # SCALE1: apply other processes' ops as they are announced, so settings,
+            # presence, removals and the end of a session take effect here too.
+            socketio.start_background_task(self.storage.listen, self._announced)
+
+    def _announced(self, kind, args):
+        """Another process said something (SCALE1): a room's new seq, or a kick."""
+        try:
+            if kind == "seq":
+                self.engine.catch_up(args[0])
+            elif kind == "kick-invite":
+                self._kick_invite_here(args[0])
+            elif kind == "kick-room":
+                self._kick_room_here(args[0])
+        except Exception:
+            logging.getLogger("playroom").exception("handling announcement %s failed", kind)
+
+    def _participant_of(self, room_id, pid):
+        part = self.storage.get_participant(pid)
+        return part if part is not None and part["room_id"] == room_id else None
+
+    def _revoke(self, invite_id):
+        """CTL4: removing a guest with "switch off their link" revokes the invite."""
+        self.storage.revoke_invite(invite_id)
+        self.kick_invite(invite_id)
+
+    def _session_ended(self, room_id, first_seq, last_seq):
+        for hook in self.session_end_hooks:
+            hook(room_id, first_seq, last_seq)
 
     def _broadcast(self, room_id, event, data):
         self.hub.broadcast(room_id, event, data)
 
     def kick_invite(self, invite_id):
-        """A revoked link disconnects everyone who came in through it."""
+        """A revoked link disconnects everyone who came in through it, on every
+        process."""
+        self._kick_invite_here(invite_id)
+        self.storage.announce("kick-invite", invite_id)
+
+    def _kick_invite_here(self, invite_id):
         self.hub.kick(lambda c: c.participant.get("invite_id") == invite_id,
                       E_REVOKED, "This link was switched off by the therapist.")
 
     def delete_room(self, room_id):
+        self._kick_room_here(room_id)
+        self.storage.delete_room(room_id)
+        self.storage.announce("kick-room", room_id)
+
+    def _kick_room_here(self, room_id):
         self.hub.kick(lambda c: c.room_id == room_id, E_ENDED, "This room was closed.")
         self.engine.forget(room_id)
-        self.storage.delete_room(room_id)
 
 
 def make_storage(config):
@@ -101,6 +159,20 @@ def make_storage(config):
     if config.get("REDIS_URL"):
         return RedisStorage(config["REDIS_URL"])
     return SQLiteStorage(config["DATABASE"])
+
+
+def message_queue(config):
+    """SocketIO arguments for the message queue that lets several processes share
+    rooms (broadcasts reach the sockets of every process): the Redis of REDIS_URL
+    unless MESSAGE_QUEUE says otherwise. python-socketio's Redis manager needs a
+    monkey-patched socket module under eventlet and gevent; the entry point patches
+    before any import (threading needs nothing). No queue: {} (one process)."""
+    url = config.get("MESSAGE_QUEUE")
+    if url is None:
+        url = config.get("REDIS_URL")
+    if not url:
+        return {}
+    return {"message_queue": url, "channel": config["MESSAGE_QUEUE_CHANNEL"]}
 
 
 def _secret_key(instance):
@@ -113,9 +185,13 @@ def _secret_key(instance):
 
 
 def create_app(config=None):
+    """The app. Without `config` (as `flask --app app <command>` calls it) the settings
+    come from the environment, with no message queue (a command serves no sockets)."""
+    if config is None:
+        config = {**env_config(), "MESSAGE_QUEUE": False}
     app = Flask(__name__)
     app.config.update(DEFAULTS)
-    app.config.update(config or {})
+    app.config.update(config)
     instance = app.config["INSTANCE_PATH"]
     os.makedirs(instance, exist_ok=True)
     app.config["DATABASE"] = app.config["DATABASE"] or os.path.join(instance, "playroom.sqlite3")
@@ -125,15 +201,22 @@ def create_app(config=None):
     accounts.login_manager.init_app(app)
     app.register_blueprint(accounts.bp)
     app.register_blueprint(web.bp)
-    app.register_blueprint(stories_web.bp)
+    app.register_blueprint(uploads_web.bp)      # therapists' pictures (issue 6)
 
     # async_handlers=False: each client's events are handled in order on that
     # client's own reader task (other clients are not blocked), so one socket's
     # ops can never overtake each other, and no task is spawned per message.
     socketio = SocketIO(app, async_mode=app.config["ASYNC_MODE"],
                         max_http_buffer_size=LIMITS["packet_bytes"],
-                        ping_interval=10, ping_timeout=10, async_handlers=False)
+                        ping_interval=10, ping_timeout=10, async_handlers=False,
+                        **message_queue(app.config))
     app.extensions["playroom"] = Playroom(app, socketio)
+    records_web.init_app(app, socketio)   # session records, retention (issue 7)
+    transfer.register_cli(app)        # flask export-data / import-data (moving between stores)
+    if app.config["BEHIND_PROXY"]:
+        # Outside Socket.IO's middleware, so its same-origin check sees the public URL too.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
 
     @app.template_filter("datetimeformat")
     def _datetimeformat(ts):
@@ -162,18 +245,34 @@ def create_app(config=None):
     return app
 
 
-def main():
-    mode = os.environ.get("PLAYROOM_ASYNC_MODE", "eventlet")
-    logging.basicConfig(level=os.environ.get("PLAYROOM_LOG_LEVEL", "INFO"),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    config = {"ASYNC_MODE": mode}
+def env_config():
+    """The settings the environment gives (README, Configuration), without ASYNC_MODE."""
+    config = {}
     if os.environ.get("PLAYROOM_INSTANCE"):
         config["INSTANCE_PATH"] = os.environ["PLAYROOM_INSTANCE"]
     if os.environ.get("REDIS_URL"):
         config["REDIS_URL"] = os.environ["REDIS_URL"]
     if os.environ.get("PLAYROOM_SECURE_COOKIES") == "1":
         config["SESSION_COOKIE_SECURE"] = config["REMEMBER_COOKIE_SECURE"] = True
-    app = create_app(config)
+    if os.environ.get("PLAYROOM_BEHIND_PROXY") == "1":
+        config["BEHIND_PROXY"] = True
+    # Every whole-number setting can be given as PLAYROOM_<KEY>, e.g.
+    # PLAYROOM_INACTIVITY_MINUTES=45 or PLAYROOM_SESSION_IDLE_MINUTES=90.
+    for key, default in DEFAULTS.items():
+        raw = os.environ.get(f"PLAYROOM_{key}")
+        if raw is not None and isinstance(default, int) and not isinstance(default, bool):
+            try:
+                config[key] = int(raw)
+            except ValueError:
+                raise SystemExit(f"PLAYROOM_{key} must be a whole number, not {raw!r}")
+    return config
+
+
+def main():
+    mode = os.environ.get("PLAYROOM_ASYNC_MODE", "eventlet")
+    logging.basicConfig(level=os.environ.get("PLAYROOM_LOG_LEVEL", "INFO"),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app = create_app({"ASYNC_MODE": mode, **env_config()})
     _tune_gc()
     host = os.environ.get("HOST", "127.0.0.1")
     port = int(os.environ.get("PORT", "5000"))

@@ -6,6 +6,7 @@ from .base import Registry
 def build_registry():
     from . import canvas, sandtray
     from . import calm, checkin, stories
+    from . import schedule
 
     registry = Registry()
     registry.add(canvas)
@@ -13,4 +14,5 @@ def build_registry():
     registry.add(calm)
     registry.add(checkin)
     registry.add(stories)
+    registry.add(schedule)
     return registry

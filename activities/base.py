@@ -15,6 +15,21 @@ An activity module provides:
     apply(state, t, d) -> (state, inverse)      pure; inverse is (t, d) or None for no-op
     client_config() -> dict                     what the browser half needs (limits, palette)
     render(state, **options) -> PIL.Image       optional, server-side pictures
+    record_entries(ops, state=None, ended_at=None) -> [entry]
+                    optional, pure: the session record's timeline lines for this
+                    activity's ops of one session (in seq order; `state` the final
+                    state, `ended_at` the session's end). entry = {seq, at, by, kind,
+                    text, data}; the text never names a person (the record adds who);
+                    data {"picture": key} marks an explicit snapshot (rooms/records.py)
+    record_pictures(state) -> [(key, caption)]  optional: what render(state, key, root)
+                    should draw for the session record (nothing when untouched)
+    download(state, key, fmt, ctx) -> (bytes, mimetype, filename)
+                    optional: a file of the activity's current state for the room's
+                    therapist to take home (e.g. a story as PDF), served at
+                    /rooms/<room>/download/<activity>/<key>.<fmt> (owner only, 404 for
+                    anyone else). What `key` names is the activity's business; raise
+                    KeyError for an unknown key or a `fmt` it does not make (-> 404).
+                    `ctx` is a DownloadContext (below): all it may use of the server
 
 Rules: validation rejects, it never clamps; apply never raises for an op that passed
 check — a stale op (its target is gone) is a no-op with inverse None.
@@ -43,6 +58,16 @@ class OpSpec:
     # before check/apply, so reducers stay pure and replays see the same time.
     # A client-sent "at" is refused by the validator like any unknown field.
     stamped: bool = False
+
+
+@dataclass(frozen=True)
+class DownloadContext:
+    """What `download(state, key, fmt, ctx)` gets from the server, so an activity needs
+    no rooms/ web internals: the assets folder (pictures, node_modules) and
+    `upload_image(upload_id, size)`, an uploaded picture ("upload:<id>") of the room's
+    therapist as RGBA fitting size×size, or None when it is gone or someone else's."""
+    assets_root: str
+    upload_image: Callable = lambda upload_id, size: None
 
 
 class Invalid(Exception):
@@ -175,3 +200,23 @@ class Registry:
             {"name": m.NAME, "title": m.TITLE, "icon": m.ICON, "config": m.client_config()}
             for m in self.modules.values()
         ]
+
+
+# ---------------------------------------------------------------- permissions
+
+# The role master switches of the room settings (SET1): off means the role watches.
+MASTER = {"child": "child_may_draw", "parent": "parent_may_play"}
+
+
+def may_play(settings, role, activity):
+    """May someone of `role` change `activity` now (PERM1)? The therapist always may.
+    A guest needs the room not frozen, no private child time for a parent, their
+    role's master switch on and the activity's permission for their role on (a
+    permission the settings do not name is on: new activities start allowed)."""
+    if role == "therapist":
+        return True
+    if settings.get("freeze") or (role == "parent" and settings.get("private")):
+        return False
+    master = MASTER.get(role)
+    return bool(master and settings.get(master)) and \
+        bool(settings.get("perms", {}).get(role, {}).get(activity, True))

@@ -27,9 +27,9 @@ screen deterministic.
 import math
 import re
 
-from rooms.protocol import CHILD, E_CONFLICT, E_FULL, E_INVALID, E_NOTHING, PARENT, THERAPIST
+from rooms.protocol import E_CONFLICT, E_FULL, E_INVALID, E_NOTHING, THERAPIST
 
-from .base import (Invalid, OpSpec, Rejected, ident, integer, internal, number, one_of,
+from .base import (may_play, Invalid, OpSpec, Rejected, ident, integer, internal, number, one_of,
                    require_dict, validate_op)
 
 NAME = "calm"
@@ -196,7 +196,6 @@ def validate(t, d):
 # ---------------------------------------------------------------- authorisation
 
 GUEST_OPS = {"grounding.count"}
-ROLE_SETTING = {CHILD: "child_may_draw", PARENT: "parent_may_play"}
 
 
 def may(role, t, settings):
@@ -205,8 +204,7 @@ def may(role, t, settings):
     role may play (child_may_draw / parent_may_play)."""
     if role == THERAPIST:
         return True
-    key = ROLE_SETTING.get(role)
-    return bool(key and settings.get(key)) and t in GUEST_OPS
+    return t in GUEST_OPS and may_play(settings, role, NAME)
 
 
 # ---------------------------------------------------------------- time (pure)
@@ -495,3 +493,80 @@ def client_config():
         "ops": [t for t, s in OPS.items() if s.client],
         "stamped": [t for t, s in OPS.items() if s.stamped],
     }
+
+
+# ---------------------------------------------------------------- session record
+
+def _minutes_seconds(secs):
+    secs = int(round(secs))
+    m, s = divmod(secs, 60)
+    return f"{m} min {s} s" if m and s else f"{m} min" if m else f"{s} s"
+
+
+def record_entries(ops, state=None, ended_at=None):
+    """Timeline entries for the session record (activities/base.py): each breathing
+    exercise with the time it really ran (pauses left out, at most its planned
+    breaths; one still running at the end counts up to `ended_at`), timers and the
+    grounding exercise. Pure: replays the pacer's clock from the ops (CALM1)."""
+    patterns = {pid: (p["name"], p["timing"]) for pid, p in ((state or {}).get("patterns") or {}).items()}
+    patterns.update({pid: (p["name"], p["timing"]) for pid, p in PRESETS.items()})
+    out, cur = [], {}
+
+    def close(at):
+        if not cur:
+            return
+        p, entry = cur.pop("pacer"), cur.pop("entry")
+        cycle = sum(p["timing"])
+        secs = max(0.0, min(elapsed(p, at), cycle * p["total"]))
+        breaths = min(p["total"], int(secs // cycle)) if cycle else 0
+        entry["data"].update(seconds=round(secs, 1), breaths=breaths,
+                             completed=breaths >= p["total"])
+        entry["text"] = (f"started breathing “{p['name']}”: {_minutes_seconds(secs)} "
+                         f"({breaths} of {p['total']} breaths)")
+
+    def start(op, p):
+        entry = {"seq": op["seq"], "at": p["started_at"], "by": op["by"], "kind": "breathing",
+                 "data": {"pattern": p.get("pattern"), "name": p["name"], "total": p["total"]}}
+        out.append(entry)
+        cur.update(pacer=p, entry=entry)
+
+    for op in ops:
+        t, d = op["t"], op["d"]
+        at = d.get("at", op["ts"])
+        if t == "pacer.start":
+            close(at)
+            name, timing = patterns.get(d["pattern"], (d["pattern"], [4, 0, 4, 0]))
+            start(op, {"pattern": d["pattern"], "name": name, "timing": list(timing),
+                       "total": total_rounds(timing, d.get("rounds"), d.get("minutes")),
+                       "started_at": at, "paused_at": None, "paused_total": 0, "running": True})
+        elif t == "pacer.pause" and cur and cur["pacer"]["running"]:
+            cur["pacer"] = {**cur["pacer"], "paused_at": at, "running": False}
+        elif t == "pacer.resume" and cur and cur["pacer"]["paused_at"] is not None:
+            p = cur["pacer"]
+            cur["pacer"] = {**p, "paused_total": p["paused_total"] + max(0, at - p["paused_at"]),
+                            "paused_at": None, "running": True}
+        elif t == "pacer.stop":
+            close(at)
+        elif t == "pacer.restore":          # an undo or redo: the pacer as it was
+            new = d["pacer"]
+            if cur and new.get("started_at") == cur["pacer"]["started_at"]:
+                cur["pacer"] = new
+            else:
+                close(at)
+                if new.get("started_at") is not None:
+                    start(op, new)
+        elif t == "pattern.save":
+            patterns[d["id"]] = (d["name"], [d["inhale"], d["hold"], d["exhale"], d["hold2"]])
+        elif t == "timer.start" and op["kind"] == "do":
+            out.append({"seq": op["seq"], "at": at, "by": op["by"], "kind": "timer",
+                        "text": f"started a {d['minutes']} min timer",
+                        "data": {"minutes": d["minutes"]}})
+        elif t == "grounding.start" and op["kind"] == "do":
+            out.append({"seq": op["seq"], "at": at, "by": op["by"], "kind": "grounding",
+                        "text": "started 5-4-3-2-1 grounding", "data": {}})
+        elif t == "grounding.go" and d.get("to") == "done" and op["kind"] == "do":
+            out.append({"seq": op["seq"], "at": at, "by": op["by"], "kind": "grounding",
+                        "text": "finished 5-4-3-2-1 grounding", "data": {}})
+    last = max((o["d"].get("at", o["ts"]) for o in ops), default=0.0)
+    close(ended_at if ended_at is not None else last)
+    return out

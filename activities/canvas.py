@@ -18,10 +18,10 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from rooms import pictures
-from rooms.protocol import E_CONFLICT, E_FULL, E_NO_PAGE, THERAPIST, CHILD, PARENT
+from rooms.protocol import E_CONFLICT, E_FULL, E_NO_PAGE, THERAPIST
 
 from . import strokes
-from .base import (OpSpec, Rejected, color, flat_points, ident, integer, internal, number, one_of,
+from .base import (may_play, OpSpec, Rejected, color, flat_points, ident, integer, internal, number, one_of,
                    require_dict, validate_op)
 
 NAME = "canvas"
@@ -135,7 +135,6 @@ def validate(t, d):
 # ---------------------------------------------------------------- authorisation
 
 GUEST_OPS = {"stroke", "stamp", "page.add", "page.bg", "history", "eph:stroke"}
-ROLE_SETTING = {CHILD: "child_may_draw", PARENT: "parent_may_play"}
 
 
 def may(role, t, settings):
@@ -143,8 +142,7 @@ def may(role, t, settings):
     clear. Everyone in the room may show their cursor."""
     if role == THERAPIST or t == "eph:cursor":
         return True
-    key = ROLE_SETTING.get(role)
-    return bool(key and settings.get(key)) and t in GUEST_OPS
+    return t in GUEST_OPS and may_play(settings, role, NAME)
 
 
 # ---------------------------------------------------------------- reducer
@@ -466,3 +464,41 @@ def _draw_stamp(rgba, top, i, item, root, scale):
     x = round(item["x"] * scale - img.width / 2)
     y = round(item["y"] * scale - img.height / 2)
     _blend(rgba, top, i, (x, y), np.asarray(img))
+
+
+# ---------------------------------------------------------------- session record
+
+def record_entries(ops, state=None, ended_at=None):
+    """Timeline entries for the session record (activities/base.py): one line per
+    person saying how much they drew (from their first mark on), and pages added or
+    cleared. Pure: `ops` are this activity's ops of one session, in seq order."""
+    out, drawn = [], {}
+    for op in ops:
+        if op["kind"] != "do":
+            continue
+        t, by = op["t"], op["by"]
+        base = {"seq": op["seq"], "at": op["ts"], "by": by}
+        if t in ("stroke", "stamp"):
+            entry = drawn.get(by)
+            if entry is None:
+                entry = drawn[by] = {**base, "kind": "drawing",
+                                     "data": {"strokes": 0, "stamps": 0}}
+                out.append(entry)
+            entry["data"]["strokes" if t == "stroke" else "stamps"] += 1
+        elif t == "clear":
+            out.append({**base, "kind": "clear", "text": "cleared a drawing page",
+                        "data": {"page": op["d"].get("page")}})
+        elif t == "page.add":
+            out.append({**base, "kind": "page", "text": "added a drawing page",
+                        "data": {"page": op["d"].get("page")}})
+    for entry in drawn.values():
+        n, s = entry["data"]["strokes"], entry["data"]["stamps"]
+        parts = [f"{n} stroke{'s' * (n != 1)}"] * bool(n) + [f"{s} stamp{'s' * (s != 1)}"] * bool(s)
+        entry["text"] = "drew on the canvas: " + " and ".join(parts)
+    return out
+
+
+def record_pictures(state):
+    """Pictures for the session record: every page with something on it."""
+    return [(p["id"], f"Drawing, page {i + 1}") for i, p in enumerate(state["pages"])
+            if p["items"]]

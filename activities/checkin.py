@@ -14,7 +14,7 @@ REPLACE_S seconds of the same entry changes it too (the browser reuses the id).
 """
 from rooms.protocol import CHILD, E_CONFLICT, E_FULL, E_NOTHING, THERAPIST
 
-from .base import (OpSpec, Rejected, ident, integer, internal, one_of, require_dict, validate_op)
+from .base import (may_play, OpSpec, Rejected, ident, integer, internal, one_of, require_dict, validate_op)
 
 NAME = "checkin"
 TITLE = "Feelings"
@@ -78,7 +78,7 @@ def may(role, t, settings):
     watches: the check-ins are the child's."""
     if role == THERAPIST:
         return True
-    return role == CHILD and t == "checkin" and bool(settings.get("child_may_draw"))
+    return role == CHILD and t == "checkin" and may_play(settings, role, NAME)
 
 
 # ---------------------------------------------------------------- reducer
@@ -174,3 +174,38 @@ def client_config():
         "limits": {"entries": MAX_ENTRIES},
         "ops": [t for t, s in OPS.items() if s.client],
     }
+
+
+# ---------------------------------------------------------------- session record
+
+WORDS = {1: "very upset", 2: "upset", 3: "okay", 4: "good", 5: "great"}
+MOMENT_WORDS = {"start": "start of session", "end": "end of session", "any": "during the session"}
+
+
+def record_entries(ops, state=None, ended_at=None):
+    """Timeline entries for the session record (activities/base.py): every check-in
+    (a changed answer is a new line, as the op log has it), check-ins taken back or
+    deleted, and the therapist's questions."""
+    out = []
+    for op in ops:
+        t, d = op["t"], op["d"]
+        base = {"seq": op["seq"], "at": d.get("at", op["ts"]), "by": op["by"]}
+        if t == "checkin" or (t == "checkin.put" and op["kind"] != "do"):
+            e = d if t == "checkin" else d["entry"]
+            v = e["value"]
+            verb = "checked in" if t == "checkin" else "put back a check-in"
+            out.append({**base, "kind": "checkin",
+                        "text": f"{verb}: {v} of 5, {WORDS.get(v, '')} "
+                                f"({MOMENT_WORDS.get(e['moment'], e['moment'])})",
+                        "data": {"id": e["id"], "value": v, "moment": e["moment"]}})
+        elif t == "checkin.remove":
+            out.append({**base, "kind": "checkin.undo", "text": "took back a check-in",
+                        "data": {"id": d["id"]}})
+        elif t == "checkin.delete":
+            out.append({**base, "kind": "checkin.delete", "text": "deleted a check-in",
+                        "data": {"id": d["id"]}})
+        elif t == "ask":
+            out.append({**base, "kind": "ask",
+                        "text": f"asked for a check-in ({MOMENT_WORDS.get(d['moment'], d['moment'])})",
+                        "data": {"moment": d["moment"]}})
+    return out

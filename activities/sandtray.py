@@ -22,9 +22,9 @@ from functools import lru_cache
 from PIL import Image, ImageChops, ImageDraw, ImageFilter
 
 from rooms import pictures
-from rooms.protocol import CHILD, E_CONFLICT, E_FULL, E_INVALID, PARENT, THERAPIST
+from rooms.protocol import E_CONFLICT, E_FULL, E_INVALID, THERAPIST
 
-from .base import (Invalid, OpSpec, Rejected, ident, integer, internal, number, one_of,
+from .base import (may_play, Invalid, OpSpec, Rejected, ident, integer, internal, number, one_of,
                    require_dict, validate_op)
 
 NAME = "sandtray"
@@ -228,7 +228,6 @@ def validate(t, d):
 
 THERAPIST_ONLY = {"tray.save", "tray.new", "tray.open"}
 GUEST_OPS = {t for t, s in OPS.items() if s.client} - THERAPIST_ONLY | {"history", "eph:drag"}
-ROLE_SETTING = {CHILD: "child_may_draw", PARENT: "parent_may_play"}
 
 
 def may(role, t, settings):
@@ -237,8 +236,7 @@ def may(role, t, settings):
     therapist. Everyone in the room may show their cursor."""
     if role == THERAPIST or t == "eph:cursor":
         return True
-    key = ROLE_SETTING.get(role)
-    return bool(key and settings.get(key)) and t in GUEST_OPS
+    return t in GUEST_OPS and may_play(settings, role, NAME)
 
 
 # ---------------------------------------------------------------- sand maths
@@ -678,3 +676,46 @@ def _composite(out, img, x, y):
     if x >= out.width or y >= out.height or x + img.width <= 0 or y + img.height <= 0:
         return
     out.alpha_composite(img, (max(0, x), max(0, y)), (max(0, -x), max(0, -y)))
+
+
+# ---------------------------------------------------------------- session record
+
+def record_entries(ops, state=None, ended_at=None):
+    """Timeline entries for the session record (activities/base.py): how many
+    figures each person placed, the sand shaped, fresh and reopened trays, and each
+    saved tray as an explicit snapshot picture (data {"picture": saved id})."""
+    out, placed = [], {}
+    for op in ops:
+        if op["kind"] != "do":
+            continue
+        t, by, d = op["t"], op["by"], op["d"]
+        base = {"seq": op["seq"], "at": d.get("at", op["ts"]), "by": by}
+        if t in ("place", "duplicate", "sand"):
+            entry = placed.get(by)
+            if entry is None:
+                entry = placed[by] = {**base, "kind": "sandtray", "data": {"figures": 0, "sand": 0}}
+                out.append(entry)
+            entry["data"]["sand" if t == "sand" else "figures"] += 1
+        elif t == "tray.save":
+            out.append({**base, "kind": "snapshot", "text": "saved the sand tray as a picture",
+                        "data": {"picture": d["id"], "caption": "Saved sand tray"}})
+        elif t == "tray.new":
+            out.append({**base, "kind": "tray", "text": "started a fresh sand tray",
+                        "data": {"tray": d["id"]}})
+        elif t == "tray.open":
+            out.append({**base, "kind": "tray", "text": "reopened a saved sand tray",
+                        "data": {"tray": d["id"]}})
+    for entry in placed.values():
+        n = entry["data"]["figures"]
+        parts = ([f"placed {n} figure{'s' * (n != 1)}"] if n else []) + \
+            (["shaped the sand"] if entry["data"]["sand"] else [])
+        entry["text"] = " and ".join(parts) + " in the sand tray"
+    return out
+
+
+def record_pictures(state):
+    """Pictures for the session record: the tray as it was left, unless untouched."""
+    tray = state["tray"]
+    if not tray["figures"] and tray["sand"] == fresh_sand():
+        return []
+    return [("current", "Sand tray at the end of the session")]

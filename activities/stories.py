@@ -26,12 +26,12 @@ import re
 
 from PIL import Image, ImageDraw, ImageFont
 
-from rooms import pictures
-from rooms.protocol import (CHILD, E_CONFLICT, E_FULL, E_INVALID, E_NO_PAGE, E_NOTHING, PARENT,
+from rooms import pictures, uploads
+from rooms.protocol import (E_CONFLICT, E_FULL, E_INVALID, E_NO_PAGE, E_NOTHING,
                             THERAPIST)
 
 from . import story_library
-from .base import (Invalid, OpSpec, Rejected, ident, integer, internal, one_of, require_dict,
+from .base import (may_play, Invalid, OpSpec, Rejected, ident, integer, internal, one_of, require_dict,
                    validate_op)
 
 NAME = "stories"
@@ -67,11 +67,19 @@ def _text(v):
     return v
 
 
+def picture_ref(p):
+    """A picture on a page: a catalog id ("owl") or "upload:<id>", one of the therapist's
+    uploads (rooms/uploads.py). The reducer stays pure, so only the format is checked
+    here; the upload's owner is checked when it is uploaded and whenever it is served
+    (only the room's therapist's uploads are ever sent, and to guests only while shown)."""
+    return isinstance(p, str) and (p in pictures.CATALOG or uploads.parse_ref(p) is not None)
+
+
 def _pics(v):
     if not isinstance(v, list) or not 1 <= len(v) <= MAX_PICS:
         raise Invalid(f"pics must list 1-{MAX_PICS} pictures")
     for p in v:
-        if not isinstance(p, str) or p not in pictures.CATALOG:
+        if not picture_ref(p):
             raise Invalid("unknown picture")
     return list(v)
 
@@ -206,7 +214,6 @@ def validate(t, d):
 # ---------------------------------------------------------------- authorisation
 
 GUEST_OPS = {"page", "task.tick", "history"}
-ROLE_SETTING = {CHILD: "child_may_draw", PARENT: "parent_may_play"}
 
 
 def may(role, t, settings):
@@ -215,8 +222,7 @@ def may(role, t, settings):
     prompt levels are the therapist's."""
     if role == THERAPIST:
         return True
-    key = ROLE_SETTING.get(role)
-    return bool(key and settings.get(key)) and t in GUEST_OPS
+    return t in GUEST_OPS and may_play(settings, role, NAME)
 
 
 # ---------------------------------------------------------------- reducer
@@ -430,6 +436,12 @@ def apply(state, t, d, by=None):
     raise ValueError(f"unknown stories op {t}")
 
 
+def uploads_used(state):
+    """Ids of the uploads the room's own stories show: a guest may fetch exactly these."""
+    return {uid for s in state["stories"].values() for page in s["pages"] for p in page["pics"]
+            if (uid := uploads.parse_ref(p)) is not None}
+
+
 def client_config():
     return {
         "ready": READY, "ready_order": list(story_library.STORY_ORDER),
@@ -437,8 +449,12 @@ def client_config():
         "prompt_levels": list(PROMPT_LEVELS),
         "limits": {"title_chars": TITLE_CHARS, "text_chars": TEXT_CHARS, "pages": MAX_PAGES,
                    "pics": MAX_PICS, "stories": MAX_STORIES},
-        # Filled in by the browser; only the room's therapist may fetch it (STORY5).
-        "pdf_url": "/rooms/{room}/stories/{story}.pdf",
+        # Uploaded pictures ("upload:<id>", rooms/uploads_web.py): listed and sent by the
+        # therapist's editor, shown to everyone in the room through the room's URL.
+        "uploads_url": "/uploads",
+        "upload_pic_url": "/rooms/{room}/uploads/{id}.webp",
+        "upload_thumb_url": "/rooms/{room}/uploads/{id}/thumb.webp",
+        "upload_max_bytes": uploads.MAX_BYTES,
         "ops": [t for t, s in OPS.items() if s.client],
     }
 
@@ -475,8 +491,10 @@ def _wrap(draw, text, font, width):
     return lines
 
 
-def render_page(s, i, assets_root):
-    """One story page as an RGB image: the picture(s) large, the text big below."""
+def render_page(s, i, assets_root, upload_image=None):
+    """One story page as an RGB image: the picture(s) large, the text big below.
+    `upload_image(id, size)` gives an uploaded picture as RGBA that fits size×size (or
+    None when it is gone or not the room therapist's); without it uploads are left out."""
     w, h = PDF_SIZE
     img = Image.new("RGBA", PDF_SIZE, (255, 255, 255, 255))
     draw = ImageDraw.Draw(img)
@@ -485,13 +503,22 @@ def render_page(s, i, assets_root):
     draw.text((40, 30), s["title"], font=small, fill=(90, 90, 90, 255))
     draw.text((w - 40, 30), f"{i + 1} / {len(s['pages'])}", font=small, fill=(90, 90, 90, 255),
               anchor="ra")
-    pics = [p for p in page["pics"] if p in pictures.CATALOG]
-    size = {1: 400, 2: 340, 3: 300}.get(len(pics), 0)
+    size = {1: 400, 2: 340, 3: 300}.get(len(page["pics"]), 0)
+    pics = []
+    for p in page["pics"]:
+        uid = uploads.parse_ref(p)
+        if uid is not None:
+            pic = upload_image(uid, size) if upload_image else None
+        else:
+            pic = pictures.raster(assets_root, p, size) if p in pictures.CATALOG else None
+        if pic is not None:
+            pics.append(pic)
     gap = 40
     x = (w - (len(pics) * size + (len(pics) - 1) * gap)) // 2
-    for pid in pics:
-        pic = pictures.raster(assets_root, pid, size)
-        img.alpha_composite(pic, (x, 90 + (400 - size) // 2))
+    for pic in pics:
+        # An upload keeps its proportions: centred in its size×size box.
+        img.alpha_composite(pic, (x + (size - pic.width) // 2,
+                                  90 + (400 - size) // 2 + (size - pic.height) // 2))
         x += size + gap
     font = _font(44)
     lines = _wrap(draw, page["text"], font, w - 120)[:5]
@@ -503,15 +530,88 @@ def render_page(s, i, assets_root):
     return img.convert("RGB")
 
 
-def pdf(state, sid, assets_root):
+def pdf(state, sid, assets_root, upload_image=None):
     """The story as PDF bytes, one page per story page. KeyError if no such story."""
     import io
 
     s = story(state, sid)
     if s is None:
         raise KeyError(sid)
-    pages = [render_page(s, i, assets_root) for i in range(len(s["pages"]))]
+    pages = [render_page(s, i, assets_root, upload_image) for i in range(len(s["pages"]))]
     buf = io.BytesIO()
     pages[0].save(buf, "PDF", save_all=True, append_images=pages[1:], resolution=PDF_DPI,
                   title=s["title"], author="Playroom")
     return buf.getvalue()
+
+
+def download(state, key, fmt, ctx):
+    """The activity's download (activities/base.py): story `key` as it is now in the
+    room (a ready one or the room's own copy) as "pdf", named after its title, with
+    the room therapist's uploaded pictures (ctx.upload_image). KeyError otherwise."""
+    if fmt != "pdf":
+        raise KeyError(fmt)
+    data = pdf(state, key, ctx.assets_root, ctx.upload_image)
+    title = story(state, key)["title"]
+    safe = "".join(c for c in title if c.isalnum() or c in " -_").strip() or "story"
+    return data, "application/pdf", f"{safe}.pdf"
+
+
+# ---------------------------------------------------------------- session record
+
+def record_entries(ops, state=None, ended_at=None):
+    """Timeline entries for the session record (activities/base.py): each story read
+    (with the pages seen), checklists opened, every tick and prompt level with its
+    step (STORY3: the op log is the data sheet), resets. Undone ticks say so."""
+    state = state or initial_state()
+    out, reading = [], None
+
+    def title(sid):
+        s = story(state, sid)
+        return s["title"] if s else str(sid)
+
+    def finish():
+        if reading is not None:
+            seen, n = sorted(reading["data"]["pages"]), reading["data"]["of"]
+            span = f"page {seen[0] + 1}" if len(seen) == 1 else f"{len(seen)} pages"
+            reading["text"] = f"read the story “{reading['data']['title']}” ({span}" + \
+                (f" of {n})" if n else ")")
+
+    for op in ops:
+        t, d = op["t"], op["d"]
+        base = {"seq": op["seq"], "at": d.get("at", op["ts"]), "by": op["by"]}
+        if t == "open":
+            finish()
+            s = story(state, d["story"])
+            reading = {**base, "kind": "story", "data": {
+                "story": d["story"], "title": title(d["story"]), "pages": {d.get("page", 0)},
+                "of": len(s["pages"]) if s else None}}
+            out.append(reading)
+        elif t == "page" and reading is not None:
+            reading["data"]["pages"].add(d["page"])
+        elif t == "task.open":
+            task = TASKS.get(d["task"], {})
+            out.append({**base, "kind": "task", "data": {"task": d["task"]},
+                        "text": f"opened the checklist “{task.get('title', d['task'])}”"})
+        elif t in ("task.tick", "task.prompt"):
+            task = TASKS.get(d["task"], {"title": d["task"], "steps": []})
+            i = d["step"]
+            step = task["steps"][i]["text"] if i < len(task["steps"]) else ""
+            undo = " (undo)" if op["kind"] == "undo" else ""
+            if t == "task.tick":
+                text = f"{'ticked' if d['done'] else 'unticked'} step {i + 1} “{step}”"
+                data = {"task": d["task"], "step": i, "done": d["done"]}
+            else:
+                level = d["level"]
+                text = (f"prompt level for step {i + 1} “{step}”: {level}" if level
+                        else f"cleared the prompt level of step {i + 1} “{step}”")
+                data = {"task": d["task"], "step": i, "level": level}
+            out.append({**base, "kind": t, "text": f"{text} ({task['title']}){undo}", "data": data})
+        elif t == "task.reset" and op["kind"] == "do":
+            task = TASKS.get(d["task"], {"title": d["task"]})
+            out.append({**base, "kind": "task.reset", "data": {"task": d["task"]},
+                        "text": f"reset the checklist “{task['title']}”"})
+    finish()
+    for e in out:
+        if e["kind"] == "story":
+            e["data"]["pages"] = sorted(e["data"]["pages"])
+    return out

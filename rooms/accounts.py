@@ -1,8 +1,23 @@
 """Therapist accounts: register, sign in, sign out (Flask-Login + Flask-WTF forms).
 
 Passwords are hashed with Werkzeug's scrypt default; every form carries a CSRF token.
+
+Account safety (issue 7):
+- Sign-out after inactivity: the time of the therapist's last request is kept in the
+  (signed) session; a request after INACTIVITY_MINUTES without one signs out and
+  redirects to the sign-in page with a plain message. Socket events do not pass
+  through here, so a page that is used only over its socket (the room) keeps the
+  sign-in alive by fetching /account/alive now and then.
+- Sign-in rate limiting: failed sign-ins are counted in storage (so every process
+  sees them) per email and per client address; at LOGIN_MAX_FAILURES for an email
+  (LOGIN_MAX_FAILURES_PER_ADDRESS for an address) within LOGIN_WINDOW_MINUTES the
+  form answers HTTP 429 without checking the password. A successful sign-in clears
+  the email's count.
 """
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+import time
+
+from flask import (Blueprint, current_app, flash, redirect, render_template, request, session,
+                   url_for)
 from flask_login import LoginManager, UserMixin, current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -75,7 +90,7 @@ def register():
         if rec is None:
             form.email.errors.append("An account with this email exists. Sign in instead.")
         else:
-            login_user(Therapist(rec))
+            _sign_in(rec)
             return redirect(url_for("web.dashboard"))
     return render_template("register.html", form=form), (400 if request.method == "POST" else 200)
 
@@ -86,12 +101,76 @@ def login():
         return redirect(url_for("web.dashboard"))
     form = LoginForm()
     if form.validate_on_submit():
-        rec = _storage().get_therapist_by_email(form.email.data.strip().lower())
+        email = form.email.data.strip().lower()
+        keys = _login_keys(email)
+        if _locked_out(keys):
+            form.password.errors.append(_too_many_message())
+            return render_template("login.html", form=form), 429
+        rec = _storage().get_therapist_by_email(email)
         if rec and check_password_hash(rec["password_hash"], form.password.data):
-            login_user(Therapist(rec))
+            _storage().clear_login_failures(keys[0][0])
+            _sign_in(rec)
             return redirect(url_for("web.dashboard"))
+        for key, _ in keys:
+            _storage().add_login_failure(key)
         form.password.errors.append("Email or password is not right.")
     return render_template("login.html", form=form), (400 if request.method == "POST" else 200)
+
+
+# ------------------------------------------------------------------ account safety
+
+def _sign_in(rec):
+    login_user(Therapist(rec))
+    session["last_active"] = int(time.time())
+
+
+def _login_keys(email):
+    """[(storage key, allowed failures)] counted for a sign-in attempt."""
+    cfg = current_app.config
+    return [(f"email:{email}", cfg["LOGIN_MAX_FAILURES"]),
+            (f"ip:{request.remote_addr or '-'}", cfg["LOGIN_MAX_FAILURES_PER_ADDRESS"])]
+
+
+def _locked_out(keys):
+    since = time.time() - current_app.config["LOGIN_WINDOW_MINUTES"] * 60
+    return any(_storage().count_login_failures(key, since) >= limit for key, limit in keys)
+
+
+def _too_many_message():
+    minutes = current_app.config["LOGIN_WINDOW_MINUTES"]
+    return (f"Too many sign-in attempts. For your safety, please wait {minutes} minutes "
+            "and try again.")
+
+
+# Requests that do not count as activity and never redirect (files a page loads).
+_PASSIVE = {"static", "web.picture", "web.vendor"}
+
+
+@bp.before_app_request
+def _sign_out_when_inactive():
+    """Sign a therapist out after INACTIVITY_MINUTES without a request (0: never)."""
+    if request.endpoint in _PASSIVE or not current_user.is_authenticated:
+        return None
+    now = time.time()
+    minutes = current_app.config["INACTIVITY_MINUTES"]
+    last = session.get("last_active")
+    if minutes and isinstance(last, (int, float)) and now - last > minutes * 60:
+        logout_user()
+        session.pop("last_active", None)
+        session.pop("fresh_links", None)
+        flash(f"You were signed out because nothing happened for {minutes} minutes. "
+              "Please sign in again.", "info")
+        return redirect(url_for("auth.login"))
+    if not isinstance(last, (int, float)) or now - last >= 10:
+        session["last_active"] = int(now)       # written at most every 10 s
+    return None
+
+
+@bp.route("/account/alive")
+@login_required
+def alive():
+    """Nothing but activity: the room page calls it while the therapist works there."""
+    return "", 204
 
 
 @bp.route("/logout", methods=["POST"])
@@ -99,5 +178,6 @@ def login():
 def logout():
     if EmptyForm().validate_on_submit():
         logout_user()
+        session.pop("last_active", None)
         flash("You are signed out.", "info")
     return redirect(url_for("web.index"))

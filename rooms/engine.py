@@ -16,15 +16,17 @@ log on load, so they survive a restart.
 """
 import json
 import logging
+import secrets
 import threading
 import time
 from collections import defaultdict
 from contextlib import contextmanager
 
-from activities.base import Rejected
-from .protocol import (DEFAULT_SETTINGS, E_BAD_EVENT, E_ENDED, E_FORBIDDEN, E_INTERNAL,
-                       E_INVALID, E_NOTHING, E_TOO_LARGE, E_UNKNOWN_ACTIVITY, E_UNKNOWN_OP, LIMITS,
-                       PACK_VERSION, THERAPIST)
+from activities.base import Invalid, Rejected
+from . import control as room_control
+from .protocol import (E_BAD_EVENT, E_ENDED, E_FORBIDDEN, E_FROZEN, E_INTERNAL, E_INVALID,
+                       E_NOTHING, E_PRIVATE, E_TOO_LARGE, E_UNKNOWN_ACTIVITY, E_UNKNOWN_OP, LIMITS,
+                       PACK_VERSION, PARENT, THERAPIST)
 from .wire import Collision, StateEncoder
 
 log = logging.getLogger("playroom.engine")
@@ -51,14 +53,18 @@ def nack(code, reason, op_id=None):
     return out
 
 
+# _commit's answer when another process stored an op first (SCALE1): catch up, retry.
+CONFLICT = object()
+
+
 class LiveRoom:
     """In-memory state of one loaded room. Every field is guarded by `lock`."""
 
-    def __init__(self, room_id, settings):
+    def __init__(self, room_id, control):
         self.id = room_id
         self.lock = threading.Lock()
         self.seq = 0
-        self.settings = settings
+        self.control = control      # the room's own state (rooms/control.py)
         self.states = {}
         self.undo = defaultdict(list)   # (participant, activity) -> [inverse (t, d), ...]
         self.redo = defaultdict(list)
@@ -70,6 +76,11 @@ class LiveRoom:
         self.wire_lock = threading.Lock()
         self.wire = {}          # pack (bool) -> WireSnapshot
         self.encoders = {}      # pack (bool) -> StateEncoder
+
+    @property
+    def settings(self):
+        """What the browsers get as `settings` (replaced, never mutated in place)."""
+        return self.control["settings"]
 
 
 class WireSnapshot:
@@ -98,11 +109,22 @@ class EncodedState(dict):
 class Engine:
     def __init__(self, storage, registry, broadcast, *, snapshot_every=200,
                  undo_depth=LIMITS["undo_depth"], max_replay=LIMITS["max_replay_ops"],
-                 clock=time.time):
+                 clock=time.time, on_room_op=None, session_idle_s=3600):
         self.clock = clock                  # server time for stamped ops (CLK1)
         self.storage = storage
         self.registry = registry
         self.broadcast = broadcast          # broadcast(room_id, event, data)
+        # on_room_op(live, op, local): a room op was applied here — committed by this
+        # process (local=True, after its broadcast) or caught up from the log (False).
+        # Called under the room lock; the socket layer does its side effects there.
+        self.on_room_op = on_room_op or (lambda live, op, local: None)
+        # on_session_end(room_id, first_seq, last_seq): a session ended (the therapist
+        # pressed End, or an empty room's session timed out); called after the lock.
+        self.on_session_end = lambda room_id, first, last: None
+        self.session_idle_s = session_idle_s
+        self._ended = []                    # (room_id, first, last) not yet handed on
+        self._ended_lock = threading.Lock()
+        self.defaults = room_control.default_settings(registry.names())
         self.snapshot_every = snapshot_every
         self.undo_depth = undo_depth
         self.max_replay = max_replay
@@ -135,11 +157,16 @@ class Engine:
                     yield live
                     return
 
+    def _act(self, name):
+        """The reducer for an op's `a`: an activity, or the room itself."""
+        return room_control if name == room_control.NAME else self.registry.get(name)
+
     def _load(self, room_id):
         rec = self.storage.get_room(room_id)
         if rec is None:
             return None
-        live = LiveRoom(room_id, {**DEFAULT_SETTINGS, **rec["settings"]})
+        live = LiveRoom(room_id, room_control.initial_state(
+            room_control.merge_settings(self.defaults, rec["settings"])))
         live.states = self.registry.initial_states()
         snap = self.storage.load_snapshot(room_id)
         if snap:
@@ -147,6 +174,10 @@ class Engine:
             data = json.loads(text)
             live.seq = seq
             live.states.update({a: s for a, s in data["states"].items() if self.registry.get(a)})
+            if "control" in data:
+                ctl = data["control"]
+                live.control = {**ctl, "settings": room_control.merge_settings(
+                    self.defaults, ctl["settings"])}
             for name in ("undo", "redo"):
                 stacks = getattr(live, name)
                 for pid, act, items in data[name]:
@@ -155,7 +186,33 @@ class Engine:
             self._replay(live, op)
         return live
 
-    def _replay(self, live, op):
+    def _catch_up(self, live):
+        """Apply ops other processes stored since our seq (SCALE1). Cheap when there
+        are none: one read of the log's tail."""
+        for op in self.storage.ops_since(live.id, live.seq):
+            if op["seq"] == live.seq + 1:
+                self._replay(live, op, notify=True)
+                live.since_snapshot += 1
+
+    def catch_up(self, room_id):
+        """Another process announced a new seq for `room_id`: apply it now if the room
+        is loaded here (so its settings and presence are current for ephemeral
+        events, and the room's side effects — a removal, the end — happen here too)."""
+        with self._rooms_lock:
+            live = self._rooms.get(room_id)
+        if live is None:
+            return
+        with live.lock:
+            if not live.closed:
+                self._catch_up(live)
+
+    def _replay(self, live, op, notify=False):
+        if op["a"] == room_control.NAME:
+            live.control = self._apply_room(live.control, op)
+            live.seq = op["seq"]
+            if notify:
+                self.on_room_op(live, self._public(op), False)
+            return
         act = self.registry.get(op["a"])
         if act is None:
             live.seq = op["seq"]
@@ -204,14 +261,39 @@ class Engine:
                 live.closed = True
 
     def _snapshot(self, live):
-        data = {"states": live.states,
+        data = {"states": live.states, "control": live.control,
                 "undo": [[p, a, s] for (p, a), s in live.undo.items() if s],
                 "redo": [[p, a, s] for (p, a), s in live.redo.items() if s]}
         self.storage.save_snapshot(live.id, live.seq, _dumps(data))
         live.since_snapshot = 0
 
     # ------------------------------------------------------------ joining
-    def join(self, room_id, since, send_state, enter, pack=False):
+    def join(self, room_id, since, send_state, enter, pack=False, participant=None):
+        try:
+            return self._join(room_id, since, send_state, enter, pack, participant)
+        finally:
+            self._hand_on_ended()
+
+    def _hand_on_ended(self):
+        """Tell on_session_end about sessions that ended (outside any room lock)."""
+        with self._ended_lock:
+            ended, self._ended = self._ended, []
+        for room_id, first, last in ended:
+            try:
+                self.on_session_end(room_id, first, last)
+            except Exception:
+                log.exception("handling the end of a session failed in room %s", room_id)
+
+    def _end_session(self, live, by, op_id=None, **extra):
+        """Under the lock: commit the session's end op; its record is handed on later."""
+        first = live.control["session"]["start"]
+        ack = self._room_op(live, by, "session", {"state": "end", **extra}, op_id)
+        if ack.get("ok") and not ack.get("duplicate"):
+            with self._ended_lock:
+                self._ended.append((live.id, first, ack["seq"]))
+        return ack, first
+
+    def _join(self, room_id, since, send_state, enter, pack, participant):
         """Send what a client at `since` is missing, then call `enter()` to add it to
         the live room — both under the room lock, so no op slips between (JOIN1).
         A small gap gets the missing ops; a large, unknown or future one a snapshot,
@@ -221,12 +303,23 @@ class Engine:
         joiner at that seq. Encoding runs outside the room lock (states are
         immutable); if an op lands meanwhile, the next round encodes only what
         changed, and the last round encodes under the lock so a busy room cannot
-        starve a joiner."""
+        starve a joiner.
+
+        With a `participant`, the room decides first (CTL1): the answer is then a
+        string instead of a seq when they must wait ("waiting"), are a parent during
+        private child time ("private_time") or were removed ("removed"); nothing is
+        sent. Someone who may enter and is not yet present is recorded as present
+        (a `presence` room op; the first entry of a session also starts it)."""
         pack = bool(pack)
         for attempt in range(3):
             with self.locked(room_id) as live:
                 if live is None:
                     return None
+                self._catch_up(live)
+                if participant is not None and attempt == 0:
+                    verdict = self._enter(live, participant)
+                    if verdict is not None:
+                        return verdict
                 ok_since = isinstance(since, int) and not isinstance(since, bool)
                 if ok_since and 0 <= since <= live.seq and live.seq - since <= self.max_replay:
                     ops = [self._public(op) for op in self.storage.ops_since(room_id, since)]
@@ -259,6 +352,102 @@ class Engine:
                 snap = WireSnapshot(seq, StateEncoder(False).encode_states(states), False)
             live.wire[pack] = snap
             return snap
+
+    # ------------------------------------------------------------ the room (CTL)
+    def _enter(self, live, participant):
+        """Under the lock: None if `participant` is in (recorded present now if they
+        were not), or the refusal code."""
+        ctl = live.control
+        quiet = ctl.get("quiet_since")
+        if ctl["session"] is not None and quiet is not None and \
+                self.clock() - quiet >= self.session_idle_s:
+            # Nobody came back to an open session for a long time (the therapist
+            # forgot to end it): it ended when the last person left; this is a new one.
+            self._end_session(live, participant["id"], idle=True, at=quiet)
+        verdict = room_control.entry(live.control, participant)
+        if verdict != "ok":
+            return {"wait": "waiting", "private": "private_time", "removed": "removed"}[verdict]
+        known = live.control["people"].get(participant["id"])
+        if known is None or not known.get("online") or not known.get("seen"):
+            if live.control["session"] is None:
+                self._room_op(live, participant["id"], "session", {"state": "start"})
+            self._room_op(live, participant["id"], "presence", {
+                "pid": participant["id"], "online": True, "name": participant["name"],
+                "role": participant["role"], "avatar": participant["avatar"],
+                "invite": participant.get("invite_id")})
+        return None
+
+    def _apply_room(self, control, op):
+        state, _ = room_control.apply(control, op["t"], op["d"])
+        if op["t"] == "session" and op["d"].get("state") == "start":
+            state["session"] = {**state["session"], "start": op["seq"]}
+        return state
+
+    def _room_op(self, live, by, t, d, op_id=None):
+        """Commit one room op written by the server, under the lock (retrying after a
+        catch-up if another process was first). Returns the ack."""
+        for _ in range(8):
+            dd = {**d, "at": d.get("at", self.clock())}   # (only the server writes `at` here)
+            ack = self._commit(live, room_control, by, op_id or "srv-" + secrets.token_hex(8), t,
+                               dd, _dumps(dd), DO, None, None, None)
+            if ack is not CONFLICT:
+                return ack
+            self._catch_up(live)
+        return nack(E_INTERNAL, "the room is very busy, please try again", op_id)
+
+    def leave(self, room_id, pid):
+        """`pid` has no socket left (after the presence grace): record them away."""
+        with self.locked(room_id) as live:
+            if live is None:
+                return
+            self._catch_up(live)
+            known = live.control["people"].get(pid)
+            if known is not None and known.get("online"):
+                self._room_op(live, pid, "presence", {"pid": pid, "online": False})
+
+    def control(self, room_id, participant, msg, known_participant=None):
+        """A therapist's `control` event (CTL2): settings, view, admit, remove, end.
+        `known_participant(pid)` -> the participant record if `pid` belongs to this
+        room. Returns the ack; for `end` it carries `ended: [first seq, last seq]`."""
+        if not isinstance(msg, dict):
+            return nack(E_BAD_EVENT, "event payload must be an object")
+        op_id = msg.get("op_id")
+        if not isinstance(op_id, str) or not 0 < len(op_id) <= LIMITS["op_id_chars"]:
+            return nack(E_BAD_EVENT, "op_id must be a short string")
+        if participant["role"] != THERAPIST:
+            return nack(E_FORBIDDEN, "only the therapist runs the room", op_id)
+        body = {k: v for k, v in msg.items() if k != "op_id"}
+        if _size(body) > 4096:
+            return nack(E_TOO_LARGE, "control message too large", op_id)
+        with self.locked(room_id) as live:
+            if live is None:
+                return nack(E_ENDED, "this room no longer exists", op_id)
+            self._catch_up(live)
+            dup = self.storage.find_op(room_id, participant["id"], op_id)
+            if dup is not None:
+                return {"ok": True, "seq": dup, "duplicate": True}
+            try:
+                t, d = room_control.validate_action(body, live.settings, self.registry.names())
+            except Invalid as e:
+                return nack(E_INVALID, str(e), op_id)
+            except (KeyError, TypeError, AttributeError):
+                return nack(E_INVALID, "malformed control message", op_id)
+            if t in ("admit", "remove"):
+                who = known_participant(d["pid"]) if known_participant else None
+                if who is None or who["role"] == THERAPIST:
+                    return nack(E_INVALID, "nobody with that id in this room", op_id)
+                d = {**d, "name": who["name"], "role": who["role"], "avatar": who["avatar"],
+                     "invite": who.get("invite_id")}
+            if t == "session":
+                if live.control["session"] is None:
+                    return nack(E_NOTHING, "no session is open", op_id)
+                ack, first = self._end_session(live, participant["id"], op_id)
+                if ack.get("ok"):
+                    ack = {**ack, "ended": [first, ack["seq"]]}
+            else:
+                ack = self._room_op(live, participant["id"], t, d, op_id)
+        self._hand_on_ended()
+        return ack
 
     @staticmethod
     def _snapshot_payload(live, snap):
@@ -307,12 +496,14 @@ class Engine:
             d = {**d, "at": self.clock()}
         text = _dumps(d)
         pid, role = participant["id"], participant["role"]
-        with self.locked(room_id) as live:
-            if live is None:
-                return nack(E_ENDED, "this room no longer exists", op_id)
+
+        def attempt(live):
             dup = self.storage.find_op(room_id, pid, op_id)
             if dup is not None:
                 return {"ok": True, "seq": dup, "duplicate": True}
+            refused = self._paused(live, role, op_id)
+            if refused is not None:
+                return refused
             if not act.may(role, t, live.settings):
                 return nack(E_FORBIDDEN, "not allowed for your role right now", op_id)
             refused = act.check(live.states[act.NAME], t, d)
@@ -320,6 +511,32 @@ class Engine:
                 return nack(refused.code, refused.reason, op_id)
             state, inverse = act.apply(live.states[act.NAME], t, d, by=pid)
             return self._commit(live, act, pid, op_id, t, d, text, DO, None, state, inverse)
+        return self._attempts(room_id, op_id, attempt)
+
+    def _attempts(self, room_id, op_id, attempt):
+        """Run `attempt(live)` under the room lock until it is not beaten to the log
+        by another process (SCALE1): each loss catches up and decides again, on the
+        new state, so every process applies the same ops in the same order."""
+        with self.locked(room_id) as live:
+            if live is None:
+                return nack(E_ENDED, "this room no longer exists", op_id)
+            for _ in range(8):
+                ack = attempt(live)
+                if ack is not CONFLICT:
+                    return ack
+                self._catch_up(live)
+            return nack(E_INTERNAL, "the room is very busy, please try again", op_id)
+
+    @staticmethod
+    def _paused(live, role, op_id):
+        """CTL3/CTL5: guests' input is refused while frozen, a parent's during
+        private child time, with their own reason (the browser shows it calmly)."""
+        settings = live.settings
+        if role != THERAPIST and settings.get("freeze"):
+            return nack(E_FROZEN, "The therapist paused the room for a moment.", op_id)
+        if role == PARENT and settings.get("private"):
+            return nack(E_PRIVATE, "Private time: the room is paused for you.", op_id)
+        return None
 
     def history(self, room_id, participant, msg):
         """Undo or redo the target's (default: own) last op in an activity."""
@@ -336,12 +553,13 @@ class Engine:
             return nack(E_INVALID, "bad target", op_id)
         if target != pid and role != THERAPIST:
             return nack(E_FORBIDDEN, "only the therapist may undo for someone else", op_id)
-        with self.locked(room_id) as live:
-            if live is None:
-                return nack(E_ENDED, "this room no longer exists", op_id)
+        def attempt(live):
             dup = self.storage.find_op(room_id, pid, op_id)
             if dup is not None:
                 return {"ok": True, "seq": dup, "duplicate": True}
+            refused = self._paused(live, role, op_id)
+            if refused is not None:
+                return refused
             if not act.may(role, "history", live.settings):
                 return nack(E_FORBIDDEN, "not allowed for your role right now", op_id)
             key = (target, act.NAME)
@@ -355,21 +573,44 @@ class Engine:
                     break
             else:
                 return nack(E_NOTHING, f"nothing to {action}", op_id)
-            ack = self._commit(live, act, pid, op_id, t, d, _dumps(d), action, target,
-                               state, inverse, popped=len(src) - depth)
-            return ack
+            return self._commit(live, act, pid, op_id, t, d, _dumps(d), action, target,
+                                state, inverse, popped=len(src) - depth)
+        return self._attempts(room_id, op_id, attempt)
 
     def _commit(self, live, act, pid, op_id, t, d, text, kind, target, state, inverse, popped=0):
         """Sequence + persist, then update memory and broadcast. Nothing in memory
-        changes unless the op is stored (no partial writes)."""
+        changes unless the op is stored (no partial writes). The op is stored only
+        as the successor of the state it was decided on (compare-and-set on seq);
+        if another process stored one first the answer is CONFLICT (SCALE1).
+        Room ops (act is rooms.control) are applied here, after storing."""
         try:
             seq, created = self.storage.append_op(live.id, pid, op_id, act.NAME, t, kind,
-                                                  target, text)
+                                                  target, text, expect=live.seq)
         except Exception:
             log.exception("storing op failed in room %s", live.id)
             return nack(E_INTERNAL, "could not save, please try again", op_id)
+        if seq is None:
+            return CONFLICT
         if not created:
             return {"ok": True, "seq": seq, "duplicate": True}
+        public = {"seq": seq, "a": act.NAME, "t": t, "d": d, "by": pid, "op_id": op_id, "kind": kind}
+        if act is room_control:
+            live.control = self._apply_room(live.control, public)
+            live.seq = seq
+            self.broadcast(live.id, "op", public)
+            self.storage.notify(live.id, seq)
+            if t in ("settings", "view"):
+                if t == "settings":
+                    try:   # the room's record mirrors its settings (dashboard, new sessions)
+                        self.storage.update_settings(live.id, live.settings)
+                    except Exception:
+                        log.exception("mirroring settings failed in room %s", live.id)
+                self.broadcast(live.id, "room", {"settings": live.settings})
+            else:
+                self.broadcast(live.id, "presence", {"participants": room_control.online(live.control)})
+            self.on_room_op(live, public, True)
+            self._count(live)
+            return {"ok": True, "seq": seq}
         live.states[act.NAME] = state
         live.seq = seq
         if kind == DO:
@@ -381,31 +622,29 @@ class Engine:
             src, dst = (live.undo, live.redo) if kind == UNDO else (live.redo, live.undo)
             del src[key][-popped:]
             self._push(dst, key, inverse)
-        self.broadcast(live.id, "op", {"seq": seq, "a": act.NAME, "t": t, "d": d, "by": pid,
-                                       "op_id": op_id, "kind": kind})
+        self.broadcast(live.id, "op", public)
+        self.storage.notify(live.id, seq)
+        self._count(live)
+        return {"ok": True, "seq": seq}
+
+    def _count(self, live):
         live.since_snapshot += 1
         if live.since_snapshot >= self.snapshot_every:
             try:
                 self._snapshot(live)
             except Exception:
                 log.exception("snapshot failed in room %s (ops are safe in the log)", live.id)
-        return {"ok": True, "seq": seq}
 
     # ------------------------------------------------------------ settings
     def set_settings(self, room_id, participant, changes):
+        """The `settings` event (SET1): a partial change, stored as a room op."""
         if participant["role"] != THERAPIST:
             return nack(E_FORBIDDEN, "only the therapist changes room settings")
-        if not isinstance(changes, dict) or not changes or \
-                any(k not in DEFAULT_SETTINGS or not isinstance(v, bool) for k, v in changes.items()):
+        if not isinstance(changes, dict) or not changes:
             return nack(E_INVALID, "unknown setting or value")
-        with self.locked(room_id) as live:
-            if live is None:
-                return nack(E_ENDED, "this room no longer exists")
-            settings = {**live.settings, **changes}
-            self.storage.update_settings(room_id, settings)
-            live.settings = settings
-            self.broadcast(room_id, "room", {"settings": settings})
-        return {"ok": True}
+        ack = self.control(room_id, participant, {"op_id": "set-" + secrets.token_hex(8),
+                                                  "action": "settings", "changes": changes})
+        return {"ok": True} if ack.get("ok") else {k: v for k, v in ack.items() if k != "op_id"}
 
     def settings(self, room_id):
         """Current settings (read without the lock: the dict is replaced, never mutated)."""
@@ -415,4 +654,13 @@ class Engine:
     def state(self, room_id, activity):
         """A consistent copy-free view of one activity's current state (read-only)."""
         with self.locked(room_id) as live:
+            self._catch_up(live)
             return live.seq, live.states[activity]
+
+    def room_state(self, room_id):
+        """(seq, the room's control state) or None."""
+        with self.locked(room_id) as live:
+            if live is None:
+                return None
+            self._catch_up(live)
+            return live.seq, live.control

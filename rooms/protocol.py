@@ -18,6 +18,7 @@ EV_HISTORY = "history"    # {op_id, a, action, target?}       -> ack like op
 EV_EPHEMERAL = "eph"      # {k, ...}                          (no ack; relayed, never stored)
 EV_SETTINGS = "settings"  # {key: value}                      -> ack {ok} (therapist only)
 EV_CLOCK = "clock"        # {}                                -> ack {now: server ms}
+EV_CONTROL = "control"    # {op_id, action, ...}              -> ack {ok, seq} (therapist only)
 
 # Server -> client events.
 EV_STATE = "state"        # {seq, activities, mode: "snapshot"|"ops", ops?}
@@ -27,6 +28,7 @@ EV_PRESENCE = "presence"  # {participants: [...]}
 EV_ROOM = "room"          # {settings}
 EV_ERROR = "error"        # {code, reason, op_id?, event}
 EV_BYE = "bye"            # {code, reason}: the server is closing this socket on purpose
+EV_LOBBY = "lobby"        # therapist: {knock: person} | guest: {admitted|resume: pid}
 
 # Error codes (values of `code` in EV_ERROR and in negative acks).
 E_VERSION = "version_mismatch"
@@ -46,6 +48,10 @@ E_NOTHING = "nothing_to_do"
 E_INTERNAL = "internal_error"
 E_REVOKED = "revoked"
 E_ENDED = "session_ended"
+E_WAITING = "waiting"        # sync: not admitted yet (waiting room)
+E_PRIVATE = "private_time"   # sync/op: a parent during private child time
+E_REMOVED = "removed"        # sync/bye: removed from this session by the therapist
+E_FROZEN = "frozen"          # op: the therapist paused all guest input
 
 # Roles.
 THERAPIST = "therapist"
@@ -64,6 +70,9 @@ LIMITS = {
     "op_burst": 60,
     "eph_rate": 90.0,
     "eph_burst": 180,
+    # `sync` (join, resync after a gap, waiting-room knock) per socket.
+    "sync_rate": 1.0,
+    "sync_burst": 10,
     # Flood over this many refused events in a row disconnects the socket (abuse).
     "abuse_strikes": 400,
     # Ephemeral signals are coalesced per participant and flushed this often (Hz).
@@ -79,10 +88,17 @@ LIMITS = {
     "packet_bytes": 1024 * 1024,
 }
 
-# Room settings the therapist changes live (SET1). Values are booleans.
+# Room settings the therapist changes live (SET1): the boolean flags. The whole
+# settings object (with per-role per-activity `perms` and the shown `view`) is
+# built by rooms.control.default_settings from the activity names.
 DEFAULT_SETTINGS = {
     "child_may_draw": True,
     "parent_may_play": False,
+    "auto_admit": False,
+    "lock": False,
+    "freeze": False,
+    "follow": False,
+    "private": False,
 }
 
 
@@ -93,11 +109,13 @@ def client_config():
         "events": {
             "sync": EV_SYNC, "op": EV_OP, "history": EV_HISTORY, "eph": EV_EPHEMERAL,
             "settings": EV_SETTINGS, "clock": EV_CLOCK, "state": EV_STATE, "presence": EV_PRESENCE,
-            "room": EV_ROOM, "error": EV_ERROR, "bye": EV_BYE,
+            "room": EV_ROOM, "error": EV_ERROR, "bye": EV_BYE, "control": EV_CONTROL,
+            "lobby": EV_LOBBY,
         },
         "errors": {
             "version": E_VERSION, "auth": E_AUTH, "revoked": E_REVOKED,
             "ended": E_ENDED, "rate": E_RATE, "forbidden": E_FORBIDDEN,
+            "waiting": E_WAITING, "private": E_PRIVATE, "removed": E_REMOVED, "frozen": E_FROZEN,
         },
         "limits": {k: LIMITS[k] for k in (
             "op_id_chars", "eph_flush_hz", "op_rate", "eph_rate")},

@@ -9,14 +9,16 @@ import logging
 import time
 
 from flask import request
-from flask_socketio import ConnectionRefusedError, join_room
+from flask_socketio import ConnectionRefusedError, join_room, leave_room
 from socketio import packet as socketio_packet
 
 from activities.base import Invalid, Rejected
-from .protocol import (E_AUTH, E_BAD_EVENT, E_ENDED, E_FORBIDDEN, E_INTERNAL, E_INVALID,
-                       E_NOT_JOINED,
-                       E_RATE, E_REVOKED, E_UNKNOWN_ACTIVITY, E_VERSION, EV_BYE, EV_EPH_OUT,
-                       EV_ERROR, EV_PRESENCE, EV_STATE, LIMITS, PACK_VERSION, PROTOCOL_VERSION)
+from . import control as room_control
+from .protocol import (E_AUTH, E_BAD_EVENT, E_ENDED, E_FORBIDDEN, E_INTERNAL,
+                       E_INVALID, E_NOT_JOINED, E_PRIVATE, E_RATE, E_REMOVED, E_REVOKED,
+                       E_UNKNOWN_ACTIVITY, E_VERSION, E_WAITING, EV_BYE, EV_EPH_OUT, EV_ERROR,
+                       EV_LOBBY, EV_PRESENCE, EV_STATE, GUEST_ROLES, LIMITS, PACK_VERSION,
+                       PARENT, PROTOCOL_VERSION, THERAPIST)
 from .ephemeral import EphemeralRelay
 from .ratelimit import TokenBucket
 
@@ -25,6 +27,16 @@ log = logging.getLogger("playroom.sockets")
 
 def room_key(room_id):
     return f"room:{room_id}"
+
+
+def host_key(room_id):
+    """The therapist's sockets: waiting-room knocks go here (CTL1)."""
+    return f"host:{room_id}"
+
+
+def lobby_key(room_id):
+    """Guests who wait (not admitted yet, or a parent in private child time)."""
+    return f"lobby:{room_id}"
 
 
 class TextPacket(socketio_packet.Packet):
@@ -49,7 +61,7 @@ class Allowance:
 
 class Conn:
     """What the server knows about one socket."""
-    __slots__ = ("sid", "room_id", "participant", "joined", "limits")
+    __slots__ = ("sid", "room_id", "participant", "joined", "limits", "waiting", "syncs")
 
     def __init__(self, sid, room_id, participant, limits):
         self.sid = sid
@@ -57,19 +69,33 @@ class Conn:
         self.participant = participant
         self.joined = False
         self.limits = limits
+        self.waiting = None     # None, or why this socket waits: E_WAITING / E_PRIVATE
+        # `sync` is limited per socket (RATE1): each connection syncs once, then only
+        # to fill a gap or to knock while waiting.
+        self.syncs = TokenBucket(LIMITS["sync_rate"], LIMITS["sync_burst"])
 
 
 class Hub:
     """Socket side of Playroom; one per app."""
 
-    def __init__(self, socketio, engine, registry, identify):
+    def __init__(self, socketio, engine, registry, identify, *, participant_of=None,
+                 on_revoke=None, on_session_end=None):
         self.socketio = socketio
         self.engine = engine
         self.registry = registry
         self.identify = identify          # identify(room_id) -> participant | refusal code
+        # participant_of(room_id, pid) -> participant record of that room, or None
+        self.participant_of = participant_of or (lambda room_id, pid: None)
+        self.on_revoke = on_revoke or (lambda invite_id: None)
+        # on_session_end(room_id, first_seq, last_seq): after the lock, for the record
+        self.on_session_end = on_session_end or (lambda room_id, first, last: None)
+        engine.on_room_op = self.on_room_op
+        engine.on_session_end = self.on_session_end
         self.conns = {}                   # sid -> Conn
         self.allowances = {}              # participant id -> Allowance
-        self.presence = {}                # room_id -> {pid: {"info": {...}, "sids": set, "left": t}}
+        # This process's sockets per room and participant (PRES1 grace; the room's
+        # presence list itself is room state, shared by every process).
+        self.presence = {}                # room_id -> {pid: {"sids": set, "left": t}}
         # A little shorter than the browsers' send interval (1/30 s): with network
         # jitter half of the previews of a 30 Hz sender would otherwise land just
         # inside the period and wait a whole slot (bench/: p50 ~20 ms at any load).
@@ -84,6 +110,7 @@ class Hub:
         on("op")(self.on_op)
         on("history")(self.on_history)
         on("settings")(self.on_settings)
+        on("control")(self.on_control)
         # Hot path (PERF): ephemeral signals and clock samples go straight to
         # python-socketio, without Flask's per-event request context and session copy.
         socketio.server.on("eph", self._guarded(self.on_eph), namespace="/")
@@ -146,6 +173,12 @@ class Hub:
             return None
         return conn
 
+    def _bye_later(self, sid, code, reason):
+        """bye() once the current event's ack is on its way."""
+        self.socketio.sleep(0.2)
+        if sid in self.conns:
+            self.bye(sid, code, reason)
+
     def bye(self, sid, code, reason):
         """Tell a socket why it is being closed, then close it."""
         self.socketio.emit(EV_BYE, {"code": code, "reason": reason}, to=sid)
@@ -180,12 +213,11 @@ class Hub:
         if conn is None:
             return
         conn.limits.sockets -= 1
-        if not conn.joined:
+        entry = self.presence.get(conn.room_id, {}).get(conn.participant["id"])
+        if entry is None or sid not in entry["sids"]:
+            # Never entered (or waited in the lobby only): nothing to tell anyone.
             if conn.limits.sockets <= 0:
                 self.allowances.pop(conn.participant["id"], None)
-            return
-        entry = self.presence.get(conn.room_id, {}).get(conn.participant["id"])
-        if entry is None:
             return
         entry["sids"].discard(sid)
         if not entry["sids"]:
@@ -193,31 +225,76 @@ class Hub:
             self.socketio.start_background_task(self._after_grace, conn.room_id, conn.participant["id"])
 
     def _after_grace(self, room_id, pid):
-        """Mark someone offline only if they have not come back within the grace
-        period (PRES1); unload a room nobody is in any more."""
+        """Mark someone away only if they have not come back within the grace
+        period (PRES1); unload a room nobody is in any more (here)."""
         self.socketio.sleep(self.grace)
         people = self.presence.get(room_id, {})
         entry = people.get(pid)
         if entry is None or entry["sids"] or time.monotonic() - entry["left"] < self.grace - 0.01:
             return
-        entry["info"]["online"] = False
+        people.pop(pid, None)
         limits = self.allowances.get(pid)
         if limits is not None and limits.sockets <= 0:  # kept through the grace (RATE1)
             self.allowances.pop(pid, None)
-        self._send_presence(room_id)
+        try:
+            self.engine.leave(room_id, pid)
+        except Exception:
+            log.exception("recording a leave failed in room %s", room_id)
         if not any(e["sids"] for e in people.values()):
             self.presence.pop(room_id, None)
-            self.engine.unload(room_id)
+            if not any(c.room_id == room_id for c in self.conns.values()):
+                self.engine.unload(room_id)
 
-    def _send_presence(self, room_id):
-        people = self.presence.get(room_id, {})
-        self.broadcast(room_id, EV_PRESENCE,
-                       {"participants": [e["info"] for e in people.values()]})
+    def _sweep(self, room_id):
+        self.socketio.sleep(self.grace)
+        room = self.engine.room_state(room_id)
+        if room is None:
+            return
+        here = self.presence.get(room_id, {})
+        for p in room_control.online(room[1]):
+            if p["online"] and not here.get(p["id"], {}).get("sids"):
+                self.engine.leave(room_id, p["id"])
+
+    # -------------------------------------------------------------- the room's own ops
+    def on_room_op(self, live, op, local):
+        """A room op was applied in this process (engine hook, under the room lock).
+        `local`: this process committed it and already broadcast the op itself, so
+        it also sends the derived events (once, through the message queue if any);
+        every process then does the side effects for its own sockets."""
+        t, d, room_id = op["t"], op["d"], live.id
+        if local:   # (the engine has broadcast the op and its `room`/`presence` event)
+            if t == "admit":
+                self.socketio.emit(EV_LOBBY, {"admitted": d["pid"]}, to=lobby_key(room_id))
+            if t == "settings" and d.get("private") is False:
+                self.socketio.emit(EV_LOBBY, {"resume": True}, to=lobby_key(room_id))
+        mine = [c for c in self.conns.values() if c.room_id == room_id]
+        if t == "remove":
+            for c in mine:
+                if c.participant["id"] == d["pid"] or (
+                        d.get("invite") and c.participant.get("invite_id") == d["invite"]):
+                    self.bye(c.sid, E_REMOVED, "The therapist has closed your visit for today.")
+        elif t == "session" and d.get("state") == "end":
+            for c in mine:
+                # Guests in the session (a parent in private time too) go home; those
+                # still in the waiting room stay for the next session.
+                if c.participant["role"] in GUEST_ROLES and c.waiting != E_WAITING:
+                    self.bye(c.sid, E_ENDED, "The session has ended.")
+        elif t == "settings" and d.get("private") is True:
+            # CTL5: parents leave the room's broadcasts (they see nothing meanwhile)
+            # and wait in the lobby; `resume` calls them back.
+            for c in mine:
+                if c.participant["role"] == PARENT and c.joined:
+                    leave_room(room_key(room_id), sid=c.sid, namespace="/")
+                    join_room(lobby_key(room_id), sid=c.sid, namespace="/")
+                    c.joined, c.waiting = False, E_PRIVATE
 
     def on_sync(self, data=None):
         conn = self.conns.get(request.sid)
         if conn is None:
             return {"ok": False, "code": E_AUTH, "reason": "not connected"}
+        if not conn.syncs.take():
+            return self._refuse(request.sid, conn, {"ok": False, "code": E_RATE,
+                                                    "reason": "Slow down a little."}, "sync")
         since = data.get("since") if isinstance(data, dict) else None
         # JOIN2: a client that unpacks number lists says so; others get plain lists.
         pack = isinstance(data, dict) and type(data.get("pack")) is int and data["pack"] == PACK_VERSION
@@ -236,21 +313,53 @@ class Hub:
             if eio_sid is not None:
                 server.eio.send(eio_sid, f'{socketio_packet.EVENT}["{EV_STATE}",{text}]')
 
-        seq = self.engine.join(conn.room_id, since, send_state,
-                               lambda: join_room(room_key(conn.room_id), sid=sid, namespace="/"),
-                               pack=pack)
+        def enter():
+            join_room(room_key(conn.room_id), sid=sid, namespace="/")
+            if conn.participant["role"] == THERAPIST:
+                join_room(host_key(conn.room_id), sid=sid, namespace="/")
+
+        seq = self.engine.join(conn.room_id, since, send_state, enter, pack=pack,
+                               participant=conn.participant)
         if seq is None:
             return {"ok": False, "code": E_ENDED, "reason": "this room no longer exists"}
+        if isinstance(seq, str):
+            return self._not_in(sid, conn, seq)
+        if conn.waiting is not None:
+            leave_room(lobby_key(conn.room_id), sid=sid, namespace="/")
+            conn.waiting = None
         if not conn.joined:
             conn.joined = True
-            p = conn.participant
+            if conn.room_id not in self.presence and not self.engine.storage.shared:
+                # First socket of this room here: whoever the stored presence still
+                # calls online but has no socket (a restart inside their grace
+                # period) is marked away once the grace has passed (PRES1).
+                self.socketio.start_background_task(self._sweep, conn.room_id)
             people = self.presence.setdefault(conn.room_id, {})
-            entry = people.setdefault(p["id"], {"sids": set(), "left": 0.0, "info": {
-                "id": p["id"], "name": p["name"], "role": p["role"], "avatar": p["avatar"]}})
-            entry["sids"].add(sid)
-            entry["info"]["online"] = True
-            self._send_presence(conn.room_id)
+            people.setdefault(conn.participant["id"], {"sids": set(), "left": 0.0})["sids"].add(sid)
+        room = self.engine.room_state(conn.room_id)
+        if room is not None:
+            self.socketio.server.emit(EV_PRESENCE, {"participants": room_control.online(room[1])},
+                                      to=sid, namespace="/")
         return {"ok": True, "seq": seq}
+
+    def _not_in(self, sid, conn, verdict):
+        """CTL1/CTL5: a guest who may not enter now waits in the lobby (and knocks:
+        the browser repeats `sync` while it waits); a removed one is sent away."""
+        if verdict == E_REMOVED:
+            log.info("refused entry of removed %s %s in room %s", conn.participant["role"],
+                     conn.participant["id"], conn.room_id)
+            reason = "The therapist has closed your visit for today."
+            self.socketio.start_background_task(self._bye_later, sid, E_REMOVED, reason)
+            return {"ok": False, "code": E_REMOVED, "reason": reason}
+        join_room(lobby_key(conn.room_id), sid=sid, namespace="/")
+        conn.waiting = verdict
+        if verdict == E_WAITING:
+            p = conn.participant
+            self.socketio.emit(EV_LOBBY, {"knock": {k: p[k] for k in ("id", "name", "role", "avatar")}},
+                               to=host_key(conn.room_id))
+            return {"ok": False, "code": E_WAITING, "reason": "Your therapist will let you in soon."}
+        return {"ok": False, "code": E_PRIVATE,
+                "reason": "Your child is having some private time with the therapist."}
 
     # -------------------------------------------------------------- events
     def on_op(self, data=None):
@@ -261,15 +370,27 @@ class Hub:
 
     def _durable(self, data, event, handler):
         sid = request.sid
+        op_id = data.get("op_id") if isinstance(data, dict) else None
+        waiting = self.conns.get(sid)
+        if waiting is not None and waiting.waiting == E_PRIVATE:
+            # CTL5: a parent taken out of the room for private time is told so (the
+            # browser drops the op quietly instead of retrying it afterwards).
+            log.info("refused %s from parent %s during private time in room %s", event,
+                     waiting.participant["id"], waiting.room_id)
+            return self._refuse(sid, waiting, {"ok": False, "code": E_PRIVATE, "op_id": op_id,
+                                               "reason": "Private time: the room is paused for you."},
+                                event)
         conn = self._conn(sid, event)
         if conn is None:
             return {"ok": False, "code": E_NOT_JOINED, "reason": "send sync first"}
-        op_id = data.get("op_id") if isinstance(data, dict) else None
         if not conn.limits.ops.take():
             return self._refuse(sid, conn, {"ok": False, "code": E_RATE, "op_id": op_id,
                                             "reason": "Slow down a little."}, event)
         ack = handler(conn.room_id, conn.participant, data)
         if not ack["ok"]:
+            if ack["code"] == E_PRIVATE:
+                log.info("refused %s from parent %s during private time in room %s", event,
+                         conn.participant["id"], conn.room_id)
             return self._refuse(sid, conn, ack, event)
         conn.limits.strikes = 0
         return ack
@@ -290,7 +411,11 @@ class Hub:
             return self._refuse(sid, conn, {"code": E_UNKNOWN_ACTIVITY, "reason": "unknown signal"}, "eph")
         kind = data["k"]
         settings = self.engine.settings(conn.room_id)
-        if settings is None or not act.may(conn.participant["role"], "eph:" + kind, settings):
+        role = conn.participant["role"]
+        if settings is not None and role != THERAPIST and (
+                settings.get("freeze") or (role == PARENT and settings.get("private"))):
+            return  # paused (CTL3/CTL5): the browser shows why; nothing to relay
+        if settings is None or not act.may(role, "eph:" + kind, settings):
             return self._refuse(sid, conn, {"code": E_FORBIDDEN, "reason": "not allowed right now"}, "eph")
         body = {k: v for k, v in data.items() if k not in ("a", "k")}
         validator, merge = spec
@@ -323,6 +448,34 @@ class Hub:
             return {"ok": False, "code": E_NOT_JOINED, "reason": "send sync first"}
         ack = self.engine.set_settings(conn.room_id, conn.participant, data)
         return ack if ack["ok"] else self._refuse(sid, conn, ack, "settings")
+
+    def on_control(self, data=None):
+        """The therapist runs the room (CTL2): settings, view, admit, remove, end."""
+        sid = request.sid
+        conn = self._conn(sid, "control")
+        if conn is None:
+            return {"ok": False, "code": E_NOT_JOINED, "reason": "send sync first"}
+        if not conn.limits.ops.take():
+            return self._refuse(sid, conn, {"ok": False, "code": E_RATE,
+                                            "reason": "Slow down a little."}, "control")
+        room_id = conn.room_id
+        ack = self.engine.control(room_id, conn.participant, data,
+                                  known_participant=lambda pid: self.participant_of(room_id, pid))
+        if not ack["ok"]:
+            if ack["code"] == E_FORBIDDEN:
+                # A guest sending a therapist-only event is worth a line in the log.
+                log.warning("refused control %r from %s %s in room %s",
+                            data.get("action") if isinstance(data, dict) else None,
+                            conn.participant["role"], conn.participant["id"], room_id)
+            return self._refuse(sid, conn, ack, "control")
+        conn.limits.strikes = 0
+        if isinstance(data, dict) and data.get("action") == "remove" and data.get("revoke") is True \
+                and not ack.get("duplicate"):
+            who = self.participant_of(room_id, data["pid"])
+            if who and who.get("invite_id"):
+                self.on_revoke(who["invite_id"])
+        ack.pop("ended", None)    # (the engine hands the session on to on_session_end)
+        return ack
 
     def on_unknown(self, event, *args):
         self._error(request.sid, E_BAD_EVENT, "unknown event", str(event)[:40])

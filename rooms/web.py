@@ -1,5 +1,6 @@
 """HTTP pages: dashboard, rooms and invites, the guest join page, the room page,
-pictures, vendored browser modules and the server-rendered PNG export."""
+pictures, vendored browser modules, the server-rendered PNG export and activities'
+downloads (e.g. a story as PDF)."""
 import io
 import os
 import re
@@ -9,10 +10,12 @@ from flask import (Blueprint, abort, current_app, flash, redirect, render_templa
                    send_file, session, url_for)
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from wtforms import RadioField, StringField
+from wtforms import BooleanField, RadioField, StringField
 from wtforms.validators import DataRequired, Length
 
-from . import invites, pictures
+from activities.base import DownloadContext
+
+from . import invites, pictures, uploads
 from .accounts import EmptyForm
 from .protocol import (CHILD, DEFAULT_SETTINGS, E_AUTH, E_ENDED, E_REVOKED, GUEST_ROLES, PARENT,
                        THERAPIST, client_config)
@@ -80,6 +83,8 @@ def _pr():
 
 class RoomForm(FlaskForm):
     name = StringField("Who is this room for?", validators=[DataRequired(), Length(max=60)])
+    # CTL1: on by default in the page; a form post without it lets guests straight in.
+    waiting_room = BooleanField("Guests wait until I let them in", default=True)
 
 
 class JoinForm(FlaskForm):
@@ -93,6 +98,8 @@ def _own_room(room_id):
     someone else's room exists)."""
     room = _pr().storage.get_room(room_id)
     if room is None or room["therapist_id"] != current_user.id:
+        current_app.logger.warning("refused %s %s for therapist %s (not their room)",
+                                   request.method, request.path, current_user.id)
         abort(404)
     return room
 
@@ -145,7 +152,8 @@ def create_room():
     if not form.validate_on_submit():
         flash("Please give the room a name (up to 60 characters).", "error")
         return redirect(url_for("web.dashboard"))
-    room = _pr().storage.create_room(current_user.id, form.name.data.strip(), DEFAULT_SETTINGS)
+    settings = {**DEFAULT_SETTINGS, "auto_admit": not form.waiting_room.data}
+    room = _pr().storage.create_room(current_user.id, form.name.data.strip(), settings)
     _remember_links(room["id"], {role: _issue(room["id"], role) for role in GUEST_ROLES})
     flash(f"Room “{room['name']}” is ready. Copy the links now: they are shown only once.", "ok")
     return redirect(url_for("web.dashboard") + f"#room-{room['id']}")
@@ -257,11 +265,18 @@ def room(room_id):
         "me": {k: me[k] for k in ("id", "role", "name", "avatar")},
         "activities": pr.registry.client_config(),
         "pictures": pictures.client_config(),
-        # "{activity}" and "{key}" are filled in by the browser.
+        # "{activity}", "{key}" (and "{fmt}") are filled in by the browser.
         "urls": {"export": (url_for("web.export_png", room_id=room_id, activity="ACT", key="KEY")
                             .replace("ACT", "{activity}").replace("KEY", "{key}")
                             if me["role"] == THERAPIST else None),
-                 "leave": url_for("web.index")},
+                 "download": (url_for("web.download", room_id=room_id, activity="ACT", key="KEY",
+                                      fmt="FMT")
+                              .replace("ACT", "{activity}").replace("KEY", "{key}")
+                              .replace("FMT", "{fmt}")
+                              if me["role"] == THERAPIST else None),
+                 "leave": url_for("web.index"),
+                 # The therapist's sign-in stays alive while they are in the room.
+                 "alive": url_for("auth.alive") if me["role"] == THERAPIST else None},
     }
     return render_template("room.html", config=config, room=room, preloads=_preloads())
 
@@ -287,6 +302,40 @@ def export_png(room_id, activity, key):
     safe = "".join(c for c in room["name"] if c.isalnum() or c in " -_").strip() or "room"
     return send_file(buf, mimetype="image/png", as_attachment=True,
                      download_name=f"{safe} - {activity} {key}.png", max_age=0)
+
+
+def _upload_image(therapist_id):
+    """upload_image(id, size) for a download: only the room therapist's own uploads."""
+    files = uploads.UploadStore(os.path.join(current_app.config["INSTANCE_PATH"], "uploads"))
+    storage = _pr().storage
+
+    def image(upload_id, size):
+        rec = storage.get_upload(upload_id) if uploads.is_upload_id(upload_id) else None
+        if rec is None or rec["therapist_id"] != therapist_id:
+            return None
+        return files.open_image(upload_id, size)
+    return image
+
+
+@bp.route("/rooms/<room_id>/download/<activity>/<key>.<fmt>")
+@login_required
+def download(room_id, activity, key, fmt):
+    """A file of an activity's current state for the therapist who owns the room (a
+    story as PDF …), made from the stored state by the activity's own optional
+    `download(state, key, fmt, ctx) -> (bytes, mimetype, filename)` (activities/base.py).
+    Anyone else, an activity without `download`, or an unknown key or format: 404."""
+    room = _own_room(room_id)
+    act = _pr().registry.get(activity)
+    if act is None or not hasattr(act, "download"):
+        abort(404)
+    _, state = _pr().engine.state(room_id, activity)
+    ctx = DownloadContext(current_app.config["ASSETS_ROOT"], _upload_image(room["therapist_id"]))
+    try:
+        data, mimetype, filename = act.download(state, key, fmt, ctx)
+    except KeyError:
+        abort(404)
+    return send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=True,
+                     download_name=filename, max_age=0)
 
 
 # ------------------------------------------------------------------ static assets

@@ -5,6 +5,7 @@ loopback port, logging to a file (an unread pipe would block it). `Actions` does
 what a person does over HTTP — register, create a room, open an invite link — and
 `SocketUser` is a python-socketio client bound to that person's cookies.
 """
+import json
 import os
 import re
 import signal
@@ -96,9 +97,12 @@ class RedisServer:
     """A real `redis-server` (Debian's package) on a free loopback port, nothing saved
     to disk, its working directory and log in `workdir`."""
 
-    def __init__(self, workdir, port=None):
+    def __init__(self, workdir, port=None, appendfsync=None):
+        """appendfsync None: nothing saved (tests of logic). "always" or "everysec":
+        AOF on (appendonly yes) with that fsync policy, for restart tests."""
         self.workdir = str(workdir)
         self.port = port or free_port()
+        self.appendfsync = appendfsync
         self.proc = None
         self.log_path = os.path.join(self.workdir, f"redis-{self.port}.log")
 
@@ -109,9 +113,11 @@ class RedisServer:
     def start(self):
         import redis
         self._log = open(self.log_path, "ab")
+        aof = ["--appendonly", "yes", "--appendfsync", self.appendfsync] if self.appendfsync \
+            else ["--appendonly", "no"]
         self.proc = subprocess.Popen(
             ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
-             "--save", "", "--appendonly", "no", "--dir", self.workdir],
+             "--save", "", *aof, "--dir", self.workdir],
             cwd=self.workdir, stdout=self._log, stderr=subprocess.STDOUT)
         client = redis.Redis.from_url(self.url, socket_timeout=1)
 
@@ -128,9 +134,9 @@ class RedisServer:
             client.close()
         return self
 
-    def stop(self):
+    def stop(self, sig=signal.SIGTERM):
         if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
+            self.proc.send_signal(sig)
             try:
                 self.proc.wait(10)
             except subprocess.TimeoutExpired:
@@ -139,6 +145,11 @@ class RedisServer:
         if self.proc:
             self._log.close()
         self.proc = None
+
+    def restart(self, sig=signal.SIGTERM):
+        """Stop (SIGKILL: a crash) and start again on the same port and folder."""
+        self.stop(sig)
+        return self.start()
 
     def log(self):
         with open(self.log_path, errors="replace") as f:
@@ -177,9 +188,11 @@ class Actions:
         assert r.ok and r.url.endswith("/dashboard"), r.status_code
         return email
 
-    def create_room(self, name="Sam, 7"):
-        """Creates a room; returns (room_id, {"child": link, "parent": link})."""
-        r = self.post_form("/dashboard", "/rooms", {"name": name})
+    def create_room(self, name="Sam, 7", waiting_room=False):
+        """Creates a room; returns (room_id, {"child": link, "parent": link}). Guests
+        come straight in unless `waiting_room` (CTL1)."""
+        form = {"name": name, **({"waiting_room": "y"} if waiting_room else {})}
+        r = self.post_form("/dashboard", "/rooms", form)
         assert r.ok, r.status_code
         room_id = re.search(r'data-room="([^"]+)"', r.text).group(1)
         links = dict(re.findall(r'value="([^"]+/j/[^"]+)" data-link="(\w+)"', r.text))
@@ -203,19 +216,23 @@ class SocketUser:
     def __init__(self, actions, room_id):
         self.actions = actions
         self.room_id = room_id
-        self.sio = socketio.Client(reconnection=False)
-        # python-engineio's client runs each incoming message on a new thread, so
-        # handlers could record ops out of the order they arrived in. A browser
-        # handles them one by one in arrival order; so do we (SEQ1 tests rely on it).
-        dispatch = self.sio.eio._trigger_event
-        self.sio.eio._trigger_event = lambda *a, **kw: dispatch(*a, **{**kw, "run_async": False})
         self.events = []                 # (event, data) in arrival order
         self.ops = []                    # "op" events
         self.state = None
         self.seq = -1
         self.lock = threading.Lock()
-        for ev in ("op", "eph", "presence", "room", "error", "bye", "state"):
-            self.sio.on(ev, self._recorder(ev))
+        self.sio = self._new_client()
+
+    def _new_client(self):
+        sio = socketio.Client(reconnection=False)
+        # python-engineio's client runs each incoming message on a new thread, so
+        # handlers could record ops out of the order they arrived in. A browser
+        # handles them one by one in arrival order; so do we (SEQ1 tests rely on it).
+        dispatch = sio.eio._trigger_event
+        sio.eio._trigger_event = lambda *a, **kw: dispatch(*a, **{**kw, "run_async": False})
+        for ev in ("op", "eph", "presence", "room", "error", "bye", "state", "lobby"):
+            sio.on(ev, self._recorder(ev))
+        return sio
 
     def _recorder(self, ev):
         def record(data=None):
@@ -227,10 +244,13 @@ class SocketUser:
                     self.state = data
         return record
 
-    def connect(self, version=PROTOCOL_VERSION, room=None, sync=True, since=-1):
+    def connect(self, version=PROTOCOL_VERSION, room=None, sync=True, since=-1, url=None,
+                transports=("websocket",)):
+        """Connect (to `url`, default the person's own server: any process of a
+        cluster takes the same cookies) and, unless sync=False, sync from `since`."""
         auth = {"v": version, "room": room or self.room_id}
-        self.sio.connect(self.actions.base, headers={"Cookie": self.actions.cookie_header()},
-                         auth=auth, transports=["websocket"], wait_timeout=10)
+        self.sio.connect(url or self.actions.base, headers={"Cookie": self.actions.cookie_header()},
+                         auth=auth, transports=list(transports), wait_timeout=10)
         if sync:
             ack = self.call("sync", {"since": since})
             assert ack["ok"], ack
@@ -252,6 +272,23 @@ class SocketUser:
         if self.sio.connected:
             self.sio.disconnect()
 
+    def reconnect(self, url=None, since=-1, **connect):
+        """A new connection (a new Socket.IO client, as after a reload or a lost
+        server), to `url` or the same server; what was received so far is kept."""
+        old = self.sio
+        try:
+            self.close()
+        except Exception:
+            pass
+        ws = getattr(old.eio, "ws", None)     # left open when the server died under it
+        if ws is not None:
+            try:
+                ws.shutdown()
+            except Exception:
+                pass
+        self.sio = self._new_client()
+        return self.connect(url=url, since=since, **connect)
+
 
 def stroke(page="p1", sid=None, n=10, color="#e53935", tool="pen", size=8):
     """A plausible stroke payload with n points."""
@@ -260,3 +297,265 @@ def stroke(page="p1", sid=None, n=10, color="#e53935", tool="pen", size=8):
         pts += [100 + i * 5, 200 + i * 3, 0.5]
     return {"page": page, "id": sid or f"s{time.monotonic_ns() % 10**12}", "tool": tool,
             "color": color, "size": size, "pts": pts}
+
+
+# ------------------------------------------------------------------ several processes
+
+class ServerCluster:
+    """N real server processes (`python app.py`, one worker each) on one Redis: REDIS_URL
+    makes it their storage and Socket.IO message queue. Each listens on its own port;
+    all share one instance folder, so they sign cookies with one secret key and a
+    person signed in on one process is signed in on all of them."""
+
+    def __init__(self, workdir, redis_url, n=2, mode="eventlet", env=None):
+        self.workdir = str(workdir)
+        self.redis_url = redis_url
+        self.mode = mode
+        self.env = {"REDIS_URL": redis_url, **(env or {})}
+        self.servers = []
+        for _ in range(n):
+            self.servers.append(ServerProcess(self.workdir, mode=mode, env=self.env))
+
+    def start(self):
+        for srv in self.servers:      # one after the other: the first writes the secret key
+            if srv.proc is None:
+                srv.start()
+        return self
+
+    def add(self):
+        """Start one more process; returns it."""
+        srv = ServerProcess(self.workdir, mode=self.mode, env=self.env).start()
+        self.servers.append(srv)
+        return srv
+
+    def __getitem__(self, i):
+        return self.servers[i]
+
+    def __len__(self):
+        return len(self.servers)
+
+    @property
+    def urls(self):
+        return [s.url for s in self.servers]
+
+    def stop(self):
+        for srv in self.servers:
+            srv.stop()
+
+
+class Replica(SocketUser):
+    """A client that keeps the room the way the browser does (static/canvas/connection.js),
+    so tests can compare what every client ends up with:
+
+    - ops are applied strictly in seq order through the activities' own reducers;
+      an op ahead of seq+1 waits in `buffer`, one at or below seq is ignored, and a
+      gap that does not fill is closed with `sync {since: seq}` (`catch_up`);
+    - every op it sends stays in `pending` until acknowledged and is resent with the
+      same op_id after a (re)connect, to whatever process it reaches (`resume`);
+    - `applied` lists (seq, by, op_id) in the order applied, `arrivals` the seqs in
+      the order they arrived (broadcasts from different processes may cross),
+      `acked` maps op_id -> seq, `refused` op_id -> the negative ack."""
+
+    RETRY = ("rate_limited", "internal_error")
+
+    def __init__(self, actions, room_id, registry, tag):
+        super().__init__(actions, room_id)
+        self.registry = registry
+        self.tag = tag                   # prefix of this client's op ids
+        self.states = None               # {activity: state} once the first state arrived
+        self.applied_seq = -1
+        self.buffer = {}
+        self.applied = []
+        self.arrivals = []
+        self.snapshots = []              # seqs at which a full snapshot replaced the state
+        self.pending = {}                # op_id -> msg, in send order (dicts keep it)
+        self.inflight = set()
+        self.retry = set()
+        self.acked = {}
+        self.duplicate_acks = set()      # op_ids acknowledged with duplicate: true
+        self.refused = {}
+        self.sent = 0
+        self.url = None
+        self.gap_since = None            # when ops started waiting behind a gap
+        self.gap_syncs = 0
+
+    # -- receiving
+    def _recorder(self, ev):
+        record = super()._recorder(ev)
+
+        def handle(data=None):
+            record(data)
+            with self.lock:
+                if ev == "op":
+                    self._on_op(data)
+                elif ev == "state":
+                    self._on_state(data)
+        return handle
+
+    def _on_state(self, data):
+        if data["mode"] == "snapshot":
+            self.states = json.loads(json.dumps(data["activities"]))
+            self.applied_seq = data["seq"]
+            self.snapshots.append(data["seq"])
+        else:
+            for op in data["ops"]:
+                if op["seq"] > self.applied_seq:
+                    self.buffer[op["seq"]] = op
+        self._drain()
+
+    def _on_op(self, op):
+        self.arrivals.append(op["seq"])
+        if op["seq"] > self.applied_seq:
+            self.buffer[op["seq"]] = op
+            self._drain()
+
+    def _drain(self):
+        if self.states is None:
+            return
+        while self.applied_seq + 1 in self.buffer:
+            op = self.buffer.pop(self.applied_seq + 1)
+            act = self.registry.get(op["a"])
+            if act is not None:      # room ops (presence, settings ...) are not activity state
+                self.states[op["a"]], _ = act.apply(self.states[op["a"]], op["t"], op["d"],
+                                                    by=op["by"])
+            self.applied_seq = op["seq"]
+            self.applied.append((op["seq"], op["by"], op["op_id"]))
+        for s in [s for s in self.buffer if s <= self.applied_seq]:
+            del self.buffer[s]
+
+    def state_json(self):
+        """The client's state as JSON text (sorted keys), for comparisons."""
+        with self.lock:
+            return json.dumps(self.states, sort_keys=True)
+
+    # -- connecting
+    def resume(self, url=None, transports=("websocket",)):
+        """(Re)connect to `url`, sync from the last applied seq (-1 before any state),
+        then resend every unacknowledged op with its op_id, in order."""
+        self.url = url or self.url
+        with self.lock:
+            since = self.applied_seq if self.states is not None else -1
+            self.inflight.clear()
+            self.retry.clear()
+        self.reconnect(self.url, since=since, transports=transports)
+        with self.lock:
+            again = list(self.pending.items())
+        for op_id, msg in again:
+            self._emit(op_id, msg)
+        return self
+
+    def catch_up(self, seq, timeout=30.0):
+        """Wait until everything up to `seq` is applied; a gap that does not fill
+        within a second is closed with a sync from the last applied seq (SEQ1)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                return wait_for(lambda: self.applied_seq >= seq, timeout=1.0,
+                                what=f"{self.tag} to apply up to seq {seq}")
+            except AssertionError:
+                if time.monotonic() > deadline:
+                    raise AssertionError(f"{self.tag} stuck at seq {self.applied_seq} of {seq} "
+                                         f"(buffered {sorted(self.buffer)[:5]}...)")
+                ack = self.call("sync", {"since": self.applied_seq})
+                assert ack["ok"], ack
+
+    def mend(self, after=0.3):
+        """Like the browser: ops waiting behind a gap that has not filled for `after`
+        seconds (a broadcast lost with a crashed process, or still on its way) ->
+        sync from the last applied seq. Call it from a driver thread, never from a
+        handler. Returns True if it synced."""
+        with self.lock:
+            if not self.buffer:
+                self.gap_since = None
+                return False
+            now = time.monotonic()
+            if self.gap_since is None:
+                self.gap_since = now
+                return False
+            if now - self.gap_since < after:
+                return False
+            self.gap_since = None
+            since = self.applied_seq
+        try:
+            ack = self.call("sync", {"since": since}, timeout=5)
+        except Exception:         # not connected: resume() syncs anyway
+            return False
+        self.gap_syncs += 1
+        return bool(ack.get("ok"))
+
+    # -- sending
+    def send(self, t, d, a="canvas"):
+        op_id = f"{self.tag}-{self.sent}"
+        self.sent += 1
+        msg = {"op_id": op_id, "a": a, "t": t, "d": d}
+        with self.lock:
+            self.pending[op_id] = msg
+        self._emit(op_id, msg)
+        return op_id
+
+    def _emit(self, op_id, msg):
+        with self.lock:
+            self.inflight.add(op_id)
+            self.retry.discard(op_id)
+        try:
+            self.sio.emit("op", msg, callback=lambda ack, op_id=op_id: self._on_ack(op_id, ack))
+        except Exception:          # not connected: stays pending, resent by resume()
+            with self.lock:
+                self.inflight.discard(op_id)
+
+    def _on_ack(self, op_id, ack):
+        with self.lock:
+            self.inflight.discard(op_id)
+            if op_id not in self.pending:
+                return
+            if ack.get("ok"):
+                self.acked[op_id] = ack["seq"]
+                if ack.get("duplicate"):
+                    self.duplicate_acks.add(op_id)
+                del self.pending[op_id]
+            elif ack.get("code") in self.RETRY:
+                self.retry.add(op_id)
+            else:
+                self.refused[op_id] = ack
+                del self.pending[op_id]
+
+    def retry_refused(self):
+        """Resend the ops refused for a passing reason (rate limit, a storage error)."""
+        with self.lock:
+            again = [(i, self.pending[i]) for i in self.pending if i in self.retry]
+        for op_id, msg in again:
+            self._emit(op_id, msg)
+        return len(again)
+
+    def in_flight(self):
+        with self.lock:
+            return len(self.inflight)
+
+    def outstanding(self):
+        with self.lock:
+            return len(self.pending)
+
+    def draw(self, n, window=16, page="p1", failover=None, timeout=90.0):
+        """Commit n strokes, up to `window` of them unacknowledged at a time (a
+        socket's events are handled in order, so they keep their order). Ops refused
+        for a passing reason are resent after a short pause. When the connection is
+        lost, `failover()` names the URL to resume on (None: fail)."""
+        deadline = time.monotonic() + timeout
+        done = 0
+        last_retry = 0.0
+        while done < n or self.outstanding():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{self.tag}: {self.outstanding()} ops still unacknowledged")
+            if not self.sio.connected:
+                if failover is None:
+                    raise AssertionError(f"{self.tag} lost its connection")
+                self.resume(failover())
+                continue
+            if done < n and self.in_flight() < window:
+                self.send("stroke", stroke(page=page, sid=f"{self.tag}-s{done}"))
+                done += 1
+                continue
+            if self.retry and time.monotonic() - last_retry > 0.1:
+                last_retry = time.monotonic()
+                self.retry_refused()
+            time.sleep(0.005)

@@ -212,7 +212,23 @@ class CanvasActivity {
     for (const [by, c] of this.cursors) this.placeCursor(by, c);
     this.updateAttrs();
     this.invalidate();
-    if (announce) this.pageIndex = this.view().pages.findIndex((p) => p.id === id);
+    if (announce) {
+      this.pageIndex = this.view().pages.findIndex((p) => p.id === id);
+      // CTL6: with follow-me on, the therapist's page is everyone's page.
+      if (this.ctx && this.ctx.viewChanged) this.ctx.viewChanged(this.lead());
+    }
+  }
+
+  /** CTL6: what a follower needs to see what I see (small, for the room's `view`). */
+  lead() {
+    return {page: this.pageId};
+  }
+
+  /** CTL6: show what the leader shows (a page that no longer exists is ignored). */
+  follow(v) {
+    if (v && typeof v.page === "string" && this.view().pages.some((p) => p.id === v.page)) {
+      this.showPage(v.page, true);
+    }
   }
 
   // ================================================================ mounting and UI

@@ -17,8 +17,16 @@ import {randomId} from "./util.js";
 import {PACK, unpack} from "./wire.js";
 
 const RETRYABLE = new Set(["rate_limited", "internal_error", "not_joined"]);
-const QUIET = new Set(["nothing_to_do"]);
+// Paused input is explained by the room's overlay, not by a toast per stroke.
+const QUIET = new Set(["nothing_to_do", "frozen", "private_time"]);
+// While waiting to be let in, `sync` is repeated this often: each one is a knock
+// the therapist's page sees (CTL1), so a waiting guest is listed on every process.
+const KNOCK_MS = 5000;
 const MAX_GAP_TRIES = 3;
+// An op that arrives ahead of seq+1 usually only overtook its predecessor (with
+// several server processes, broadcasts from two of them can cross): wait this long
+// for the missing one before asking the server (SEQ1).
+const GAP_WAIT_MS = 300;
 const INFLIGHT_TIMEOUT_MS = 15000;
 const AWAIT_APPLY_MS = 3000;
 
@@ -38,7 +46,8 @@ export function friendly(code, reason) {
 export class Connection {
   /**
    * hooks: {status(s), reset(activities), op(op), eph(by, item), presence(list),
-   *         settings(obj), pending(), applied(seq), toast(text), fatal(code, reason)}
+   *         settings(obj), pending(), applied(seq), toast(text), fatal(code, reason),
+   *         lobby(code | null, reason), knock(person)}
    */
   constructor(config, hooks) {
     this.config = config;
@@ -61,6 +70,9 @@ export class Connection {
     this.awaitTimer = null;
     this.ephPausedUntil = 0;
     this.closed = false;
+    this.waiting = null;            // null, or why we are not let in yet (CTL1/CTL5)
+    this.knockTimer = null;
+    this.gapTimer = null;
     this.status = "reconnecting";
     this.storeKey = `playroom:pending:${config.room.id}:${config.me.id}`;
     this.pending = this.loadPending();
@@ -88,6 +100,7 @@ export class Connection {
     socket.on(this.ev.room, (d) => d && d.settings && this.hooks.settings(d.settings));
     socket.on(this.ev.error, (e) => this.onServerError(e || {}));
     socket.on(this.ev.bye, (d) => this.close((d && d.code) || "bye", d && d.reason));
+    socket.on(this.ev.lobby, (d) => this.onLobby(d || {}));
     const wake = () => {
       if (!this.closed && document.visibilityState === "visible" && !socket.connected && !socket.active) {
         socket.connect();
@@ -172,8 +185,26 @@ export class Connection {
       if (gen !== this.gen) return;
       this.syncing = false;
       if (!ack || !ack.ok) {
+        const E = this.proto.errors;
+        const code = ack && ack.code;
+        if (code === E.waiting || code === E.private) {
+          // Not let in yet (or private child time): wait calmly, knock again later.
+          this.waiting = code;
+          this.synced = false;
+          this.setStatus("connected");
+          this.hooks.lobby(code, ack.reason);
+          clearTimeout(this.knockTimer);
+          this.knockTimer = setTimeout(() => gen === this.gen && this.sync(), KNOCK_MS);
+          return;
+        }
+        if (code === E.removed) return this.close(code, ack.reason);
         setTimeout(() => gen === this.gen && this.sync(), 1000);
         return;
+      }
+      clearTimeout(this.knockTimer);
+      if (this.waiting) {
+        this.waiting = null;
+        this.hooks.lobby(null);
       }
       this.targetSeq = Math.max(this.targetSeq, ack.seq);
       if (!this.synced) {
@@ -217,7 +248,9 @@ export class Connection {
     this.buffer.set(op.seq, op);
     if (!this.hasState) return;     // wait for the first state
     this.drain(false);
-    if (this.buffer.size) this.checkGap();
+    if (this.buffer.size && !this.gapTimer) {
+      this.gapTimer = setTimeout(() => { this.gapTimer = null; this.checkGap(); }, GAP_WAIT_MS);
+    }
   }
 
   drain(changed) {
@@ -407,6 +440,40 @@ export class Connection {
     });
   }
 
+  /** The waiting room (CTL1) and private child time (CTL5). */
+  onLobby(d) {
+    if (d.knock) { this.hooks.knock(d.knock); return; }
+    // Let in, or private time is over: ask again now.
+    if ((d.admitted && d.admitted === this.me.id) || d.resume) {
+      clearTimeout(this.knockTimer);
+      this.syncing = false;
+      this.sync();
+    }
+  }
+
+  /** The room setting says private time for parents: the server stops sending us
+   *  the room; wait for `resume`. */
+  pauseForPrivateTime() {
+    if (this.me.role !== "parent" || this.waiting) return;
+    this.waiting = this.proto.errors.private;
+    this.synced = false;
+    this.hooks.lobby(this.waiting, "");
+  }
+
+  /** A therapist's room control (CTL2): settings, view, admit, remove, end. */
+  control(action, body = {}) {
+    return new Promise((resolve) => {
+      if (!this.synced) {
+        this.hooks.toast("Not connected right now.");
+        return resolve(null);
+      }
+      this.socket.emit(this.ev.control, {op_id: this.newOpId(), action, ...body}, (ack) => {
+        if (!ack || !ack.ok) this.hooks.toast(friendly(ack && ack.code, ack && ack.reason));
+        resolve(ack || null);
+      });
+    });
+  }
+
   onServerError(e) {
     if (e.event === "eph") {
       // Previews refused (role may not draw now, or too many): pause them a moment.
@@ -416,7 +483,7 @@ export class Connection {
       return;
     }
     // Ops, history and settings are answered by their ack; don't say it twice.
-    if (e.op_id || ["op", "history", "settings", "sync"].includes(e.event)) return;
+    if (e.op_id || ["op", "history", "settings", "sync", "control"].includes(e.event)) return;
     if (e.code === "not_joined") { this.checkGap(); return; }
     this.hooks.toast(friendly(e.code, e.reason));
   }

@@ -14,8 +14,9 @@ import * as sandtray from "./sandtray.js";
 import * as calm from "./calm.js";
 import * as checkin from "./checkin.js";
 import * as stories from "./stories.js";
+import * as schedule from "./schedule.js";
 
-const MODULES = {canvas, sandtray, calm, checkin, stories};
+const MODULES = {canvas, sandtray, calm, checkin, stories, schedule};
 
 export function has(name) {
   return Object.prototype.hasOwnProperty.call(MODULES, name);

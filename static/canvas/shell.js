@@ -2,27 +2,31 @@
 // connection pill), toasts, a confirm dialog and the full-screen goodbye message.
 // It knows nothing about any activity beyond config.activities' name/title/icon.
 import {icon} from "./icons.js";
+import {GuestScreen, HostControls} from "./room-controls.js";
 import {el, picture} from "./util.js";
 
 const ROLE_LABEL = {therapist: "Therapist", child: "Child", parent: "Parent"};
 const CONN_LABEL = {connected: "Connected", reconnecting: "Reconnecting…", closed: "Offline"};
+// The therapist's quick switches in the top bar; the rest is in the room panel.
 const TOGGLES = [
-  {key: "child_may_draw", label: "Child may draw", role: "child"},
-  {key: "parent_may_play", label: "Parent may draw", role: "parent"},
+  {key: "freeze", label: "Pause guests"},
+  {key: "follow", label: "Follow me"},
 ];
 const GOODBYE = {
   session_ended: ["The session has ended.", "Thank you for playing today!"],
   revoked: ["This link is switched off.", "Please ask your therapist for a new link."],
+  removed: ["See you next time!", "Your therapist has closed your visit for today."],
   not_authenticated: ["Let’s get you back in.", "Please open your invite link again."],
   version_mismatch: ["Playroom was updated.", "Please close this tab and open the link again."],
   rate_limited: ["We paused the connection.", "Please reload the page to keep playing."],
 };
 
 export class Shell {
-  constructor(config, {onSwitch, onSetting}) {
+  constructor(config, {onSwitch, onSetting, onControl}) {
     this.config = config;
     this.onSwitch = onSwitch;
     this.onSetting = onSetting;
+    this.onControl = onControl;
     this.settings = {};
     this.build();
   }
@@ -51,6 +55,14 @@ export class Shell {
         this.toggles.append(b);
       }
     }
+    this.host = null;
+    if (config.me.role === "therapist") {
+      this.host = new HostControls(this, {
+        run: (action, body) => this.onControl(action, body),
+        confirm: (q, o) => this.confirm(q, o), toast: (t) => this.toast(t)});
+      this.toggles.append(this.host.button);
+    }
+    this.guest = new GuestScreen(config);
     this.pill = el("span", {class: "pill", role: "status", "aria-live": "polite"});
     const leave = el("a", {class: "leave", href: config.urls.leave, title: "Leave the room",
       "aria-label": "Leave the room", onclick: (e) => this.confirmLeave(e)}, icon("leave"));
@@ -63,7 +75,9 @@ export class Shell {
     this.modal = el("div", {class: "modal", hidden: true, role: "dialog", "aria-modal": "true"});
     this.fatalEl = el("div", {class: "fatal", hidden: true, role: "alert"});
     this.root = el("div", {class: "app"}, this.bar, this.stage);
-    document.body.append(this.root, this.toasts, this.modal, this.fatalEl);
+    if (this.host) this.bar.after(this.host.strip);
+    document.body.append(this.root, this.guest.el, ...(this.host ? [this.host.panel] : []),
+      this.toasts, this.modal, this.fatalEl);
     this.setConn("reconnecting");
     this.setPresence([{...config.me, online: true}]);
   }
@@ -78,12 +92,20 @@ export class Shell {
     this.tabs.hidden = this.tabs.children.length < 2;
   }
 
+  /** Guests may not switch while the therapist leads (follow-me) or when their
+   *  role may not switch; the tabs then only show where everyone is. */
+  setTabsLocked(locked) {
+    this.tabs.classList.toggle("locked", locked);
+    for (const b of this.tabs.children) b.disabled = locked && !b.classList.contains("on");
+  }
+
   setConn(state) {
     this.pill.dataset.state = state;
     this.pill.textContent = CONN_LABEL[state] || state;
   }
 
   setPresence(list) {
+    if (this.host) this.host.setPeople(list);
     const pics = this.config.pictures;
     const order = {therapist: 0, child: 1, parent: 2};
     const sorted = [...list].sort((a, b) => (order[a.role] ?? 3) - (order[b.role] ?? 3));
@@ -100,8 +122,9 @@ export class Shell {
   setSettings(settings) {
     this.settings = {...settings};
     for (const b of this.toggles.children) {
-      b.setAttribute("aria-checked", String(Boolean(settings[b.dataset.setting])));
+      if (b.dataset.setting) b.setAttribute("aria-checked", String(Boolean(settings[b.dataset.setting])));
     }
+    if (this.host) this.host.setSettings(this.settings);
   }
 
   toast(text, ms = 3500) {
@@ -151,7 +174,7 @@ export class Shell {
   fatal(code, reason) {
     const [title, text] = GOODBYE[code] || ["The connection was closed.", reason || "Please open your link again."];
     this.fatalEl.replaceChildren(el("div", {class: "fatal-card"},
-      picture(this.config.pictures, code === "session_ended" ? "rainbow" : "cloud", "fatal-pic"),
+      picture(this.config.pictures, ["session_ended", "removed"].includes(code) ? "rainbow" : "cloud", "fatal-pic"),
       el("h1", {}, title),
       el("p", {}, text),
       el("a", {class: "big-btn", href: this.config.urls.leave}, "OK")));

@@ -6,9 +6,15 @@
 //
 // Test hooks: .st-editor [name="title"], [name="text"], [data-action="add-page"|
 // "remove-page"|"move-left"|"move-right"|"done-editing"], picker [data-pick=id],
-// chosen pictures [data-chosen=id].
+// chosen pictures [data-chosen=id]; [data-action="upload"] and its file input
+// input[type=file][data-action="upload-file"]; .st-upload-status (plain words).
+//
+// "Upload picture" sends a file from the device to the server, which checks and cleans
+// it (rooms/uploads.py); the picture then appears first in the picker ("upload:<id>")
+// and is added to the page.
 import {button, calmIcon} from "./calm-ui.js";
 import {icon} from "./icons.js";
+import {pictureOf} from "./stories-uploads.js";
 import {el, picture} from "./util.js";
 
 const PICKER_MAX = 60;
@@ -17,6 +23,9 @@ export class StoryEditor {
   constructor(activity) {
     this.a = activity;
     this.query = "";
+    this.status = "";          // what the last upload did, in plain words
+    this.statusKind = "";      // "", "busy", "error", "ok"
+    this.busy = false;
   }
 
   get limits() {
@@ -67,14 +76,30 @@ export class StoryEditor {
     const fill = () => {
       const q = search.value.trim().toLowerCase();
       this.query = search.value;
+      const own = q ? [] : (a.uploads?.items || []).map((u) => button({class: "st-pick st-pick-own",
+        dataset: {pick: u.ref}, title: "Our picture", onclick: () => this.pick(st, i, u.ref)},
+      pictureOf(a.ctx, a.cfg, u.ref, "st-pick-pic", "our picture", true)));
       const hits = Object.entries(a.ctx.pictures)
         .filter(([id, p]) => !q || id.includes(q) || (p.label || "").toLowerCase().includes(q))
         .slice(0, PICKER_MAX);
-      grid.replaceChildren(...hits.map(([id, p]) => button({class: "st-pick", dataset: {pick: id},
+      grid.replaceChildren(...own, ...hits.map(([id, p]) => button({class: "st-pick", dataset: {pick: id},
         title: p.label || id, onclick: () => this.pick(st, i, id)}, picture(a.ctx.pictures, id, "st-pick-pic", p.label || id))));
     };
     search.addEventListener("input", fill);
     fill();
+    if (a.uploads && a.uploads.items === null) a.uploads.list().then(() => { if (grid.isConnected) fill(); });
+    const status = el("p", {class: "st-upload-status" + (this.statusKind ? ` ${this.statusKind}` : ""),
+      role: this.statusKind === "error" ? "alert" : "status", "aria-live": "polite"}, this.status);
+    const file = el("input", {type: "file", accept: "image/*", class: "st-file", tabindex: "-1",
+      "aria-hidden": "true", dataset: {action: "upload-file"}});
+    file.addEventListener("change", () => {
+      const f = file.files && file.files[0];
+      file.value = "";
+      if (f) this.upload(st.id, f);
+    });
+    const uploadBtn = button({class: "st-btn", dataset: {action: "upload"}, disabled: this.busy || !a.uploads,
+      title: "Upload a picture from this device", onclick: () => file.click()},
+    calmIcon("plus"), el("span", {}, this.busy ? "Uploading…" : "Upload picture"));
     return el("aside", {class: "st-editor", "aria-label": "Edit story"},
       el("div", {class: "st-edit-head"}, el("strong", {}, `Page ${i + 1} of ${n}`),
         button({class: "st-btn", dataset: {action: "done-editing"},
@@ -83,7 +108,40 @@ export class StoryEditor {
       el("label", {class: "st-label"}, "Text on this page", text, count),
       tools,
       el("div", {class: "st-label"}, `Pictures (up to ${lim.pics}; tap one below to add or swap)`),
-      chosen, search, grid);
+      chosen, el("div", {class: "st-find"}, search, uploadBtn, file), status, grid);
+  }
+
+  setStatus(text, kind = "") {
+    this.status = text;
+    this.statusKind = kind;
+    const node = this.a.root?.querySelector(".st-upload-status");
+    if (node) {
+      node.textContent = text;
+      node.className = "st-upload-status" + (kind ? ` ${kind}` : "");
+      node.setAttribute("role", kind === "error" ? "alert" : "status");
+    }
+  }
+
+  /** Send a picture; when it is in, put it on the page being edited. */
+  async upload(storyId, f) {
+    const a = this.a;
+    if (this.busy || !a.uploads) return;
+    this.busy = true;
+    this.setStatus("Sending the picture…", "busy");
+    a.sig = null;
+    a.refresh();
+    try {
+      const up = await a.uploads.send(f, (text) => this.setStatus(text, "busy"));
+      this.busy = false;
+      this.setStatus("Your picture is in. It is on this page now.", "ok");
+      const st = a.state.stories[storyId];
+      if (st && a.state.open.story === storyId) this.pick(st, Math.min(a.state.open.page, st.pages.length - 1), up.ref);
+    } catch (err) {
+      this.busy = false;
+      this.setStatus(err && err.message ? err.message : "The picture could not be saved.", "error");
+    }
+    a.sig = null;
+    a.refresh();
   }
 
   move(st, from, to) {

@@ -11,12 +11,15 @@
 // Test hooks: .stories[data-view]; #story-page[data-story][data-page][data-pages];
 // [data-action="next"|"prev"|"speak"|"silent"|"shelf"]; shelf cards
 // [data-story=id] with [data-action="read"|"copy"|"edit"|"delete"|"pdf"];
-// #task[data-task] steps [data-step=i][data-done]; prompt buttons [data-level].
+// #task[data-task] steps [data-step=i][data-done]; prompt buttons [data-level];
+// [data-action="undo"|"redo"] (everyone who may play: the therapist's edits and
+// prompt levels, a child's own ticks; page turns are not undoable).
 import {button, calmIcon} from "./calm-ui.js";
 import {icon} from "./icons.js";
 import {StoryEditor} from "./stories-editor.js";
 import {apply as reduce, initialState, story} from "./stories-model.js";
-import {el, picture, randomId} from "./util.js";
+import {UploadClient, pictureOf} from "./stories-uploads.js";
+import {el, randomId} from "./util.js";
 
 const CSS_HREF = "/static/css/stories.css";
 const LEVEL_SHORT = {independent: "I", gestural: "G", verbal: "V", model: "M", physical: "P"};
@@ -76,7 +79,10 @@ class StoriesActivity {
     this.root = el("div", {class: "stories", dataset: {role: ctx.me.role}});
     this.body = el("div", {class: "st-body"});
     this.root.append(this.body);
-    if (this.isTherapist) this.editor = new StoryEditor(this);
+    if (this.isTherapist) {
+      this.uploads = this.uploads || new UploadClient(this.cfg);
+      this.editor = new StoryEditor(this);
+    }
     root.append(this.root);
     this.sig = null;
     this.refresh();
@@ -94,9 +100,8 @@ class StoriesActivity {
     if (this.ctx) this.ctx.submit(t, d);
   }
 
-  pic(id, cls = "st-pic") {
-    const label = this.ctx.pictures[id]?.label || "";
-    return picture(this.ctx.pictures, id, cls, label);
+  pic(id, cls = "st-pic", thumb = false) {
+    return pictureOf(this.ctx, this.cfg, id, cls, "", thumb);
   }
 
   story(id) {
@@ -114,7 +119,8 @@ class StoriesActivity {
     const s = this.state;
     // Rebuild only when something shown changed (typing in the editor is not disturbed).
     const sig = JSON.stringify([s.view, s.open, s.task, s.view === "task" ? s.progress[s.task] : null,
-      s.view === "shelf" || s.view === "story" ? s.stories : null, this.canPlay(), this.silent, this.editing]);
+      s.view === "shelf" || s.view === "story" ? s.stories : null, this.canPlay(), this.silent, this.editing,
+      this.ctx.connected()]);
     if (sig === this.sig) return;
     this.sig = sig;
     this.root.dataset.view = s.view;
@@ -131,7 +137,24 @@ class StoriesActivity {
     this.pic(this.silent ? "calm-sound-off" : "calm-sound-on", "st-btn-pic"));
     const back = this.isTherapist ? button({class: "st-btn", dataset: {action: "shelf"}, title: "Back to the shelf",
       onclick: () => this.submit("close", {})}, this.pic("books", "st-btn-pic"), el("span", {}, "Shelf")) : null;
-    return el("div", {class: "st-top"}, back, ...extra, el("span", {class: "spacer"}), silentBtn);
+    return el("div", {class: "st-top"}, back, ...extra, el("span", {class: "spacer"}), ...this.historyButtons(), silentBtn);
+  }
+
+  /** Undo / redo (UNDO1): hidden for someone who may not play right now. */
+  historyButtons() {
+    if (!this.canPlay()) return [];
+    const off = !this.ctx.connected();
+    return [
+      button({class: "st-btn st-round", dataset: {action: "undo"}, "aria-label": "Undo", title: "Undo",
+        disabled: off, onclick: () => this.history("undo")}, icon("undo")),
+      button({class: "st-btn st-round", dataset: {action: "redo"}, "aria-label": "Redo", title: "Redo",
+        disabled: off, onclick: () => this.history("redo")}, icon("redo")),
+    ];
+  }
+
+  history(action) {
+    if (!this.ctx || !this.canPlay()) return;
+    if (this.ctx.history(action) === null) this.ctx.toast("Not connected right now.");
   }
 
   // ---------------------------------------------------------------- shelf
@@ -146,7 +169,7 @@ class StoriesActivity {
     const newBtn = button({class: "st-btn", dataset: {action: "new"}, onclick: () => this.newStory()},
       icon("plus"), el("span", {}, "New story"));
     return el("div", {class: "st-shelf"},
-      el("h2", {}, "Our stories ", newBtn),
+      el("h2", {}, "Our stories ", newBtn, el("span", {class: "spacer"}), ...this.historyButtons()),
       own.length ? el("div", {class: "st-cards"}, own.map((s) => this.card(s, true)))
         : el("p", {class: "st-hint"}, "Copy a ready story to change it for this child."),
       el("h2", {}, "Ready stories"),
@@ -170,7 +193,7 @@ class StoriesActivity {
         onclick: () => this.remove(s)}, icon("trash")) : null,
     ];
     return el("article", {class: "st-card", dataset: {story: s.id, mine: String(mine)}},
-      el("div", {class: "st-card-pics"}, (first.pics || []).slice(0, 3).map((p) => this.pic(p, "st-card-pic"))),
+      el("div", {class: "st-card-pics"}, (first.pics || []).slice(0, 3).map((p) => this.pic(p, "st-card-pic", true))),
       el("h3", {}, s.title), el("div", {class: "st-card-actions"}, actions));
   }
 
@@ -202,8 +225,9 @@ class StoriesActivity {
   }
 
   pdf(id) {
-    const url = this.cfg.pdf_url.replace("{room}", encodeURIComponent(this.ctx.config.room.id))
-      .replace("{story}", encodeURIComponent(id));
+    // The room's generic download route (rooms/web.py `urls.download`, therapist only).
+    const url = this.ctx.urls.download.replace("{activity}", "stories")
+      .replace("{key}", encodeURIComponent(id)).replace("{fmt}", "pdf");
     const a = el("a", {href: url, download: ""});
     document.body.append(a);
     a.click();

@@ -61,7 +61,9 @@ def count_near(img, rgb, tol=40):
                if abs(r - r0) < tol and abs(g - g0) < tol and abs(b - b0) < tol)
 
 
-def therapist_creates_room(t):
+def therapist_creates_room(t, waiting_room=False):
+    """Register, create a room and return its child link. The room lets guests in
+    without waiting unless `waiting_room` (the dashboard's default is on)."""
     t.goto("/register")
     t.page.fill('input[name="name"]', "Dr. Rivera")
     t.page.fill('input[name="email"]', "rivera@example.org")
@@ -70,6 +72,7 @@ def therapist_creates_room(t):
     t.page.click('button[type="submit"]')
     t.page.wait_for_url("**/dashboard")
     t.page.fill('input[name="name"]', "Sam, 7")
+    t.page.set_checked('[data-field="waiting-room"]', waiting_room)
     t.page.click('[data-action="create-room"]')
     child_link = t.page.input_value('input[data-link="child"]')
     assert "/j/" in child_link

@@ -4,6 +4,7 @@ and the therapist sees it and records a prompt level; the therapist copies a sto
 and edits it, and a title with script tags is shown as text. Screenshots at tablet
 size go to test-artifacts/."""
 import os
+import re
 
 import pytest
 
@@ -109,3 +110,85 @@ def test_STORY4_therapist_copies_and_edits_a_story_and_text_stays_text(pair, art
     t.page.screenshot(path=os.path.join(artifacts, "stories-editor-therapist-1366x768.png"))
     c.page.screenshot(path=os.path.join(artifacts, "stories-edited-tablet-1024x768.png"))
     assert not t.console_errors and not c.console_errors, (t.console_errors, c.console_errors)
+
+
+def picture_file(tmp_path):
+    """A real photo-like JPEG with GPS EXIF, as a therapist's phone would make it."""
+    from PIL import Image
+    im = Image.new("RGB", (640, 480), (250, 200, 40))
+    im.paste((40, 120, 220), (0, 240, 640, 480))
+    exif = Image.Exif()
+    exif[0x8825] = {1: "N", 2: (52.0, 22.0, 1.5)}
+    path = tmp_path / "our-dog.jpg"
+    im.save(path, "JPEG", exif=exif)
+    return str(path)
+
+
+def image_loaded(person, selector):
+    person.page.wait_for_function(
+        "sel => { const i = document.querySelector(sel); return i && i.complete && i.naturalWidth > 0; }",
+        arg=selector, timeout=10000)
+
+
+def test_UPL1_story_with_an_uploaded_picture_read_together_and_a_checklist_tick(pair, artifacts, tmp_path):
+    """Acceptance: the therapist makes a story with an uploaded picture; the child turns
+    its pages; the child ticks a checklist step; both screens show the same page and tick."""
+    t, c = pair
+    t.page.click('[data-action="new"]')
+    t.page.wait_for_selector(".st-editor")
+    sid = t.page.get_attribute("#story-page", "data-story")
+    t.page.fill('.st-editor [name="title"]', "Our dog Rex")
+    t.page.press('.st-editor [name="title"]', "Enter")
+    t.page.fill('.st-editor [name="text"]', "This is Rex. Rex likes walks.")
+    t.page.locator('.st-editor [name="title"]').focus()
+    t.page.set_input_files('.st-editor input[type="file"][data-action="upload-file"]', picture_file(tmp_path))
+    t.page.wait_for_selector(".st-upload-status.ok", timeout=15000)
+    t.page.wait_for_selector('.st-editor [data-chosen^="upload:"]')
+    t.page.wait_for_selector('.st-editor .st-pick-own[data-pick^="upload:"]')
+    t.page.click('.st-editor [data-action="add-page"]')
+    t.page.fill('.st-editor [name="text"]', "Rex sleeps in his basket.")
+    t.page.locator('.st-editor [name="title"]').focus()
+    on_page(c, sid, 1)
+    # The child goes back to the first page and sees the uploaded picture.
+    c.page.click('[data-action="prev"]')
+    on_page(t, sid, 0)
+    image_loaded(c, "#story-page img.pic-upload")
+    assert c.page.inner_text(".st-title") == "Our dog Rex"
+    c.page.screenshot(path=os.path.join(artifacts, "stories-upload-tablet-1024x768.png"))
+    t.page.screenshot(path=os.path.join(artifacts, "stories-upload-editor-1366x768.png"))
+    c.page.click('[data-action="next"]')
+    on_page(t, sid, 1)
+    assert c.page.inner_text('#story-page [data-action="speak"]') == "Rex sleeps in his basket."
+    # Undo on the therapist's screen takes the last text edit back (UNDO1).
+    t.page.click('.st-top [data-action="undo"]')
+    t.page.wait_for_function("() => document.querySelector('#story-page [data-action=\"speak\"]').innerText === ''")
+    c.page.wait_for_function("() => document.querySelector('#story-page [data-action=\"speak\"]').innerText === ''")
+    t.page.click('.st-top [data-action="redo"]')
+    c.page.wait_for_function(
+        "() => document.querySelector('#story-page [data-action=\"speak\"]').innerText === 'Rex sleeps in his basket.'")
+    # A checklist: the child ticks a step; both screens show the tick.
+    t.page.click('[data-action="shelf"]')
+    t.page.click('.st-card[data-task-card="morning"] [data-action="task"]')
+    c.page.wait_for_selector('#task[data-task="morning"]')
+    c.page.click('#task [data-step="1"] [data-action="tick"]')
+    for p in (t, c):
+        p.page.wait_for_selector('#task [data-step="1"][data-done="true"]', timeout=10000)
+    # Nobody else's request left the app's own origin.
+    for p in (t, c):
+        assert all(u.startswith(t.base) or u.startswith("data:") or u.startswith("blob:") for u in p.requests)
+    assert not t.console_errors and not c.console_errors, (t.console_errors, c.console_errors)
+
+
+def test_STORY5_the_pdf_button_downloads_the_story(pair):
+    """The shelf's PDF button uses the room's generic download URL (urls.download)."""
+    t, c = pair
+    with t.page.expect_download(timeout=20000) as info:
+        t.page.click('.st-card[data-story="bedtime"] [data-action="pdf"]')
+    dl = info.value
+    assert f"/rooms/{t.page.url.rsplit('/room/', 1)[1]}/download/stories/bedtime.pdf" in dl.url
+    assert dl.suggested_filename.endswith(".pdf")
+    with open(dl.path(), "rb") as f:
+        data = f.read()
+    assert data.startswith(b"%PDF")
+    assert len(re.findall(rb"/Type\s*/Page\b(?!s)", data)) == len(stories.READY["bedtime"]["pages"])
+    assert not t.console_errors, t.console_errors

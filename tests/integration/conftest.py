@@ -55,12 +55,12 @@ class Room:
     """One room on `srv`: its therapist, child and parent (Actions, one cookie jar
     each) and every SocketUser opened for it (closed by the fixture)."""
 
-    def __init__(self, srv):
+    def __init__(self, srv, waiting_room=False):
         self.srv = srv
         self.base = srv.url
         self.therapist = Actions(self.base)
         self.therapist.register()
-        self.id, self.links = self.therapist.create_room()
+        self.id, self.links = self.therapist.create_room(waiting_room=waiting_room)
         self.child = Actions(self.base)
         assert self.child.join(self.links["child"], name="Sam", avatar="fox") == self.id
         self.parent = Actions(self.base)
@@ -193,6 +193,32 @@ def draw_strokes(room, role, n, page="p1", per_socket=50):
 
 def ops_with(user, op_id):
     return [o for o in user.received("op") if o["op_id"] == op_id]
+
+
+ROOM_ACTIVITY = "room"   # the reserved `a` of the room's own ops (session, presence, settings...)
+
+
+def activity_ops(user):
+    """The activity ops `user` received, in arrival order: without the room's own ops
+    (session start, presence, settings, ...) that interleave with them in the log."""
+    return [o for o in user.received("op") if o["a"] != ROOM_ACTIVITY]
+
+
+def assert_seqs_follow_state(user):
+    """Every op `user` received (room ops included) continues its state's seq one by
+    one: no gap, no duplicate, no reordering. Returns the last seq it knows."""
+    seqs = [o["seq"] for o in user.received("op")]
+    first = user.state["seq"] + 1
+    assert seqs == list(range(first, first + len(seqs))), "gap, duplicate or reordering in seq"
+    return seqs[-1] if seqs else user.state["seq"]
+
+
+def room_settings(**changes):
+    """The full settings of a room the helpers create (no waiting room, so guests are
+    admitted at once) with `changes` applied."""
+    from activities import build_registry
+    from rooms.control import default_settings
+    return {**default_settings(build_registry().names()), "auto_admit": True, **changes}
 
 
 def wait_op(user, op_id, timeout=10):

@@ -7,7 +7,7 @@ import pytest
 
 from tests.support import stroke, wait_for
 
-from .conftest import draw_strokes, send_op, wait_op
+from .conftest import draw_strokes, room_settings, send_op, wait_op
 
 
 def history(user, action, op_id, target=None):
@@ -26,13 +26,17 @@ def test_DUR1_acked_ops_survive_a_polite_restart(fresh_server, room_factory):
     assert bg["ok"] and add["ok"]
     fresh_server.restart(signal.SIGTERM)
     snap = room.snapshot()
-    assert snap["seq"] == add["seq"] == 32
+    assert add["seq"] == bg["seq"] + 1 == drawn[-1][0] + 3   # the therapist's presence op between
+    assert snap["seq"] == add["seq"]
     pages = snap["activities"]["canvas"]["pages"]
     assert [p["id"] for p in pages] == ["p1", "p2"] and pages[0]["bg"] == "grid"
     assert [it["id"] for it in pages[0]["items"]] == [sid for _, sid in drawn]
-    # The history goes on where it stopped.
-    after = send_op(room.user("child"), "stroke", stroke(sid="after"))
-    assert after == {"ok": True, "seq": 33}
+    # The history goes on where it stopped: after the snapshot's seq come at most the
+    # child's own room ops (its entry), then its stroke.
+    child = room.user("child", since=snap["seq"])
+    assert child.state["mode"] == "ops" and all(o["a"] == "room" for o in child.state["ops"])
+    after = send_op(child, "stroke", stroke(sid="after"))
+    assert after == {"ok": True, "seq": child.state["seq"] + 1}
 
 
 @pytest.mark.parametrize("n", [40, 230], ids=["log-only", "snapshot-plus-log"])
@@ -79,7 +83,7 @@ def test_DUR1_undo_and_settings_survive_kill_9(fresh_server, room_factory):
     fresh_server.start()
     assert room.item_ids() == ["a", "b"]
     parent = room.user("parent")
-    assert parent.state["settings"] == {"child_may_draw": False, "parent_may_play": True}
+    assert parent.state["settings"] == room_settings(child_may_draw=False, parent_may_play=True)
     # The redo stack came back too.
     assert history(parent, "redo", "r1")["ok"]
     assert room.item_ids() == ["a", "b", "c"]
@@ -87,3 +91,20 @@ def test_DUR1_undo_and_settings_survive_kill_9(fresh_server, room_factory):
     refused = child.op("stroke", stroke(sid="x"))
     assert refused["ok"] is False and refused["code"] == "forbidden"
     wait_for(lambda: child.received("error"), what="error event")
+
+
+def test_PRES1_someone_who_left_just_before_a_restart_is_shown_away_after_it(fresh_server,
+                                                                              room_factory):
+    """Presence is stored (room ops): a child whose socket closed inside the grace
+    period when the server restarted must not stay "online" forever."""
+    room = room_factory(fresh_server)
+    child = room.user("child")
+    child.close()
+    fresh_server.restart(signal.SIGTERM)
+    therapist = room.user("therapist")
+
+    def child_away():
+        for ev in reversed(therapist.received("presence")):
+            kids = [p for p in ev["participants"] if p["role"] == "child"]
+            return kids and kids[0]["online"] is False
+    wait_for(child_away, timeout=30, what="the child shown away after the grace period")

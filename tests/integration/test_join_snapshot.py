@@ -27,12 +27,15 @@ def long_stroke(sid, n=120):
 
 
 def test_JOIN1_late_joiners_at_one_seq_get_the_same_full_snapshot(room):
+    # Both are in the room already (another tab each), so joining again records no
+    # presence op: both join at the seq of the last stroke.
+    room.user("parent"), room.user("therapist")
     drawn = draw_strokes(room, "child", 30)
     first, ack1 = late_joiner(room, "parent")
     second, ack2 = late_joiner(room, "therapist")
-    assert ack1["seq"] == ack2["seq"] == 30
+    assert ack1["seq"] == ack2["seq"] == drawn[-1][0]
     assert first.state == second.state
-    assert first.state["mode"] == "snapshot" and first.state["seq"] == 30
+    assert first.state["mode"] == "snapshot" and first.state["seq"] == drawn[-1][0]
     items = first.state["activities"]["canvas"]["pages"][0]["items"]
     assert [it["id"] for it in items] == [sid for _, sid in drawn]
     assert all(isinstance(it["pts"], list) for it in items), "plain lists without pack"
@@ -42,29 +45,36 @@ def test_JOIN1_a_joiner_after_a_new_op_sees_it_and_then_the_live_ops(room):
     child = room.user("child")
     assert send_op(child, "stroke", stroke(sid="one"))["ok"]
     early, _ = late_joiner(room, "parent")
-    assert send_op(child, "stroke", stroke(sid="two"))["ok"]
+    two = send_op(child, "stroke", stroke(sid="two"))
+    assert two["ok"], two
     late, ack = late_joiner(room, "therapist")
     ids = [it["id"] for it in late.state["activities"]["canvas"]["pages"][0]["items"]]
-    assert (ack["seq"], late.state["seq"], ids) == (2, 2, ["one", "two"])
+    # The therapist's own presence op follows "two".
+    assert (ack["seq"], late.state["seq"], ids) == (two["seq"] + 1, two["seq"] + 1, ["one", "two"])
     assert [it["id"] for it in early.state["activities"]["canvas"]["pages"][0]["items"]] == ["one"]
     # Both are in the live room: the next op reaches them, with the next seq.
-    assert send_op(child, "stroke", stroke(sid="three"), op_id="op-three")["ok"]
+    three = send_op(child, "stroke", stroke(sid="three"), op_id="op-three")
+    assert three["ok"] and three["seq"] == ack["seq"] + 1, three
     for u in (early, late):
-        assert wait_op(u, "op-three")["seq"] == 3
+        assert wait_op(u, "op-three")["seq"] == three["seq"]
 
 
 def test_JOIN1_reconnect_with_since_gets_the_missed_ops_not_a_snapshot(room):
     child = room.user("child")
     assert send_op(child, "stroke", stroke(sid="a"))["ok"]
-    late_joiner(room, "parent", pack=1)                    # caches a packed snapshot at seq 1
-    assert send_op(child, "stroke", stroke(sid="b"))["ok"]
-    back, ack = late_joiner(room, "parent", since=1, pack=1)
-    assert back.state["mode"] == "ops" and ack["seq"] == 2
+    _, first = late_joiner(room, "parent", pack=1)         # caches a packed snapshot at its seq
+    b = send_op(child, "stroke", stroke(sid="b"))
+    assert b["ok"], b
+    back, ack = late_joiner(room, "parent", since=first["seq"], pack=1)
+    assert back.state["mode"] == "ops" and ack["seq"] == b["seq"]
     assert [o["d"]["id"] for o in back.state["ops"]] == ["b"]
 
 
 def test_JOIN2_packed_snapshot_only_when_asked_and_it_decodes_to_the_plain_one(room):
     child = room.user("child")
+    # Parent and therapist are in already, so the joiners below add no presence op and
+    # all four snapshots are at one seq.
+    room.user("parent"), room.user("therapist")
     for k in range(4):
         assert send_op(child, "stroke", long_stroke(f"L{k}"))["ok"]
     plain, _ = late_joiner(room, "parent")

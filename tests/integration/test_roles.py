@@ -6,7 +6,8 @@ import pytest
 from rooms.protocol import PROTOCOL_VERSION
 from tests.support import Actions, stroke, wait_for
 
-from .conftest import Room, connect_error, connect_refusal, mark, events_since, new_id, send_op, wait_op
+from .conftest import (Room, connect_error, connect_refusal, mark, events_since, new_id, room_settings,
+                       send_op, wait_op)
 
 
 def refused(ack, code, user):
@@ -40,7 +41,7 @@ def test_SET1_parent_plays_only_when_the_therapist_allows(room, trio):
     for u in (therapist, child, parent):
         ev = wait_for(lambda: [d for d in u.received("room")
                                if d["settings"]["parent_may_play"]], what="room settings")
-        assert ev[-1] == {"settings": {"child_may_draw": True, "parent_may_play": True}}
+        assert ev[-1] == {"settings": room_settings(parent_may_play=True)}
     assert [e for e, _ in events_since(parent, before) if e == "room"]
     ok = send_op(parent, "stroke", stroke(sid="p-ok"))
     assert ok["ok"], ok
@@ -66,11 +67,14 @@ def test_SET1_child_may_draw_off_stops_strokes_and_previews_not_cursors(room, tr
     assert room.item_ids() == []
 
 
-@pytest.mark.parametrize("change", [{"child_may_draw": "yes"}, {"admin": True}, {}, [1], None])
+@pytest.mark.parametrize("change", [{"child_may_draw": "yes"}, {"admin": True}, {}, [1], None,
+                                    {"perms": {"admin": {"canvas": True}}},
+                                    {"perms": {"child": {"no-such-activity": True}}},
+                                    {"perms": {"parent": {"canvas": "yes"}}}])
 def test_SET1_bad_settings_are_invalid(room, change):
     therapist = room.user("therapist")
     refused(therapist.call("settings", change), "invalid", therapist)
-    assert room.snapshot()["settings"] == {"child_may_draw": True, "parent_may_play": False}
+    assert room.snapshot()["settings"] == room_settings()
 
 
 def test_SET1_only_the_therapist_changes_settings(room, trio):
@@ -157,8 +161,9 @@ def test_AUTH2_revoked_link_disconnects_and_cannot_reconnect(room, trio):
     # Nobody else was touched.
     assert therapist.sio.connected and parent.sio.connected
     assert parent.received("bye") == [] and therapist.received("bye") == []
-    assert send_op(therapist, "stroke", stroke(sid="still-here"))["ok"]
-    wait_op(parent, therapist.received("op")[-1]["op_id"])
+    # (named by op_id: the therapist's last op received may be a room op)
+    assert send_op(therapist, "stroke", stroke(sid="still-here"), op_id="still-here")["ok"]
+    wait_op(parent, "still-here")
 
 
 def test_AUTH2_new_link_switches_off_the_old_one(room, trio):

@@ -5,13 +5,15 @@ import threading
 
 from tests.support import stroke, wait_for
 
-from .conftest import draw_strokes, new_id, ops_with, send_op, wait_op
+from .conftest import (activity_ops, assert_seqs_follow_state, draw_strokes, new_id, ops_with,
+                       room_settings, send_op, wait_op)
 
 N_EACH = 30
 
 
 def op_log(user):
-    return [(o["seq"], o["op_id"]) for o in user.received("op")]
+    """(seq, op_id) of the activity ops `user` received (room ops interleave with them)."""
+    return [(o["seq"], o["op_id"]) for o in activity_ops(user)]
 
 
 def test_SEQ1_concurrent_senders_same_order_no_gaps(room):
@@ -44,32 +46,39 @@ def test_SEQ1_concurrent_senders_same_order_no_gaps(room):
     assert not errors, errors
     total = N_EACH * len(senders)
     for u in senders:
-        wait_for(lambda: len(u.received("op")) >= total, what=f"{u.role} receives all ops")
+        wait_for(lambda: len(activity_ops(u)) >= total, what=f"{u.role} receives all ops")
     logs = [op_log(u) for u in senders]
     assert logs[0] == logs[1] == logs[2]
+    assert len(logs[0]) == total
+    # All ops each socket received, room ops included, continue its state's seq with
+    # no gap or duplicate, and all three end at the same seq.
+    assert len({assert_seqs_follow_state(u) for u in senders}) == 1
+    # Nobody entered or left while they drew: the strokes took consecutive seqs.
     seqs = [s for s, _ in logs[0]]
-    assert seqs == list(range(1, total + 1)), "gap, duplicate or reordering in seq"
+    assert seqs == list(range(seqs[0], seqs[0] + total)), "gap, duplicate or reordering in seq"
     # Each sender's acks name the seqs the room broadcast for its op_ids.
     by_op = dict((op_id, seq) for seq, op_id in logs[0])
     for role, got in acks.items():
         assert len(got) == N_EACH
         assert all(by_op[op_id] == seq for seq, op_id, _ in got), role
     # A late joiner's board is the broadcast history applied in seq order.
-    broadcast_ids = [o["d"]["id"] for o in sorted(therapist.received("op"), key=lambda o: o["seq"])]
+    broadcast_ids = [o["d"]["id"] for o in sorted(activity_ops(therapist), key=lambda o: o["seq"])]
     assert room.item_ids() == broadcast_ids
 
 
 def test_JOIN1_late_joiner_gets_full_board_as_snapshot(room):
     drawn = draw_strokes(room, "child", 200)
-    assert [s for s, _ in drawn] == list(range(1, 201))
+    first = drawn[0][0]        # after the session start and the child's presence op
+    assert [s for s, _ in drawn] == list(range(first, first + 200))
     late = room.user("parent")
     wait_for(lambda: late.state is not None, what="state")
     assert late.state["mode"] == "snapshot"
-    assert late.state["seq"] == late.seq == 200
+    # The joiner's own presence op comes right after the last stroke.
+    assert late.state["seq"] == late.seq == drawn[-1][0] + 1
     pages = late.state["activities"]["canvas"]["pages"]
     assert [p["id"] for p in pages] == ["p1"]
     assert [it["id"] for it in pages[0]["items"]] == [sid for _, sid in drawn]
-    assert late.state["settings"] == {"child_may_draw": True, "parent_may_play": False}
+    assert late.state["settings"] == room_settings()
 
 
 def test_JOIN1_reconnect_with_since_gets_exactly_the_missed_ops(room):
@@ -94,16 +103,21 @@ def test_JOIN1_reconnect_with_since_gets_exactly_the_missed_ops(room):
 
 
 def test_JOIN1_since_in_the_future_or_garbage_gets_a_snapshot(room):
-    send_op(room.user("therapist"), "stroke", stroke())
+    drawn = send_op(room.user("therapist"), "stroke", stroke())
+    assert drawn["ok"], drawn
+    # The child's first entry adds its presence op; its later sockets (back within the
+    # presence grace) add nothing.
+    now = drawn["seq"] + 1
     for since in (10_000, -5, "3", None, 1.5):
         u = room.user("child", since=since)
         wait_for(lambda: u.state is not None, what="state")
         assert u.state["mode"] == "snapshot", since
-        assert u.state["seq"] == 1
+        assert u.state["seq"] == now
         u.close()
     u = room.user("child", since=0)
     wait_for(lambda: u.state is not None, what="state")
-    assert u.state["mode"] == "ops" and [o["seq"] for o in u.state["ops"]] == [1]
+    assert u.state["mode"] == "ops" and [o["seq"] for o in u.state["ops"]] == list(range(1, now + 1))
+    assert [o["seq"] for o in u.state["ops"] if o["a"] != "room"] == [drawn["seq"]]
 
 
 def test_SEQ2_resend_after_reconnect_is_applied_once(room):

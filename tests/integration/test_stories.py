@@ -80,7 +80,7 @@ def test_STORY3_ticks_and_prompt_levels_survive_a_restart(fresh_server, room_fac
 
 
 def test_STORY5_pdf_only_for_the_owning_therapist(room):
-    url = f"{room.base}/rooms/{room.id}/stories/bedtime.pdf"
+    url = f"{room.base}/rooms/{room.id}/download/stories/bedtime.pdf"
     r = room.therapist.http.get(url, timeout=20)
     assert r.status_code == 200 and r.content.startswith(b"%PDF")
     pages = re.findall(rb"/Type\s*/Page\b(?!s)", r.content)

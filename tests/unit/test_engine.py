@@ -455,7 +455,7 @@ def test_JOIN1_up_to_date_client_gets_ops_mode_with_no_ops(engine, room_id, th):
     seq, state = join(engine, room_id, 3)
     assert seq == 3
     assert (state["mode"], state["seq"], state["ops"]) == ("ops", 3, [])
-    assert state["settings"] == DEFAULT_SETTINGS
+    assert state["settings"] == engine.defaults
 
 
 def test_JOIN1_small_gap_gets_exactly_the_missing_ops_in_order(engine, room_id, th, kid):
@@ -574,8 +574,11 @@ def test_SET1_therapist_changes_settings_live_and_they_persist(make_engine, engi
                                                                room_id, th, sent):
     ack = engine.set_settings(room_id, th, {"child_may_draw": False})
     assert ack == {"ok": True}
-    expected = {**DEFAULT_SETTINGS, "child_may_draw": False}
-    assert sent == [(room_id, "room", {"settings": expected})]
+    expected = {**engine.defaults, "child_may_draw": False}
+    # A settings change is a room op in the log (CTL2), then the new settings for all.
+    assert [(e, d.get("a"), d.get("t")) for _, e, d in sent] == [("op", "room", "settings"),
+                                                                  ("room", None, None)]
+    assert sent[1] == (room_id, "room", {"settings": expected})
     assert storage.get_room(room_id)["settings"] == expected
     assert join(make_engine(), room_id, 0)[1]["settings"] == expected
 
@@ -588,9 +591,12 @@ def test_SET1_guests_may_not_change_settings(engine, storage, room_id, people, s
 
 
 @pytest.mark.parametrize("changes", [
-    {"locked": True}, {"child_may_draw": 1}, {"child_may_draw": "false"}, {"child_may_draw": None},
+    {"locked": True}, {"child_may_draw": 1}, {"perms": {"child": {"canvas": 1}}},
+    {"perms": {"therapist": {"canvas": False}}}, {"perms": {"child": {"no-such-activity": False}}},
+    {"view": {"activity": "canvas"}}, {"child_may_draw": "false"}, {"child_may_draw": None},
     {}, None, ["child_may_draw"], {"child_may_draw": False, "bogus": True},
-], ids=["unknown key", "int value", "text value", "null value", "empty", "null", "list",
+], ids=["unknown key", "int value", "perm int value", "therapist perms", "unknown activity",
+        "view is not a setting", "text value", "null value", "empty", "null", "list",
         "one bad key among good"])
 def test_SET1_only_known_boolean_settings_are_accepted(engine, storage, room_id, th, sent, changes):
     ack = engine.set_settings(room_id, th, changes)

@@ -413,6 +413,65 @@ def test_SEQ1_SEQ2_concurrent_appends_get_consecutive_seqs_and_dedupe(open_store
         assert [o["seq"] for o in mine] == [seq for seq, _ in results[k]]
 
 
+# ------------------------------------------------------------------ uploads (issue 6)
+
+UP_A, UP_B, UP_O = "A" * 22, "B-b_" * 5 + "bb", "O" * 22
+
+
+class TestUploads:
+    """Metadata of therapists' uploaded pictures (the files are rooms/uploads.py's)."""
+
+    def test_create_get_list_newest_first_with_the_same_fields_and_types(self, store, th):
+        other = store.create_therapist("lee@example.org", "Dr. Lee", "hash")
+        a = store.create_upload(UP_A, th["id"], 640, 480, 12345)
+        store.create_upload(UP_O, other["id"], 10, 10, 99)
+        b = store.create_upload(UP_B, th["id"], 100, 200, 4321)
+        assert (a["id"], a["therapist_id"], a["width"], a["height"], a["bytes"]) == \
+            (UP_A, th["id"], 640, 480, 12345)
+        assert set(a) == {"id", "therapist_id", "width", "height", "bytes", "created_at"}
+        assert all(type(a[k]) is int for k in ("therapist_id", "width", "height", "bytes"))
+        assert type(a["created_at"]) is float and type(a["id"]) is str
+        assert store.get_upload(UP_A) == a
+        assert [u["id"] for u in store.list_uploads(th["id"])] == [UP_B, UP_A]
+        assert store.list_uploads(th["id"])[0] == b
+        assert [u["id"] for u in store.list_uploads(other["id"])] == [UP_O]
+        assert store.count_uploads(th["id"]) == 2 and store.count_uploads(987654) == 0
+
+    def test_a_used_id_is_refused_and_the_first_kept(self, store, th):
+        first = store.create_upload(UP_A, th["id"], 1, 2, 3)
+        with pytest.raises((ValueError, sqlite3.IntegrityError)):
+            store.create_upload(UP_A, th["id"], 7, 8, 9)
+        assert store.get_upload(UP_A) == first and store.count_uploads(th["id"]) == 1
+
+    def test_delete_once_and_only_that_one(self, store, th):
+        store.create_upload(UP_A, th["id"], 1, 1, 1)
+        keep = store.create_upload(UP_B, th["id"], 2, 2, 2)
+        assert store.delete_upload(UP_A) is True
+        assert store.get_upload(UP_A) is None
+        assert store.delete_upload(UP_A) is False
+        assert store.list_uploads(th["id"]) == [keep] and store.count_uploads(th["id"]) == 1
+
+    def test_ids_that_name_other_records_find_nothing(self, store, th):
+        up = store.create_upload(UP_A, th["id"], 1, 1, 1)
+        for bad in ("nope", UP_A + ":x", ":", f"{th['id']}:uploads", ""):
+            assert store.get_upload(bad) is None
+            assert store.delete_upload(bad) is False
+        assert store.list_uploads(f"{th['id']}:uploads") == []
+        assert store.count_uploads(f"{th['id']}:uploads") == 0
+        assert store.get_upload(up["id"]) == up
+
+    def test_under_a_missing_therapist_is_refused_and_nothing_is_written(self, store):
+        with pytest.raises(MISSING_PARENT):
+            store.create_upload(UP_A, 987654, 1, 1, 1)
+        assert store.get_upload(UP_A) is None and store.list_uploads(987654) == []
+
+    def test_survive_reopening_and_the_deletion_of_a_room(self, open_store, store, th, room):
+        up = store.create_upload(UP_A, th["id"], 3, 4, 5)
+        store.delete_room(room["id"])
+        assert open_store().get_upload(UP_A) == up
+        assert open_store().list_uploads(th["id"]) == [up]
+
+
 # ------------------------------------------------------------------ Redis only
 
 @pytest.fixture
@@ -476,3 +535,238 @@ def test_redis_ops_since_reads_long_logs_in_chunks(redis_store, monkeypatch):
         append(redis_store, room["id"], n=k)
     assert [o["d"]["n"] for o in redis_store.ops_since(room["id"], 0)] == list(range(1, 11))
     assert [o["seq"] for o in redis_store.ops_since(room["id"], 1, limit=7)] == list(range(2, 9))
+
+
+# ------------------------------------------------------------------ issue 7 part B:
+# session records, pictures, notes, audit log, retention, failed sign-ins (both backends)
+
+def _record(room, started=1000.0, ended=2000.0, **kw):
+    return {"room_id": room["id"], "therapist_id": room["therapist_id"],
+            "room_name": room["name"], "started_at": started, "ended_at": ended,
+            "first_seq": 1, "last_seq": 9,
+            "participants": [{"id": "p1", "name": "Sam 🦊", "role": "child"}],
+            "timeline": [{"seq": 1, "at": 1000.5, "who": "Sam", "role": "child",
+                          "kind": "join", "text": "joined", "data": {"n": None}}], **kw}
+
+
+PNG_A, PNG_B = b"\x89PNG\r\n\x1a\n-a-\x00\xff", b"\x89PNG\r\n\x1a\n-b-" + bytes(range(256))
+
+
+class TestSessionRecords:
+    def test_create_get_list_with_pictures(self, store, room):
+        rec = store.create_record(_record(room), [{"name": "01-canvas-p1.png", "caption": "Page 1",
+                                                   "png": PNG_A},
+                                                  {"name": "02-sandtray.png", "caption": None,
+                                                   "png": PNG_B}])
+        assert set(rec) == {"id", "room_id", "therapist_id", "room_name", "started_at", "ended_at",
+                            "first_seq", "last_seq", "participants", "timeline", "created_at"}
+        assert type(rec["therapist_id"]) is int and type(rec["started_at"]) is float
+        assert type(rec["first_seq"]) is int and type(rec["created_at"]) is float
+        assert rec["participants"] == _record(room)["participants"]
+        assert rec["timeline"] == _record(room)["timeline"]
+        assert store.get_record(rec["id"]) == rec
+        assert store.list_record_pictures(rec["id"]) == [
+            {"idx": 0, "name": "01-canvas-p1.png", "caption": "Page 1"},
+            {"idx": 1, "name": "02-sandtray.png", "caption": None}]
+        assert store.get_record_picture(rec["id"], 0) == PNG_A
+        assert store.get_record_picture(rec["id"], 1) == PNG_B
+        assert store.get_record_picture(rec["id"], 2) is None
+        later = store.create_record(_record(room, started=3000.0, ended=3500.0))
+        listed = store.list_records(room["id"])
+        assert [r["id"] for r in listed] == [later["id"], rec["id"]]        # newest first
+        assert "timeline" not in listed[0] and listed[1]["participants"] == rec["participants"]
+
+    def test_delete_record_takes_its_pictures_and_notes(self, store, room):
+        rec = store.create_record(_record(room), [{"name": "a.png", "caption": "", "png": PNG_A}])
+        keep = store.create_record(_record(room))
+        note = store.add_note(rec["id"], "private")
+        kept_note = store.add_note(keep["id"], "kept")
+        assert store.delete_record(rec["id"]) is True
+        assert store.get_record(rec["id"]) is None and store.get_note(note["id"]) is None
+        assert store.list_record_pictures(rec["id"]) == [] and store.list_notes(rec["id"]) == []
+        assert store.get_record_picture(rec["id"], 0) is None
+        assert store.delete_record(rec["id"]) is False
+        assert [r["id"] for r in store.list_records(room["id"])] == [keep["id"]]
+        assert store.get_note(kept_note["id"]) == kept_note
+
+    def test_deleting_the_room_deletes_records_pictures_and_notes(self, store, room, th):
+        other = store.create_room(th["id"], "Other", {})
+        rec = store.create_record(_record(room), [{"name": "a.png", "caption": "x", "png": PNG_A}])
+        note = store.add_note(rec["id"], "private")
+        kept = store.create_record(_record(other))
+        assert store.delete_room(room["id"])
+        assert store.get_record(rec["id"]) is None and store.list_records(room["id"]) == []
+        assert store.get_record_picture(rec["id"], 0) is None and store.get_note(note["id"]) is None
+        assert store.get_record(kept["id"]) == kept
+
+    def test_a_record_of_a_missing_room_is_refused(self, store, room):
+        store.delete_room(room["id"])
+        with pytest.raises(MISSING_PARENT):
+            store.create_record(_record(room), [{"name": "a.png", "caption": "", "png": PNG_A}])
+        assert store.list_records(room["id"]) == []
+        with pytest.raises(MISSING_PARENT):
+            store.add_note("no-such-record", "text")
+
+    def test_records_ended_before(self, store, room, th):
+        old = store.create_record(_record(room, started=100.0, ended=200.0))
+        store.create_record(_record(room, started=300.0, ended=400.0))
+        other_th = store.create_therapist("lee@example.org", "Dr. Lee", "hash")
+        other_room = store.create_room(other_th["id"], "Jo", {})
+        store.create_record(_record(other_room, started=100.0, ended=150.0))
+        assert store.records_ended_before(th["id"], 300.0) == [old["id"]]
+        assert store.records_ended_before(th["id"], 100.0) == []
+
+    def test_ids_that_name_other_records_find_nothing(self, store, room):
+        rec = store.create_record(_record(room), [{"name": "a.png", "caption": "", "png": PNG_A}])
+        note = store.add_note(rec["id"], "n")
+        for suffix in (":pictures", ":png", ":notes", ":"):
+            assert store.get_record(rec["id"] + suffix) is None
+            assert store.list_record_pictures(rec["id"] + suffix) == []
+            assert store.get_record_picture(rec["id"] + suffix, 0) is None
+            assert store.delete_record(rec["id"] + suffix) is False
+            assert store.get_note(note["id"] + suffix) is None
+            assert store.update_note(note["id"] + suffix, "evil") is False
+            assert store.delete_note(note["id"] + suffix) is False
+            assert store.list_records(room["id"] + suffix) == []
+        assert store.get_record(rec["id"]) == rec and store.get_note(note["id"]) == note
+
+
+class TestNotes:
+    def test_add_edit_delete(self, store, room):
+        rec = store.create_record(_record(room))
+        first = store.add_note(rec["id"], "Sam <b>drew</b> a dragon 🐉")
+        second = store.add_note(rec["id"], "second")
+        assert set(first) == {"id", "record_id", "text", "created_at", "updated_at"}
+        assert first["text"] == "Sam <b>drew</b> a dragon 🐉"            # stored as given
+        assert type(first["created_at"]) is float
+        assert [n["id"] for n in store.list_notes(rec["id"])] == [first["id"], second["id"]]
+        assert store.update_note(first["id"], "changed") is True
+        changed = store.get_note(first["id"])
+        assert changed["text"] == "changed" and changed["updated_at"] >= first["updated_at"]
+        assert changed["created_at"] == first["created_at"]
+        assert store.delete_note(first["id"]) is True and store.delete_note(first["id"]) is False
+        assert store.update_note(first["id"], "gone") is False
+        assert [n["id"] for n in store.list_notes(rec["id"])] == [second["id"]]
+
+
+class TestAuditRetentionLogins:
+    def test_audit_log_newest_first_per_therapist(self, store, th, room):
+        other = store.create_therapist("lee@example.org", "Dr. Lee", "hash")
+        store.add_audit(th["id"], "view", "Session of 1 Jan", record_id="r1", room_id=room["id"])
+        store.add_audit(th["id"], "export", "PDF", record_id="r1", room_id=room["id"])
+        store.add_audit(other["id"], "view", "other's")
+        log = store.list_audit(th["id"])
+        assert [e["action"] for e in log] == ["export", "view"]
+        assert set(log[0]) == {"at", "action", "record_id", "room_id", "detail"}
+        assert log[1]["record_id"] == "r1" and type(log[1]["at"]) is float
+        assert [e["detail"] for e in store.list_audit(other["id"])] == ["other's"]
+        assert store.list_audit(other["id"])[0]["room_id"] is None
+        assert len(store.list_audit(th["id"], limit=1)) == 1
+        with pytest.raises(MISSING_PARENT):
+            store.add_audit(987654, "view", "nobody")
+
+    def test_audit_entries_outlive_the_record_and_the_room(self, store, th, room):
+        rec = store.create_record(_record(room))
+        store.add_audit(th["id"], "delete", "Session", record_id=rec["id"], room_id=room["id"])
+        store.delete_room(room["id"])
+        assert [e["action"] for e in store.list_audit(th["id"])] == ["delete"]
+
+    def test_retention_setting(self, store, th):
+        other = store.create_therapist("lee@example.org", "Dr. Lee", "hash")
+        assert store.get_retention_days(th["id"]) is None
+        store.set_retention_days(th["id"], 30)
+        store.set_retention_days(other["id"], 7)
+        assert store.get_retention_days(th["id"]) == 30
+        assert store.retention_settings() == sorted([(th["id"], 30), (other["id"], 7)])
+        store.set_retention_days(th["id"], None)
+        assert store.get_retention_days(th["id"]) is None
+        assert store.retention_settings() == [(other["id"], 7)]
+        with pytest.raises(MISSING_PARENT):
+            store.set_retention_days(987654, 5)
+
+    def test_login_failures_count_per_key_within_a_window(self, store):
+        for at in (100.0, 200.0, 300.0):
+            store.add_login_failure("email:kim@example.org", at=at)
+        store.add_login_failure("ip:10.0.0.1", at=300.0)
+        assert store.count_login_failures("email:kim@example.org", since=150.0) == 2
+        assert store.count_login_failures("email:kim@example.org", since=0.0) == 3
+        assert store.count_login_failures("ip:10.0.0.1", since=0.0) == 1
+        store.add_login_failure("email:kim@example.org", at=300.0)      # same second counts twice
+        assert store.count_login_failures("email:kim@example.org", since=250.0) == 2
+        store.clear_login_failures("email:kim@example.org")
+        assert store.count_login_failures("email:kim@example.org", since=0.0) == 0
+        assert store.count_login_failures("ip:10.0.0.1", since=0.0) == 1
+
+
+def test_redis_delete_room_leaves_no_record_key_behind(redis_store):
+    r = redis_store.r
+    th = redis_store.create_therapist("kim@example.org", "Dr. Kim", "hash")
+    redis_store.create_room(th["id"], "Keep", {})
+    before = set(r.keys("*"))
+    room = redis_store.create_room(th["id"], "Sam", {})
+    rec = redis_store.create_record(_record(room), [{"name": "a.png", "caption": "", "png": PNG_A}])
+    redis_store.add_note(rec["id"], "note")
+    gone = redis_store.create_record(_record(room))
+    redis_store.add_note(gone["id"], "note")
+    redis_store.delete_record(gone["id"])
+    assert len(set(r.keys("*")) - before) >= 6
+    assert redis_store.delete_room(room["id"])
+    assert set(r.keys("*")) == before
+
+
+# ------------------------------------------------------------------ moving data (issue 8)
+# list_therapists() and restore() (rooms/transfer.py moves rooms between stores with them).
+
+def test_list_therapists_in_id_order(store):
+    a = store.create_therapist("a@example.org", "A", "h")
+    b = store.create_therapist("b@example.org", "B", "h")
+    assert store.list_therapists() == [a, b]
+
+
+def test_restore_keeps_ids_seqs_and_times_and_the_store_goes_on(store):
+    th = {"id": 7, "email": "kim@example.org", "name": "Dr. Kim", "password_hash": "h",
+          "created_at": 1_700_000_000.25}
+    room = {"id": "roomA", "therapist_id": 7, "name": "Sam", "settings": {"child_may_draw": True},
+            "seq": 0, "created_at": 1_700_000_001.5}
+    inv = {"id": "invA", "room_id": "roomA", "role": "child", "token_hash": "t" * 64,
+           "created_at": 1_700_000_002.0, "expires_at": 2e9, "revoked_at": 1_700_000_003.0}
+    part = {"id": "kidA", "room_id": "roomA", "role": "child", "name": "Sam", "avatar": "fox",
+            "invite_id": "invA", "created_at": 1_700_000_004.0}
+    ops = [{"room_id": "roomA", "seq": s, "by": "kidA", "op_id": f"op-{s}", "a": "canvas",
+            "t": "stroke", "kind": "do", "target": None, "d": {"n": s, "x": [0.1, 2]},
+            "ts": 1_700_000_010.0 + s} for s in (1, 2, 3)]
+    for kind, rec in [("therapist", th), ("room", room), ("invite", inv), ("participant", part)]:
+        store.restore(kind, rec)
+    for o in ops:
+        store.restore("op", o)
+    assert store.get_therapist(7) == th and store.get_therapist_by_email("kim@example.org") == th
+    assert store.get_room("roomA") == {**room, "seq": 3}
+    assert store.find_invite("t" * 64) == inv and store.get_participant("kidA") == part
+    assert store.ops_since("roomA", 0) == [{k: v for k, v in o.items() if k != "room_id"} for o in ops]
+    assert store.find_op("roomA", "kidA", "op-2") == 2
+    # the store carries on after restored data: next seq, dedupe, fresh therapist ids
+    assert append(store, "roomA", pid="kidA", op_id="op-1") == (1, False)
+    assert append(store, "roomA", pid="kidA", op_id="new") == (4, True)
+    assert store.create_therapist("new@example.org", "New", "h")["id"] > 7
+
+
+def test_restore_refuses_duplicates_and_orphans_and_writes_nothing(store, th, room):
+    rec = dict(store.get_room(room["id"]))
+    with pytest.raises(Exception):
+        store.restore("room", rec)                      # exists already
+    with pytest.raises(Exception):
+        store.restore("therapist", dict(th))
+    append(store, room["id"], n=1)
+    op = {"room_id": room["id"], "seq": 1, "by": "other", "op_id": "other", "a": "canvas",
+          "t": "stroke", "kind": "do", "target": None, "d": {}, "ts": 1.0}
+    with pytest.raises(Exception):
+        store.restore("op", op)                         # seq 1 is taken
+    with pytest.raises(MISSING_PARENT):
+        store.restore("op", {**op, "room_id": "no-room", "seq": 5})
+    with pytest.raises(MISSING_PARENT):
+        store.restore("participant", {"id": "p9", "room_id": "no-room", "role": "child",
+                                      "name": "", "avatar": "", "invite_id": None, "created_at": 1.0})
+    with pytest.raises(KeyError):
+        store.restore("secret", {})
+    assert [o["op_id"] for o in store.ops_since(room["id"], 0)] == ["op-1"]
+    assert store.get_participant("p9") is None and store.last_seq("no-room") == 0

@@ -346,24 +346,74 @@ def test_STORY5_rendered_page_is_rgb_with_the_picture_on_white():
     assert box.getextrema()[0] < 200
 
 
+def pdf_url(room_id, sid, fmt="pdf", activity="stories"):
+    """The generic download route of rooms/web.py (activities' `download`)."""
+    return f"/rooms/{room_id}/download/{activity}/{sid}.{fmt}"
+
+
 def test_STORY5_pdf_route_for_the_owner_only(therapist, make_therapist, room, pr, client):
     th = therapist.participant
     assert pr.engine.submit(room.id, th, {"op_id": "c1", "a": "stories", "t": "story.copy",
                                           "d": {"id": "home", "from": "turns"}})["ok"]
     assert pr.engine.submit(room.id, th, {"op_id": "c2", "a": "stories", "t": "page.remove",
                                           "d": {"id": "home", "page": 0}})["ok"]
-    r = therapist.get(f"/rooms/{room.id}/stories/home.pdf")
+    r = therapist.get(pdf_url(room.id, "home"))
     assert r.status_code == 200 and r.mimetype == "application/pdf"
     assert "attachment" in r.headers["Content-Disposition"]
+    title = stories.READY["turns"]["title"]
+    safe = "".join(c for c in title if c.isalnum() or c in " -_").strip()
+    assert f'{safe}.pdf' in r.headers["Content-Disposition"]
     assert pdf_pages(r.data) == len(stories.READY["turns"]["pages"]) - 1
-    assert therapist.get(f"/rooms/{room.id}/stories/nosuch.pdf").status_code == 404
+    assert therapist.get(pdf_url(room.id, "nosuch")).status_code == 404
     other = make_therapist()
-    assert other.get(f"/rooms/{room.id}/stories/home.pdf").status_code == 404
-    anon = client.get(f"/rooms/{room.id}/stories/home.pdf")
+    assert other.get(pdf_url(room.id, "home")).status_code == 404
+    assert other.get(pdf_url(room.id, "angry")).status_code == 404
+    anon = client.get(pdf_url(room.id, "home"))
     assert anon.status_code in (302, 401) and "login" in anon.headers.get("Location", "login")
+    # The old activity-specific route is gone.
+    assert therapist.get(f"/rooms/{room.id}/stories/home.pdf").status_code == 404
 
 
 def test_STORY5_guests_cannot_fetch_the_pdf(room, make_guest):
+    for role in ("child", "parent"):
+        guest = make_guest(room.links[role])
+        r = guest.get(pdf_url(room.id, "angry"), follow_redirects=False)
+        assert r.status_code in (302, 401, 404)
+        assert not r.data.startswith(b"%PDF")
+
+
+def test_download_route_404s_for_unknown_activity_key_format_and_room(therapist, room):
+    assert therapist.get(pdf_url(room.id, "angry")).status_code == 200
+    for url in (pdf_url(room.id, "angry", activity="nosuch"),    # no such activity
+                pdf_url(room.id, "nosuch"),                       # no such story
+                pdf_url(room.id, "angry", fmt="png"),             # a format it does not make
+                pdf_url(room.id, "angry", fmt="exe"),
+                pdf_url("nosuch-room", "angry")):                 # no such room
+        assert therapist.get(url).status_code == 404, url
+
+
+def test_download_route_404s_for_an_activity_without_download(therapist, room, pr):
+    without = [n for n in pr.registry.names() if not hasattr(pr.registry.get(n), "download")]
+    assert "canvas" in without
+    for name in without:
+        assert therapist.get(pdf_url(room.id, "current", activity=name)).status_code == 404
+        assert therapist.get(pdf_url(room.id, "current", fmt="png", activity=name)).status_code == 404
+
+
+def test_download_is_the_activity_interface():
+    from activities.base import DownloadContext
+    data, mime, name = stories.download(stories.initial_state(), "angry", "pdf",
+                                        DownloadContext(pictures_root()))
+    assert mime == "application/pdf" and name.endswith(".pdf")
+    assert pdf_pages(data) == len(stories.READY["angry"]["pages"])
+    for key, fmt in (("nosuch", "pdf"), ("angry", "png"), ("angry", "PDF")):
+        with pytest.raises(KeyError):
+            stories.download(stories.initial_state(), key, fmt, DownloadContext(pictures_root()))
+
+
+def test_room_page_gives_the_download_url_template_to_the_therapist_only(therapist, room, make_guest):
+    def urls(client):
+        return client.get(f"/room/{room.id}").get_data(as_text=True)
+    assert f"/rooms/{room.id}/download/{{activity}}/{{key}}.{{fmt}}" in urls(therapist)
     guest = make_guest(room.links["child"])
-    r = guest.get(f"/rooms/{room.id}/stories/angry.pdf")
-    assert r.status_code in (302, 401, 404)
+    assert "/download/" not in urls(guest)

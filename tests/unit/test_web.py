@@ -417,3 +417,17 @@ def test_inline_scripts_carry_the_nonce_of_their_response(therapist):
         assert scripts
         for tag in scripts:
             assert f'nonce="{nonce}"' in tag or "src=" in tag
+
+
+def test_whole_number_settings_come_from_the_environment(monkeypatch):
+    import app as app_module
+    monkeypatch.setenv("PLAYROOM_INACTIVITY_MINUTES", "45")
+    monkeypatch.setenv("PLAYROOM_SESSION_IDLE_MINUTES", "90")
+    monkeypatch.setenv("PLAYROOM_SECRET_KEY", "ignored: not a number setting")
+    config = app_module.env_config()
+    assert config["INACTIVITY_MINUTES"] == 45 and config["SESSION_IDLE_MINUTES"] == 90
+    assert "SECRET_KEY" not in config
+    monkeypatch.setenv("PLAYROOM_SNAPSHOT_EVERY", "lots")
+    import pytest
+    with pytest.raises(SystemExit):
+        app_module.env_config()

@@ -1,0 +1,207 @@
+// The therapist runs the room (CTL1-CTL8): the waiting-room strip, the room panel
+// (who may do what, lock, automatic admission, private child time, people, end),
+// and what a guest sees instead of the room while waiting or paused.
+// It knows activities only by config.activities' name/title/icon.
+import {icon} from "./icons.js";
+import {el, picture} from "./util.js";
+
+const ROLE_LABEL = {child: "Child", parent: "Parent"};
+const KNOCK_TTL_MS = 15000;   // a guest who stops knocking has left the waiting room
+
+const SWITCHES = [
+  {key: "auto_admit", label: "Let guests in without waiting",
+    help: "Off: you let each guest in from the waiting room."},
+  {key: "lock", label: "Lock the room", help: "Nobody new comes in, not even automatically."},
+  {key: "private", label: "Private time with the child",
+    help: "The parent waits on a calm screen and sees nothing until you switch this off."},
+];
+
+/** The therapist's controls. `run(action, body)` sends a `control` event. */
+export class HostControls {
+  constructor(shell, {run, confirm, toast}) {
+    this.shell = shell;
+    this.run = run;
+    this.confirm = confirm;
+    this.toast = toast;
+    this.settings = {};
+    this.people = [];
+    this.waiting = new Map();   // pid -> {person, seen}
+    const pics = shell.config.pictures;
+    this.strip = el("div", {class: "lobby-strip", hidden: true, role: "region",
+      "aria-label": "Waiting room", "aria-live": "polite"});
+    this.badge = el("span", {class: "badge", hidden: true});
+    this.button = el("button", {class: "bar-btn room-btn", type: "button", title: "Room controls",
+      "aria-label": "Room controls", "aria-haspopup": "dialog", dataset: {action: "room-panel"},
+      onclick: () => this.open()}, picture(pics, "key", "bar-btn-pic"), el("span", {}, "Room"), this.badge);
+    this.panel = el("aside", {class: "room-panel", hidden: true, role: "dialog",
+      "aria-label": "Room controls"});
+    this.sweep = setInterval(() => this.expireKnocks(), 2000);
+  }
+
+  // ------------------------------------------------------------ waiting room
+  knock(person) {
+    const fresh = !this.waiting.has(person.id);
+    this.waiting.set(person.id, {person, seen: Date.now()});
+    if (fresh) this.toast(`${person.name} is waiting to come in.`);
+    this.renderStrip();
+  }
+
+  expireKnocks() {
+    let changed = false;
+    for (const [id, w] of this.waiting) {
+      if (Date.now() - w.seen > KNOCK_TTL_MS) { this.waiting.delete(id); changed = true; }
+    }
+    if (changed) this.renderStrip();
+  }
+
+  renderStrip() {
+    const pics = this.shell.config.pictures;
+    const rows = [...this.waiting.values()].map(({person: p}) => el("div", {class: "lobby-row",
+      dataset: {waiting: p.id}},
+      picture(pics, p.avatar, "person-pic"),
+      el("span", {class: "lobby-text"}, el("b", {}, p.name), ` (${ROLE_LABEL[p.role] || p.role}) is waiting`),
+      el("button", {class: "btn-ok", type: "button", dataset: {action: "admit"},
+        onclick: () => this.admit(p.id)}, "Let in"),
+      el("button", {class: "btn-quiet", type: "button", dataset: {action: "deny"},
+        onclick: () => this.deny(p)}, "Not today")));
+    this.strip.replaceChildren(...rows);
+    this.strip.hidden = rows.length === 0;
+    this.badge.hidden = rows.length === 0;
+    this.badge.textContent = String(rows.length);
+  }
+
+  async admit(pid) {
+    const ack = await this.run("admit", {pid});
+    if (ack && ack.ok) { this.waiting.delete(pid); this.renderStrip(); }
+  }
+
+  async deny(p) {
+    if (!await this.confirm(`Turn ${p.name} away for this session?`, {yes: "Turn away", no: "Keep waiting"})) return;
+    const ack = await this.run("remove", {pid: p.id});
+    if (ack && ack.ok) { this.waiting.delete(p.id); this.renderStrip(); }
+  }
+
+  // ------------------------------------------------------------ the room panel
+  setSettings(s) {
+    this.settings = s;
+    if (!this.panel.hidden) this.renderPanel();
+  }
+
+  setPeople(list) {
+    this.people = list;
+    for (const p of list) if (p.online) this.waiting.delete(p.id);
+    this.renderStrip();
+    if (!this.panel.hidden) this.renderPanel();
+  }
+
+  open() {
+    this.renderPanel();
+    this.panel.hidden = false;
+    this.panel.querySelector("button")?.focus();
+  }
+
+  close() {
+    this.panel.hidden = true;
+    this.button.focus();
+  }
+
+  setting(key, value) {
+    return this.run("settings", {changes: {[key]: value}});
+  }
+
+  renderPanel() {
+    const s = this.settings;
+    const acts = this.shell.config.activities;
+    const sw = (key, label, help, checked, onchange) => el("label", {class: "ctl-switch"},
+      el("input", {type: "checkbox", dataset: {setting: key}, checked: Boolean(checked),
+        onchange: (e) => onchange(e.target.checked)}),
+      el("span", {class: "ctl-label"}, el("b", {}, label), help ? el("small", {}, help) : null));
+    const roles = ["child", "parent"];
+    const master = {child: "child_may_draw", parent: "parent_may_play"};
+    const perms = s.perms || {};
+    const cell = (role, key) => el("td", {}, el("input", {type: "checkbox",
+      "aria-label": `${ROLE_LABEL[role]}: ${key}`, dataset: {perm: `${role}.${key}`},
+      checked: Boolean(perms[role] && perms[role][key]),
+      onchange: (e) => this.run("settings", {changes: {perms: {[role]: {[key]: e.target.checked}}}})}));
+    const table = el("table", {class: "ctl-perms"},
+      el("thead", {}, el("tr", {}, el("th", {}, "May…"), ...roles.map((r) => el("th", {}, ROLE_LABEL[r])))),
+      el("tbody", {},
+        el("tr", {class: "master"}, el("th", {}, "play at all"), ...roles.map((r) => el("td", {},
+          el("input", {type: "checkbox", "aria-label": `${ROLE_LABEL[r]} may play`,
+            dataset: {setting: master[r]}, checked: Boolean(s[master[r]]),
+            onchange: (e) => this.setting(master[r], e.target.checked)})))),
+        ...acts.map((a) => el("tr", {}, el("th", {}, a.title), ...roles.map((r) => cell(r, a.name)))),
+        el("tr", {}, el("th", {}, "switch activity"), ...roles.map((r) => cell(r, "switch")))));
+    const guests = this.people.filter((p) => p.role !== "therapist");
+    const peopleList = el("ul", {class: "ctl-people"}, ...guests.map((p) => el("li", {
+      dataset: {participant: p.id}},
+      picture(this.shell.config.pictures, p.avatar, "person-pic"),
+      el("span", {class: "ctl-person"}, p.name, el("small", {}, ` ${ROLE_LABEL[p.role] || p.role}${p.online ? "" : ", away"}`)),
+      el("button", {class: "btn-quiet", type: "button", dataset: {action: "remove"},
+        onclick: () => this.remove(p)}, "Remove…"))));
+    this.panel.replaceChildren(
+      el("header", {class: "ctl-head"}, el("h2", {}, "Room"),
+        el("button", {class: "ctl-close", type: "button", "aria-label": "Close", onclick: () => this.close()},
+          icon("close"))),
+      el("section", {}, ...SWITCHES.map((t) => sw(t.key, t.label, t.help, s[t.key],
+        (v) => this.setting(t.key, v)))),
+      el("section", {}, el("h3", {}, "Who may do what"), table,
+        el("p", {class: "ctl-note"}, "With “Follow me” on, everyone sees what you show.")),
+      el("section", {}, el("h3", {}, "People"),
+        guests.length ? peopleList : el("p", {class: "ctl-note"}, "No guests yet.")),
+      el("section", {class: "ctl-end"},
+        el("button", {class: "btn-end", type: "button", dataset: {action: "end-session"},
+          onclick: () => this.end()}, "End session")));
+  }
+
+  async remove(p) {
+    const revoke = el("input", {type: "checkbox", dataset: {action: "revoke"}});
+    const ok = await this.confirm(el("span", {}, `Remove ${p.name} from this session?`,
+      el("label", {class: "ctl-revoke"}, revoke, " Also switch off their link")),
+    {yes: "Remove", no: "Cancel"});
+    if (ok) await this.run("remove", {pid: p.id, revoke: revoke.checked});
+  }
+
+  async end() {
+    if (!await this.confirm("End the session for everyone?", {yes: "End session", no: "Not yet"})) return;
+    const ack = await this.run("end");
+    if (ack && ack.ok) {
+      this.close();
+      this.toast("The session has ended. Its record is saved.");
+    }
+  }
+}
+
+const GUEST_SCREENS = {
+  waiting: {pic: "hourglass", title: "Your therapist will let you in soon.",
+    text: "You can wait here. The room opens by itself."},
+  private_time: {pic: "teddy", title: "Private time",
+    text: "Your child is having some private time with the therapist. This screen will open the room again by itself."},
+  frozen: {pic: "turtle", title: "Let’s pause for a moment.",
+    text: "Your therapist paused the room. You can keep watching."},
+};
+
+/** What a guest sees instead of (or over) the room. */
+export class GuestScreen {
+  constructor(config) {
+    this.config = config;
+    this.el = el("div", {class: "guest-screen", hidden: true, role: "status", "aria-live": "polite"});
+    this.state = null;
+  }
+
+  /** kind: null | "waiting" | "private_time" | "frozen" */
+  show(kind) {
+    if (kind === this.state) return;
+    this.state = kind;
+    document.body.dataset.screen = kind || "";
+    if (!kind) { this.el.hidden = true; this.el.replaceChildren(); return; }
+    const s = GUEST_SCREENS[kind];
+    this.el.className = "guest-screen screen-" + kind;
+    this.el.replaceChildren(el("div", {class: "guest-card"},
+      picture(this.config.pictures, s.pic, "guest-pic"),
+      el("h1", {}, s.title), el("p", {}, s.text),
+      kind === "frozen" ? null : el("div", {class: "guest-dots", "aria-hidden": "true"},
+        el("span"), el("span"), el("span"))));
+    this.el.hidden = false;
+  }
+}
