@@ -209,7 +209,7 @@ def create_app(config=None):
     socketio = SocketIO(app, async_mode=app.config["ASYNC_MODE"],
                         max_http_buffer_size=LIMITS["packet_bytes"],
                         ping_interval=10, ping_timeout=10, async_handlers=False,
-                        **message_queue(app.config))
+                        manage_session=False, **message_queue(app.config))
     app.extensions["playroom"] = Playroom(app, socketio)
     records_web.init_app(app, socketio)   # session records, retention (issue 7)
     transfer.register_cli(app)        # flask export-data / import-data (moving between stores)

@@ -53,6 +53,9 @@ def nack(code, reason, op_id=None):
     return out
 
 
+# Snapshot texts shorter than this are not kept between joins (see Engine._encode).
+WIRE_CACHE_MIN = 64 * 1024
+
 # _commit's answer when another process stored an op first (SCALE1): catch up, retry.
 CONFLICT = object()
 
@@ -311,6 +314,7 @@ class Engine:
         sent. Someone who may enter and is not yet present is recorded as present
         (a `presence` room op; the first entry of a session also starts it)."""
         pack = bool(pack)
+        fresh = None        # encoded outside the lock in the previous round
         for attempt in range(3):
             with self.locked(room_id) as live:
                 if live is None:
@@ -327,6 +331,8 @@ class Engine:
                     enter()
                     return live.seq
                 snap = live.wire.get(pack)
+                if fresh is not None and fresh.seq == live.seq:
+                    snap = fresh
                 if (snap is None or snap.seq != live.seq) and attempt == 2:
                     snap = self._encode(live, live.seq, dict(live.states), pack)
                 if snap is not None and snap.seq == live.seq:
@@ -334,7 +340,7 @@ class Engine:
                     enter()
                     return live.seq
                 seq, states = live.seq, dict(live.states)
-            self._encode(live, seq, states, pack)
+            fresh = self._encode(live, seq, states, pack)
 
     def _encode(self, live, seq, states, pack):
         """The WireSnapshot of `states` at `seq` (cached on the room)."""
@@ -350,7 +356,14 @@ class Engine:
             except Collision:
                 # The state uses the marker key itself: this snapshot goes unpacked.
                 snap = WireSnapshot(seq, StateEncoder(False).encode_states(states), False)
-            live.wire[pack] = snap
+            if len(snap.activities) < WIRE_CACHE_MIN:
+                # A small room is re-encoded per joiner in well under a millisecond;
+                # keeping its text (and the encoder's item cache) cost ~6 KiB per
+                # idle connection (bench/ idle). Big boards keep both.
+                live.wire.pop(pack, None)
+                live.encoders.pop(pack, None)
+            else:
+                live.wire[pack] = snap
             return snap
 
     # ------------------------------------------------------------ the room (CTL)

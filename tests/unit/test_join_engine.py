@@ -68,6 +68,8 @@ def decoded(text):
 
 def test_JOIN1_two_joiners_at_the_same_seq_get_the_same_text_encoded_once(engine, room_id, th,
                                                                          monkeypatch):
+    import rooms.engine
+    monkeypatch.setattr(rooms.engine, "WIRE_CACHE_MIN", 0)    # as for a big board
     for k in range(3):
         draw(engine, room_id, th, f"s{k}")
     encodes = []
@@ -83,6 +85,15 @@ def test_JOIN1_two_joiners_at_the_same_seq_get_the_same_text_encoded_once(engine
                                  "activities": json.loads(json.dumps(p1["activities"])),
                                  "settings": p1["settings"]}
     assert p2["mode"] == "snapshot" and p2["activities"]["canvas"] == engine.state(room_id, "canvas")[1]
+
+
+def test_JOIN1_a_small_room_keeps_no_snapshot_text_between_joins(engine, room_id, th):
+    """Idle memory: a small room's text is rebuilt per joiner (cheap), not kept."""
+    draw(engine, room_id, th, "s0")
+    _, _, first = join(engine, room_id)
+    live = engine.room(room_id)
+    assert live.wire == {} and live.encoders == {}
+    assert join(engine, room_id)[2] == first
 
 
 def test_JOIN1_a_joiner_after_a_new_op_gets_the_new_op(engine, room_id, th, kid):
