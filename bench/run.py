@@ -31,7 +31,7 @@ PARTS = ("relay", "join", "export", "idle", "reference")
 P99_LIMIT_MS = 50.0
 DELIVERY_MIN = 0.99          # share of chunks / ops sent in the window that must arrive
 
-FULL = {"steps": [5, 10, 20, 40, 60, 80, 100, 150, 200, 250, 300, 400, 500],
+FULL = {"steps": [5, 10, 20, 40, 60, 80, 100, 120, 150, 200, 250, 300, 400, 500],
         "warmup_s": 3, "measure_s": 10, "drain_s": 2, "board": 5000, "joins": 20,
         "idle_rooms": 333, "export_reps": 3, "http_export_reps": 3, "paint": True,
         "modes": list(MODES), "steps_past_limit": 2, "retry_failed_step": 2, "idle_settle_s": 3,
