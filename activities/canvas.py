@@ -12,6 +12,7 @@ page (the memory budget).
 The reducer is pure: every apply returns a new state that shares unchanged pages
 and items with the old one, plus the inverse op that undoes it.
 """
+from functools import lru_cache
 from operator import itemgetter
 
 import numpy as np
@@ -297,7 +298,7 @@ def client_config():
 # picture as painting every item in turn onto an ink layer over the background,
 # without an image per item.
 
-_BATCH_POINTS = 20_000      # numbers per batch of strokes: bounds the memory used
+_BATCH_POINTS = 40_000      # numbers per batch of strokes: bounds the memory used
 _BAND_ROWS = 128            # rows composed at a time
 _HIGHLIGHT_ALPHA = round(255 * TOOL_STYLE["highlighter"][1])
 
@@ -339,6 +340,7 @@ def render(state, page_id, pictures_root, scale=1.0):
     return Image.frombytes("RGB", (w, h), out, "raw", "RGBX")
 
 
+@lru_cache(maxsize=256)
 def _rgb(hex_color):
     return tuple(int(hex_color[k:k + 2], 16) for k in (1, 3, 5))
 
@@ -403,6 +405,7 @@ def _stroke_pixels(items, scale, w, h):
     left, length, s = (np.concatenate(v) for v in zip(*groups))
     order = np.argsort(s, kind="stable")
     left, length, s = left[order], length[order], s[order]
+    row, col = np.divmod(left, w)
     bounds = np.searchsorted(s, np.arange(len(items) + 1))
     out = []
     for k in range(len(items)):
@@ -410,12 +413,15 @@ def _stroke_pixels(items, scale, w, h):
         if a == b:
             out.append(np.zeros(0, np.int64))
             continue
-        ll, nn = left[a:b], length[a:b]
-        lo, hi = int(ll.min()), int((ll + nn).max())
+        rr, cc, nn = row[a:b], col[a:b], length[a:b]
+        r0, c0 = int(rr.min()), int(cc.min())
+        bw = int((cc + nn).max()) - c0
+        ll = (rr - r0) * bw + (cc - c0)      # in the stroke's bounding box
         cs = np.cumsum(nn) - nn
-        mark = np.zeros(hi - lo, bool)   # spans of one stroke overlap: each pixel once
-        mark[np.arange(int(nn.sum())) + np.repeat(ll - lo - cs, nn)] = True
-        out.append(np.flatnonzero(mark) + lo)
+        mark = np.zeros((int(rr.max()) - r0 + 1) * bw, bool)  # spans overlap: each pixel once
+        mark[np.arange(int(nn.sum())) + np.repeat(ll - cs, nn)] = True
+        py, px = np.divmod(np.flatnonzero(mark), bw)
+        out.append((py + r0) * w + (px + c0))
     return out
 
 

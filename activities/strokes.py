@@ -48,9 +48,11 @@ def _padded(pts):
 
 
 def _segment_cumsum(v, starts, sid):
-    """Cumulative sum of v restarting at each stroke's first element."""
-    c = np.cumsum(v)
-    return c - (c[starts] - v[starts])[sid]
+    """Cumulative sum of v restarting at each stroke's first element. Summed in
+    float64: in float32 the running total of a whole batch rounded a stroke's
+    distances by where it sat in the batch (a batch size changed a few pixels)."""
+    c = np.cumsum(v, dtype=np.float64)
+    return (c - (c[starts] - v[starts])[sid]).astype(v.dtype)
 
 
 def centre_lines(strokes, scale):
@@ -287,17 +289,23 @@ class PaintOrder:
     def add(self, left, length, item):
         """Spans (flat index of the first pixel, length) painted by item numbers."""
         item = item.astype(self.dtype, copy=False)
-        wide = length > self._W
-        if wide.any():
-            n = (length[wide] + self._W - 1) // self._W
+        wide = np.flatnonzero(length > self._W)
+        if len(wide):
+            # A wide span (a few percent of them) keeps its first _W pixels here;
+            # the rest is cut into pieces of at most _W added on their own
+            # (concatenating them with all the others cost a copy of every array).
+            wl, wn = left[wide] + self._W, length[wide] - self._W
+            n = (wn + self._W - 1) // self._W
             cs = np.cumsum(n) - n
             j = np.arange(int(n.sum())) - np.repeat(cs, n)
-            start = np.repeat(left[wide], n) + j * self._W
-            end = np.repeat(left[wide] + length[wide], n)
-            keep = ~wide
-            left = np.concatenate((left[keep], start))
-            length = np.concatenate((length[keep], np.minimum(end - start, self._W)))
-            item = np.concatenate((item[keep], np.repeat(item[wide], n)))
+            start = np.repeat(wl, n) + j * self._W
+            end = np.repeat(wl + wn, n)
+            self._add(start, np.minimum(end - start, self._W), np.repeat(item[wide], n))
+            length = length.copy()
+            length[wide] = self._W
+        self._add(left, length, item)
+
+    def _add(self, left, length, item):
         flat = self.table.reshape(-1)
         at = left + self._lvl[length]
         np.maximum.at(flat, at, item)
