@@ -31,7 +31,7 @@ from rooms.protocol import (E_CONFLICT, E_FULL, E_INVALID, E_NO_PAGE, E_NOTHING,
                             THERAPIST)
 
 from . import story_library
-from .base import (may_play, Invalid, OpSpec, Rejected, ident, integer, internal, one_of, require_dict,
+from .base import (may_play, wrap_text, Invalid, OpSpec, Rejected, ident, integer, internal, one_of, require_dict,
                    validate_op)
 
 NAME = "stories"
@@ -476,19 +476,6 @@ def _font(size):
     return ImageFont.load_default(size=size)
 
 
-def _wrap(draw, text, font, width):
-    lines = []
-    for para in text.split("\n"):
-        line = ""
-        for word in para.split():
-            trial = f"{line} {word}".strip()
-            if line and draw.textlength(trial, font=font) > width:
-                lines.append(line)
-                line = word
-            else:
-                line = trial
-        lines.append(line)
-    return lines
 
 
 def render_page(s, i, assets_root, upload_image=None):
@@ -521,7 +508,7 @@ def render_page(s, i, assets_root, upload_image=None):
                                   90 + (400 - size) // 2 + (size - pic.height) // 2))
         x += size + gap
     font = _font(44)
-    lines = _wrap(draw, page["text"], font, w - 120)[:5]
+    lines = wrap_text(draw, page["text"], font, w - 120)[:5]
     y = 530
     for line in lines:
         draw.text((w // 2, y), line, font=font, fill=(20, 20, 20, 255), anchor="ma")

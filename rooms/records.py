@@ -46,6 +46,8 @@ import zipfile
 
 from PIL import Image, ImageDraw, ImageFont
 
+from activities.base import wrap_text
+
 log = logging.getLogger("playroom.records")
 
 ROOM = "room"                     # the reserved activity name of room-level ops
@@ -369,19 +371,6 @@ def entry_line(e):
     return f"{who}{e['text']}" if who else e["text"][:1].upper() + e["text"][1:]
 
 
-def _wrap(draw, text, font, width):
-    lines = []
-    for para in str(text).split("\n"):
-        line = ""
-        for word in para.split():
-            trial = f"{line} {word}".strip()
-            if line and draw.textlength(trial, font=font) > width:
-                lines.append(line)
-                line = word
-            else:
-                line = trial
-        lines.append(line)
-    return lines
 
 
 class _Pages:
@@ -403,7 +392,7 @@ class _Pages:
 
     def line(self, text, size=28, weight="regular", indent=0, gap=10, color=(25, 25, 25)):
         font = _font(size, weight)
-        for part in _wrap(self.draw, text, font, PAGE[0] - 2 * MARGIN - indent):
+        for part in wrap_text(self.draw, text, font, PAGE[0] - 2 * MARGIN - indent):
             if self.y + size > PAGE[1] - MARGIN:
                 self._new()
             self.draw.text((MARGIN + indent, self.y), part, font=font, fill=color)
@@ -413,7 +402,7 @@ class _Pages:
         """A timeline line: the time in its own column, the text wrapped beside it."""
         font = _font(size)
         col = 110
-        parts = _wrap(self.draw, text, font, PAGE[0] - 2 * MARGIN - col)
+        parts = wrap_text(self.draw, text, font, PAGE[0] - 2 * MARGIN - col)
         if self.y + len(parts) * (size + gap) > PAGE[1] - MARGIN:
             self._new()
         self.draw.text((MARGIN, self.y), when, font=font, fill=(110, 110, 110))
