@@ -20,7 +20,7 @@ import {ServerClock} from "./clock.js";
 import {icon} from "./icons.js";
 import {allDone, apply as reduce, initialState, timeLeft} from "./schedule-model.js";
 import {UploadClient, pictureOf} from "./stories-uploads.js";
-import {el, picture, randomId} from "./util.js";
+import {Drafts, el, picture, randomId} from "./util.js";
 
 const CSS_HREF = "/static/css/schedule.css";
 const TIMER_CHOICES = [0, 60, 120, 300, 600, 900, 1800];
@@ -75,6 +75,7 @@ class ScheduleActivity {
     this.statusKind = "";
     this.busy = false;
     this.drag = null;
+    this.drafts = new Drafts();   // step words typed, not yet sent: survive the child's ticks
   }
 
   // ================================================================ state (works unmounted)
@@ -348,6 +349,7 @@ class ScheduleActivity {
     const text = el("input", {class: "sc-input", name: "text", maxlength: this.cfg.limits.text_chars,
       "aria-label": "Words for this step"});
     text.value = st.text;
+    this.drafts.keep(text, `step:${st.id}`, st.text);
     text.addEventListener("change", () => {
       const v = text.value.trim();
       if (v !== st.text && v.length <= this.cfg.limits.text_chars) this.submit("step.edit", {id: st.id, pic: st.pic, text: v, secs: st.secs});

@@ -15,7 +15,7 @@
 import {button, calmIcon} from "./calm-ui.js";
 import {icon} from "./icons.js";
 import {pictureOf} from "./stories-uploads.js";
-import {el, picture} from "./util.js";
+import {Drafts, el, picture} from "./util.js";
 
 const PICKER_MAX = 60;
 
@@ -26,6 +26,7 @@ export class StoryEditor {
     this.status = "";          // what the last upload did, in plain words
     this.statusKind = "";      // "", "busy", "error", "ok"
     this.busy = false;
+    this.drafts = new Drafts();   // typed, not yet sent: survives a rebuild of the panel
   }
 
   get limits() {
@@ -45,10 +46,12 @@ export class StoryEditor {
       else title.value = st.title;
     };
     title.addEventListener("change", sendTitle);
+    this.drafts.keep(title, `title:${st.id}`, st.title);
     const text = el("textarea", {name: "text", class: "st-input", rows: 4, maxlength: lim.text_chars,
       "aria-label": "Page text"});
     text.value = page.text;
-    const count = el("span", {class: "st-count"}, `${page.text.length} / ${lim.text_chars}`);
+    this.drafts.keep(text, `text:${st.id}:${i}`, page.text);
+    const count = el("span", {class: "st-count"}, `${text.value.length} / ${lim.text_chars}`);
     text.addEventListener("input", () => { count.textContent = `${text.value.length} / ${lim.text_chars}`; });
     text.addEventListener("change", () => {
       if (text.value !== page.text && text.value.length <= lim.text_chars) {

@@ -1,4 +1,4 @@
-// Small DOM and id helpers shared by the room's modules. No state lives here.
+// Small DOM and id helpers shared by the room's modules. No room state lives here.
 
 const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
@@ -47,3 +47,34 @@ export function picture(pictures, id, cls = "pic", alt = "") {
 export const clamp = (v, lo, hi) => Math.min(hi, Math.max(lo, v));
 export const round1 = (v) => Math.round(v * 10) / 10;
 export const round2 = (v) => Math.round(v * 100) / 100;
+
+/**
+ * Unsent words in editor fields that are rebuilt when the room changes. A field sends
+ * on "change" (blur or Enter); if a change from someone else rebuilds the panel first,
+ * what was typed, and the focus and caret, must survive. Keys name the thing edited
+ * ("text:<story>:<page>"), so a draft never lands in another item's field.
+ */
+export class Drafts {
+  constructor() {
+    this.values = new Map();
+  }
+
+  /** Call while building `field` (before it is in the page) with the room's value. */
+  keep(field, key, sent) {
+    const draft = this.values.get(key);
+    if (draft !== undefined && draft !== sent) field.value = draft;
+    else this.values.delete(key);
+    field.addEventListener("input", () => this.values.set(key, field.value));
+    field.addEventListener("change", () => this.values.delete(key));
+    const was = document.activeElement;
+    if (was && was !== field && was.dataset && was.dataset.draft === key) {
+      const [from, to] = [was.selectionStart, was.selectionEnd];
+      queueMicrotask(() => {
+        if (!field.isConnected) return;
+        field.focus();
+        try { field.setSelectionRange(from, to); } catch { /* not a text field */ }
+      });
+    }
+    field.dataset.draft = key;
+  }
+}

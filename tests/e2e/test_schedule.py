@@ -99,3 +99,25 @@ def test_SCHED1_first_then_board_tap_drag_timer_and_prize(pair, artifacts):
     c.page.click('[data-action="undo"]')
     t.page.wait_for_selector('.sc-reward[data-reward="teddy"][aria-pressed="false"]', timeout=10000)
     assert not t.console_errors and not c.console_errors, (t.console_errors, c.console_errors)
+
+
+def test_SCHED2_words_being_typed_survive_the_child_ticking_a_step(pair):
+    """The therapist is rewording a step while the child taps another one done: the
+    editor is rebuilt for the tick, but the unsent words and the focus stay."""
+    t, c = pair
+    t.page.click('[data-action="example-morning"]')
+    t.page.click('[data-action="layout-list"]')
+    c.page.wait_for_selector('.schedule[data-steps="5"][data-layout="list"] .sc-list .sc-step')
+    first = c.page.get_attribute(".sc-list .sc-step >> nth=0", "data-step")
+    last = t.page.locator(".sc-edit-row").last.get_attribute("data-row")
+    field = f'.sc-edit-row[data-row="{last}"] [name="text"]'
+    t.page.fill(field, "Shoes on, then out")
+    c.page.tap(f'.sc-list .sc-step[data-step="{first}"]')
+    t.page.wait_for_selector(f'.sc-edit-row.done[data-row="{first}"]', timeout=10000)
+    assert t.page.input_value(field) == "Shoes on, then out"
+    assert t.page.evaluate("document.activeElement && document.activeElement.dataset.draft") == f"step:{last}"
+    t.page.keyboard.press("Tab")                      # leaving the field sends the words
+    c.page.wait_for_function(
+        "id => [...document.querySelectorAll('.sc-list .sc-step')].some(e => e.dataset.step === id"
+        " && e.textContent.includes('Shoes on, then out'))", arg=last, timeout=10000)
+    assert not t.console_errors and not c.console_errors, (t.console_errors, c.console_errors)

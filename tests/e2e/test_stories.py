@@ -112,6 +112,37 @@ def test_STORY4_therapist_copies_and_edits_a_story_and_text_stays_text(pair, art
     assert not t.console_errors and not c.console_errors, (t.console_errors, c.console_errors)
 
 
+def test_STORY6_text_being_typed_survives_a_change_from_elsewhere(pair):
+    """The therapist is typing a page's text when a change to the same story arrives
+    (here: renamed in a second tab). The editor is rebuilt for the new title, but the
+    unsent words, and the focus, stay; leaving the field sends them."""
+    t, c = pair
+    t.page.click('[data-action="new"]')
+    t.page.wait_for_selector(".st-editor")
+    sid = t.page.get_attribute("#story-page", "data-story")
+    on_page(c, sid, 0)
+    t.page.fill('.st-editor [name="text"]', "Half-typed words")
+    second = t.context.new_page()
+    second.goto(t.page.url)
+    second.wait_for_selector('body[data-conn="connected"]', timeout=15000)
+    second.click('.tab[data-activity="stories"]')
+    second.wait_for_selector(f'#story-page[data-story="{sid}"]')
+    second.click('.st-top [data-action="edit"]')
+    second.fill('.st-editor [name="title"]', "Renamed elsewhere")
+    second.press('.st-editor [name="title"]', "Enter")
+    t.page.wait_for_function(
+        "() => document.querySelector('.st-editor [name=\"title\"]').value === 'Renamed elsewhere'", timeout=10000)
+    assert t.page.input_value('.st-editor [name="text"]') == "Half-typed words"
+    assert t.page.evaluate("document.activeElement && document.activeElement.name") == "text"
+    t.page.locator('.st-editor [name="title"]').focus()
+    c.page.wait_for_function(
+        "() => document.querySelector('#story-page [data-action=\"speak\"]').innerText === 'Half-typed words'",
+        timeout=10000)
+    assert c.page.inner_text(".st-title") == "Renamed elsewhere"
+    second.close()
+    assert not t.console_errors and not c.console_errors, (t.console_errors, c.console_errors)
+
+
 def picture_file(tmp_path):
     """A real photo-like JPEG with GPS EXIF, as a therapist's phone would make it."""
     from PIL import Image
