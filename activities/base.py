@@ -14,7 +14,8 @@ An activity module provides:
     may(role, t, settings) -> bool              authorisation
     apply(state, t, d) -> (state, inverse)      pure; inverse is (t, d) or None for no-op
     client_config() -> dict                     what the browser half needs (limits, palette)
-    render(state, **options) -> PIL.Image       optional, server-side pictures
+    render(state, **options) -> PIL.Image       optional, server-side pictures (mode RGB, or P
+                    when a palette holds every colour exactly: its PNG encodes faster)
     record_entries(ops, state=None, ended_at=None) -> [entry]
                     optional, pure: the session record's timeline lines for this
                     activity's ops of one session (in seq order; `state` the final

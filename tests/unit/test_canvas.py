@@ -506,13 +506,55 @@ def test_merge_preview_refuses_chunks_that_do_not_follow(b):
 # ====================================================================== render
 
 def render(state, page_id="p1"):
-    return canvas.render(state, page_id, ROOT)
+    """The page as RGB (render gives a palette image when it can: see below)."""
+    return canvas.render(state, page_id, ROOT).convert("RGB")
+
+
+def rendered_both_ways(state, monkeypatch, page_id="p1"):
+    """render's picture, and the one its RGB path draws when the palette path is off."""
+    fast = canvas.render(state, page_id, ROOT)
+    with monkeypatch.context() as m:
+        m.setattr(canvas, "_indexed", lambda *a: None)
+        slow = canvas.render(state, page_id, ROOT)
+    return fast, slow
 
 
 def test_render_of_an_empty_page_is_the_board_size_in_its_background():
     img = render(canvas.initial_state())
-    assert img.size == (canvas.BOARD_W, canvas.BOARD_H) and img.mode == "RGB"
+    assert img.size == (canvas.BOARD_W, canvas.BOARD_H)
     assert img.getextrema() == ((255, 255), (255, 255), (255, 255))
+
+
+@pytest.mark.parametrize("bg", sorted(canvas.BACKGROUNDS))
+def test_render_gives_a_palette_image_with_the_same_pixels_as_the_rgb_path(bg, monkeypatch):
+    """Pens, markers, an eraser and highlighters crossing each other and the grid: a
+    palette ("P") image whose pixels are exactly those of the RGB path."""
+    ops = [("page.bg", {"page": "p1", "bg": bg})]
+    for k, (tool, color) in enumerate([("pen", "#e53935"), ("marker", "#1e40af"), ("highlighter", "#fdd835"),
+                                       ("pen", "#43a047"), ("highlighter", "#8e24aa"),
+                                       ("eraser", "#000000"), ("highlighter", "#e53935")]):
+        ops.append(("stroke", stroke(f"s{k}", pts=line(y=300 + 60 * k), size=24, tool=tool, color=color)))
+        ops.append(("stroke", stroke(f"d{k}", pts=[200 + 150 * k, 100, 0.5, 260 + 150 * k, 900, 0.5],
+                                     size=30, tool=tool, color=color)))
+    fast, slow = rendered_both_ways(run(canvas.initial_state(), *ops), monkeypatch)
+    assert fast.mode == "P" and slow.mode == "RGB"
+    assert fast.convert("RGB").tobytes() == slow.tobytes()
+    assert len(slow.getcolors(256)) > 8          # the blends are really there
+
+
+def test_render_falls_back_to_rgb_past_256_colours_or_with_a_stamp(monkeypatch):
+    many = run(canvas.initial_state(), *[
+        ("stroke", stroke(f"c{k}", pts=[10 + 5 * k, 10, 0.5, 10 + 5 * k, 990, 0.5], size=4,
+                          color=f"#{k % 256:02x}{k // 256:02x}80")) for k in range(260)])
+    img = canvas.render(many, "p1", ROOT)
+    assert img.mode == "RGB" and len(img.getcolors(1000)) == 261
+    few = run(canvas.initial_state(), *[
+        ("stroke", stroke(f"c{k}", pts=[10 + 5 * k, 10, 0.5, 10 + 5 * k, 990, 0.5], size=4,
+                          color=f"#{k % 256:02x}{k // 256:02x}80")) for k in range(255)])
+    assert canvas.render(few, "p1", ROOT).mode == "P"
+    stamped = run(few, ("stamp", stamp("st", x=400, y=300, size=96)))
+    fast, slow = rendered_both_ways(stamped, monkeypatch)
+    assert fast.mode == "RGB" and fast.tobytes() == slow.tobytes()
 
 
 def test_render_red_stroke_is_red_where_drawn_and_background_elsewhere():
@@ -583,7 +625,8 @@ def test_render_draws_only_the_asked_page():
 
 
 def test_render_scale_changes_the_picture_size():
-    img = canvas.render(canvas.initial_state(), "p1", ROOT, scale=0.5)
+    img = render_scaled = canvas.render(canvas.initial_state(), "p1", ROOT, scale=0.5)
+    assert render_scaled.convert("RGB").getpixel((0, 0)) == WHITE
     assert img.size == (canvas.BOARD_W // 2, canvas.BOARD_H // 2)
 
 

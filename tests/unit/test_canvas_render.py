@@ -37,7 +37,7 @@ def line(x0, x1, y, n=80, pressure=0.5):
 
 def render(*items, bg="white", scale=1.0):
     state = {"pages": [{"id": "p1", "bg": bg, "n": 0, "items": list(items)}]}
-    return np.asarray(canvas.render(state, "p1", ROOT, scale))
+    return np.asarray(canvas.render(state, "p1", ROOT, scale).convert("RGB"))
 
 
 def inked(img, background=WHITE):
