@@ -1,15 +1,17 @@
 """Playroom: app factory and server entry point.
 
 `python app.py` serves on HOST:PORT (default 127.0.0.1:5000) with the async mode
-from PLAYROOM_ASYNC_MODE (default eventlet). Only this entry point imports or
-monkey-patches eventlet/gevent; everything else uses Flask-SocketIO's
-`start_background_task`/`sleep`, so the mode is a config switch.
+from PLAYROOM_ASYNC_MODE (default gevent, chosen by bench/: README "Performance").
+Only this entry point imports or monkey-patches eventlet/gevent; everything else
+uses Flask-SocketIO's `start_background_task`/`sleep`, so the mode is a config switch.
 """
 import os
 import sys
 
+DEFAULT_ASYNC_MODE = "gevent"
+
 if __name__ == "__main__":  # monkey-patching must precede every other import
-    _MODE = os.environ.get("PLAYROOM_ASYNC_MODE", "eventlet")
+    _MODE = os.environ.get("PLAYROOM_ASYNC_MODE", DEFAULT_ASYNC_MODE)
     if _MODE == "eventlet":
         import warnings
         warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
@@ -29,6 +31,10 @@ if __name__ == "__main__":  # monkey-patching must precede every other import
 
         eventlet.websocket.RFC6455WebSocket._apply_mask = staticmethod(_xor_mask)
     elif _MODE == "gevent":
+        import gevent
+        # Greenlets need not remember who spawned them (a debugging aid that keeps
+        # the spawning call stack: ~2.5 KiB for each socket's two tasks, bench/ idle).
+        gevent.config.track_greenlet_tree = False
         from gevent import monkey
         monkey.patch_all()
 
@@ -269,7 +275,7 @@ def env_config():
 
 
 def main():
-    mode = os.environ.get("PLAYROOM_ASYNC_MODE", "eventlet")
+    mode = os.environ.get("PLAYROOM_ASYNC_MODE", DEFAULT_ASYNC_MODE)
     logging.basicConfig(level=os.environ.get("PLAYROOM_LOG_LEVEL", "INFO"),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = create_app({"ASYNC_MODE": mode, **env_config()})
@@ -326,9 +332,67 @@ def _no_websocket_compression(mode):
         simple_websocket.ws.PerMessageDeflate = _Refused
 
 
+class _HandshakeDone:
+    """What wsproto's WSConnection still asks of its finished handshake (events)."""
+    state = None
+
+    @staticmethod
+    def events():
+        return iter(())
+
+
+def _drop_finished_handshakes():
+    """simple-websocket (gevent, threading) keeps each connection's HTTP handshake
+    machinery (an h11 connection and its buffers, ~2 KiB) for the connection's life;
+    wsproto only consults it again while the handshake is unfinished. Replace it by
+    an empty stand-in once the WebSocket is open (bench/ idle)."""
+    import simple_websocket.ws
+
+    shake = simple_websocket.ws.Server.handshake
+
+    def handshake(self):
+        shake(self)
+        ws = self.ws
+        if ws.connection is not None and not getattr(ws.handshake, "_events", True):
+            ws.handshake = _HandshakeDone
+        holder = self.environ.get(_WEBSOCKET)   # put there by our servers (serve)
+        if holder is not None:
+            holder.append(self)
+    simple_websocket.ws.Server.handshake = handshake
+
+
+# An environ key holding a list, where the WebSocket of the request is put (the
+# environ is copied on its way to the app; the list is shared by the copies).
+_WEBSOCKET = "playroom.websocket"
+
+
+def _ended(environ, sock):
+    """After a WebSocket request: let simple-websocket's reader finish (it answers the
+    client's close frame; with threads it may still be doing so), then send FIN now,
+    for every descriptor of the connection (the reader uses a dup of it under
+    gevent): a client closing its WebSocket waits for the TCP close."""
+    for ws in environ.get(_WEBSOCKET, ()):
+        thread = getattr(ws, "thread", None)
+        if thread is not None:
+            thread.join(1)
+    _shut(sock)
+
+
+def _shut(sock):
+    """Send FIN now, for every descriptor of the connection (simple-websocket reads
+    from a dup of it): a client closing its WebSocket waits for the TCP close."""
+    import socket
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass                                    # already gone
+
+
 def serve(app, host, port, mode):
     """Run the WSGI server of `mode` on a listener we create, so we can set its options."""
     _no_websocket_compression(mode)
+    if mode != "eventlet":
+        _drop_finished_handshakes()
     if os.environ.get("PLAYROOM_PING_TASKS") != "1":     # A/B switch for bench/ only
         transport.share_pings()
     if mode == "eventlet":
@@ -349,10 +413,56 @@ def serve(app, host, port, mode):
         from gevent import pywsgi
         # `socket` is gevent's here: main() runs after monkey.patch_all().
         sock = _no_delay(socket.create_server((host, port), backlog=1024))
-        pywsgi.WSGIServer(sock, app, log=None).serve_forever()
+
+        class Handler(pywsgi.WSGIHandler):
+            # After a WebSocket had ended, pywsgi went on reading the connection
+            # for another HTTP request: it parsed the client's closing frames as
+            # one and answered "400 Bad Request" into the socket, and the client
+            # waited for a TCP close that never came (python-socketio's client:
+            # 3 s per close) while the server kept a task for the dead socket.
+            # Close the connection then, as eventlet does.
+            def __init__(self, sock, address, server):
+                # The request reader's buffer lives as long as the connection, a
+                # WebSocket too, which never reads through it after the upgrade:
+                # 8 KiB by default, 1 KiB as for eventlet (bench/ idle). Longer
+                # lines are read in pieces; large bodies bypass the buffer.
+                super().__init__(sock, address, server)
+                self.rfile = sock.makefile("rb", 1024)
+
+            def get_environ(self):
+                env = super().get_environ()
+                env[_WEBSOCKET] = []
+                return env
+
+            def run_application(self):
+                try:
+                    super().run_application()
+                finally:
+                    if self.environ.get("HTTP_UPGRADE", "").lower() == "websocket":
+                        self.close_connection = True
+                        _ended(self.environ, self.socket)
+
+        pywsgi.WSGIServer(sock, app, log=None, handler_class=Handler).serve_forever()
     else:
-        from werkzeug.serving import make_server
-        server = make_server(host, port, app, threaded=True)
+        from werkzeug.serving import WSGIRequestHandler, make_server
+
+        class RequestHandler(WSGIRequestHandler):
+            # The same for werkzeug: it read the closing frames as a bad request.
+            rbufsize = 1024              # and a small request buffer, as above
+
+            def make_environ(self):
+                env = super().make_environ()
+                env[_WEBSOCKET] = []
+                return env
+            def run_wsgi(self):
+                try:
+                    super().run_wsgi()
+                finally:
+                    if self.headers.get("Upgrade", "").lower() == "websocket":
+                        self.close_connection = True
+                        _ended(self.environ, self.connection)
+
+        server = make_server(host, port, app, threaded=True, request_handler=RequestHandler)
         _no_delay(server.socket)
         server.serve_forever()
 

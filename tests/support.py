@@ -18,9 +18,14 @@ import time
 import requests
 import socketio
 
+from app import DEFAULT_ASYNC_MODE
 from rooms.protocol import PROTOCOL_VERSION
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# The async mode the socket and browser tests run their servers on: the app's default
+# (app.py), or PLAYROOM_TEST_MODE to run them all on another one. Tests that need
+# every mode (test_relay, test_transport) or eventlet too (multiprocess, faults) say so.
+DEFAULT_MODE = os.environ.get("PLAYROOM_TEST_MODE") or DEFAULT_ASYNC_MODE
 
 
 def free_port():
@@ -42,7 +47,7 @@ def wait_for(predicate, timeout=10.0, interval=0.02, what="condition"):
 
 
 class ServerProcess:
-    def __init__(self, instance_dir, mode="eventlet", port=None, env=None):
+    def __init__(self, instance_dir, mode=DEFAULT_MODE, port=None, env=None):
         self.instance_dir = str(instance_dir)
         self.mode = mode
         self.port = port or free_port()
@@ -307,7 +312,7 @@ class ServerCluster:
     all share one instance folder, so they sign cookies with one secret key and a
     person signed in on one process is signed in on all of them."""
 
-    def __init__(self, workdir, redis_url, n=2, mode="eventlet", env=None):
+    def __init__(self, workdir, redis_url, n=2, mode=DEFAULT_MODE, env=None):
         self.workdir = str(workdir)
         self.redis_url = redis_url
         self.mode = mode

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import sync_playwright
 
 from tests.e2e.people import Person, child_joins, therapist_creates_room
-from tests.support import ROOT, ServerProcess
+from tests.support import DEFAULT_MODE, ROOT, ServerProcess
 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -33,7 +33,7 @@ def browser():
 
 @pytest.fixture
 def server(tmp_path):
-    srv = ServerProcess(tmp_path, mode="eventlet").start()
+    srv = ServerProcess(tmp_path, mode=DEFAULT_MODE).start()
     yield srv
     srv.stop()
 

@@ -112,7 +112,7 @@ def test_STORY4_therapist_copies_and_edits_a_story_and_text_stays_text(pair, art
     assert not t.console_errors and not c.console_errors, (t.console_errors, c.console_errors)
 
 
-def test_STORY6_text_being_typed_survives_a_change_from_elsewhere(pair):
+def test_STORY4_text_being_typed_survives_a_change_from_elsewhere(pair):
     """The therapist is typing a page's text when a change to the same story arrives
     (here: renamed in a second tab). The editor is rebuilt for the new title, but the
     unsent words, and the focus, stay; leaving the field sends them."""

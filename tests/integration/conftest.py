@@ -12,7 +12,7 @@ import pytest
 import requests
 import socketio
 
-from tests.support import Actions, ServerProcess, SocketUser, stroke, wait_for
+from tests.support import DEFAULT_MODE, Actions, ServerProcess, SocketUser, stroke, wait_for
 
 from rooms.protocol import E_AUTH, E_ENDED, E_RATE, E_REVOKED, E_VERSION, PROTOCOL_VERSION
 
@@ -25,7 +25,7 @@ def assert_no_crash_in_log(srv):
 
 @pytest.fixture(scope="session")
 def server(tmp_path_factory):
-    srv = ServerProcess(tmp_path_factory.mktemp("server"), mode="eventlet").start()
+    srv = ServerProcess(tmp_path_factory.mktemp("server"), mode=DEFAULT_MODE).start()
     yield srv
     srv.stop()
     assert_no_crash_in_log(srv)
@@ -34,7 +34,7 @@ def server(tmp_path_factory):
 @pytest.fixture
 def fresh_server(tmp_path):
     """A server of its own, for tests that stop, kill or restart it."""
-    srv = ServerProcess(tmp_path, mode="eventlet").start()
+    srv = ServerProcess(tmp_path, mode=DEFAULT_MODE).start()
     yield srv
     srv.stop()
     assert_no_crash_in_log(srv)

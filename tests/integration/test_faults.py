@@ -40,8 +40,9 @@ def failover_to(cluster, skip):
 
 
 @pytest.mark.timeout(300)
-def test_kill_9_one_process_under_load_loses_and_duplicates_nothing(cluster_factory, store):
-    cluster = cluster_factory(3)
+@pytest.mark.parametrize("mode", ["gevent", "eventlet"])
+def test_kill_9_one_process_under_load_loses_and_duplicates_nothing(cluster_factory, store, mode):
+    cluster = cluster_factory(3, mode=mode)
     victim = cluster[0]
     party = Party(cluster)
     per = 150

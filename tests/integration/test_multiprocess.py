@@ -196,8 +196,10 @@ def test_REDIS_URL_makes_redis_the_message_queue(tmp_path, redis_url):
             app.extensions["playroom"].storage.close()
 
 
-def test_an_op_on_one_process_reaches_clients_on_the_other(cluster_factory):
-    cluster = cluster_factory(2)
+@pytest.mark.parametrize("mode", ["gevent", "eventlet"])
+def test_an_op_on_one_process_reaches_clients_on_the_other(cluster_factory, mode):
+    """Both kinds of worker the README's deployment names (one per process)."""
+    cluster = cluster_factory(2, mode=mode)
     party = Party(cluster, kids=1, parents=1)
     try:
         therapist = party.room.user("therapist", url=cluster[0].url)

@@ -132,11 +132,9 @@ def test_EPH1_relay_and_ops_in_every_async_mode(tmp_path, mode):
         assert child.received("eph") == []
         assert room.item_ids() == [sid]
     finally:
-        # Stop the server first: with simple-websocket (gevent, threading) a client's
-        # polite close waits ~3 s for a close frame the server never sends.
-        srv.stop()
         if room:
             room.close()
+        srv.stop()
     assert_no_crash_in_log(srv)
 
 

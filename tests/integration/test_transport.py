@@ -143,3 +143,42 @@ def test_heartbeat_keeps_coming_from_the_shared_ping_task(tmp_path):
     finally:
         for srv in servers:
             srv.stop()
+
+
+def close_frame():
+    mask = os.urandom(4)
+    body = (1000).to_bytes(2, "big")
+    return bytes([0x88, 0x80 | len(body)]) + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(body))
+
+
+def test_server_closes_the_connection_when_a_websocket_ends(any_server):
+    """A client leaving sends Engine.IO's CLOSE and a WebSocket close frame: the server
+    answers with its close frame and then ends the TCP connection. gevent's and
+    werkzeug's servers used to keep it open and read the client's last frames as a
+    new HTTP request ("400 Bad Request" into the socket, an error in the log), while
+    python-socketio's client waited 3 s for the close on every disconnect."""
+    host, port = any_server.url.split("//")[1].split(":")
+    key = base64.b64encode(os.urandom(16)).decode()
+    with socket.create_connection((host, int(port)), timeout=10) as s:
+        s.sendall((f"GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: {host}:{port}\r\n"
+                   f"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+                   "Sec-WebSocket-Version: 13\r\n\r\n").encode())
+        head = b""
+        while b"\r\n\r\n" not in head:
+            head += s.recv(1)
+        assert head.startswith(b"HTTP/1.1 101"), head
+        assert read_frame(s).startswith("0{")
+        s.sendall(ws_frame("1") + close_frame())         # Engine.IO CLOSE, then the close frame
+        rest = b""
+        while True:                                      # until the server's FIN (timeout: 10 s)
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            rest += chunk
+    assert b"HTTP/" not in rest, rest
+    assert rest.startswith(b"\x88"), rest                # its close frame, nothing after it
+    time.sleep(0.2)
+    with open(any_server.log_path, errors="replace") as f:
+        log = f.read()
+    for bad in ("Bad request", "Invalid HTTP method", "Traceback"):
+        assert bad not in log, log[-3000:]
