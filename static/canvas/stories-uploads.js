@@ -24,11 +24,23 @@ export function uploadUrl(cfg, room, ref, thumb = false) {
   return id ? fill(thumb ? cfg.upload_thumb_url : cfg.upload_pic_url, room, id) : null;
 }
 
+// Shown instead of an uploaded picture that is gone (deleted by its therapist, or
+// by retention): a calm camera, not the browser's broken-image sign.
+const GONE = "camera";
+
 /** An <img> for a picture id: a catalog picture or an upload; never HTML from data. */
 export function pictureOf(ctx, cfg, ref, cls, alt = "", thumb = false) {
   const url = uploadUrl(cfg, ctx.config.room.id, ref, thumb);
-  if (url) return el("img", {class: cls + " pic-upload", src: url, alt: alt || "our picture", draggable: "false"});
-  return picture(ctx.pictures, ref, cls, alt || ctx.pictures[ref]?.label || "");
+  if (!url) return picture(ctx.pictures, ref, cls, alt || ctx.pictures[ref]?.label || "");
+  const img = el("img", {class: cls + " pic-upload", src: url, alt: alt || "our picture", draggable: "false"});
+  const gone = ctx.pictures[GONE];
+  img.addEventListener("error", () => {
+    if (!gone || img.dataset.gone) return;
+    img.dataset.gone = "true";
+    img.alt = "This picture is not here any more";
+    img.src = gone.url;
+  });
+  return img;
 }
 
 const MB = 1024 * 1024;

@@ -223,3 +223,31 @@ def test_STORY5_the_pdf_button_downloads_the_story(pair):
     assert data.startswith(b"%PDF")
     assert len(re.findall(rb"/Type\s*/Page\b(?!s)", data)) == len(stories.READY["bedtime"]["pages"])
     assert not t.console_errors, t.console_errors
+
+
+def test_UPL1_a_deleted_picture_shows_a_calm_stand_in_not_a_broken_image(pair, tmp_path):
+    """The therapist deletes an uploaded picture a story still uses: the child's page
+    shows the picture set's camera instead of the browser's broken-image sign."""
+    t, c = pair
+    t.page.click('[data-action="new"]')
+    t.page.wait_for_selector(".st-editor")
+    sid = t.page.get_attribute("#story-page", "data-story")
+    t.page.set_input_files('.st-editor input[type="file"][data-action="upload-file"]', picture_file(tmp_path))
+    t.page.wait_for_selector(".st-upload-status.ok", timeout=15000)
+    ref = t.page.get_attribute('.st-editor [data-chosen^="upload:"]', "data-chosen")
+    on_page(c, sid, 0)
+    image_loaded(c, "#story-page img.pic-upload")
+    status = t.page.evaluate(
+        """async (id) => {
+             const list = await (await fetch('/uploads', {headers: {Accept: 'application/json'}})).json();
+             const r = await fetch('/uploads/' + id, {method: 'DELETE', headers: {'X-CSRFToken': list.csrf}});
+             return r.status;
+           }""", ref.split(":", 1)[1])
+    assert status == 200
+    c.page.reload()
+    c.page.wait_for_selector('body[data-conn="connected"]', timeout=15000)
+    c.page.click('.tab[data-activity="stories"]')
+    on_page(c, sid, 0)
+    image_loaded(c, '#story-page img.pic-upload[data-gone="true"]')
+    assert c.page.get_attribute('#story-page img[data-gone="true"]', "src").endswith("/pictures/camera.svg")
+    assert not c.console_errors or all("404" in e for e in c.console_errors), c.console_errors
