@@ -408,6 +408,15 @@ class Engine:
             self._catch_up(live)
         return nack(E_INTERNAL, "the room is very busy, please try again", op_id)
 
+    def present(self, room_id, participant):
+        """`participant` still has a socket in this process: record them present if
+        the room says otherwise (another process recorded them away)."""
+        with self.locked(room_id) as live:
+            if live is None:
+                return
+            self._catch_up(live)
+            self._enter(live, participant)
+
     def leave(self, room_id, pid):
         """`pid` has no socket left (after the presence grace): record them away."""
         with self.locked(room_id) as live:

@@ -287,6 +287,14 @@ class Hub:
                     leave_room(room_key(room_id), sid=c.sid, namespace="/")
                     join_room(lobby_key(room_id), sid=c.sid, namespace="/")
                     c.joined, c.waiting = False, E_PRIVATE
+        elif t == "presence" and d.get("online") is False:
+            # PRES1 across processes: another process, where this person's last socket
+            # there closed, recorded them away; if they still have a socket here (a
+            # second tab), they are back at once.
+            entry = self.presence.get(room_id, {}).get(d.get("pid"))
+            here = [c for c in mine if entry and c.sid in entry["sids"]]
+            if here:
+                self.socketio.start_background_task(self.engine.present, room_id, here[0].participant)
 
     def on_sync(self, data=None):
         conn = self.conns.get(request.sid)

@@ -16,6 +16,7 @@ import socketio
 
 from activities import build_registry
 from app import create_app, message_queue
+from rooms.protocol import LIMITS
 from rooms.redis_storage import RedisStorage
 from tests.support import Actions, Replica, ServerCluster, SocketUser, stroke, wait_for
 
@@ -277,5 +278,37 @@ def test_CTL_room_controls_hold_on_every_process(cluster_factory):
         assert r.ok, r.status_code
         bye = wait_for(lambda: child.received("bye"), what="revoked on the other process")[0]
         assert bye["code"] == "revoked"
+    finally:
+        room.close()
+
+
+@pytest.mark.timeout(120)
+def test_PRES1_two_tabs_on_two_processes_closing_one_keeps_the_child_present(cluster_factory):
+    """The child has the room open in two tabs that landed on different processes and
+    closes one: after the grace period the process of the closed tab records them
+    away, but the other process still has their socket and puts them back, so the
+    therapist ends up seeing the child present (and present they stay)."""
+    cluster = cluster_factory(2)
+    room = Room(cluster[0])
+    try:
+        therapist = room.user("therapist", url=cluster[0].url)
+        tab1 = room.user("child", url=cluster[0].url)
+        tab2 = room.user("child", url=cluster[1].url)
+
+        def child_online():
+            events = therapist.received("presence")
+            kids = [p for p in events[-1]["participants"] if p["role"] == "child"] if events else []
+            return kids[0]["online"] if kids else None
+        wait_for(lambda: child_online() is True, what="the child present")
+        tab1.close()
+        # The closed tab's process marks the child away after the grace period ...
+        wait_for(lambda: any(p["role"] == "child" and not p["online"]
+                             for ev in therapist.received("presence") for p in ev["participants"]),
+                 timeout=LIMITS["presence_grace_s"] + 10, what="the away mark after the grace")
+        # ... and the open tab's process puts them back.
+        wait_for(lambda: child_online() is True, timeout=10, what="the child present again")
+        assert tab2.sio.connected
+        ack = tab2.op("stroke", stroke())
+        assert ack["ok"], ack
     finally:
         room.close()
