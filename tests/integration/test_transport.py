@@ -91,20 +91,27 @@ def read_frame(s):
     return s.recv(n, socket.MSG_WAITALL).decode() if n else ""
 
 
-def two_pings(url, out):
-    """Open a bare Engine.IO WebSocket, answer two server PINGs; record the gaps."""
+def engineio_socket(url, timeout):
+    """A bare Engine.IO WebSocket on `url`, its upgrade and OPEN packet read."""
     host, port = url.split("//")[1].split(":")
     key = base64.b64encode(os.urandom(16)).decode()
+    s = socket.create_connection((host, int(port)), timeout=timeout)
+    s.sendall((f"GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: {host}:{port}\r\n"
+               f"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+               "Sec-WebSocket-Version: 13\r\n\r\n").encode())
+    head = b""
+    while b"\r\n\r\n" not in head:
+        head += s.recv(1)
+    assert head.startswith(b"HTTP/1.1 101"), head
+    opened = read_frame(s)
+    assert opened.startswith("0{"), opened
+    return s
+
+
+def two_pings(url, out):
+    """Open a bare Engine.IO WebSocket, answer two server PINGs; record the gaps."""
     try:
-        with socket.create_connection((host, int(port)), timeout=30) as s:
-            s.sendall((f"GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: {host}:{port}\r\n"
-                       f"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
-                       "Sec-WebSocket-Version: 13\r\n\r\n").encode())
-            head = b""
-            while b"\r\n\r\n" not in head:
-                head += s.recv(1)
-            opened = read_frame(s)
-            assert opened.startswith("0{"), opened
+        with engineio_socket(url, 30) as s:
             t0 = time.monotonic()
             for _ in range(2):
                 msg = read_frame(s)
@@ -157,17 +164,7 @@ def test_server_closes_the_connection_when_a_websocket_ends(any_server):
     werkzeug's servers used to keep it open and read the client's last frames as a
     new HTTP request ("400 Bad Request" into the socket, an error in the log), while
     python-socketio's client waited 3 s for the close on every disconnect."""
-    host, port = any_server.url.split("//")[1].split(":")
-    key = base64.b64encode(os.urandom(16)).decode()
-    with socket.create_connection((host, int(port)), timeout=10) as s:
-        s.sendall((f"GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: {host}:{port}\r\n"
-                   f"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
-                   "Sec-WebSocket-Version: 13\r\n\r\n").encode())
-        head = b""
-        while b"\r\n\r\n" not in head:
-            head += s.recv(1)
-        assert head.startswith(b"HTTP/1.1 101"), head
-        assert read_frame(s).startswith("0{")
+    with engineio_socket(any_server.url, 10) as s:
         s.sendall(ws_frame("1") + close_frame())         # Engine.IO CLOSE, then the close frame
         rest = b""
         while True:                                      # until the server's FIN (timeout: 10 s)
