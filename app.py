@@ -333,19 +333,22 @@ def _no_websocket_compression(mode):
 
 
 class _HandshakeDone:
-    """What wsproto's WSConnection still asks of its finished handshake (events)."""
-    state = None
-
+    """What wsproto's WSConnection still asks of a finished handshake: its events."""
     @staticmethod
     def events():
         return iter(())
 
 
-def _drop_finished_handshakes():
-    """simple-websocket (gevent, threading) keeps each connection's HTTP handshake
-    machinery (an h11 connection and its buffers, ~2 KiB) for the connection's life;
-    wsproto only consults it again while the handshake is unfinished. Replace it by
-    an empty stand-in once the WebSocket is open (bench/ idle)."""
+# An environ key holding a list, where the WebSocket of the request is put (the
+# environ is copied on its way to the app; the list is shared by the copies).
+_WEBSOCKET = "playroom.websocket"
+
+
+def _patch_simple_websocket():
+    """simple-websocket (gevent, threading) after each handshake: drop the HTTP
+    handshake machinery it kept for the connection's life (an h11 connection and its
+    buffers, ~2 KiB; wsproto only consults it while the handshake is unfinished,
+    bench/ idle), and put the WebSocket where `_ended` finds it."""
     import simple_websocket.ws
 
     shake = simple_websocket.ws.Server.handshake
@@ -361,27 +364,16 @@ def _drop_finished_handshakes():
     simple_websocket.ws.Server.handshake = handshake
 
 
-# An environ key holding a list, where the WebSocket of the request is put (the
-# environ is copied on its way to the app; the list is shared by the copies).
-_WEBSOCKET = "playroom.websocket"
-
-
 def _ended(environ, sock):
     """After a WebSocket request: let simple-websocket's reader finish (it answers the
     client's close frame; with threads it may still be doing so), then send FIN now,
     for every descriptor of the connection (the reader uses a dup of it under
     gevent): a client closing its WebSocket waits for the TCP close."""
+    import socket
     for ws in environ.get(_WEBSOCKET, ()):
         thread = getattr(ws, "thread", None)
         if thread is not None:
             thread.join(1)
-    _shut(sock)
-
-
-def _shut(sock):
-    """Send FIN now, for every descriptor of the connection (simple-websocket reads
-    from a dup of it): a client closing its WebSocket waits for the TCP close."""
-    import socket
     try:
         sock.shutdown(socket.SHUT_RDWR)
     except OSError:
@@ -392,7 +384,7 @@ def serve(app, host, port, mode):
     """Run the WSGI server of `mode` on a listener we create, so we can set its options."""
     _no_websocket_compression(mode)
     if mode != "eventlet":
-        _drop_finished_handshakes()
+        _patch_simple_websocket()
     if os.environ.get("PLAYROOM_PING_TASKS") != "1":     # A/B switch for bench/ only
         transport.share_pings()
     if mode == "eventlet":
@@ -454,6 +446,7 @@ def serve(app, host, port, mode):
                 env = super().make_environ()
                 env[_WEBSOCKET] = []
                 return env
+
             def run_wsgi(self):
                 try:
                     super().run_wsgi()
