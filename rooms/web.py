@@ -299,7 +299,7 @@ def export_png(room_id, activity, key):
     buf = io.BytesIO()
     # zlib level 1: faster than the default for a somewhat larger file (an RGB
     # picture of the 5,000-stroke board: ~45 instead of ~80 ms; most of the rest is
-    # Pillow's row filters, which palette pictures skip: ~10 ms, bench/).
+    # Pillow's row filters, which palette pictures skip: ~12 ms, bench/).
     img.save(buf, "PNG", compress_level=1)
     buf.seek(0)
     safe = "".join(c for c in room["name"] if c.isalnum() or c in " -_").strip() or "room"
