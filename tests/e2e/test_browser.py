@@ -53,3 +53,22 @@ def test_stroke_drawn_while_server_is_down_arrives_after_restart(session_for, se
     t.wait_connected()
     t.wait_items(1)
     assert count_near(t.board_png(), RED) > 50
+
+
+@pytest.mark.parametrize("size", [(1366, 768), (1180, 820)], ids=["laptop-1366", "tablet-1180"])
+def test_the_top_bar_is_one_row_for_therapist_and_child(session_for, size):
+    """Six activity tabs, two people, the therapist's switches and the connection
+    state fit one row on a common laptop and a landscape tablet, so the board keeps
+    its height. The connected pill may shrink to its dot; its words stay for screen
+    readers."""
+    t, c = session_for({"width": size[0], "height": size[1]})
+    t.page.set_viewport_size({"width": size[0], "height": size[1]})
+    for p in (t, c):
+        p.page.wait_for_selector('.pill[data-state="connected"]')
+        tab = p.page.locator(".bar-tabs .tab").first.bounding_box()
+        bar = p.page.locator("header.bar").bounding_box()
+        assert bar["height"] < tab["height"] + 30, (size, bar, tab)    # one row of tabs
+        leave = p.page.locator("header.bar .leave").bounding_box()
+        assert leave["y"] < tab["y"] + tab["height"], (size, leave, tab)
+        assert p.page.locator(".pill").text_content() == "Connected"
+        assert p.page.locator(".bar-tabs .tab").count() == 6
