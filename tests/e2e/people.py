@@ -85,3 +85,11 @@ def child_joins(c, link):
     c.page.click('[data-action="join"]')
     c.page.wait_for_url("**/room/**")
     c.wait_connected()
+
+
+def open_activity(people, name, selector):
+    """Every person switches to activity `name` and waits for its root `selector`."""
+    for p in people:
+        p.page.click(f'.tab[data-activity="{name}"]')
+        p.page.wait_for_selector(selector)
+    return people

@@ -7,27 +7,17 @@ import os
 
 import pytest
 
-from tests.e2e.people import Person, child_joins, therapist_creates_room
+from tests.e2e.people import open_activity
 
 pytestmark = pytest.mark.browser
 
 TABLET = {"width": 1024, "height": 768}
-DESKTOP = {"width": 1366, "height": 768}
 
 
 @pytest.fixture
-def pair(browser, server):
-    t = Person(browser, server.url, viewport=DESKTOP)
-    c = Person(browser, server.url, viewport=TABLET, has_touch=True)
-    child_joins(c, therapist_creates_room(t))
-    t.page.click('[data-action="open-room"]')
-    t.wait_connected()
-    for p in (t, c):
-        p.page.click('.tab[data-activity="schedule"]')
-        p.page.wait_for_selector(".schedule")
-    yield t, c
-    for p in (t, c):
-        p.close()
+def pair(session_for):
+    """The therapist at a desktop and the child on a tablet, both on the schedule."""
+    return open_activity(session_for(TABLET), "schedule", ".schedule")
 
 
 def done_ids(person):
