@@ -19,7 +19,7 @@ if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
 from rooms.protocol import PROTOCOL_VERSION  # noqa: E402
-from tests.support import Actions, free_port  # noqa: E402
+from tests.support import Actions, end_process, free_port  # noqa: E402
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 PAGE_KIB = os.sysconf("SC_PAGE_SIZE") // 1024
@@ -119,15 +119,7 @@ class Server:
         raise RuntimeError(f"{self.kind} server did not come up: {self.tail()}")
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-        if self.proc:
-            self._log.close()
+        end_process(self.proc, self._log if self.proc else None)
         self.proc = None
 
     def tail(self, n=3000):

@@ -34,6 +34,19 @@ def free_port():
         return s.getsockname()[1]
 
 
+def end_process(proc, log=None, sig=signal.SIGTERM):
+    """Stop `proc` with `sig` (SIGKILL after 10 s) if it still runs; close its log."""
+    if proc is not None and proc.poll() is None:
+        proc.send_signal(sig)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+    if log is not None:
+        log.close()
+
+
 def wait_for(predicate, timeout=10.0, interval=0.02, what="condition"):
     """Poll until predicate() is truthy; waits on state, never a fixed sleep."""
     deadline = time.monotonic() + timeout
@@ -78,15 +91,7 @@ class ServerProcess:
             return False
 
     def stop(self, sig=signal.SIGTERM):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-        if self.proc:
-            self._log.close()
+        end_process(self.proc, self._log if self.proc else None, sig)
         self.proc = None
 
     def restart(self, sig=signal.SIGTERM):
@@ -140,15 +145,7 @@ class RedisServer:
         return self
 
     def stop(self, sig=signal.SIGTERM):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-        if self.proc:
-            self._log.close()
+        end_process(self.proc, self._log if self.proc else None, sig)
         self.proc = None
 
     def restart(self, sig=signal.SIGTERM):

@@ -14,8 +14,8 @@ import pytest
 import requests
 
 from app import create_app
-from tests.support import (ROOT, Actions, ServerCluster, SocketUser, free_port, stroke,
-                           wait_for)
+from tests.support import (ROOT, Actions, ServerCluster, SocketUser, end_process, free_port,
+                           stroke, wait_for)
 
 from .conftest import assert_no_crash_in_log, wait_op
 
@@ -113,15 +113,8 @@ class Nginx:
             return ""
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-        if self.proc:
-            self._log.close()
+        end_process(self.proc, self._log if self.proc else None)
+        self.proc = None
 
 
 @pytest.fixture
