@@ -47,6 +47,22 @@ def end_process(proc, log=None, sig=signal.SIGTERM):
         log.close()
 
 
+def run_node(tmp_path, modules, script, payload):
+    """Run `script` (an ES module) under node in tmp_path, with the browser modules
+    {file name in tmp_path: file in static/canvas} beside it and `payload` as JSON on
+    standard input; returns what it writes to standard output, parsed as JSON. For
+    the tests that check a browser module against its Python twin."""
+    import shutil
+    for name, src in modules.items():
+        shutil.copy(os.path.join(ROOT, "static", "canvas", src), os.path.join(tmp_path, name))
+    path = os.path.join(tmp_path, "run.mjs")
+    with open(path, "w") as f:
+        f.write(script)
+    res = subprocess.run(["node", path], input=json.dumps(payload), capture_output=True, text=True,
+                         timeout=60, check=True)
+    return json.loads(res.stdout)
+
+
 def wait_for(predicate, timeout=10.0, interval=0.02, what="condition"):
     """Poll until predicate() is truthy; waits on state, never a fixed sleep."""
     deadline = time.monotonic() + timeout

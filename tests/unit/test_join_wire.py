@@ -2,17 +2,14 @@
 the browser's decoder (static/canvas/wire.js) run by node on the Python output."""
 import json
 import math
-import os
 import random
 import shutil
-import subprocess
 
 import pytest
 
 from rooms.wire import MARK, Collision, StateEncoder, pack_numbers
 from tests.packing import unpack_numbers
-
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from tests.support import run_node
 
 
 def plain(obj):
@@ -115,9 +112,7 @@ def test_JOIN2_a_state_using_the_marker_key_cannot_be_packed():
 def test_JOIN2_browser_unpacks_to_the_very_same_numbers(tmp_path):
     """static/canvas/wire.js on the packed text gives what JSON.parse gives on the
     plain text, compared with Object.is (bit for bit, sign of zero included)."""
-    shutil.copy(os.path.join(ROOT, "static", "canvas", "wire.js"), tmp_path / "wire.mjs")
-    script = tmp_path / "run.mjs"
-    script.write_text(
+    script = (
         "import {unpack} from './wire.mjs';\n"
         "import {readFileSync} from 'node:fs';\n"
         "const cases = JSON.parse(readFileSync(0, 'utf8'));\n"
@@ -141,9 +136,7 @@ def test_JOIN2_browser_unpacks_to_the_very_same_numbers(tmp_path):
         packed = StateEncoder(True).encode_states(s)
         assert MARK in packed
         cases.append([packed, plain(s)])
-    res = subprocess.run(["node", str(script)], input=json.dumps(cases), capture_output=True,
-                         text=True, timeout=60, check=True)
-    assert json.loads(res.stdout) == [None] * len(cases)
+    assert run_node(tmp_path, {"wire.mjs": "wire.js"}, script, cases) == [None] * len(cases)
 
 
 def test_JOIN2_numbers_survive_a_round_trip_through_python_decoding():

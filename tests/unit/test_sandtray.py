@@ -5,7 +5,6 @@ import copy
 import json
 import os
 import shutil
-import subprocess
 
 import pytest
 
@@ -13,7 +12,7 @@ from activities import sandtray as st
 from activities.base import Invalid, Rejected
 from rooms import pictures
 from rooms.protocol import CHILD, E_CONFLICT, E_FULL, E_INVALID, PARENT, THERAPIST
-from tests.support import ROOT
+from tests.support import ROOT, run_node
 
 NAN, INF = float("nan"), float("inf")
 FIRE_RED = (0xDD, 0x2E, 0x44)       # the fire engine's body in Twemoji
@@ -601,9 +600,7 @@ PARITY_OPS = ROUND_TRIP + [
 def test_TRAY1_browser_reducer_gives_the_same_states_and_inverses(tmp_path):
     """static/canvas/sandtray-model.js run by node on the same ops gives the same
     state and inverse after every op (sand cells included)."""
-    shutil.copy(os.path.join(ROOT, "static", "canvas", "sandtray-model.js"), tmp_path / "model.mjs")
-    script = tmp_path / "run.mjs"
-    script.write_text(
+    script = (
         "import {createModel} from './model.mjs';\n"
         "import {readFileSync} from 'node:fs';\n"
         "const {cfg, state, ops} = JSON.parse(readFileSync(0, 'utf8'));\n"
@@ -612,10 +609,8 @@ def test_TRAY1_browser_reducer_gives_the_same_states_and_inverses(tmp_path):
         "for (const [t, d] of ops) { const [n, inv] = m.apply(s, t, d, 'kid'); s = n; out.push([n, inv]); }\n"
         "process.stdout.write(JSON.stringify(out));\n")
     state = rich()
-    stdin = json.dumps({"cfg": st.client_config(), "state": state, "ops": PARITY_OPS})
-    res = subprocess.run(["node", str(script)], input=stdin, capture_output=True, text=True,
-                         timeout=60, check=True)
-    js = json.loads(res.stdout)
+    js = run_node(tmp_path, {"model.mjs": "sandtray-model.js"}, script,
+                  {"cfg": st.client_config(), "state": state, "ops": PARITY_OPS})
     s = state
     for (t, d), (js_state, js_inv) in zip(PARITY_OPS, js):
         s, inv = st.apply(s, t, d, by="kid")

@@ -3,9 +3,7 @@ who may do what (SCHED1), every op and its inverse, the pipeline (stamped timers
 undo by a child) and the browser reducer's parity with this one (node)."""
 import copy
 import json
-import os
 import shutil
-import subprocess
 
 import pytest
 
@@ -14,7 +12,7 @@ from activities.base import Rejected
 from rooms.engine import Engine
 from rooms.protocol import CHILD, E_CONFLICT, E_FORBIDDEN, E_FULL, E_INVALID, E_NOTHING, PARENT, \
     THERAPIST
-from tests.support import ROOT
+from tests.support import run_node
 from tests.unit.test_engine import Broadcasts
 
 UID = "u" * 22
@@ -244,9 +242,7 @@ PARITY_OPS = [step("a"), step("b", 1, "plate", "Eat", 60), step("c", 0, "upload:
 def test_browser_reducer_gives_the_same_states_and_inverses(tmp_path):
     """static/canvas/schedule-model.js run by node on the same ops (inverses applied
     too) gives the same state and inverse after every op."""
-    shutil.copy(os.path.join(ROOT, "static", "canvas", "schedule-model.js"), tmp_path / "model.mjs")
-    script = tmp_path / "run.mjs"
-    script.write_text(
+    script = (
         "import {apply, initialState} from './model.mjs';\n"
         "import {readFileSync} from 'node:fs';\n"
         "const {cfg, ops} = JSON.parse(readFileSync(0, 'utf8'));\n"
@@ -261,10 +257,8 @@ def test_browser_reducer_gives_the_same_states_and_inverses(tmp_path):
         if inv:
             inverses.append(inv)
     ops += list(reversed(inverses))
-    stdin = json.dumps({"cfg": sc.client_config(), "ops": ops})
-    res = subprocess.run(["node", str(script)], input=stdin, capture_output=True, text=True,
-                         timeout=60, check=True)
-    js = json.loads(res.stdout)
+    js = run_node(tmp_path, {"model.mjs": "schedule-model.js"}, script,
+                  {"cfg": sc.client_config(), "ops": ops})
     assert len(js) == len(ops)
     s = sc.initial_state()
     for (t, d), (js_state, js_inv) in zip(ops, js):

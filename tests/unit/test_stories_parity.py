@@ -2,14 +2,12 @@
 (activities/stories.py) give the same state after every op, inverses included, when
 node runs the browser module on the same ops (as for the canvas and sand tray)."""
 import json
-import os
 import shutil
-import subprocess
 
 import pytest
 
 from activities import stories
-from tests.support import ROOT
+from tests.support import run_node
 
 UP = "upload:" + "u" * 22
 T0 = 1_700_000_000.0
@@ -43,9 +41,7 @@ OPS = [
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
 def test_browser_reducer_gives_the_same_states_as_the_server(tmp_path):
-    shutil.copy(os.path.join(ROOT, "static", "canvas", "stories-model.js"), tmp_path / "model.mjs")
-    script = tmp_path / "run.mjs"
-    script.write_text(
+    script = (
         "import {apply, initialState} from './model.mjs';\n"
         "import {readFileSync} from 'node:fs';\n"
         "const {cfg, ops} = JSON.parse(readFileSync(0, 'utf8'));\n"
@@ -62,9 +58,7 @@ def test_browser_reducer_gives_the_same_states_as_the_server(tmp_path):
     ops += list(reversed(inverses))
     assert len(inverses) > 15
     cfg = json.loads(json.dumps(stories.client_config()))
-    res = subprocess.run(["node", str(script)], input=json.dumps({"cfg": cfg, "ops": ops}),
-                         capture_output=True, text=True, timeout=60, check=True)
-    js = json.loads(res.stdout)
+    js = run_node(tmp_path, {"model.mjs": "stories-model.js"}, script, {"cfg": cfg, "ops": ops})
     s = stories.initial_state()
     assert js[0] == json.loads(json.dumps(s))
     for k, ((t, d), js_state) in enumerate(zip(ops, js[1:])):
