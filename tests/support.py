@@ -47,6 +47,17 @@ def end_process(proc, log=None, sig=signal.SIGTERM):
         log.close()
 
 
+def with_undo(module, ops):
+    """`ops`, then the inverse of each that had one, newest first (undo all the way
+    back to the start), as the activity `module` gives them from its initial state."""
+    state, inverses = module.initial_state(), []
+    for t, d in ops:
+        state, inv = module.apply(state, t, d)
+        if inv:
+            inverses.append(tuple(inv))
+    return [tuple(op) for op in ops] + inverses[::-1]
+
+
 def run_node(tmp_path, modules, script, payload):
     """Run `script` (an ES module) under node in tmp_path, with the browser modules
     {file name in tmp_path: file in static/canvas} beside it and `payload` as JSON on

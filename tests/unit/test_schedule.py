@@ -12,7 +12,7 @@ from activities.base import Rejected
 from rooms.engine import Engine
 from rooms.protocol import CHILD, E_CONFLICT, E_FORBIDDEN, E_FULL, E_INVALID, E_NOTHING, PARENT, \
     THERAPIST
-from tests.support import run_node
+from tests.support import run_node, with_undo
 from tests.unit.test_engine import Broadcasts
 
 UID = "u" * 22
@@ -249,14 +249,7 @@ def test_browser_reducer_gives_the_same_states_and_inverses(tmp_path):
         "let s = initialState(); const out = [];\n"
         "for (const [t, d] of ops) { const [n, inv] = apply(s, cfg, t, d); s = n; out.push([n, inv]); }\n"
         "process.stdout.write(JSON.stringify(out));\n")
-    # Every op, then the inverse of every op that had one (undo all the way back).
-    ops, s, inverses = [], sc.initial_state(), []
-    for t, d in PARITY_OPS:
-        s, inv = sc.apply(s, t, d)
-        ops.append((t, d))
-        if inv:
-            inverses.append(inv)
-    ops += list(reversed(inverses))
+    ops = with_undo(sc, PARITY_OPS)
     js = run_node(tmp_path, {"model.mjs": "schedule-model.js"}, script,
                   {"cfg": sc.client_config(), "ops": ops})
     assert len(js) == len(ops)

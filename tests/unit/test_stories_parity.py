@@ -7,7 +7,7 @@ import shutil
 import pytest
 
 from activities import stories
-from tests.support import run_node
+from tests.support import run_node, with_undo
 
 UP = "upload:" + "u" * 22
 T0 = 1_700_000_000.0
@@ -48,15 +48,8 @@ def test_browser_reducer_gives_the_same_states_as_the_server(tmp_path):
         "let s = initialState(cfg); const out = [s];\n"
         "for (const [t, d] of ops) { s = apply(s, cfg, t, d); out.push(s); }\n"
         "process.stdout.write(JSON.stringify(out));\n")
-    # Every op, then every inverse in reverse order (undo back to the start).
-    ops, s, inverses = [], stories.initial_state(), []
-    for t, d in OPS:
-        s, inv = stories.apply(s, t, d)
-        ops.append((t, d))
-        if inv:
-            inverses.append(inv)
-    ops += list(reversed(inverses))
-    assert len(inverses) > 15
+    ops = with_undo(stories, OPS)
+    assert len(ops) - len(OPS) > 15                              # inverses
     cfg = json.loads(json.dumps(stories.client_config()))
     js = run_node(tmp_path, {"model.mjs": "stories-model.js"}, script, {"cfg": cfg, "ops": ops})
     s = stories.initial_state()
