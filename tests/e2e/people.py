@@ -93,3 +93,9 @@ def open_activity(people, name, selector):
         p.page.click(f'.tab[data-activity="{name}"]')
         p.page.wait_for_selector(selector)
     return people
+
+
+def big_enough(person, selector, px=56):
+    """The first `selector` on person's page is at least px × px: a child can tap it."""
+    box = person.page.locator(selector).first.bounding_box()
+    assert box and box["width"] >= px and box["height"] >= px, (selector, box)

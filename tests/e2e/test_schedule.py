@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from tests.e2e.people import open_activity
+from tests.e2e.people import big_enough, open_activity
 
 pytestmark = pytest.mark.browser
 
@@ -22,11 +22,6 @@ def pair(session_for):
 
 def done_ids(person):
     return person.page.eval_on_selector_all("#sc-done .sc-done-item", "els => els.map(e => e.dataset.step)")
-
-
-def big_enough(person, selector, px=56):
-    box = person.page.locator(selector).first.bounding_box()
-    assert box and box["width"] >= px and box["height"] >= px, (selector, box)
 
 
 def test_SCHED1_first_then_board_tap_drag_timer_and_prize(pair, artifacts):

@@ -9,7 +9,7 @@ import re
 import pytest
 
 from activities import stories
-from tests.e2e.people import open_activity
+from tests.e2e.people import big_enough, open_activity
 
 pytestmark = pytest.mark.browser
 
@@ -24,11 +24,6 @@ def pair(session_for):
 
 def on_page(person, story, page):
     person.page.wait_for_selector(f'#story-page[data-story="{story}"][data-page="{page}"]', timeout=10000)
-
-
-def big_enough(person, selector, px=56):
-    box = person.page.locator(selector).first.bounding_box()
-    assert box and box["width"] >= px and box["height"] >= px, (selector, box)
 
 
 def test_STORY2_reading_together_and_ticking_a_checklist(pair, artifacts):
