@@ -148,9 +148,48 @@ def one_of(v, allowed, name):
     return v
 
 
-def text(v, max_chars, name):
+# Control characters (C0, DEL, C1) never belong in text a person writes.
+CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def is_text(v, newlines=False):
+    """Is `v` text a person could have written (TEXT1)? A str that encodes to UTF-8
+    (JSON can carry a lone surrogate such as "\\ud800", but no page, PDF or file can
+    hold one) without control characters, newlines only where `newlines` allows."""
+    if not isinstance(v, str):
+        return False
+    try:
+        v.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return CONTROL_RE.search(v.replace("\n", "") if newlines else v) is None
+
+
+def text(v, max_chars, name, *, newlines=False):
+    """A free-text field of an op: at most `max_chars` characters of real text (is_text)."""
     if not isinstance(v, str) or len(v) > max_chars:
         raise Invalid(f"{name} must be text of at most {max_chars} characters")
+    if not is_text(v, newlines):
+        raise Invalid(f"{name} must be plain text (no control characters"
+                      f"{'' if newlines else ' or line breaks'}, no broken characters)")
+    return v
+
+
+def printable(v):
+    """`v` (a str, or lists, tuples and dicts holding them) with every character that
+    cannot be encoded as UTF-8 replaced by U+FFFD: pages and files made from stored
+    text (rooms from before TEXT1) must never fail on it. Other values pass as they are."""
+    if isinstance(v, str):
+        try:
+            v.encode("utf-8")
+            return v
+        except UnicodeEncodeError:
+            # surrogatepass keeps a well-formed pair as its character; lone halves -> U+FFFD
+            return v.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    if isinstance(v, dict):
+        return {k: printable(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return type(v)(printable(x) for x in v)
     return v
 
 

@@ -25,10 +25,10 @@ undoing a pause restores the pacer as if the pause never happened, which keeps e
 screen deterministic.
 """
 import math
-import re
 
 from rooms.protocol import E_CONFLICT, E_FULL, E_INVALID, E_NOTHING, THERAPIST
 
+from .base import text as person_text
 from .base import (may_play, Invalid, OpSpec, Rejected, ident, integer, internal, number, one_of,
                    require_dict, validate_op)
 
@@ -47,7 +47,6 @@ PACER_MINUTES_RANGE = (1, 15)
 TIMER_MINUTES_RANGE = (1, 60)
 MAX_PATTERNS = 24
 NAME_CHARS = 40
-CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 
 # Presets for children (and 4-7-8 for teens). `rounds` is the suggested length; the
 # hand and star are traced once in five rounds (one finger or point per breath).
@@ -107,9 +106,9 @@ def _pacer_start(d):
 
 
 def _pattern_name(v):
-    if not isinstance(v, str) or not v.strip() or len(v) > NAME_CHARS or CONTROL_RE.search(v):
+    if not isinstance(v, str) or not v.strip():
         raise Invalid(f"name must be 1-{NAME_CHARS} characters of text")
-    return v.strip()
+    return person_text(v, NAME_CHARS, "name").strip()
 
 
 def _pattern_save(d):

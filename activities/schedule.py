@@ -20,6 +20,7 @@ undoes their own ops. Every op has an inverse; an op whose step is gone is a no-
 from rooms import pictures, uploads
 from rooms.protocol import E_CONFLICT, E_FULL, E_INVALID, E_NOTHING, THERAPIST
 
+from .base import text as person_text
 from .base import (Invalid, OpSpec, Rejected, ident, integer, internal, may_play, one_of,
                    require_dict, validate_op)
 
@@ -50,10 +51,7 @@ def _pic(v, name="pic"):
 
 
 def _text(v):
-    if not isinstance(v, str) or len(v) > TEXT_CHARS or "\n" in v or \
-            any(ord(c) < 32 or ord(c) == 127 for c in v):
-        raise Invalid(f"text must be at most {TEXT_CHARS} characters on one line")
-    return v.strip()
+    return person_text(v, TEXT_CHARS, "text").strip()      # one line: no newlines
 
 
 def _secs(v):

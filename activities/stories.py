@@ -22,7 +22,6 @@ the session's data sheet. Page turns and what is on screen are not undoable (nob
 wants "undo" to flip the page back); edits, ticks and prompt levels are.
 """
 import os
-import re
 
 from PIL import Image, ImageDraw, ImageFont
 
@@ -31,6 +30,7 @@ from rooms.protocol import (E_CONFLICT, E_FULL, E_INVALID, E_NO_PAGE, E_NOTHING,
                             THERAPIST)
 
 from . import story_library
+from .base import printable, text as person_text
 from .base import (may_play, wrap_text, Invalid, OpSpec, Rejected, ident, integer, internal, one_of, require_dict,
                    validate_op)
 
@@ -45,8 +45,6 @@ MAX_PICS = 3          # a page shows one picture or a small scene of up to three
 MAX_STORIES = 40      # the room's own stories
 VIEWS = ("shelf", "story", "task")
 PROMPT_LEVELS = ("independent", "gestural", "verbal", "model", "physical")
-# Control characters are refused (a newline in page text is allowed).
-CONTROL_RE = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]")
 
 READY = story_library.stories()
 TASKS = story_library.tasks()
@@ -55,16 +53,13 @@ TASKS = story_library.tasks()
 # ---------------------------------------------------------------- validation
 
 def _title(v):
-    if not isinstance(v, str) or not v.strip() or len(v) > TITLE_CHARS or CONTROL_RE.search(v) \
-            or "\n" in v:
+    if not isinstance(v, str) or not v.strip():
         raise Invalid(f"title must be 1-{TITLE_CHARS} characters of text on one line")
-    return v.strip()
+    return person_text(v, TITLE_CHARS, "title").strip()
 
 
 def _text(v):
-    if not isinstance(v, str) or len(v) > TEXT_CHARS or CONTROL_RE.search(v):
-        raise Invalid(f"text must be at most {TEXT_CHARS} characters")
-    return v
+    return person_text(v, TEXT_CHARS, "text", newlines=True)
 
 
 def picture_ref(p):
@@ -524,6 +519,7 @@ def pdf(state, sid, assets_root, upload_image=None):
     s = story(state, sid)
     if s is None:
         raise KeyError(sid)
+    s = printable(s)      # text stored before TEXT1 may not encode
     pages = [render_page(s, i, assets_root, upload_image) for i in range(len(s["pages"]))]
     buf = io.BytesIO()
     pages[0].save(buf, "PDF", save_all=True, append_images=pages[1:], resolution=PDF_DPI,

@@ -21,8 +21,10 @@ from flask import (Blueprint, current_app, flash, redirect, render_template, req
 from flask_login import LoginManager, UserMixin, current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from werkzeug.security import check_password_hash, generate_password_hash
-from wtforms import EmailField, PasswordField, StringField
+from wtforms import EmailField, PasswordField, StringField, ValidationError
 from wtforms.validators import DataRequired, EqualTo, Length
+
+from activities.base import is_text
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
@@ -54,13 +56,25 @@ def _load_user(user_id):
 def _email_ok(form, field):
     """Email() needs the email_validator package; a light check is enough here."""
     value = (field.data or "").strip()
-    if "@" not in value or "." not in value.rsplit("@", 1)[-1] or " " in value:
-        from wtforms import ValidationError
+    if "@" not in value or "." not in value.rsplit("@", 1)[-1] or " " in value or \
+            not is_text(value):
         raise ValidationError("Please enter a valid email address.")
 
 
+def plain_text(lines=False):
+    """Form validator for text a person types (TEXT1): names, room names, notes. A
+    multi-line field (a textarea) may hold the line breaks and tabs browsers send."""
+    def check(form, field):
+        value = field.data or ""
+        if lines:
+            value = value.replace("\r", "\n").replace("\t", " ")
+        if not is_text(value, newlines=lines):
+            raise ValidationError("Please use plain text (no control characters).")
+    return check
+
+
 class RegisterForm(FlaskForm):
-    name = StringField("Your name", validators=[DataRequired(), Length(max=80)])
+    name = StringField("Your name", validators=[DataRequired(), Length(max=80), plain_text()])
     email = EmailField("Email", validators=[DataRequired(), Length(max=200), _email_ok])
     password = PasswordField("Password", validators=[DataRequired(), Length(min=10, max=200)])
     confirm = PasswordField("Repeat password", validators=[EqualTo("password", "Passwords differ.")])

@@ -46,7 +46,7 @@ import zipfile
 
 from PIL import Image, ImageDraw, ImageFont
 
-from activities.base import wrap_text
+from activities.base import printable, wrap_text
 
 log = logging.getLogger("playroom.records")
 
@@ -417,6 +417,7 @@ class _Pages:
 def record_pdf(record, pictures, notes=()):
     """The record as PDF bytes: a summary and the timeline, the therapist's notes,
     then one page per picture. `pictures` = [{caption, png}]."""
+    record, pictures, notes = printable((record, pictures, notes))   # TEXT1: old rooms
     title = f"Session record — {record['room_name']}"
     doc = _Pages(title)
     doc.line(title, size=44, weight="bold", gap=18)
@@ -479,6 +480,7 @@ def record_json(record, pictures, notes=()):
 
 def record_zip(record, pictures, notes=()):
     """ZIP bytes: record.json and every picture as its PNG file."""
+    record, pictures, notes = printable((record, pictures, notes))   # TEXT1: old rooms
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr("record.json", json.dumps(record_json(record, pictures, notes),

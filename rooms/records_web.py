@@ -19,8 +19,10 @@ from flask_wtf import FlaskForm
 from wtforms import SelectChoice, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
+from activities.base import printable
+
 from . import records, retention
-from .accounts import EmptyForm
+from .accounts import EmptyForm, plain_text
 from .web import ROLE_LABELS, _pr
 
 bp = Blueprint("records", __name__)
@@ -32,7 +34,8 @@ ACTION_LABELS = {"view": "Viewed", "export": "Exported", "delete": "Deleted",
 
 
 class NoteForm(FlaskForm):
-    text = TextAreaField("Private note", validators=[DataRequired(), Length(max=NOTE_CHARS)])
+    text = TextAreaField("Private note", validators=[DataRequired(), Length(max=NOTE_CHARS),
+                                                     plain_text(lines=True)])
 
 
 def _retention_label(days):
@@ -133,9 +136,10 @@ def record(record_id):
     rec, room = _own_record(record_id)
     storage = _pr().storage
     _audit("view", rec)
-    notes = storage.list_notes(rec["id"])
-    return render_template("record.html", rec=rec, room=room, notes=notes,
-                           pictures=storage.list_record_pictures(rec["id"]),
+    # Text stored before TEXT1 may not encode: the page shows it, never fails on it.
+    rec, room, notes, pictures = printable((rec, room, storage.list_notes(rec["id"]),
+                                            storage.list_record_pictures(rec["id"])))
+    return render_template("record.html", rec=rec, room=room, notes=notes, pictures=pictures,
                            note_form=NoteForm(formdata=None), action=EmptyForm(),
                            role_labels=ROLE_LABELS, note_chars=NOTE_CHARS,
                            entry_line=records.entry_line)

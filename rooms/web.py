@@ -16,7 +16,7 @@ from wtforms.validators import DataRequired, Length
 from activities.base import DownloadContext
 
 from . import invites, pictures, uploads
-from .accounts import EmptyForm
+from .accounts import EmptyForm, plain_text
 from .protocol import (CHILD, DEFAULT_SETTINGS, E_AUTH, E_ENDED, E_REVOKED, GUEST_ROLES, PARENT,
                        THERAPIST, client_config)
 
@@ -82,13 +82,14 @@ def _pr():
 
 
 class RoomForm(FlaskForm):
-    name = StringField("Who is this room for?", validators=[DataRequired(), Length(max=60)])
+    name = StringField("Who is this room for?",
+                       validators=[DataRequired(), Length(max=60), plain_text()])
     # CTL1: on by default in the page; a form post without it lets guests straight in.
     waiting_room = BooleanField("Guests wait until I let them in", default=True)
 
 
 class JoinForm(FlaskForm):
-    name = StringField("Your name", validators=[Length(max=24)])
+    name = StringField("Your name", validators=[Length(max=24), plain_text()])
     avatar = RadioField("Pick a picture", choices=pictures.AVATARS,
                         default=pictures.AVATARS[0])
 
