@@ -29,7 +29,7 @@ from wtforms import ValidationError
 
 from . import uploads
 from .protocol import THERAPIST
-from .web import _pr, participant_for
+from .web import _pr, participant_for, visit_closed
 
 log = logging.getLogger(__name__)
 bp = Blueprint("uploads", __name__)
@@ -138,7 +138,8 @@ def _shown_in_room(room_id, upload_id):
 def room_picture(room_id, upload_id, thumb=False):
     room, me = participant_for(room_id)
     rec = _pr().storage.get_upload(upload_id) if uploads.is_upload_id(upload_id) else None
-    if room is None or me is None or rec is None or rec["therapist_id"] != room["therapist_id"]:
+    if room is None or me is None or rec is None or rec["therapist_id"] != room["therapist_id"] \
+            or visit_closed(room_id, me):
         abort(404)
     if me["role"] != THERAPIST and not _shown_in_room(room_id, upload_id):
         abort(404)

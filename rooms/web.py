@@ -15,6 +15,7 @@ from wtforms.validators import DataRequired, Length
 
 from activities.base import DownloadContext
 
+from . import control as room_control
 from . import invites, pictures, uploads
 from .accounts import EmptyForm, plain_text
 from .protocol import (CHILD, DEFAULT_SETTINGS, E_AUTH, E_ENDED, E_REVOKED, GUEST_ROLES, PARENT,
@@ -252,6 +253,16 @@ def participant_for(room_id):
     return room, part
 
 
+def visit_closed(room_id, me):
+    """Has the therapist closed this guest's visit for the rest of the session (CTL4
+    `remove`: them, or anyone on their invite)? Then their room page and the pictures
+    shown there are closed too until the next session (AUTH3), not only their socket."""
+    if me is None or me["role"] == THERAPIST:
+        return False
+    state = _pr().engine.room_state(room_id)
+    return state is not None and room_control.entry(state[1], me) == "removed"
+
+
 @bp.route("/room/<room_id>")
 def room(room_id):
     room, me = participant_for(room_id)
@@ -259,6 +270,8 @@ def room(room_id):
         if not current_user.is_authenticated and room is not None:
             return render_template("join_error.html", reason="no_session"), 403
         abort(404)
+    if visit_closed(room_id, me):
+        return render_template("join_error.html", reason="removed"), 403
     pr = _pr()
     config = {
         "protocol": client_config(),
