@@ -13,6 +13,13 @@ Account safety (issue 7):
   (LOGIN_MAX_FAILURES_PER_ADDRESS for an address) within LOGIN_WINDOW_MINUTES the
   form answers HTTP 429 without checking the password. A successful sign-in clears
   the email's count.
+
+Sessions (issue 12):
+- Flask's session is a signed cookie kept by the browser, so signing out must end it
+  on the server too (AUTH4): each account has a `session_epoch`, copied into the
+  session at sign-in and compared by the user loader on every request (and socket
+  connect); sign-out moves it on, which ends every session of that therapist, on
+  every device and every copy of the cookie.
 """
 import time
 
@@ -44,13 +51,21 @@ class Therapist(UserMixin):
         return f"th-{self.id}"
 
 
+EPOCH = "epoch"    # session key: the account's session_epoch at sign-in (AUTH4)
+
+
 @login_manager.user_loader
 def _load_user(user_id):
+    """The signed-in therapist, unless the session was ended by a sign-out since it
+    was made (its epoch is not the account's any more)."""
     try:
         rec = current_app.extensions["playroom"].storage.get_therapist(int(user_id))
     except ValueError:
         return None
-    return Therapist(rec) if rec else None
+    epoch = session.get(EPOCH)
+    if rec is None or type(epoch) is not int or epoch != rec["session_epoch"]:
+        return None
+    return Therapist(rec)
 
 
 def _email_ok(form, field):
@@ -135,6 +150,7 @@ def login():
 
 def _sign_in(rec):
     login_user(Therapist(rec))
+    session[EPOCH] = rec["session_epoch"]
     session["last_active"] = int(time.time())
 
 
@@ -191,7 +207,9 @@ def alive():
 @login_required
 def logout():
     if EmptyForm().validate_on_submit():
+        _storage().end_sessions(current_user.id)     # AUTH4: every copy of the cookie
         logout_user()
         session.pop("last_active", None)
-        flash("You are signed out.", "info")
+        session.pop(EPOCH, None)
+        flash("You are signed out on every device and browser.", "info")
     return redirect(url_for("web.index"))

@@ -7,7 +7,8 @@ one Lua script, so it is atomic in Redis whatever process or thread calls it.
 Keys (prefix "pr" by default; <id> never contains ":", so no id can name another key):
 
     pr:therapists:next-id              counter for therapist ids (integers, as in SQLite)
-    pr:therapist:<id>                  hash   id, email, name, password_hash, created_at
+    pr:therapist:<id>                  hash   id, email, name, password_hash, created_at,
+                                              session_epoch (absent: 0)
     pr:therapist:<id>:rooms            zset   room id, scored by created_at
     pr:therapist-email:<email>         string therapist id (keeps emails unique)
     pr:room:<id>                       hash   id, therapist_id, name, settings (JSON), seq, created_at
@@ -55,6 +56,13 @@ CREATE_THERAPIST = """
 if redis.call('SET', KEYS[1], ARGV[2], 'NX') == false then return 0 end
 redis.call('HSET', KEYS[2], unpack(ARGV))
 return 1
+"""
+
+# KEYS: therapist.  Returns the new session epoch, or nil for no such therapist
+# (a bare HINCRBY would create a half therapist).
+END_SESSIONS = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return false end
+return redis.call('HINCRBY', KEYS[1], 'session_epoch', 1)
 """
 
 # KEYS: parent (must exist), record, parent's index zset.  ARGV: id, score, field, value, ...
@@ -134,12 +142,14 @@ return 1
 _INT, _FLOAT, _JSON = int, float, json.loads
 # Field types per record (others are text); fields listed in _NULLABLE may be absent.
 _TYPES = {
-    "therapist": {"id": _INT, "created_at": _FLOAT},
+    "therapist": {"id": _INT, "created_at": _FLOAT, "session_epoch": _INT},
     "room": {"therapist_id": _INT, "seq": _INT, "created_at": _FLOAT, "settings": _JSON},
     "invite": {"created_at": _FLOAT, "expires_at": _FLOAT, "revoked_at": _FLOAT},
     "participant": {"created_at": _FLOAT},
 }
 _NULLABLE = {"invite": ("revoked_at",), "participant": ("invite_id",)}
+# Fields added later, with the value a record written before them has.
+_DEFAULTS = {"therapist": {"session_epoch": 0}}
 _HMGET_CHUNK = 1000
 
 
@@ -154,6 +164,7 @@ class RedisStorage:
         self.r = redis.Redis.from_url(url, decode_responses=True)
         self._append = self.r.register_script(APPEND_OP)
         self._create_therapist = self.r.register_script(CREATE_THERAPIST)
+        self._end_sessions = self.r.register_script(END_SESSIONS)
         self._create_child = self.r.register_script(CREATE_CHILD)
         self._create_invite = self.r.register_script(CREATE_INVITE)
         self._set_if_exists = self.r.register_script(SET_IF_EXISTS)
@@ -190,6 +201,8 @@ class RedisStorage:
             return None
         for field in _NULLABLE.get(kind, ()):
             raw.setdefault(field, None)
+        for field, value in _DEFAULTS.get(kind, {}).items():
+            raw.setdefault(field, value)
         for field, conv in _TYPES[kind].items():
             if raw.get(field) is not None:
                 raw[field] = conv(raw[field])
@@ -212,7 +225,7 @@ class RedisStorage:
             return None
         tid = self.r.incr(f"{self.prefix}:therapists:next-id")
         rec = {"id": tid, "email": email, "name": name, "password_hash": password_hash,
-               "created_at": time.time()}
+               "created_at": time.time(), "session_epoch": 0}
         if not self._create_therapist(keys=[email_key, self._key("therapist", tid)],
                                       args=self._flat(rec)):
             return None
@@ -224,6 +237,11 @@ class RedisStorage:
     def get_therapist_by_email(self, email):
         tid = self.r.get(f"{self.prefix}:therapist-email:{email}")
         return self.get_therapist(tid) if tid is not None else None
+
+    def end_sessions(self, therapist_id):
+        """Sign-out (AUTH4): move `session_epoch` on; the new epoch, or None."""
+        key = self._key("therapist", therapist_id)
+        return self._end_sessions(keys=[key]) if key else None
 
     # -- rooms
     def create_room(self, therapist_id, name, settings):

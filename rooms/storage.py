@@ -28,7 +28,8 @@ CREATE TABLE IF NOT EXISTS therapists (
     email TEXT NOT NULL UNIQUE,
     name TEXT NOT NULL,
     password_hash TEXT NOT NULL,
-    created_at REAL NOT NULL
+    created_at REAL NOT NULL,
+    session_epoch INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS rooms (
     id TEXT PRIMARY KEY,
@@ -165,6 +166,18 @@ class SQLiteStorage:
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA foreign_keys=ON")
             self._db.executescript(SCHEMA)
+            self._migrate()
+
+    # Columns added since a table was first created: (table, column, definition).
+    # CREATE TABLE IF NOT EXISTS leaves an existing table as it was, so these are added
+    # to databases made by an older version (a new database has them already).
+    COLUMNS_ADDED = (("therapists", "session_epoch", "INTEGER NOT NULL DEFAULT 0"),)
+
+    def _migrate(self):
+        for table, column, definition in self.COLUMNS_ADDED:
+            have = {r["name"] for r in self._db.execute(f"PRAGMA table_info({table})")}
+            if column not in have:
+                self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
 
     def close(self):
         with self._lock:
@@ -201,6 +214,15 @@ class SQLiteStorage:
 
     def get_therapist_by_email(self, email):
         return self._one("SELECT * FROM therapists WHERE email=?", (email,))
+
+    def end_sessions(self, therapist_id):
+        """Sign-out (AUTH4): move the therapist's `session_epoch` on, so every session
+        cookie made before (copies included) stops working. Returns the new epoch, or
+        None for no such therapist."""
+        with self._lock:
+            row = self._db.execute("UPDATE therapists SET session_epoch=session_epoch+1 "
+                                   "WHERE id=? RETURNING session_epoch", (therapist_id,)).fetchone()
+        return row[0] if row else None
 
     # -- rooms
     def create_room(self, therapist_id, name, settings):
@@ -494,9 +516,12 @@ class SQLiteStorage:
         A record that exists already, or under a missing parent, raises and writes
         nothing. An op also moves its room's seq up to the op's seq."""
         if kind == "therapist":
-            sql = ("INSERT INTO therapists (id, email, name, password_hash, created_at) "
-                   "VALUES (?,?,?,?,?)")
-            args = (rec["id"], rec["email"], rec["name"], rec["password_hash"], rec["created_at"])
+            # The epoch moves along (an export from before it has none): a cookie ended
+            # by a sign-out must not work again on the new server.
+            sql = ("INSERT INTO therapists (id, email, name, password_hash, created_at, "
+                   "session_epoch) VALUES (?,?,?,?,?,?)")
+            args = (rec["id"], rec["email"], rec["name"], rec["password_hash"], rec["created_at"],
+                    rec.get("session_epoch", 0))
         elif kind == "room":
             sql = ("INSERT INTO rooms (id, therapist_id, name, settings, seq, created_at) "
                    "VALUES (?,?,?,?,?,?)")

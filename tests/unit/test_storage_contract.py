@@ -82,6 +82,18 @@ class TestTherapists:
         assert store.get_therapist(12345) is None
         assert store.get_therapist_by_email("nobody@example.org") is None
 
+    def test_AUTH4_end_sessions_moves_the_session_epoch_on(self, open_store, store):
+        rec = store.create_therapist("kim@example.org", "Dr. Kim", "hash")
+        other = store.create_therapist("lee@example.org", "Dr. Lee", "hash")
+        assert rec["session_epoch"] == 0
+        assert store.end_sessions(rec["id"]) == 1 and store.end_sessions(rec["id"]) == 2
+        again = open_store()                      # another process sees it at once
+        assert again.get_therapist(rec["id"])["session_epoch"] == 2
+        assert again.get_therapist_by_email("kim@example.org")["session_epoch"] == 2
+        assert again.get_therapist(other["id"]) == other            # only theirs
+        assert store.end_sessions(12345) is None and store.get_therapist(12345) is None
+        assert store.end_sessions("1:x") is None
+
 
 class TestRooms:
     def test_create_get(self, store, th):
@@ -282,8 +294,9 @@ class TestRecords:
     """Both backends give back the same fields with the same types."""
 
     def test_fields_and_types(self, store, th, room):
-        assert set(th) == {"id", "email", "name", "password_hash", "created_at"}
+        assert set(th) == {"id", "email", "name", "password_hash", "created_at", "session_epoch"}
         assert type(th["id"]) is int and type(th["created_at"]) is float
+        assert type(th["session_epoch"]) is int
         assert set(room) == {"id", "therapist_id", "name", "settings", "seq", "created_at"}
         assert type(room["therapist_id"]) is int and type(room["seq"]) is int
         inv = store.create_invite(room["id"], "child", "h1", 2_000_000_000)    # an int expiry
@@ -739,7 +752,9 @@ def test_restore_keeps_ids_seqs_and_times_and_the_store_goes_on(store):
         store.restore(kind, rec)
     for o in ops:
         store.restore("op", o)
-    assert store.get_therapist(7) == th and store.get_therapist_by_email("kim@example.org") == th
+    # An export from before AUTH4 has no session epoch: it starts at 0.
+    assert store.get_therapist(7) == {**th, "session_epoch": 0}
+    assert store.get_therapist_by_email("kim@example.org") == {**th, "session_epoch": 0}
     assert store.get_room("roomA") == {**room, "seq": 3}
     assert store.find_invite("t" * 64) == inv and store.get_participant("kidA") == part
     assert store.ops_since("roomA", 0) == [{k: v for k, v in o.items() if k != "room_id"} for o in ops]
@@ -770,3 +785,33 @@ def test_restore_refuses_duplicates_and_orphans_and_writes_nothing(store, th, ro
         store.restore("secret", {})
     assert [o["op_id"] for o in store.ops_since(room["id"], 0)] == ["op-1"]
     assert store.get_participant("p9") is None and store.last_seq("no-room") == 0
+
+
+def test_AUTH4_restore_keeps_the_session_epoch(store):
+    th = {"id": 7, "email": "kim@example.org", "name": "Dr. Kim", "password_hash": "h",
+          "created_at": 1_700_000_000.25, "session_epoch": 3}
+    store.restore("therapist", th)
+    assert store.get_therapist(7) == th           # a cookie ended before the move stays ended
+
+
+def test_AUTH4_an_sqlite_database_from_before_the_session_epoch_gets_it(tmp_path):
+    path = str(tmp_path / "old.sqlite3")
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE therapists (id INTEGER PRIMARY KEY, email TEXT NOT NULL UNIQUE, "
+               "name TEXT NOT NULL, password_hash TEXT NOT NULL, created_at REAL NOT NULL)")
+    db.execute("INSERT INTO therapists VALUES (1, 'kim@example.org', 'Dr. Kim', 'h', 1.5)")
+    db.commit()
+    db.close()
+    store = SQLiteStorage(path)
+    try:
+        assert store.get_therapist(1) == {"id": 1, "email": "kim@example.org", "name": "Dr. Kim",
+                                          "password_hash": "h", "created_at": 1.5,
+                                          "session_epoch": 0}
+        assert store.end_sessions(1) == 1
+    finally:
+        store.close()
+    store = SQLiteStorage(path)                   # opening it again changes nothing more
+    try:
+        assert store.get_therapist(1)["session_epoch"] == 1
+    finally:
+        store.close()
