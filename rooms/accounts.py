@@ -14,13 +14,18 @@ Account safety (issue 7):
   form answers HTTP 429 without checking the password. A successful sign-in clears
   the email's count.
 
-Sessions (issue 12):
+Sessions and strangers (issue 12):
 - Flask's session is a signed cookie kept by the browser, so signing out must end it
   on the server too (AUTH4): each account has a `session_epoch`, copied into the
   session at sign-in and compared by the user loader on every request (and socket
   connect); sign-out moves it on, which ends every session of that therapist, on
   every device and every copy of the cookie.
+- Sign-in and sign-up do not tell whether an email has an account (AUTH5): an unknown
+  email is checked against a dummy hash of the same cost, and a sign-up with a taken
+  email gets a neutral refusal that counts as a failed attempt of the client address,
+  so probing emails through either form runs into the same 429.
 """
+import secrets
 import time
 
 from flask import (Blueprint, current_app, flash, redirect, render_template, request, session,
@@ -114,10 +119,16 @@ def register():
         return redirect(url_for("web.dashboard"))
     form = RegisterForm()
     if form.validate_on_submit():
+        address = _address_key()
+        if _locked_out([address]):
+            form.email.errors.append(_too_many_message())
+            return render_template("register.html", form=form), 429
         rec = _storage().create_therapist(form.email.data.strip().lower(), form.name.data.strip(),
                                           generate_password_hash(form.password.data))
         if rec is None:
-            form.email.errors.append("An account with this email exists. Sign in instead.")
+            # AUTH5: never "this email has an account"; probing counts as a failure.
+            _storage().add_login_failure(address[0])
+            form.email.errors.append(NOT_CREATED)
         else:
             _sign_in(rec)
             return redirect(url_for("web.dashboard"))
@@ -136,7 +147,7 @@ def login():
             form.password.errors.append(_too_many_message())
             return render_template("login.html", form=form), 429
         rec = _storage().get_therapist_by_email(email)
-        if rec and check_password_hash(rec["password_hash"], form.password.data):
+        if _password_ok(rec, form.password.data):
             _storage().clear_login_failures(keys[0][0])
             _sign_in(rec)
             return redirect(url_for("web.dashboard"))
@@ -148,17 +159,40 @@ def login():
 
 # ------------------------------------------------------------------ account safety
 
+NOT_CREATED = ("We could not create an account with these details. Please check them, "
+               "or sign in if you have an account.")
+
+
 def _sign_in(rec):
     login_user(Therapist(rec))
     session[EPOCH] = rec["session_epoch"]
     session["last_active"] = int(time.time())
 
 
+def _password_ok(rec, password):
+    """Is `password` the account's? Without an account it is checked against a dummy
+    hash of the same cost, so the answer takes as long either way (AUTH5)."""
+    ok = check_password_hash(rec["password_hash"] if rec else _dummy_hash(), password)
+    return ok and rec is not None
+
+
+def _dummy_hash():
+    """A hash of a random password made like real ones (Werkzeug's default method and
+    cost), once per app, on first need."""
+    ext = current_app.extensions
+    if "playroom.dummy_hash" not in ext:
+        ext["playroom.dummy_hash"] = generate_password_hash(secrets.token_urlsafe(16))
+    return ext["playroom.dummy_hash"]
+
+
 def _login_keys(email):
     """[(storage key, allowed failures)] counted for a sign-in attempt."""
-    cfg = current_app.config
-    return [(f"email:{email}", cfg["LOGIN_MAX_FAILURES"]),
-            (f"ip:{request.remote_addr or '-'}", cfg["LOGIN_MAX_FAILURES_PER_ADDRESS"])]
+    return [(f"email:{email}", current_app.config["LOGIN_MAX_FAILURES"]), _address_key()]
+
+
+def _address_key():
+    """(storage key, allowed failures) of the client address: sign-in and sign-up."""
+    return (f"ip:{request.remote_addr or '-'}", current_app.config["LOGIN_MAX_FAILURES_PER_ADDRESS"])
 
 
 def _locked_out(keys):
