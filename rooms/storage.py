@@ -11,6 +11,8 @@ tests/unit/test_storage_contract.py):
   invite, participant or snapshot of no room, a room of no therapist) is refused with
   an exception and nothing is written.
 - records have the same fields and types in every backend (None stays None).
+- a therapist's `session_epoch` starts at 0 and only `end_sessions` moves it on
+  (sign-out, AUTH4); a session cookie holding another epoch is no sign-in.
 
 `rooms.redis_storage.RedisStorage` is the second implementation (REDIS_URL).
 
