@@ -156,9 +156,11 @@ class RedisStorage:
         # A pooled connection that a Redis restart or a cut link left dead fails its
         # next command: retry that on a fresh connection a few times (under 1 s in
         # all) before answering `unavailable` (FAULT4). A retried write is safe:
-        # appends dedupe by op id (SEQ2).
+        # appends dedupe by op id (SEQ2). A timeout (a stalled link, 5 s) is not
+        # retried: waiting 5 s more per try would hold the room's lock for longer.
         self.r = redis.Redis.from_url(url, decode_responses=True, retry=Retry(
-            ExponentialWithJitterBackoff(base=0.02, cap=0.4), 3))
+            ExponentialWithJitterBackoff(base=0.02, cap=0.4), 3,
+            supported_errors=(redis.exceptions.ConnectionError,)))
         self._append = self.r.register_script(APPEND_OP)
         self._create_therapist = self.r.register_script(CREATE_THERAPIST)
         self._create_child = self.r.register_script(CREATE_CHILD)

@@ -56,12 +56,16 @@ def stored(store, room_id, op_id):
     return [o for o in store.ops_since(room_id, 0) if o["op_id"] == op_id]
 
 
+@pytest.mark.parametrize("fault", ["refuse", "stall"])
 def test_FAULT1_a_connect_while_the_store_is_out_of_reach_is_refused_then_admitted(
-        servers, proxy, store):
+        servers, proxy, store, fault):
     (srv,) = servers()
     room = Room(srv)
     try:
-        proxy.refuse()
+        if fault == "refuse":
+            proxy.refuse()
+        else:
+            proxy.stall(60)          # held past the client's 5 s timeout; restore() ends it
         # Refused with a code the browser retries on, not accepted with no participant.
         assert refusal_code(connect_refusal(room.child, room.id)) == E_UNAVAILABLE
         proxy.restore()
