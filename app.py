@@ -53,12 +53,17 @@ from rooms import accounts, transport, web
 from rooms import records_web
 from rooms import uploads_web
 from rooms.engine import Engine
+from rooms.faults import one_line, store_down
 from rooms.protocol import E_ENDED, E_REVOKED, LIMITS
-from rooms.sockets import Hub
+from rooms.sockets import Hub, room_key
 from rooms.redis_storage import RedisStorage
 from rooms.storage import SQLiteStorage
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+# Seconds after a gap in a process's announcements during which ops it applies from
+# announcements also go to its own sockets directly (FAULT2): python-socketio's
+# message-queue listener waits up to 60 s between its attempts to reconnect.
+RECOVERY_S = 60
 
 # Every config key, its unit and default. Tests override them via create_app(config).
 DEFAULTS = {
@@ -107,22 +112,50 @@ class Playroom:
                        on_session_end=self._session_ended)
         # Called after a session ends, outside the room lock: hook(room_id, first_seq, last_seq).
         self.session_end_hooks = []
+        self._recovering_until = 0.0    # monotonic time; see _after_gap (FAULT2)
         if self.storage.shared:
             # SCALE1: apply other processes' ops as they are announced, so settings,
             # presence, removals and the end of a session take effect here too.
             socketio.start_background_task(self.storage.listen, self._announced)
 
     def _announced(self, kind, args):
-        """Another process said something (SCALE1): a room's new seq, or a kick."""
+        """Another process said something (SCALE1): a room's new seq, or a kick; or
+        our listener missed what was said while its link was down ("gap")."""
         try:
             if kind == "seq":
-                self.engine.catch_up(args[0])
+                ops = self.engine.catch_up(args[0])
+                if ops and time.monotonic() < self._recovering_until:
+                    self._deliver_here(args[0], ops)
+            elif kind == "gap":
+                self._after_gap()
             elif kind == "kick-invite":
                 self._kick_invite_here(args[0])
             elif kind == "kick-room":
                 self._kick_room_here(args[0])
-        except Exception:
-            logging.getLogger("playroom").exception("handling announcement %s failed", kind)
+        except Exception as e:
+            if not store_down(e):
+                logging.getLogger("playroom").exception("handling announcement %s failed", kind)
+            else:   # the next gap in announcements re-reads every room (FAULT2)
+                logging.getLogger("playroom").warning("handling announcement %s failed (%s)",
+                                                      kind, one_line(e))
+
+    def _after_gap(self):
+        """FAULT2: announcements (and op broadcasts through the message queue, which
+        shares the link's fate) published while the link was down are gone. Re-read
+        every loaded room and hand this process's sockets its latest op: a client
+        that missed ops sees the gap and syncs (SEQ1). The message queue's own
+        listener may come back later than ours (it backs off up to a minute), so
+        until then ops applied from announcements are delivered here too (clients
+        ignore an op they already have)."""
+        self._recovering_until = time.monotonic() + RECOVERY_S
+        for room_id in self.engine.loaded():
+            self._deliver_here(room_id, self.engine.catch_up(room_id, last=True))
+
+    def _deliver_here(self, room_id, ops):
+        """Send `ops` to this process's sockets of the room only (not through the queue)."""
+        for op in ops:
+            self.hub.socketio.server.emit("op", op, to=room_key(room_id), namespace="/",
+                                          ignore_queue=True)
 
     def _participant_of(self, room_id, pid):
         part = self.storage.get_participant(pid)

@@ -25,8 +25,9 @@ from contextlib import contextmanager
 from activities.base import Invalid, Rejected
 from . import control as room_control
 from .protocol import (E_BAD_EVENT, E_ENDED, E_FORBIDDEN, E_FROZEN, E_INTERNAL, E_INVALID,
-                       E_NOTHING, E_PRIVATE, E_TOO_LARGE, E_UNKNOWN_ACTIVITY, E_UNKNOWN_OP, LIMITS,
-                       PACK_VERSION, PARENT, THERAPIST)
+                       E_NOTHING, E_PRIVATE, E_TOO_LARGE, E_UNAVAILABLE, E_UNKNOWN_ACTIVITY,
+                       E_UNKNOWN_OP, LIMITS, PACK_VERSION, PARENT, THERAPIST)
+from .faults import one_line, store_down
 from .wire import Collision, StateEncoder
 
 log = logging.getLogger("playroom.engine")
@@ -191,23 +192,38 @@ class Engine:
 
     def _catch_up(self, live):
         """Apply ops other processes stored since our seq (SCALE1). Cheap when there
-        are none: one read of the log's tail."""
+        are none: one read of the log's tail. Returns the ops applied."""
+        applied = []
         for op in self.storage.ops_since(live.id, live.seq):
             if op["seq"] == live.seq + 1:
                 self._replay(live, op, notify=True)
                 live.since_snapshot += 1
+                applied.append(op)
+        return applied
 
-    def catch_up(self, room_id):
+    def catch_up(self, room_id, last=False):
         """Another process announced a new seq for `room_id`: apply it now if the room
         is loaded here (so its settings and presence are current for ephemeral
-        events, and the room's side effects — a removal, the end — happen here too)."""
+        events, and the room's side effects — a removal, the end — happen here too).
+        Returns the ops applied (public form); with `last`, at least the room's
+        latest op, so clients that missed announcements notice their gap (FAULT2).
+        [] when the room is not loaded here."""
         with self._rooms_lock:
             live = self._rooms.get(room_id)
         if live is None:
-            return
+            return []
         with live.lock:
-            if not live.closed:
-                self._catch_up(live)
+            if live.closed:
+                return []
+            ops = self._catch_up(live)
+            if not ops and last and live.seq > 0:
+                ops = self.storage.ops_since(live.id, live.seq - 1)
+            return [self._public(op) for op in ops]
+
+    def loaded(self):
+        """Ids of the rooms loaded in this process."""
+        with self._rooms_lock:
+            return list(self._rooms)
 
     def _replay(self, live, op, notify=False):
         if op["a"] == room_control.NAME:
@@ -542,12 +558,28 @@ class Engine:
         with self.locked(room_id) as live:
             if live is None:
                 return nack(E_ENDED, "this room no longer exists", op_id)
+            ack = CONFLICT
             for _ in range(8):
                 ack = attempt(live)
-                if ack is not CONFLICT:
+                if ack is CONFLICT:
+                    self._catch_up(live)
+                elif ack["ok"] or not self._newer(live):
                     return ack
-                self._catch_up(live)
-            return nack(E_INTERNAL, "the room is very busy, please try again", op_id)
+            if ack is CONFLICT:
+                return nack(E_INTERNAL, "the room is very busy, please try again", op_id)
+            return ack
+
+    def _newer(self, live):
+        """FAULT3: a refusal decided on a room this process has not caught up with
+        (a page, drawing switched back on or a freeze lifted on another process, not
+        yet announced here) must be decided again. True if catching up changed the
+        room. Only refusals pay for the read, and only with a shared store: the
+        accepted path costs nothing more (its compare-and-set catches staleness)."""
+        if not self.storage.shared:
+            return False
+        before = live.seq
+        self._catch_up(live)
+        return live.seq != before
 
     @staticmethod
     def _paused(live, role, op_id):
@@ -608,9 +640,13 @@ class Engine:
         try:
             seq, created = self.storage.append_op(live.id, pid, op_id, act.NAME, t, kind,
                                                   target, text, expect=live.seq)
-        except Exception:
-            log.exception("storing op failed in room %s", live.id)
-            return nack(E_INTERNAL, "could not save, please try again", op_id)
+        except Exception as e:
+            if not store_down(e):
+                log.exception("storing op failed in room %s", live.id)
+                return nack(E_INTERNAL, "could not save, please try again", op_id)
+            log.warning("storing an op failed in room %s: the store is out of reach (%s)",
+                        live.id, one_line(e))
+            return nack(E_UNAVAILABLE, "could not save, please try again", op_id)
         if seq is None:
             return CONFLICT
         if not created:
@@ -620,7 +656,7 @@ class Engine:
             live.control = self._apply_room(live.control, public)
             live.seq = seq
             self.broadcast(live.id, "op", public)
-            self.storage.notify(live.id, seq)
+            self._announce(live, seq)
             if t in ("settings", "view"):
                 if t == "settings":
                     try:   # the room's record mirrors its settings (dashboard, new sessions)
@@ -645,9 +681,19 @@ class Engine:
             del src[key][-popped:]
             self._push(dst, key, inverse)
         self.broadcast(live.id, "op", public)
-        self.storage.notify(live.id, seq)
+        self._announce(live, seq)
         self._count(live)
         return {"ok": True, "seq": seq}
+
+    def _announce(self, live, seq):
+        """Tell the other processes about an op stored and applied here (SCALE1).
+        It is committed whatever happens now, so a failure is one log line, never
+        an error for the sender (FAULT4); the others re-read the room's seq when
+        their listener comes back (FAULT2) or before they refuse anything (FAULT3)."""
+        try:
+            self.storage.notify(live.id, seq)
+        except Exception as e:
+            log.warning("announcing seq %s of room %s failed (%s)", seq, live.id, one_line(e))
 
     def _count(self, live):
         live.since_snapshot += 1

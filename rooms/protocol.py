@@ -52,6 +52,7 @@ E_WAITING = "waiting"        # sync: not admitted yet (waiting room)
 E_PRIVATE = "private_time"   # sync/op: a parent during private child time
 E_REMOVED = "removed"        # sync/bye: removed from this session by the therapist
 E_FROZEN = "frozen"          # op: the therapist paused all guest input
+E_UNAVAILABLE = "unavailable"  # connect/event: the store is out of reach; try again soon (FAULT1/4)
 
 # Roles.
 THERAPIST = "therapist"
@@ -116,6 +117,7 @@ def client_config():
             "version": E_VERSION, "auth": E_AUTH, "revoked": E_REVOKED,
             "ended": E_ENDED, "rate": E_RATE, "forbidden": E_FORBIDDEN,
             "waiting": E_WAITING, "private": E_PRIVATE, "removed": E_REMOVED, "frozen": E_FROZEN,
+            "unavailable": E_UNAVAILABLE,
         },
         "limits": {k: LIMITS[k] for k in (
             "op_id_chars", "eph_flush_hz", "op_rate", "eph_rate")},

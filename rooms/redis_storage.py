@@ -30,6 +30,8 @@ import logging
 import time
 
 import redis
+from redis.backoff import ExponentialWithJitterBackoff
+from redis.retry import Retry
 
 from rooms.storage import new_id
 
@@ -161,7 +163,14 @@ class RedisStorage:
         self.url = url
         self.prefix = prefix
         self._closed = False
-        self.r = redis.Redis.from_url(url, decode_responses=True)
+        # A pooled connection that a Redis restart or a cut link left dead fails its
+        # next command: retry that on a fresh connection a few times (under 1 s in
+        # all) before answering `unavailable` (FAULT4). A retried write is safe:
+        # appends dedupe by op id (SEQ2). A timeout (a stalled link, 5 s) is not
+        # retried: waiting 5 s more per try would hold the room's lock for longer.
+        self.r = redis.Redis.from_url(url, decode_responses=True, retry=Retry(
+            ExponentialWithJitterBackoff(base=0.02, cap=0.4), 3,
+            supported_errors=(redis.exceptions.ConnectionError,)))
         self._append = self.r.register_script(APPEND_OP)
         self._create_therapist = self.r.register_script(CREATE_THERAPIST)
         self._end_sessions = self.r.register_script(END_SESSIONS)
@@ -378,21 +387,35 @@ class RedisStorage:
     def listen(self, callback, stop=lambda: False):
         """Call callback(kind, args) for every announcement — ("seq", [room_id,
         seq]) or what `announce` sent — until stop() (blocks; run it as a background
-        task). Reconnects after a Redis restart."""
+        task). Reconnects after a Redis restart.
+
+        Announcements published while the link was down are gone, so every
+        subscription after the first one — after a lost link, and the silent one
+        redis-py makes when it reconnects by itself — is reported as ("gap", [])
+        once Redis confirms it: nothing published after that is missed, and the
+        caller re-reads what it holds (FAULT2)."""
         done = lambda: self._closed or stop()   # noqa: E731
+        subscribed = False
         while not done():
-            pubsub = self.r.pubsub(ignore_subscribe_messages=True)
+            pubsub = self.r.pubsub()
             try:
                 pubsub.subscribe(self._channel())
                 while not done():
                     msg = pubsub.get_message(timeout=1.0)
-                    if msg and msg.get("type") == "message":
+                    if not msg:
+                        continue
+                    if msg.get("type") == "subscribe":
+                        if subscribed:
+                            callback("gap", [])
+                        subscribed = True
+                    elif msg.get("type") == "message":
                         kind, *args = msg["data"].split(" ")
                         callback(kind, args)
-            except Exception:
+            except Exception as e:
                 if done():
                     return
-                log.warning("lost the Redis announcements; subscribing again", exc_info=True)
+                log.warning("lost the Redis announcements (%s: %s); subscribing again",
+                            type(e).__name__, " ".join(str(e).split())[:200])
                 time.sleep(0.5)
             finally:
                 try:

@@ -16,13 +16,17 @@ from activities.base import Invalid, Rejected
 from . import control as room_control
 from .protocol import (E_AUTH, E_BAD_EVENT, E_ENDED, E_FORBIDDEN, E_INTERNAL,
                        E_INVALID, E_NOT_JOINED, E_PRIVATE, E_RATE, E_REMOVED, E_REVOKED,
-                       E_UNKNOWN_ACTIVITY, E_VERSION, E_WAITING, EV_BYE, EV_EPH_OUT, EV_ERROR,
+                       E_UNAVAILABLE, E_UNKNOWN_ACTIVITY, E_VERSION, E_WAITING, EV_BYE, EV_EPH_OUT, EV_ERROR,
                        EV_LOBBY, EV_PRESENCE, EV_STATE, GUEST_ROLES, LIMITS, PACK_VERSION,
                        PARENT, PROTOCOL_VERSION, THERAPIST)
 from .ephemeral import EphemeralRelay
+from .faults import one_line, store_down
 from .ratelimit import TokenBucket
 
 log = logging.getLogger("playroom.sockets")
+
+
+UNAVAILABLE_REASON = "The room is out of reach for a moment. Trying again…"
 
 
 def room_key(room_id):
@@ -489,10 +493,20 @@ class Hub:
         self._error(request.sid, E_BAD_EVENT, "unknown event", str(event)[:40])
 
     def on_unexpected(self, exc):
-        """A bug, not bad input: log it, tell the client, keep the server up (ERR2)."""
-        log.exception("unhandled error in socket event", exc_info=exc)
-        self._error(request.sid, E_INTERNAL, "Something went wrong on the server.", "unknown")
-        return {"ok": False, "code": E_INTERNAL, "reason": "server error"}
+        """A bug, not bad input: log it, tell the client, keep the server up (ERR2).
+        The store out of reach is no bug: one log line and `unavailable` (FAULT4).
+        A failed connect is refused: what this returns would accept it (FAULT1)."""
+        event = (getattr(request, "event", None) or {}).get("message")
+        if store_down(exc):
+            log.warning("%s refused: the store is out of reach (%s)", event, one_line(exc))
+            code, reason = E_UNAVAILABLE, UNAVAILABLE_REASON
+        else:
+            log.exception("unhandled error in socket event", exc_info=exc)
+            code, reason = E_INTERNAL, "Something went wrong on the server."
+        if event == "connect":   # (the identity lookup failed: FAULT1)
+            self._refuse_connect(code, reason)
+        self._error(request.sid, code, reason, "unknown")
+        return {"ok": False, "code": code, "reason": reason if code == E_UNAVAILABLE else "server error"}
 
     # -------------------------------------------------------------- therapist actions
     def kick(self, predicate, code, reason):

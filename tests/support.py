@@ -385,7 +385,7 @@ class Replica(SocketUser):
       the order they arrived (broadcasts from different processes may cross),
       `acked` maps op_id -> seq, `refused` op_id -> the negative ack."""
 
-    RETRY = ("rate_limited", "internal_error")
+    RETRY = ("rate_limited", "internal_error", "unavailable")
 
     def __init__(self, actions, room_id, registry, tag):
         super().__init__(actions, room_id)

@@ -12,13 +12,21 @@
 //   server dedupes by op_id, so a resend of an op it already has is harmless.
 // - An acknowledged op whose seq has not been applied yet stays in `awaiting`, so
 //   the activity keeps drawing it until the confirmed state contains it.
+// - A refused op is never dropped without the person seeing why (FAULT4): a toast
+//   says so, except an op refused as `frozen`, which stays pending (drawn as
+//   pending, under the calm "paused" overlay) and is sent again when the freeze
+//   lifts — a child who drew as the pause began expects their drawing to stay.
 import {io} from "socket.io-client";
 import {randomId} from "./util.js";
 import {PACK, unpack} from "./wire.js";
 
-const RETRYABLE = new Set(["rate_limited", "internal_error", "not_joined"]);
-// Paused input is explained by the room's overlay, not by a toast per stroke.
-const QUIET = new Set(["nothing_to_do", "frozen", "private_time"]);
+const RETRYABLE = new Set(["rate_limited", "internal_error", "not_joined", "unavailable"]);
+// An undo or redo with nothing left changes nothing the person could miss.
+const QUIET_HISTORY = new Set(["nothing_to_do"]);
+// A connect refused as `unavailable` (the store is out of reach, FAULT1) is tried
+// again after this long, doubling up to the maximum.
+const UNAVAILABLE_RETRY_MS = 1000;
+const UNAVAILABLE_RETRY_MAX_MS = 30000;
 // While waiting to be let in, `sync` is repeated this often: each one is a knock
 // the therapist's page sees (CTL1), so a waiting guest is listed on every process.
 const KNOCK_MS = 5000;
@@ -37,7 +45,10 @@ const FRIENDLY = {
   rate_limited: "Whoa, slow down a little.",
   too_large: "That was too big to save.",
   internal_error: "Something went wrong. Trying again…",
+  unavailable: "The room is out of reach for a moment. Trying again…",
+  private_time: "Private time: that was not kept.",
 };
+const HELD_TEXT = "Paused for a moment: it will be added when we carry on.";
 
 export function friendly(code, reason) {
   return FRIENDLY[code] || reason || "Something did not work.";
@@ -66,6 +77,8 @@ export class Connection {
     this.inflight = null;
     this.retryTimer = null;
     this.retryDelay = 1000;
+    this.connectDelay = UNAVAILABLE_RETRY_MS;
+    this.held = false;              // a `frozen` refusal holds `pending` until the freeze lifts
     this.awaiting = new Map();      // op_id -> {entry, seq}
     this.awaitTimer = null;
     this.ephPausedUntil = 0;
@@ -97,7 +110,7 @@ export class Connection {
     socket.on(this.ev.op, (op) => this.onOp(op));
     socket.on(this.ev.eph, (d) => this.onEph(d));
     socket.on(this.ev.presence, (d) => this.hooks.presence((d && d.participants) || []));
-    socket.on(this.ev.room, (d) => d && d.settings && this.hooks.settings(d.settings));
+    socket.on(this.ev.room, (d) => d && d.settings && this.onSettings(d.settings));
     socket.on(this.ev.error, (e) => this.onServerError(e || {}));
     socket.on(this.ev.bye, (d) => this.close((d && d.code) || "bye", d && d.reason));
     socket.on(this.ev.lobby, (d) => this.onLobby(d || {}));
@@ -118,6 +131,7 @@ export class Connection {
   }
 
   onConnect() {
+    this.connectDelay = UNAVAILABLE_RETRY_MS;
     this.gen++;
     this.synced = false;
     this.syncing = false;
@@ -150,7 +164,13 @@ export class Connection {
     }
     this.setStatus("reconnecting");
     // A refusal by the server's connect handler is not retried by Socket.IO itself.
-    if (!this.socket.active) setTimeout(() => this.reconnect(), 3000);
+    if (this.socket.active) return;
+    let delay = 3000;
+    if (code === E.unavailable) {     // FAULT1: try again soon, backing off
+      delay = this.connectDelay;
+      this.connectDelay = Math.min(this.connectDelay * 2, UNAVAILABLE_RETRY_MAX_MS);
+    }
+    setTimeout(() => this.reconnect(), delay);
   }
 
   reloadForVersion() {
@@ -238,7 +258,7 @@ export class Connection {
     }
     this.targetSeq = data.seq;
     this.hasState = true;
-    if (data.settings) this.hooks.settings(data.settings);
+    if (data.settings) this.onSettings(data.settings);
     this.drain(data.mode === "snapshot");
   }
 
@@ -336,8 +356,17 @@ export class Connection {
     return msg.op_id;
   }
 
+  /** Room settings arrived; a freeze that lifted releases held ops (FAULT4). */
+  onSettings(settings) {
+    this.hooks.settings(settings);
+    if (this.held && !settings.freeze) {
+      this.held = false;
+      this.pump();
+    }
+  }
+
   pump() {
-    if (!this.synced || this.inflight || this.retryTimer || !this.pending.length) return;
+    if (!this.synced || this.held || this.inflight || this.retryTimer || !this.pending.length) return;
     const entry = this.pending[0];
     const opId = entry.msg.op_id;
     const gen = this.gen;
@@ -372,8 +401,14 @@ export class Connection {
       if (ack.code === "rate_limited") this.hooks.toast(friendly(ack.code, ack.reason));
       return;
     }
+    if (ack.code === this.proto.errors.frozen && entry.ev === "op" && this.pending.includes(entry)) {
+      // Held, not dropped: sent again when the freeze lifts (onSettings).
+      if (!this.held) this.hooks.toast(HELD_TEXT);
+      this.held = true;
+      return;
+    }
     this.removePending(opId);
-    if (!QUIET.has(ack.code)) this.hooks.toast(friendly(ack.code, ack.reason));
+    if (!(entry.ev === "history" && QUIET_HISTORY.has(ack.code))) this.hooks.toast(friendly(ack.code, ack.reason));
   }
 
   /** An acked op whose seq never arrives means we missed it: resync. */
