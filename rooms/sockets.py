@@ -321,7 +321,18 @@ class Hub:
             if eio_sid is not None:
                 server.eio.send(eio_sid, f'{socketio_packet.EVENT}["{EV_STATE}",{text}]')
 
+        newly = []
+
         def enter():
+            # READ3: called under the room lock. The socket's state and its groups
+            # change together here, so a room op (private time starting) that runs
+            # after it sees this socket joined and takes it out again.
+            if conn.waiting is not None:
+                leave_room(lobby_key(conn.room_id), sid=sid, namespace="/")
+                conn.waiting = None
+            if not conn.joined:
+                conn.joined = True
+                newly.append(True)
             join_room(room_key(conn.room_id), sid=sid, namespace="/")
             if conn.participant["role"] == THERAPIST:
                 join_room(host_key(conn.room_id), sid=sid, namespace="/")
@@ -332,11 +343,7 @@ class Hub:
             return {"ok": False, "code": E_ENDED, "reason": "this room no longer exists"}
         if isinstance(seq, str):
             return self._not_in(sid, conn, seq)
-        if conn.waiting is not None:
-            leave_room(lobby_key(conn.room_id), sid=sid, namespace="/")
-            conn.waiting = None
-        if not conn.joined:
-            conn.joined = True
+        if newly:
             if conn.room_id not in self.presence and not self.engine.storage.shared:
                 # First socket of this room here: whoever the stored presence still
                 # calls online but has no socket (a restart inside their grace

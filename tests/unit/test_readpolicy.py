@@ -10,7 +10,7 @@ import pytest
 from activities import build_registry, checkin
 from rooms import control, readpolicy, wire
 from rooms.engine import Engine
-from rooms.protocol import CHILD, DEFAULT_SETTINGS, PARENT, THERAPIST
+from rooms.protocol import CHILD, DEFAULT_SETTINGS, PARENT, PROTOCOL_VERSION, THERAPIST
 from tests.unit.payloads import op, stroke
 
 
@@ -224,3 +224,40 @@ def test_READ2_joiners_of_one_view_share_one_text(engine, storage, make_room, mo
     assert a.json == c.json and len(encodes) == 2
     assert "old" not in a.json and "old" not in b.json and '"old"' in t.json
 
+
+# ------------------------------------------------------------------ the socket (READ3)
+
+def test_READ3_private_time_starting_right_after_a_parents_join_takes_them_out(
+        app, pr, therapist, room, make_guest, monkeypatch):
+    """Finding 7: in threading mode private time could start between the engine's
+    join (socket added to the room's broadcasts) and the rest of `sync`: the parent
+    then stayed in the broadcasts for all of private time. Here it starts exactly
+    there, every time."""
+    sio = pr.hub.socketio
+    auth = {"v": PROTOCOL_VERSION, "room": room.id}
+
+    def client(browser):
+        c = sio.test_client(app, auth=auth, flask_test_client=browser)
+        assert c.emit("sync", {"since": -1}, callback=True)["ok"]
+        return c
+    client(therapist)
+    kid = make_guest(room.links["child"])
+    kid_socket = client(kid)
+    real_join = pr.engine.join
+    raced = []
+
+    def join_then_private(room_id, since, send_state, enter, **kw):
+        seq = real_join(room_id, since, send_state, enter, **kw)
+        if kw["participant"]["role"] == PARENT:     # the lock is free again here
+            raced.append(pr.engine.control(room_id, therapist.participant, {
+                "op_id": "go-private", "action": "settings", "changes": {"private": True}}))
+        return seq
+    monkeypatch.setattr(pr.engine, "join", join_then_private)
+    parent_socket = client(make_guest(room.links["parent"], name="Alex"))
+    assert raced and raced[0]["ok"]
+    parent_socket.get_received()
+    ack = kid_socket.emit("op", op("stroke", stroke("private-stroke")), callback=True)
+    assert ack["ok"], ack
+    seen = json.dumps([ev["args"] for ev in parent_socket.get_received()])
+    assert "private-stroke" not in seen
+    assert kid_socket.is_connected()
