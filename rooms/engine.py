@@ -273,9 +273,10 @@ class Engine:
         live.since_snapshot = 0
 
     # ------------------------------------------------------------ joining
-    def join(self, room_id, since, send_state, enter, pack=False, participant=None):
+    def join(self, room_id, since, send_state, enter, pack=False, participant=None, wait=None):
         try:
-            return self._join(room_id, since, send_state, enter, pack, participant)
+            return self._join(room_id, since, send_state, enter, pack, participant,
+                              wait or (lambda verdict: None))
         finally:
             self._hand_on_ended()
 
@@ -298,7 +299,7 @@ class Engine:
                 self._ended.append((live.id, first, ack["seq"]))
         return ack, first
 
-    def _join(self, room_id, since, send_state, enter, pack, participant):
+    def _join(self, room_id, since, send_state, enter, pack, participant, wait):
         """Send what a client at `since` is missing, then call `enter()` to add it to
         the live room — both under the room lock, so no op slips between (JOIN1).
         A small gap gets the missing ops; a large, unknown or future one a snapshot,
@@ -315,7 +316,9 @@ class Engine:
         With a `participant`, the room decides first (CTL1): the answer is then a
         string instead of a seq when they must wait ("waiting"), are a parent during
         private child time ("private_time") or were removed ("removed"); nothing is
-        sent. Someone who may enter and is not yet present is recorded as present
+        sent, and `wait(verdict)` is called under the lock (READ3: the socket waits
+        from then on, so a `resume` or `admitted` after it reaches it). Someone who
+        may enter and is not yet present is recorded as present
         (a `presence` room op; the first entry of a session also starts it)."""
         key = (bool(pack), readpolicy.view(participant))
         fresh = None        # encoded outside the lock in the previous round
@@ -327,6 +330,7 @@ class Engine:
                 if participant is not None and attempt == 0:
                     verdict = self._enter(live, participant)
                     if verdict is not None:
+                        wait(verdict)
                         return verdict
                 if readpolicy.replays(live.control, participant, since, live.seq, self.max_replay):
                     ops = [self._public(op) for op in self.storage.ops_since(room_id, since)]

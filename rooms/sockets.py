@@ -337,8 +337,20 @@ class Hub:
             if conn.participant["role"] == THERAPIST:
                 join_room(host_key(conn.room_id), sid=sid, namespace="/")
 
+        def wait(verdict):
+            # READ3: under the room lock too. A guest who may not enter waits in the
+            # lobby from here, out of the room's broadcasts, so the `resume` or
+            # `admitted` of a room op after this one reaches them.
+            if verdict == E_REMOVED:
+                return
+            if conn.joined:
+                leave_room(room_key(conn.room_id), sid=sid, namespace="/")
+                conn.joined = False
+            join_room(lobby_key(conn.room_id), sid=sid, namespace="/")
+            conn.waiting = verdict
+
         seq = self.engine.join(conn.room_id, since, send_state, enter, pack=pack,
-                               participant=conn.participant)
+                               participant=conn.participant, wait=wait)
         if seq is None:
             return {"ok": False, "code": E_ENDED, "reason": "this room no longer exists"}
         if isinstance(seq, str):
@@ -358,16 +370,15 @@ class Hub:
         return {"ok": True, "seq": seq}
 
     def _not_in(self, sid, conn, verdict):
-        """CTL1/CTL5: a guest who may not enter now waits in the lobby (and knocks:
-        the browser repeats `sync` while it waits); a removed one is sent away."""
+        """CTL1/CTL5: a guest who may not enter now waits in the lobby (put there by
+        `wait` under the room lock) and knocks: the browser repeats `sync` while it
+        waits; a removed one is sent away."""
         if verdict == E_REMOVED:
             log.info("refused entry of removed %s %s in room %s", conn.participant["role"],
                      conn.participant["id"], conn.room_id)
             reason = "The therapist has closed your visit for today."
             self.socketio.start_background_task(self._bye_later, sid, E_REMOVED, reason)
             return {"ok": False, "code": E_REMOVED, "reason": reason}
-        join_room(lobby_key(conn.room_id), sid=sid, namespace="/")
-        conn.waiting = verdict
         if verdict == E_WAITING:
             p = conn.participant
             self.socketio.emit(EV_LOBBY, {"knock": {k: p[k] for k in ("id", "name", "role", "avatar")}},

@@ -261,3 +261,31 @@ def test_READ3_private_time_starting_right_after_a_parents_join_takes_them_out(
     seen = json.dumps([ev["args"] for ev in parent_socket.get_received()])
     assert "private-stroke" not in seen
     assert kid_socket.is_connected()
+
+
+def test_READ3_private_time_ending_right_after_a_parent_is_told_to_wait_calls_them_back(
+        app, pr, therapist, room, make_guest, monkeypatch):
+    """The other side: a parent whose `sync` is answered `private_time` joined the
+    lobby only after the room lock was released; private time ending in between sent
+    `resume` to a lobby they were not in yet. Here it ends exactly there."""
+    sio = pr.hub.socketio
+    auth = {"v": PROTOCOL_VERSION, "room": room.id}
+    th = sio.test_client(app, auth=auth, flask_test_client=therapist)
+    assert th.emit("sync", {"since": -1}, callback=True)["ok"]
+    assert th.emit("control", {"op_id": "go-private", "action": "settings",
+                               "changes": {"private": True}}, callback=True)["ok"]
+    real_join = pr.engine.join
+
+    def join_then_resume(room_id, since, send_state, enter, **kw):
+        verdict = real_join(room_id, since, send_state, enter, **kw)
+        if verdict == "private_time":                # the lock is free again here
+            assert pr.engine.control(room_id, therapist.participant, {
+                "op_id": "end-private", "action": "settings", "changes": {"private": False}})["ok"]
+        return verdict
+    monkeypatch.setattr(pr.engine, "join", join_then_resume)
+    parent = sio.test_client(app, auth=auth,
+                             flask_test_client=make_guest(room.links["parent"], name="Alex"))
+    ack = parent.emit("sync", {"since": -1}, callback=True)
+    assert (ack["ok"], ack["code"]) == (False, "private_time")
+    lobby = [ev["args"][0] for ev in parent.get_received() if ev["name"] == "lobby"]
+    assert {"resume": True} in lobby
