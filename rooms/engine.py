@@ -320,7 +320,7 @@ class Engine:
         from then on, so a `resume` or `admitted` after it reaches it). Someone who
         may enter and is not yet present is recorded as present
         (a `presence` room op; the first entry of a session also starts it)."""
-        key = (bool(pack), readpolicy.view(participant))
+        pack = bool(pack)
         fresh = None        # encoded outside the lock in the previous round
         for attempt in range(3):
             with self.locked(room_id) as live:
@@ -337,8 +337,9 @@ class Engine:
                     send_state({"mode": "ops", "seq": live.seq, "ops": ops, "settings": live.settings})
                     enter()
                     return live.seq
-                states = readpolicy.visible_states(self.registry, live.states, participant,
-                                                   live.control["session"])
+                view, states = readpolicy.visible_states(self.registry, live.states, participant,
+                                                         live.control["session"])
+                key = (pack, view)
                 snap = live.wire.get(key)
                 if fresh is not None and fresh.seq == live.seq:
                     snap = fresh

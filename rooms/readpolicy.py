@@ -59,13 +59,15 @@ def replays(control, participant, since, seq, max_replay):
 
 
 def visible_states(registry, states, participant, session):
-    """{activity: state} as `participant` may read it (READ2): each activity's
-    optional `visible(state, role, session)` decides; without it, the whole state.
-    An activity that hides nothing returns its state object itself (the snapshot
-    encoder caches by object)."""
+    """(view, {activity: state}) as `participant` may read the room (READ2): each
+    activity's optional `visible(state, role, session)` decides; without it, the
+    whole state. An activity that hides nothing returns its state object itself (the
+    snapshot encoder caches by object); when none hides anything the view is the
+    therapist's, so every joiner at that seq shares one text (JOIN1)."""
     role = view(participant)
     out = {}
     for name, state in states.items():
         hook = getattr(registry.get(name), "visible", None)
         out[name] = state if hook is None else hook(state, role, session)
-    return out
+    whole = all(out[name] is state for name, state in states.items())
+    return (THERAPIST if whole else role), out
