@@ -308,18 +308,18 @@ class Engine:
         (READ1, READ2: rooms/readpolicy.py); without a `participant`, the whole room.
 
         A snapshot's text is encoded once per seq, format and view and shared by
-        every joiner of that view at that seq. Encoding runs outside the room lock (states are
-        immutable); if an op lands meanwhile, the next round encodes only what
-        changed, and the last round encodes under the lock so a busy room cannot
-        starve a joiner.
+        every joiner of that view at that seq. Encoding runs outside the room lock
+        (states are immutable); if an op lands meanwhile, the next round encodes only
+        what changed, and the last round encodes under the lock so a busy room
+        cannot starve a joiner.
 
         With a `participant`, the room decides first (CTL1): the answer is then a
         string instead of a seq when they must wait ("waiting"), are a parent during
         private child time ("private_time") or were removed ("removed"); nothing is
         sent, and `wait(verdict)` is called under the lock (READ3: the socket waits
         from then on, so a `resume` or `admitted` after it reaches it). Someone who
-        may enter and is not yet present is recorded as present
-        (a `presence` room op; the first entry of a session also starts it)."""
+        may enter and is not yet present is recorded as present (a `presence` room
+        op; the first entry of a session also starts it)."""
         pack = bool(pack)
         fresh = None        # encoded outside the lock in the previous round
         for attempt in range(3):
