@@ -290,3 +290,26 @@ def test_READ3_private_time_ending_right_after_a_parent_is_told_to_wait_calls_th
     assert (ack["ok"], ack["code"]) == (False, "private_time")
     lobby = [ev["args"][0] for ev in parent.get_received() if ev["name"] == "lobby"]
     assert {"resume": True} in lobby
+
+
+def test_READ1_a_room_saved_before_the_floors_were_kept_loads_and_replays_guests_nothing(
+        engine, storage, make_room):
+    """A snapshot from before READ1 has no `private_end` nor `here`: the room loads,
+    the therapist replays as before, and guests get snapshots until they re-enter."""
+    room_id, p = make_room()
+    for who in (THERAPIST, CHILD, PARENT):
+        enter(engine, room_id, p[who])
+    seq = submit(engine, room_id, p[CHILD], "stroke", stroke("k1"))
+    engine.unload(room_id)
+    at, text = storage.load_snapshot(room_id)
+    data = json.loads(text)
+    data["control"]["session"].pop("private_end")
+    for person in data["control"]["people"].values():
+        person.pop("here", None)
+    storage.save_snapshot(room_id, at, json.dumps(data))
+    again = Engine(storage, build_registry(), lambda room, ev, data: None)
+    for who in (CHILD, PARENT):
+        got, payload = enter(again, room_id, p[who], since=seq - 1)
+        assert got == seq and payload["mode"] == "snapshot", who
+        assert enter(again, room_id, p[who], since=seq)[1]["ops"] == []   # up to date
+    assert enter(again, room_id, p[THERAPIST], since=0)[1]["mode"] == "ops"
