@@ -24,6 +24,13 @@ An activity module provides:
                     data {"picture": key} marks an explicit snapshot (rooms/records.py)
     record_pictures(state) -> [(key, caption)]  optional: what render(state, key, root)
                     should draw for the session record (nothing when untouched)
+    visible(state, role, session) -> state
+                    optional, pure: the part of the state someone of `role` may read
+                    in a snapshot (READ2), for content that outlives a session (the
+                    check-ins of earlier sessions are the therapist's). `session` is
+                    the room's current session {start, at, ...} or None. Without it,
+                    everyone reads the whole state. Return the state object itself
+                    when nothing is hidden (snapshot texts are cached per object).
     download(state, key, fmt, ctx) -> (bytes, mimetype, filename)
                     optional: a file of the activity's current state for the room's
                     therapist to take home (e.g. a story as PDF), served at

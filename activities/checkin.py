@@ -176,6 +176,21 @@ def client_config():
     }
 
 
+# ---------------------------------------------------------------- what a guest reads
+
+def visible(state, role, session):
+    """READ2: the check-ins stay in the room for the therapist's chart; a guest's
+    snapshot holds only this session's (stamped at or after its start, both by the
+    server's clock). The open question stays: it is what the child answers now."""
+    if role == THERAPIST:
+        return state
+    start = session.get("at") if session else None
+    entries = [e for e in state["entries"] if start is not None and e["at"] >= start]
+    if len(entries) == len(state["entries"]):
+        return state
+    return {**state, "entries": entries}
+
+
 # ---------------------------------------------------------------- session record
 
 WORDS = {1: "very upset", 2: "upset", 3: "okay", 4: "good", 5: "great"}

@@ -11,8 +11,11 @@ State:
     settings   what the browser gets as `settings` (SET1): role master switches,
                per-role per-activity permissions, lock, freeze, auto_admit, follow,
                private, and the therapist's shown `view`
-    session    None, or {"start": seq of the start op, "at": server time}
-    people     {pid: {id, name, role, avatar, online}} of this session
+    session    None, or {"start": seq of the start op, "at": server time,
+               "private_end": seq of the op that last ended private child time in
+               this session, or None} (records made before READ1 lack it: unknown)
+    people     {pid: {id, name, role, avatar, online, here}} of this session; `here`
+               is the seq of the presence op that last brought them in (READ1)
     removed    [pid] and `removed_invites` [invite id]: refused for this session
 """
 import copy
@@ -146,10 +149,13 @@ OPS = {
 
 # ---------------------------------------------------------------- reducer
 
-def apply(state, t, d, by=None):
-    """Pure: returns (new state, None). Room ops have no inverse (not undoable)."""
+def apply(state, t, d, by=None, seq=None):
+    """Pure: returns (new state, None). Room ops have no inverse (not undoable).
+    `seq` is the op's own seq: the read policy's floors are seqs (READ1)."""
     s = dict(state)
     if t == "settings":
+        if d.get("private") is False and s["settings"].get("private") and s["session"]:
+            s["session"] = {**s["session"], "private_end": seq}
         settings = copy.deepcopy(s["settings"])
         for k, v in d.items():
             if k == "perms":
@@ -163,7 +169,7 @@ def apply(state, t, d, by=None):
     elif t == "session":
         s["quiet_since"] = None
         if d["state"] == "start":
-            s["session"] = {"start": d.get("seq"), "at": d["at"]}
+            s["session"] = {"start": seq, "at": d["at"], "private_end": None}
         else:
             # A new session starts clean: nobody seen, nobody removed. Revoked
             # links stay revoked (that lives with the invite).
@@ -180,6 +186,8 @@ def apply(state, t, d, by=None):
         prev = people.get(d["pid"], {})
         people[d["pid"]] = {**prev, **info, "id": d["pid"], "online": bool(d["online"]),
                             "seen": True}
+        if d["online"] and not (prev.get("online") and prev.get("seen")):
+            people[d["pid"]]["here"] = seq     # (back) in the room from this op on
         s["people"] = people
         # Since when nobody is here (an open session nobody returns to ends by itself).
         s["quiet_since"] = None if any(p.get("online") for p in people.values()) else d["at"]

@@ -24,6 +24,7 @@ from contextlib import contextmanager
 
 from activities.base import Invalid, Rejected
 from . import control as room_control
+from . import readpolicy
 from .protocol import (E_BAD_EVENT, E_ENDED, E_FORBIDDEN, E_FROZEN, E_INTERNAL, E_INVALID,
                        E_NOTHING, E_PRIVATE, E_TOO_LARGE, E_UNAVAILABLE, E_UNKNOWN_ACTIVITY,
                        E_UNKNOWN_OP, LIMITS, PACK_VERSION, PARENT, THERAPIST)
@@ -74,11 +75,12 @@ class LiveRoom:
         self.redo = defaultdict(list)
         self.since_snapshot = 0
         self.closed = False   # set when unloaded: holders of a stale reference must reload
-        # Snapshot text for joiners (JOIN1), per format (packed or not, JOIN2): the
-        # last WireSnapshot and the encoder whose cache makes the next one cheap.
+        # Snapshot text for joiners (JOIN1), per format (packed or not, JOIN2) and
+        # view (READ2): the last WireSnapshot, and per format the encoder whose
+        # cache makes the next one cheap (views share unchanged state objects).
         # Guarded by `wire_lock` (encoding runs outside `lock`, on immutable states).
         self.wire_lock = threading.Lock()
-        self.wire = {}          # pack (bool) -> WireSnapshot
+        self.wire = {}          # (pack (bool), view) -> WireSnapshot
         self.encoders = {}      # pack (bool) -> StateEncoder
 
     @property
@@ -287,9 +289,10 @@ class Engine:
         live.since_snapshot = 0
 
     # ------------------------------------------------------------ joining
-    def join(self, room_id, since, send_state, enter, pack=False, participant=None):
+    def join(self, room_id, since, send_state, enter, pack=False, participant=None, wait=None):
         try:
-            return self._join(room_id, since, send_state, enter, pack, participant)
+            return self._join(room_id, since, send_state, enter, pack, participant,
+                              wait or (lambda verdict: None))
         finally:
             self._hand_on_ended()
 
@@ -312,23 +315,27 @@ class Engine:
                 self._ended.append((live.id, first, ack["seq"]))
         return ack, first
 
-    def _join(self, room_id, since, send_state, enter, pack, participant):
+    def _join(self, room_id, since, send_state, enter, pack, participant, wait):
         """Send what a client at `since` is missing, then call `enter()` to add it to
         the live room — both under the room lock, so no op slips between (JOIN1).
         A small gap gets the missing ops; a large, unknown or future one a snapshot,
-        with long number lists packed if `pack` (JOIN2).
+        with long number lists packed if `pack` (JOIN2). A guest gets ops only from
+        the floor the read policy sets, and a snapshot of what their role may read
+        (READ1, READ2: rooms/readpolicy.py); without a `participant`, the whole room.
 
-        A snapshot's text is encoded once per seq and format and shared by every
-        joiner at that seq. Encoding runs outside the room lock (states are
-        immutable); if an op lands meanwhile, the next round encodes only what
-        changed, and the last round encodes under the lock so a busy room cannot
-        starve a joiner.
+        A snapshot's text is encoded once per seq, format and view and shared by
+        every joiner of that view at that seq. Encoding runs outside the room lock
+        (states are immutable); if an op lands meanwhile, the next round encodes only
+        what changed, and the last round encodes under the lock so a busy room
+        cannot starve a joiner.
 
         With a `participant`, the room decides first (CTL1): the answer is then a
         string instead of a seq when they must wait ("waiting"), are a parent during
         private child time ("private_time") or were removed ("removed"); nothing is
-        sent. Someone who may enter and is not yet present is recorded as present
-        (a `presence` room op; the first entry of a session also starts it)."""
+        sent, and `wait(verdict)` is called under the lock (READ3: the socket waits
+        from then on, so a `resume` or `admitted` after it reaches it). Someone who
+        may enter and is not yet present is recorded as present (a `presence` room
+        op; the first entry of a session also starts it)."""
         pack = bool(pack)
         fresh = None        # encoded outside the lock in the previous round
         for attempt in range(3):
@@ -339,29 +346,34 @@ class Engine:
                 if participant is not None and attempt == 0:
                     verdict = self._enter(live, participant)
                     if verdict is not None:
+                        wait(verdict)
                         return verdict
-                ok_since = isinstance(since, int) and not isinstance(since, bool)
-                if ok_since and 0 <= since <= live.seq and live.seq - since <= self.max_replay:
+                if readpolicy.replays(live.control, participant, since, live.seq, self.max_replay):
                     ops = [self._public(op) for op in self.storage.ops_since(room_id, since)]
                     send_state({"mode": "ops", "seq": live.seq, "ops": ops, "settings": live.settings})
                     enter()
                     return live.seq
-                snap = live.wire.get(pack)
+                view, states = readpolicy.visible_states(self.registry, live.states, participant,
+                                                         live.control["session"])
+                key = (pack, view)
+                snap = live.wire.get(key)
                 if fresh is not None and fresh.seq == live.seq:
                     snap = fresh
                 if (snap is None or snap.seq != live.seq) and attempt == 2:
-                    snap = self._encode(live, live.seq, dict(live.states), pack)
+                    snap = self._encode(live, live.seq, states, key)
                 if snap is not None and snap.seq == live.seq:
-                    send_state(self._snapshot_payload(live, snap))
+                    send_state(self._snapshot_payload(live, snap, states))
                     enter()
                     return live.seq
-                seq, states = live.seq, dict(live.states)
-            fresh = self._encode(live, seq, states, pack)
+                seq = live.seq
+            fresh = self._encode(live, seq, states, key)
 
-    def _encode(self, live, seq, states, pack):
-        """The WireSnapshot of `states` at `seq` (cached on the room)."""
+    def _encode(self, live, seq, states, key):
+        """The WireSnapshot of `states` (one view, READ2) at `seq`, cached on the
+        room under `key` = (pack, view)."""
+        pack = key[0]
         with live.wire_lock:
-            snap = live.wire.get(pack)
+            snap = live.wire.get(key)
             if snap is not None and snap.seq == seq:
                 return snap
             encoder = live.encoders.get(pack)
@@ -376,10 +388,10 @@ class Engine:
                 # A small room is re-encoded per joiner in well under a millisecond;
                 # keeping its text (and the encoder's item cache) cost ~6 KiB per
                 # idle connection (bench/ idle). Big boards keep both.
-                live.wire.pop(pack, None)
+                live.wire.pop(key, None)
                 live.encoders.pop(pack, None)
             else:
-                live.wire[pack] = snap
+                live.wire[key] = snap
             return snap
 
     # ------------------------------------------------------------ the room (CTL)
@@ -407,9 +419,7 @@ class Engine:
         return None
 
     def _apply_room(self, control, op):
-        state, _ = room_control.apply(control, op["t"], op["d"])
-        if op["t"] == "session" and op["d"].get("state") == "start":
-            state["session"] = {**state["session"], "start": op["seq"]}
+        state, _ = room_control.apply(control, op["t"], op["d"], seq=op["seq"])
         return state
 
     def _room_op(self, live, by, t, d, op_id=None):
@@ -488,8 +498,9 @@ class Engine:
         return ack
 
     @staticmethod
-    def _snapshot_payload(live, snap):
-        payload = EncodedState(mode="snapshot", seq=snap.seq, activities=dict(live.states),
+    def _snapshot_payload(live, snap, states):
+        """The `state` payload of `snap`; `states` is the view it was encoded from."""
+        payload = EncodedState(mode="snapshot", seq=snap.seq, activities=dict(states),
                                settings=live.settings)
         payload.json = snap.text(live.settings)
         return payload

@@ -325,22 +325,41 @@ class Hub:
             if eio_sid is not None:
                 server.eio.send(eio_sid, f'{socketio_packet.EVENT}["{EV_STATE}",{text}]')
 
+        newly = []
+
         def enter():
+            # READ3: called under the room lock. The socket's state and its groups
+            # change together here, so a room op (private time starting) that runs
+            # after it sees this socket joined and takes it out again.
+            if conn.waiting is not None:
+                leave_room(lobby_key(conn.room_id), sid=sid, namespace="/")
+                conn.waiting = None
+            if not conn.joined:
+                conn.joined = True
+                newly.append(True)
             join_room(room_key(conn.room_id), sid=sid, namespace="/")
             if conn.participant["role"] == THERAPIST:
                 join_room(host_key(conn.room_id), sid=sid, namespace="/")
 
+        def wait(verdict):
+            # READ3: under the room lock too. A guest who may not enter waits in the
+            # lobby from here, out of the room's broadcasts, so the `resume` or
+            # `admitted` of a room op after this one reaches them.
+            if verdict == E_REMOVED:
+                return
+            if conn.joined:
+                leave_room(room_key(conn.room_id), sid=sid, namespace="/")
+                conn.joined = False
+            join_room(lobby_key(conn.room_id), sid=sid, namespace="/")
+            conn.waiting = verdict
+
         seq = self.engine.join(conn.room_id, since, send_state, enter, pack=pack,
-                               participant=conn.participant)
+                               participant=conn.participant, wait=wait)
         if seq is None:
             return {"ok": False, "code": E_ENDED, "reason": "this room no longer exists"}
         if isinstance(seq, str):
             return self._not_in(sid, conn, seq)
-        if conn.waiting is not None:
-            leave_room(lobby_key(conn.room_id), sid=sid, namespace="/")
-            conn.waiting = None
-        if not conn.joined:
-            conn.joined = True
+        if newly:
             if conn.room_id not in self.presence and not self.engine.storage.shared:
                 # First socket of this room here: whoever the stored presence still
                 # calls online but has no socket (a restart inside their grace
@@ -355,16 +374,15 @@ class Hub:
         return {"ok": True, "seq": seq}
 
     def _not_in(self, sid, conn, verdict):
-        """CTL1/CTL5: a guest who may not enter now waits in the lobby (and knocks:
-        the browser repeats `sync` while it waits); a removed one is sent away."""
+        """CTL1/CTL5: a guest who may not enter now waits in the lobby (put there by
+        `wait` under the room lock) and knocks: the browser repeats `sync` while it
+        waits; a removed one is sent away."""
         if verdict == E_REMOVED:
             log.info("refused entry of removed %s %s in room %s", conn.participant["role"],
                      conn.participant["id"], conn.room_id)
             reason = "The therapist has closed your visit for today."
             self.socketio.start_background_task(self._bye_later, sid, E_REMOVED, reason)
             return {"ok": False, "code": E_REMOVED, "reason": reason}
-        join_room(lobby_key(conn.room_id), sid=sid, namespace="/")
-        conn.waiting = verdict
         if verdict == E_WAITING:
             p = conn.participant
             self.socketio.emit(EV_LOBBY, {"knock": {k: p[k] for k in ("id", "name", "role", "avatar")}},

@@ -65,7 +65,8 @@ def test_CTL5_private_time_hides_the_room_from_the_parent_and_brings_them_back(r
     assert control(therapist, "settings", changes={"private": True})["ok"]
     wait_for(lambda: any(r["settings"]["private"] for r in parent.received("room")), what="private")
     seen = len(parent.received("op"))
-    assert send_op(child, "stroke", stroke(), op_id="secret")["ok"]
+    drawn = stroke()
+    assert send_op(child, "stroke", drawn, op_id="secret")["ok"]
     assert parent.op("stroke", stroke())["code"] in (E_PRIVATE, "not_joined")
     # The parent's socket left the room: the child's stroke does not reach it.
     wait_for(lambda: [o for o in therapist.received("op") if o["op_id"] == "secret"], what="op")
@@ -74,9 +75,12 @@ def test_CTL5_private_time_hides_the_room_from_the_parent_and_brings_them_back(r
     assert (ack["ok"], ack["code"]) == (False, E_PRIVATE)
     assert control(therapist, "settings", changes={"private": False})["ok"]
     wait_for(lambda: {"resume": True} in parent.received("lobby"), what="resume")
+    states = len(parent.received("state"))
     assert parent.call("sync", {"since": 0})["ok"]
-    wait_for(lambda: any(o["op_id"] == "secret" for o in (parent.state or {}).get("ops", [])),
-             what="the missed stroke after private time")
+    # READ1: not the ops of private time, the room as it is now (the stroke is on it).
+    back = wait_for(lambda: parent.received("state")[states:], what="state after private time")[0]
+    assert back["mode"] == "snapshot"
+    assert drawn["id"] in [it["id"] for it in back["activities"]["canvas"]["pages"][0]["items"]]
 
 
 def test_CTL4_removing_a_guest_with_their_link_closes_it_for_good(room, trio):

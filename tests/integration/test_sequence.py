@@ -114,7 +114,8 @@ def test_JOIN1_since_in_the_future_or_garbage_gets_a_snapshot(room):
         assert u.state["mode"] == "snapshot", since
         assert u.state["seq"] == now
         u.close()
-    u = room.user("child", since=0)
+    # The therapist replays from 0 (a guest only from their floor, READ1).
+    u = room.user("therapist", since=0)
     wait_for(lambda: u.state is not None, what="state")
     assert u.state["mode"] == "ops" and [o["seq"] for o in u.state["ops"]] == list(range(1, now + 1))
     assert [o["seq"] for o in u.state["ops"] if o["a"] != "room"] == [drawn["seq"]]
