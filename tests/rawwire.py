@@ -94,6 +94,8 @@ class RawSocket:
                 self._ws.close(timeout=1)
             except Exception:
                 pass
+            finally:
+                self._ws.shutdown()             # the socket, whatever close() managed
         if self._reader is not None:
             self._reader.join(5)
 
