@@ -117,3 +117,22 @@ def test_WIRE3_whole_writes_finish_every_write():
     s = _WholeWrites(Sock())
     assert s.send(b"x" * 10_000_000) == 10_000_000
     assert Sock.sent == [b"x" * 10_000_000] and s.fileno() == 7
+
+
+def test_WIRE1_a_socket_the_hub_forgets_leaves_every_group_of_its_room(app):
+    """The server's record (Hub.conns) decides broadcast membership: once it drops a
+    socket's record, the socket is in none of the room's groups, whatever else still
+    holds the connection open."""
+    from flask import request
+    from rooms.sockets import Allowance, Conn, host_key, lobby_key, room_key
+    hub = app.extensions["playroom"].hub
+    server = hub.socketio.server
+    sid = server.manager.connect("eio-1", "/")
+    hub.conns[sid] = Conn(sid, "r1", {"id": "th-1", "role": "therapist"}, Allowance())
+    for key in (room_key("r1"), host_key("r1"), lobby_key("r1")):
+        server.enter_room(sid, key, namespace="/")
+    with app.test_request_context():
+        request.sid = sid
+        hub.on_disconnect()
+    assert sid not in hub.conns
+    assert server.manager.get_rooms(sid, "/") == [sid]    # its own room only
