@@ -110,7 +110,8 @@ class Gate:
         if sid is None or not self.server.manager.is_connected(sid, NAMESPACE):
             return      # not connected: nobody to answer (python-socketio drops it too)
         name = data[0] if type(data) is list and data else None
-        reason = "one argument at most" if self.ours([name]) else "unknown event"
+        reason = ("unknown namespace" if (namespace or NAMESPACE) != NAMESPACE
+                  else "one argument at most" if self.ours([name]) else "unknown event")
         ack = self.refuse(sid, event_label(name), reason)
         if id is not None and self.server.manager.is_connected(sid, NAMESPACE):
             self.server._send_packet(eio_sid, self.server.packet_class(

@@ -152,7 +152,7 @@ class Hub:
 
     def _error(self, sid, code, reason, event, op_id=None):
         data = {"code": code, "reason": reason, "event": event}
-        if op_id is not None and is_op_id(op_id):
+        if is_op_id(op_id):     # (never bytes or a lone surrogate: WIRE2)
             data["op_id"] = op_id
         self.socketio.server.emit(EV_ERROR, data, to=sid, namespace="/")
 
