@@ -49,7 +49,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from activities import build_registry
 from rooms import transfer
-from rooms import accounts, transport, web
+from rooms import accounts, boundary, transport, web
 from rooms import records_web
 from rooms import uploads_web
 from rooms.engine import Engine
@@ -377,17 +377,63 @@ class _HandshakeDone:
 _WEBSOCKET = "playroom.websocket"
 
 
+class _WholeWrites:
+    """A WebSocket's socket whose every write goes out whole (WIRE3). simple-websocket
+    writes each frame with one `sock.send`, which may take only part of it: under
+    gevent a state of several MB never arrived (the rest of the frame was dropped and
+    the connection stalled). `sendall` finishes the write; the lock keeps two tasks'
+    frames (the engine.io writer, the reader answering a ping or close) from
+    interleaving while one of them waits for the network."""
+    __slots__ = ("_sock", "_lock")
+
+    def __init__(self, sock):
+        import threading                          # (gevent's, once patched)
+        self._sock = sock
+        self._lock = threading.Lock()
+
+    def send(self, data):
+        with self._lock:
+            self._sock.sendall(data)
+        return len(data)
+
+    def __getattr__(self, name):                  # recv, fileno, close ... as they are
+        return getattr(self._sock, name)
+
+
+def _expect(ok, what):
+    """Start-up check of a library internal that a patch here relies on."""
+    if not ok:
+        raise RuntimeError(f"library changed, patch in app.py no longer fits: {what}")
+
+
+def _check_simple_websocket():
+    """Start-up check for `_patch_simple_websocket` (simple-websocket 1.x, pinned in
+    pyproject.toml): frames are written with `self.sock.send`, and only after the
+    handshake, which `Base.__init__` runs before its reader task starts."""
+    import inspect
+    import simple_websocket.ws
+    _expect("self.sock.send(out_data)" in inspect.getsource(simple_websocket.ws.Base.send),
+            "simple_websocket Base.send writes with self.sock.send")
+    init = inspect.getsource(simple_websocket.ws.Base.__init__)
+    _expect("self.handshake()" in init and "self.thread.start()" in init
+            and init.index("self.handshake()") < init.index("self.thread.start()"),
+            "simple_websocket Base.__init__ shakes hands before its reader starts")
+
+
 def _patch_simple_websocket():
-    """simple-websocket (gevent, threading) after each handshake: drop the HTTP
-    handshake machinery it kept for the connection's life (an h11 connection and its
-    buffers, ~2 KiB; wsproto only consults it while the handshake is unfinished,
-    bench/ idle), and put the WebSocket where `_ended` finds it."""
+    """simple-websocket (gevent, threading) after each handshake: every write of the
+    connection goes out whole (`_WholeWrites`); drop the HTTP handshake machinery it
+    kept for the connection's life (an h11 connection and its buffers, ~2 KiB;
+    wsproto only consults it while the handshake is unfinished, bench/ idle), and put
+    the WebSocket where `_ended` finds it."""
     import simple_websocket.ws
 
+    _check_simple_websocket()
     shake = simple_websocket.ws.Server.handshake
 
     def handshake(self):
         shake(self)
+        self.sock = _WholeWrites(self.sock)
         ws = self.ws
         if ws.connection is not None and not getattr(ws.handshake, "_events", True):
             ws.handshake = _HandshakeDone
@@ -420,6 +466,7 @@ def serve(app, host, port, mode):
         _patch_simple_websocket()
     if os.environ.get("PLAYROOM_PING_TASKS") != "1":     # A/B switch for bench/ only
         transport.share_pings()
+    boundary.screen_engineio(app.extensions["socketio"].server.eio)   # WIRE2
     if mode == "eventlet":
         import eventlet.wsgi
 
@@ -432,7 +479,9 @@ def serve(app, host, port, mode):
             wbufsize = 1024
 
         sock = _no_delay(eventlet.listen((host, port)))
-        eventlet.wsgi.server(sock, app, log_output=False, protocol=Protocol)
+        # debug=False: eventlet's default (True) answered a request whose handler
+        # raised with the Python traceback, to any client (WIRE3).
+        eventlet.wsgi.server(sock, app, log_output=False, protocol=Protocol, debug=False)
     elif mode == "gevent":
         import socket
         from gevent import pywsgi

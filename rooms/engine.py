@@ -16,6 +16,7 @@ log on load, so they survive a restart.
 """
 import json
 import logging
+import math
 import secrets
 import threading
 import time
@@ -41,11 +42,27 @@ def _dumps(obj):
 
 
 def _size(msg):
-    """Bytes of an event as JSON (NaN allowed here: it is refused later, by name)."""
+    """Bytes of an event as JSON (NaN allowed here: it is refused later, by name).
+    A payload nested too deep to encode (RecursionError) counts as too large: no
+    event of ours nests deeper than a few levels."""
     try:
         return len(json.dumps(msg, separators=(",", ":")))
     except (TypeError, ValueError):
         return 0
+    except RecursionError:
+        return math.inf
+
+
+def is_op_id(op_id):
+    """SEQ2/WIRE2: an op_id is a non-empty short str that is UTF-8 text (a lone
+    surrogate cannot be stored or sent back)."""
+    if type(op_id) is not str or not 0 < len(op_id) <= LIMITS["op_id_chars"]:
+        return False
+    try:
+        op_id.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def nack(code, reason, op_id=None):
@@ -460,7 +477,7 @@ class Engine:
         if not isinstance(msg, dict):
             return nack(E_BAD_EVENT, "event payload must be an object")
         op_id = msg.get("op_id")
-        if not isinstance(op_id, str) or not 0 < len(op_id) <= LIMITS["op_id_chars"]:
+        if not is_op_id(op_id):
             return nack(E_BAD_EVENT, "op_id must be a short string")
         if participant["role"] != THERAPIST:
             return nack(E_FORBIDDEN, "only the therapist runs the room", op_id)
@@ -516,7 +533,7 @@ class Engine:
         if not isinstance(msg, dict):
             return nack(E_BAD_EVENT, "event payload must be an object")
         op_id = msg.get("op_id")
-        if not isinstance(op_id, str) or not 0 < len(op_id) <= LIMITS["op_id_chars"]:
+        if not is_op_id(op_id):
             return nack(E_BAD_EVENT, "op_id must be a short string")
         unknown = set(msg) - {"op_id", "a"} - set(extra)
         if unknown:

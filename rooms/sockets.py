@@ -14,6 +14,8 @@ from socketio import packet as socketio_packet
 
 from activities.base import Invalid, Rejected
 from . import control as room_control
+from .boundary import Gate
+from .engine import is_op_id
 from .protocol import (E_AUTH, E_BAD_EVENT, E_ENDED, E_FORBIDDEN, E_INTERNAL,
                        E_INVALID, E_NOT_JOINED, E_PRIVATE, E_RATE, E_REMOVED, E_REVOKED,
                        E_UNAVAILABLE, E_UNKNOWN_ACTIVITY, E_VERSION, E_WAITING, EV_BYE, EV_EPH_OUT, EV_ERROR,
@@ -119,8 +121,9 @@ class Hub:
         # python-socketio, without Flask's per-event request context and session copy.
         socketio.server.on("eph", self._guarded(self.on_eph), namespace="/")
         socketio.server.on("clock", self._guarded(self.on_clock), namespace="/")
-        on("*")(self.on_unknown)
         socketio.on_error_default(self.on_unexpected)
+        # WIRE1/WIRE2: only the events registered above reach a handler.
+        self.gate = Gate(socketio.server, self.on_unknown)
 
     # -------------------------------------------------------------- plumbing
     def _guarded(self, handler):
@@ -153,7 +156,7 @@ class Hub:
 
     def _error(self, sid, code, reason, event, op_id=None):
         data = {"code": code, "reason": reason, "event": event}
-        if op_id is not None:
+        if is_op_id(op_id):     # (never bytes or a lone surrogate: WIRE2)
             data["op_id"] = op_id
         self.socketio.server.emit(EV_ERROR, data, to=sid, namespace="/")
 
@@ -216,6 +219,9 @@ class Hub:
         self.relay.drop(sid)
         if conn is None:
             return
+        # WIRE1: a socket the server no longer records is in none of its room's groups.
+        for key in (room_key, host_key, lobby_key):
+            leave_room(key(conn.room_id), sid=sid, namespace="/")
         conn.limits.sockets -= 1
         entry = self.presence.get(conn.room_id, {}).get(conn.participant["id"])
         if entry is None or sid not in entry["sids"]:
@@ -401,6 +407,7 @@ class Hub:
     def _durable(self, data, event, handler):
         sid = request.sid
         op_id = data.get("op_id") if isinstance(data, dict) else None
+        op_id = op_id if is_op_id(op_id) else None      # echoed in refusals as it came
         waiting = self.conns.get(sid)
         if waiting is not None and waiting.waiting == E_PRIVATE:
             # CTL5: a parent taken out of the room for private time is told so (the
@@ -436,7 +443,7 @@ class Hub:
         if not isinstance(data, dict):
             return self._refuse(sid, conn, {"code": E_BAD_EVENT, "reason": "event payload must be an object"}, "eph")
         act = self.registry.get(data.get("a"))
-        spec = act.EPHEMERAL.get(data.get("k")) if act else None
+        spec = act.EPHEMERAL.get(data["k"]) if act and type(data.get("k")) is str else None
         if spec is None:
             return self._refuse(sid, conn, {"code": E_UNKNOWN_ACTIVITY, "reason": "unknown signal"}, "eph")
         kind = data["k"]
@@ -507,8 +514,11 @@ class Hub:
         ack.pop("ended", None)    # (the engine hands the session on to on_session_end)
         return ack
 
-    def on_unknown(self, event, *args):
-        self._error(request.sid, E_BAD_EVENT, "unknown event", str(event)[:40])
+    def on_unknown(self, sid, event, reason):
+        """The gate refused an event before dispatch (WIRE1/WIRE2): an unknown or
+        reserved name, or a malformed packet. Counts towards RATE2 like any refusal."""
+        return self._refuse(sid, self.conns.get(sid), {"ok": False, "code": E_BAD_EVENT,
+                                                       "reason": reason}, event)
 
     def on_unexpected(self, exc):
         """A bug, not bad input: log it, tell the client, keep the server up (ERR2).
