@@ -256,14 +256,19 @@ class Hub:
                 self.engine.unload(room_id)
 
     def _sweep(self, room_id):
+        """A background task: a failure (the store gone meanwhile) is logged, never
+        raised into the task runner (ERR2)."""
         self.socketio.sleep(self.grace)
-        room = self.engine.room_state(room_id)
-        if room is None:
-            return
-        here = self.presence.get(room_id, {})
-        for p in room_control.online(room[1]):
-            if p["online"] and not here.get(p["id"], {}).get("sids"):
-                self.engine.leave(room_id, p["id"])
+        try:
+            room = self.engine.room_state(room_id)
+            if room is None:
+                return
+            here = self.presence.get(room_id, {})
+            for p in room_control.online(room[1]):
+                if p["online"] and not here.get(p["id"], {}).get("sids"):
+                    self.engine.leave(room_id, p["id"])
+        except Exception:
+            log.exception("sweeping presence failed in room %s", room_id)
 
     # -------------------------------------------------------------- the room's own ops
     def on_room_op(self, live, op, local):
