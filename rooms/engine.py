@@ -22,7 +22,7 @@ import time
 from collections import defaultdict
 from contextlib import contextmanager
 
-from activities.base import Invalid, Rejected
+from activities.base import Invalid, Rejected, over_bound
 from . import control as room_control
 from .protocol import (E_BAD_EVENT, E_ENDED, E_FORBIDDEN, E_FROZEN, E_INTERNAL, E_INVALID,
                        E_NOTHING, E_PRIVATE, E_TOO_LARGE, E_UNKNOWN_ACTIVITY, E_UNKNOWN_OP, LIMITS,
@@ -605,6 +605,10 @@ class Engine:
         as the successor of the state it was decided on (compare-and-set on seq);
         if another process stored one first the answer is CONFLICT (SCALE1).
         Room ops (act is rooms.control) are applied here, after storing."""
+        if act is not room_control:    # ROOM1: sent, undo and redo ops alike
+            refused = over_bound(act, live.states[act.NAME], state)
+            if refused is not None:
+                return nack(refused.code, refused.reason, op_id)
         try:
             seq, created = self.storage.append_op(live.id, pid, op_id, act.NAME, t, kind,
                                                   target, text, expect=live.seq)
