@@ -24,6 +24,7 @@ from contextlib import contextmanager
 
 from activities.base import Invalid, Rejected, over_bound
 from . import control as room_control
+from .offload import Offload
 from .protocol import (E_BAD_EVENT, E_ENDED, E_FORBIDDEN, E_FROZEN, E_INTERNAL, E_INVALID,
                        E_NOTHING, E_PRIVATE, E_TOO_LARGE, E_UNKNOWN_ACTIVITY, E_UNKNOWN_OP, LIMITS,
                        PACK_VERSION, PARENT, THERAPIST)
@@ -53,6 +54,14 @@ def nack(code, reason, op_id=None):
     return out
 
 
+def encode_snapshot(data):
+    """The JSON text of a stored snapshot. StateEncoder walks the state in Python,
+    one small C encode per item, so a worker thread running it lets the serving
+    thread take the GIL every few ms (one json.dumps of a big board would hold it
+    for the whole second)."""
+    return StateEncoder(False).encode_states(data)
+
+
 # Snapshot texts shorter than this are not kept between joins (see Engine._encode).
 WIRE_CACHE_MIN = 64 * 1024
 
@@ -72,6 +81,7 @@ class LiveRoom:
         self.undo = defaultdict(list)   # (participant, activity) -> [inverse (t, d), ...]
         self.redo = defaultdict(list)
         self.since_snapshot = 0
+        self.snapshotting = False   # a periodic snapshot is being written (WORK1)
         self.closed = False   # set when unloaded: holders of a stale reference must reload
         # Snapshot text for joiners (JOIN1), per format (packed or not, JOIN2): the
         # last WireSnapshot and the encoder whose cache makes the next one cheap.
@@ -112,8 +122,9 @@ class EncodedState(dict):
 class Engine:
     def __init__(self, storage, registry, broadcast, *, snapshot_every=200,
                  undo_depth=LIMITS["undo_depth"], max_replay=LIMITS["max_replay_ops"],
-                 clock=time.time, on_room_op=None, session_idle_s=3600):
+                 clock=time.time, on_room_op=None, session_idle_s=3600, offload=None):
         self.clock = clock                  # server time for stamped ops (CLK1)
+        self.offload = offload or Offload()     # heavy work off the serving loop (WORK1)
         self.storage = storage
         self.registry = registry
         self.broadcast = broadcast          # broadcast(room_id, event, data)
@@ -252,8 +263,9 @@ class Engine:
         if live is not None:
             with live.lock:
                 live.closed = True
-                if live.since_snapshot:
-                    self._snapshot(live)
+                pending = self._snapshot_data(live) if live.since_snapshot else None
+            if pending is not None:     # outside the lock: storage keeps the newest seq
+                self._store_snapshot(live.id, *pending)
 
     def forget(self, room_id):
         """Drop a deleted room without writing anything."""
@@ -263,12 +275,33 @@ class Engine:
             with live.lock:
                 live.closed = True
 
-    def _snapshot(self, live):
-        data = {"states": live.states, "control": live.control,
-                "undo": [[p, a, s] for (p, a), s in live.undo.items() if s],
-                "redo": [[p, a, s] for (p, a), s in live.redo.items() if s]}
-        self.storage.save_snapshot(live.id, live.seq, _dumps(data))
-        live.since_snapshot = 0
+    @staticmethod
+    def _snapshot_data(live):
+        """Under the lock: (seq, the room at seq) as values later ops cannot change.
+        States and control are replaced, never mutated; the mapping of states and
+        the undo/redo stacks are changed in place, so those are copied."""
+        return live.seq, {
+            "states": dict(live.states), "control": live.control,
+            "undo": [[p, a, list(s)] for (p, a), s in live.undo.items() if s],
+            "redo": [[p, a, list(s)] for (p, a), s in live.redo.items() if s]}
+
+    def _store_snapshot(self, room_id, seq, data):
+        """Encode `data` off the serving loop (a big board takes a second), then
+        store it. Never under the room lock: the room goes on meanwhile."""
+        text = self.offload.run(encode_snapshot, data)
+        self.storage.save_snapshot(room_id, seq, text)
+
+    def _snapshot_task(self, live, seq, data):
+        """A periodic snapshot, as a background task. A failure loses nothing (every
+        op is in the log; the next snapshot comes after `snapshot_every` more ops)."""
+        try:
+            self._store_snapshot(live.id, seq, data)
+        except Exception:
+            log.exception("snapshot failed in room %s (ops are safe in the log)", live.id)
+        finally:
+            # A plain flag: a race at worst skips or adds one snapshot, and storage
+            # keeps the newest seq either way.
+            live.snapshotting = False
 
     # ------------------------------------------------------------ joining
     def join(self, room_id, since, send_state, enter, pack=False, participant=None):
@@ -351,11 +384,12 @@ class Engine:
             encoder = live.encoders.get(pack)
             if encoder is None:
                 encoder = live.encoders[pack] = StateEncoder(pack)
-            try:
-                snap = WireSnapshot(seq, encoder.encode_states(states), pack)
+            try:    # in a worker thread (WORK1); wire_lock keeps the encoder ours
+                snap = WireSnapshot(seq, self.offload.run(encoder.encode_states, states), pack)
             except Collision:
                 # The state uses the marker key itself: this snapshot goes unpacked.
-                snap = WireSnapshot(seq, StateEncoder(False).encode_states(states), False)
+                snap = WireSnapshot(seq, self.offload.run(StateEncoder(False).encode_states, states),
+                                    False)
             if len(snap.activities) < WIRE_CACHE_MIN:
                 # A small room is re-encoded per joiner in well under a millisecond;
                 # keeping its text (and the encoder's item cache) cost ~6 KiB per
@@ -654,12 +688,14 @@ class Engine:
         return {"ok": True, "seq": seq}
 
     def _count(self, live):
+        """Under the lock, after each op: every `snapshot_every` ops hand the room's
+        state at this seq to a background task (at most one per room at a time)."""
         live.since_snapshot += 1
-        if live.since_snapshot >= self.snapshot_every:
-            try:
-                self._snapshot(live)
-            except Exception:
-                log.exception("snapshot failed in room %s (ops are safe in the log)", live.id)
+        if live.since_snapshot >= self.snapshot_every and not live.snapshotting:
+            seq, data = self._snapshot_data(live)
+            live.since_snapshot = 0
+            live.snapshotting = True
+            self.offload.later(self._snapshot_task, live, seq, data)
 
     # ------------------------------------------------------------ settings
     def set_settings(self, room_id, participant, changes):
