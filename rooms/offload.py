@@ -45,7 +45,10 @@ class Offload:
         """fn(*args) in a worker thread; its result, or its exception re-raised here
         (carried back as a value: gevent's pool would print every exception raised
         in it, expected refusals such as a broken upload included)."""
+        name = getattr(fn, "__qualname__", "work")
+        log.debug("offload: %s started", name)      # (logged here, on the caller's side)
         ok, value = self._run(_captured, fn, args)
+        log.debug("offload: %s finished", name)
         if ok:
             return value
         raise value
