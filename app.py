@@ -391,6 +391,8 @@ def _install_offload(app, mode):
     """WORK1: heavy work (snapshots, records, picture decoding, exports) runs on real
     OS threads, so the one event loop of gevent or eventlet keeps serving every other
     room meanwhile. Under threading each handler has its own thread already."""
+    if os.environ.get("PLAYROOM_OFFLOAD") == "0":       # A/B switch for bench/ only
+        return
     spawn = app.extensions["socketio"].start_background_task
     run = None
     if mode == "gevent":

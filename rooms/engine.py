@@ -144,16 +144,30 @@ class Engine:
         self.max_replay = max_replay
         self._rooms = {}
         self._rooms_lock = threading.Lock()
+        self._loading = {}      # room id -> the gate of its load in progress (see room())
 
     # ------------------------------------------------------------ loading
     def room(self, room_id):
-        """The live room, loaded from storage on first use; None if it does not exist."""
+        """The live room, loaded from storage on first use; None if it does not exist.
+        Loading a big room takes a while (WORK1): it runs outside `_rooms_lock`, which
+        every op of every room takes, behind a gate of its own room (one load per
+        room; whoever needs the same room waits for that load)."""
         with self._rooms_lock:
             live = self._rooms.get(room_id)
+            if live is not None:
+                return live
+            gate = self._loading.setdefault(room_id, threading.Lock())
+        with gate:
+            with self._rooms_lock:
+                live = self._rooms.get(room_id)
             if live is None:
-                live = self._load(room_id)
-                if live is not None:
-                    self._rooms[room_id] = live
+                try:
+                    live = self._load(room_id)
+                finally:
+                    with self._rooms_lock:
+                        if live is not None:
+                            self._rooms[room_id] = live
+                        self._loading.pop(room_id, None)
             return live
 
     @contextmanager
@@ -176,13 +190,21 @@ class Engine:
         return room_control if name == room_control.NAME else self.registry.get(name)
 
     def _load(self, room_id):
+        """Read the room's record, snapshot and newer ops here; decode and replay
+        them in a worker (WORK1) into a LiveRoom nobody else sees yet."""
         rec = self.storage.get_room(room_id)
         if rec is None:
             return None
         live = LiveRoom(room_id, room_control.initial_state(
             room_control.merge_settings(self.defaults, rec["settings"])))
-        live.states = self.registry.initial_states()
         snap = self.storage.load_snapshot(room_id)
+        ops = list(self.storage.ops_since(room_id, snap[0] if snap else 0))
+        self.offload.run(self._fill, live, snap, ops)
+        return live
+
+    def _fill(self, live, snap, ops):
+        """Pure work on a room no other task holds: the snapshot, then the ops."""
+        live.states = self.registry.initial_states()
         if snap:
             seq, text = snap
             data = json.loads(text)
@@ -196,9 +218,8 @@ class Engine:
                 stacks = getattr(live, name)
                 for pid, act, items in data[name]:
                     stacks[(pid, act)] = [tuple(x) for x in items]
-        for op in self.storage.ops_since(room_id, live.seq):
+        for op in ops:
             self._replay(live, op)
-        return live
 
     def _catch_up(self, live):
         """Apply ops other processes stored since our seq (SCALE1). Cheap when there

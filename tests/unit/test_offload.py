@@ -64,7 +64,7 @@ def test_WORK1_periodic_snapshot_is_the_state_at_its_seq_written_off_the_lock(st
     draw(engine, room_id, th, "e")
     assert engine.history(room_id, th, history("undo"))["ok"]
     offload.run_waiting()
-    assert offload.in_worker == ["encode_snapshot"]
+    assert offload.in_worker == ["_fill", "encode_snapshot"]     # load, then snapshot
     seq, text = storage.load_snapshot(room_id)
     data = json.loads(text)
     assert seq == 3 and ids(data["states"]) == ["a", "b", "c"]
@@ -117,4 +117,22 @@ def test_WORK1_unloading_writes_the_last_snapshot_in_a_worker(storage, room_id, 
     engine = Engine(storage, build_registry(), Broadcasts(), offload=offload)
     draw(engine, room_id, th, "a")
     engine.unload(room_id)
-    assert offload.in_worker == ["encode_snapshot"] and storage.load_snapshot(room_id)[0] == 1
+    assert offload.in_worker == ["_fill", "encode_snapshot"] and storage.load_snapshot(room_id)[0] == 1
+
+
+def test_WORK1_loading_a_room_decodes_and_replays_in_a_worker_off_the_rooms_lock(storage, room_id, th):
+    first = Engine(storage, build_registry(), Broadcasts(), snapshot_every=2)
+    for sid in "abc":
+        draw(first, room_id, th, sid)
+    seen = []
+
+    class Watching(Deferred):
+        def _worker(self, fn, *args):
+            # Another room is served meanwhile: the engine's room table is free.
+            seen.append(engine._rooms_lock.acquire(blocking=False))
+            engine._rooms_lock.release()
+            return super()._worker(fn, *args)
+    offload = Watching()
+    engine = Engine(storage, build_registry(), Broadcasts(), offload=offload)
+    assert engine.state(room_id, "canvas") == first.state(room_id, "canvas")
+    assert offload.in_worker == ["_fill"] and seen == [True]
