@@ -54,6 +54,7 @@ from rooms import records_web
 from rooms import uploads_web
 from rooms.engine import Engine
 from rooms.faults import one_line, store_down
+from rooms.offload import Offload
 from rooms.protocol import E_ENDED, E_REVOKED, LIMITS
 from rooms.sockets import Hub, room_key
 from rooms.redis_storage import RedisStorage
@@ -104,9 +105,12 @@ class Playroom:
     def __init__(self, app, socketio):
         self.storage = make_storage(app.config)
         self.registry = build_registry()
+        # Heavy work off the serving loop (WORK1): inline until serve() installs a pool.
+        self.offload = Offload()
         self.engine = Engine(self.storage, self.registry, self._broadcast,
                              snapshot_every=app.config["SNAPSHOT_EVERY"],
-                             session_idle_s=app.config["SESSION_IDLE_MINUTES"] * 60)
+                             session_idle_s=app.config["SESSION_IDLE_MINUTES"] * 60,
+                             offload=self.offload)
         self.hub = Hub(socketio, self.engine, self.registry, web.socket_identity,
                        participant_of=self._participant_of, on_revoke=self._revoke,
                        on_session_end=self._session_ended)
@@ -459,9 +463,34 @@ def _ended(environ, sock):
         pass                                    # already gone
 
 
+OFFLOAD_THREADS = 4     # worker threads for heavy work (WORK1); the GIL is shared anyway
+
+
+def _install_offload(app, mode):
+    """WORK1: heavy work (snapshots, records, picture decoding, exports) runs on real
+    OS threads, so the one event loop of gevent or eventlet keeps serving every other
+    room meanwhile. Under threading each handler has its own thread already."""
+    if os.environ.get("PLAYROOM_OFFLOAD") == "0":       # A/B switch for bench/ only
+        return
+    spawn = app.extensions["socketio"].start_background_task
+    run = None
+    if mode == "gevent":
+        import gevent
+        pool = gevent.get_hub().threadpool
+        pool.maxsize = OFFLOAD_THREADS
+
+        def run(fn, *args):
+            return pool.apply(fn, args)
+    elif mode == "eventlet":
+        from eventlet import tpool
+        run = tpool.execute
+    app.extensions["playroom"].offload.install(run, spawn)
+
+
 def serve(app, host, port, mode):
     """Run the WSGI server of `mode` on a listener we create, so we can set its options."""
     _no_websocket_compression(mode)
+    _install_offload(app, mode)
     if mode != "eventlet":
         _patch_simple_websocket()
     if os.environ.get("PLAYROOM_PING_TASKS") != "1":     # A/B switch for bench/ only

@@ -11,6 +11,9 @@ An activity module provides:
     validate(t, d)  -> payload | Rejected       shape and bounds, state-free
                     (ops with OpSpec(stamped=True) then get d["at"] = server time)
     check(state, t, d) -> None | Rejected       rules that need the state (page exists, full)
+    BOUND           Bound(limit, measure, reason): the room-wide bound on the activity's
+                    content (ROOM1); the engine refuses any op — sent, undo or redo —
+                    that would take measure(state) past limit (see `Bound`)
     may(role, t, settings) -> bool              authorisation
     apply(state, t, d) -> (state, inverse)      pure; inverse is (t, d) or None for no-op
     client_config() -> dict                     what the browser half needs (limits, palette)
@@ -47,7 +50,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable
 
-from rooms.protocol import E_INVALID
+from rooms.protocol import E_FULL, E_INVALID
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,34 @@ class Rejected:
     """An expected refusal: a value, not an exception. `code` is a protocol error code."""
     code: str
     reason: str
+
+
+@dataclass(frozen=True)
+class Bound:
+    """The room-wide bound on one activity's content (ROOM1): `measure(state)` counts
+    what a full state is made of (numbers of strokes, figures, pages …), whatever
+    page, tray or story it is on. Per-item limits alone let a room grow page by page
+    (or through undo, which restores what was removed) until encoding and storing it
+    stalled the server; with every activity bounded, a room's state is bounded.
+    `measure` must be cheap: it runs on every op."""
+    limit: int
+    measure: Callable
+    reason: str         # shown to the person as is: say what to do
+
+    def refuse(self, old, new):
+        """Rejected(full) if going from state `old` to `new` passes the limit. An op
+        that does not grow the content is never refused (a room over a lowered limit
+        can still be tidied up)."""
+        n = self.measure(new)
+        if n > self.limit and n > self.measure(old):
+            return Rejected(E_FULL, self.reason)
+        return None
+
+
+def over_bound(module, old, new):
+    """The engine's check of an activity's BOUND for a decided op (ROOM1)."""
+    bound = getattr(module, "BOUND", None)
+    return None if bound is None else bound.refuse(old, new)
 
 
 @dataclass(frozen=True)

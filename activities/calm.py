@@ -29,7 +29,7 @@ import math
 from rooms.protocol import E_CONFLICT, E_FULL, E_INVALID, E_NOTHING, THERAPIST
 
 from .base import text as person_text
-from .base import (may_play, Invalid, OpSpec, Rejected, ident, integer, internal, number, one_of,
+from .base import (Bound, may_play, Invalid, OpSpec, Rejected, ident, integer, internal, number, one_of,
                    require_dict, validate_op)
 
 NAME = "calm"
@@ -296,6 +296,11 @@ class ClockEstimator:
 
 def _stopped_clock():
     return {"started_at": None, "paused_at": None, "paused_total": 0, "running": False}
+
+
+# ROOM1: the saved breathing patterns; an undo cannot go past it.
+BOUND = Bound(MAX_PATTERNS, lambda state: len(state["patterns"]),
+              f"At most {MAX_PATTERNS} saved patterns: delete one first.")
 
 
 def initial_state():

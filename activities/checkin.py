@@ -14,7 +14,7 @@ REPLACE_S seconds of the same entry changes it too (the browser reuses the id).
 """
 from rooms.protocol import CHILD, E_CONFLICT, E_FULL, E_NOTHING, THERAPIST
 
-from .base import (may_play, OpSpec, Rejected, ident, integer, internal, one_of, require_dict, validate_op)
+from .base import (Bound, may_play, OpSpec, Rejected, ident, integer, internal, one_of, require_dict, validate_op)
 
 NAME = "checkin"
 TITLE = "Feelings"
@@ -85,6 +85,11 @@ def may(role, t, settings):
 
 def initial_state():
     return {"entries": [], "ask": None}
+
+
+# ROOM1: the check-ins kept from session to session; an undo cannot go past it.
+BOUND = Bound(MAX_ENTRIES, lambda state: len(state["entries"]),
+              f"At most {MAX_ENTRIES} check-ins in a room: delete some first.")
 
 
 def _find(entries, eid):

@@ -24,7 +24,7 @@ from PIL import Image, ImageChops, ImageDraw, ImageFilter
 from rooms import pictures
 from rooms.protocol import E_CONFLICT, E_FULL, E_INVALID, THERAPIST
 
-from .base import (may_play, Invalid, OpSpec, Rejected, ident, integer, internal, number, one_of,
+from .base import (Bound, may_play, Invalid, OpSpec, Rejected, ident, integer, internal, number, one_of,
                    require_dict, validate_op)
 
 NAME = "sandtray"
@@ -361,6 +361,17 @@ def new_tray(tray_id="t1", theme=DEFAULT_THEME):
 
 def initial_state():
     return {"tray": new_tray(), "saved": []}
+
+
+def content(state):
+    """Figures on the tray and on every saved tray (ROOM1's measure)."""
+    return len(state["tray"]["figures"]) + sum(len(s["tray"]["figures"]) for s in state["saved"])
+
+
+# ROOM1: a full tray and 20 full saved trays (with the sand, ~0.6 MB of JSON); an
+# undone removal cannot go past it.
+BOUND = Bound(MAX_FIGURES * (MAX_SAVED + 1), content,
+              "The sand tray is full: remove some figures or saved trays first.")
 
 
 def _find(figures, fid):

@@ -21,7 +21,7 @@ from rooms import pictures, uploads
 from rooms.protocol import E_CONFLICT, E_FULL, E_INVALID, E_NOTHING, THERAPIST
 
 from .base import text as person_text
-from .base import (Invalid, OpSpec, Rejected, ident, integer, internal, may_play, one_of,
+from .base import (Bound, Invalid, OpSpec, Rejected, ident, integer, internal, may_play, one_of,
                    require_dict, validate_op)
 
 NAME = "schedule"
@@ -170,6 +170,11 @@ def may(role, t, settings):
 
 def initial_state():
     return {"layout": "first-then", "steps": [], "timer": None, "rewards": [], "reward": None}
+
+
+# ROOM1: the steps of the plan (rewards are at most 4); an undo cannot go past it.
+BOUND = Bound(MAX_STEPS, lambda state: len(state["steps"]),
+              f"A schedule has at most {MAX_STEPS} steps: remove one first.")
 
 
 def _index(state, sid):

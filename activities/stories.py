@@ -31,7 +31,7 @@ from rooms.protocol import (E_CONFLICT, E_FULL, E_INVALID, E_NO_PAGE, E_NOTHING,
 
 from . import story_library
 from .base import printable, text as person_text
-from .base import (may_play, wrap_text, Invalid, OpSpec, Rejected, ident, integer, internal, one_of, require_dict,
+from .base import (Bound, may_play, wrap_text, Invalid, OpSpec, Rejected, ident, integer, internal, one_of, require_dict,
                    validate_op)
 
 NAME = "stories"
@@ -225,6 +225,16 @@ def may(role, t, settings):
 def initial_state():
     return {"view": "shelf", "open": {"story": None, "page": 0}, "task": None,
             "stories": {}, "progress": {t: _blank_progress(t) for t in TASKS}}
+
+
+def content(state):
+    """Pages of the room's own stories (ROOM1's measure; a page's text is bounded)."""
+    return sum(len(s["pages"]) for s in state["stories"].values())
+
+
+# ROOM1: 40 stories of 16 pages (~0.2 MB of JSON); an undo cannot go past it.
+BOUND = Bound(MAX_STORIES * MAX_PAGES, content,
+              "The room's stories are full: delete a story or some pages first.")
 
 
 def story(state, sid):

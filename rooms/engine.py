@@ -23,9 +23,10 @@ import time
 from collections import defaultdict
 from contextlib import contextmanager
 
-from activities.base import Invalid, Rejected
+from activities.base import Invalid, Rejected, over_bound
 from . import control as room_control
 from . import readpolicy
+from .offload import Offload
 from .protocol import (E_BAD_EVENT, E_ENDED, E_FORBIDDEN, E_FROZEN, E_INTERNAL, E_INVALID,
                        E_NOTHING, E_PRIVATE, E_TOO_LARGE, E_UNAVAILABLE, E_UNKNOWN_ACTIVITY,
                        E_UNKNOWN_OP, LIMITS, PACK_VERSION, PARENT, THERAPIST)
@@ -72,6 +73,14 @@ def nack(code, reason, op_id=None):
     return out
 
 
+def encode_snapshot(data):
+    """The JSON text of a stored snapshot. StateEncoder walks the state in Python,
+    one small C encode per item, so a worker thread running it lets the serving
+    thread take the GIL every few ms (one json.dumps of a big board would hold it
+    for the whole second)."""
+    return StateEncoder(False).encode_states(data)
+
+
 # Snapshot texts shorter than this are not kept between joins (see Engine._encode).
 WIRE_CACHE_MIN = 64 * 1024
 
@@ -91,6 +100,7 @@ class LiveRoom:
         self.undo = defaultdict(list)   # (participant, activity) -> [inverse (t, d), ...]
         self.redo = defaultdict(list)
         self.since_snapshot = 0
+        self.snapshotting = False   # a periodic snapshot is being written (WORK1)
         self.closed = False   # set when unloaded: holders of a stale reference must reload
         # Snapshot text for joiners (JOIN1), per format (packed or not, JOIN2) and
         # view (READ2): the last WireSnapshot, and per format the encoder whose
@@ -132,8 +142,9 @@ class EncodedState(dict):
 class Engine:
     def __init__(self, storage, registry, broadcast, *, snapshot_every=200,
                  undo_depth=LIMITS["undo_depth"], max_replay=LIMITS["max_replay_ops"],
-                 clock=time.time, on_room_op=None, session_idle_s=3600):
+                 clock=time.time, on_room_op=None, session_idle_s=3600, offload=None):
         self.clock = clock                  # server time for stamped ops (CLK1)
+        self.offload = offload or Offload()     # heavy work off the serving loop (WORK1)
         self.storage = storage
         self.registry = registry
         self.broadcast = broadcast          # broadcast(room_id, event, data)
@@ -153,16 +164,30 @@ class Engine:
         self.max_replay = max_replay
         self._rooms = {}
         self._rooms_lock = threading.Lock()
+        self._loading = {}      # room id -> the gate of its load in progress (see room())
 
     # ------------------------------------------------------------ loading
     def room(self, room_id):
-        """The live room, loaded from storage on first use; None if it does not exist."""
+        """The live room, loaded from storage on first use; None if it does not exist.
+        Loading a big room takes a while (WORK1): it runs outside `_rooms_lock`, which
+        every op of every room takes, behind a gate of its own room (one load per
+        room; whoever needs the same room waits for that load)."""
         with self._rooms_lock:
             live = self._rooms.get(room_id)
+            if live is not None:
+                return live
+            gate = self._loading.setdefault(room_id, threading.Lock())
+        with gate:
+            with self._rooms_lock:
+                live = self._rooms.get(room_id)
             if live is None:
-                live = self._load(room_id)
-                if live is not None:
-                    self._rooms[room_id] = live
+                try:
+                    live = self._load(room_id)
+                finally:
+                    with self._rooms_lock:
+                        if live is not None:
+                            self._rooms[room_id] = live
+                        self._loading.pop(room_id, None)
             return live
 
     @contextmanager
@@ -185,13 +210,21 @@ class Engine:
         return room_control if name == room_control.NAME else self.registry.get(name)
 
     def _load(self, room_id):
+        """Read the room's record, snapshot and newer ops here; decode and replay
+        them in a worker (WORK1) into a LiveRoom nobody else sees yet."""
         rec = self.storage.get_room(room_id)
         if rec is None:
             return None
         live = LiveRoom(room_id, room_control.initial_state(
             room_control.merge_settings(self.defaults, rec["settings"])))
-        live.states = self.registry.initial_states()
         snap = self.storage.load_snapshot(room_id)
+        ops = list(self.storage.ops_since(room_id, snap[0] if snap else 0))
+        self.offload.run(self._fill, live, snap, ops)
+        return live
+
+    def _fill(self, live, snap, ops):
+        """Pure work on a room no other task holds: the snapshot, then the ops."""
+        live.states = self.registry.initial_states()
         if snap:
             seq, text = snap
             data = json.loads(text)
@@ -205,9 +238,8 @@ class Engine:
                 stacks = getattr(live, name)
                 for pid, act, items in data[name]:
                     stacks[(pid, act)] = [tuple(x) for x in items]
-        for op in self.storage.ops_since(room_id, live.seq):
+        for op in ops:
             self._replay(live, op)
-        return live
 
     def _catch_up(self, live):
         """Apply ops other processes stored since our seq (SCALE1). Cheap when there
@@ -287,8 +319,9 @@ class Engine:
         if live is not None:
             with live.lock:
                 live.closed = True
-                if live.since_snapshot:
-                    self._snapshot(live)
+                pending = self._snapshot_data(live) if live.since_snapshot else None
+            if pending is not None:     # outside the lock: storage keeps the newest seq
+                self._store_snapshot(live.id, *pending)
 
     def forget(self, room_id):
         """Drop a deleted room without writing anything."""
@@ -298,12 +331,33 @@ class Engine:
             with live.lock:
                 live.closed = True
 
-    def _snapshot(self, live):
-        data = {"states": live.states, "control": live.control,
-                "undo": [[p, a, s] for (p, a), s in live.undo.items() if s],
-                "redo": [[p, a, s] for (p, a), s in live.redo.items() if s]}
-        self.storage.save_snapshot(live.id, live.seq, _dumps(data))
-        live.since_snapshot = 0
+    @staticmethod
+    def _snapshot_data(live):
+        """Under the lock: (seq, the room at seq) as values later ops cannot change.
+        States and control are replaced, never mutated; the mapping of states and
+        the undo/redo stacks are changed in place, so those are copied."""
+        return live.seq, {
+            "states": dict(live.states), "control": live.control,
+            "undo": [[p, a, list(s)] for (p, a), s in live.undo.items() if s],
+            "redo": [[p, a, list(s)] for (p, a), s in live.redo.items() if s]}
+
+    def _store_snapshot(self, room_id, seq, data):
+        """Encode `data` off the serving loop (a big board takes a second), then
+        store it. Never under the room lock: the room goes on meanwhile."""
+        text = self.offload.run(encode_snapshot, data)
+        self.storage.save_snapshot(room_id, seq, text)
+
+    def _snapshot_task(self, live, seq, data):
+        """A periodic snapshot, as a background task. A failure loses nothing (every
+        op is in the log; the next snapshot comes after `snapshot_every` more ops)."""
+        try:
+            self._store_snapshot(live.id, seq, data)
+        except Exception:
+            log.exception("snapshot failed in room %s (ops are safe in the log)", live.id)
+        finally:
+            # A plain flag: a race at worst skips or adds one snapshot, and storage
+            # keeps the newest seq either way.
+            live.snapshotting = False
 
     # ------------------------------------------------------------ joining
     def join(self, room_id, since, send_state, enter, pack=False, participant=None, wait=None):
@@ -396,11 +450,12 @@ class Engine:
             encoder = live.encoders.get(pack)
             if encoder is None:
                 encoder = live.encoders[pack] = StateEncoder(pack)
-            try:
-                snap = WireSnapshot(seq, encoder.encode_states(states), pack)
+            try:    # in a worker thread (WORK1); wire_lock keeps the encoder ours
+                snap = WireSnapshot(seq, self.offload.run(encoder.encode_states, states), pack)
             except Collision:
                 # The state uses the marker key itself: this snapshot goes unpacked.
-                snap = WireSnapshot(seq, StateEncoder(False).encode_states(states), False)
+                snap = WireSnapshot(seq, self.offload.run(StateEncoder(False).encode_states, states),
+                                    False)
             if len(snap.activities) < WIRE_CACHE_MIN:
                 # A small room is re-encoded per joiner in well under a millisecond;
                 # keeping its text (and the encoder's item cache) cost ~6 KiB per
@@ -665,6 +720,10 @@ class Engine:
         as the successor of the state it was decided on (compare-and-set on seq);
         if another process stored one first the answer is CONFLICT (SCALE1).
         Room ops (act is rooms.control) are applied here, after storing."""
+        if act is not room_control:    # ROOM1: sent, undo and redo ops alike
+            refused = over_bound(act, live.states[act.NAME], state)
+            if refused is not None:
+                return nack(refused.code, refused.reason, op_id)
         try:
             seq, created = self.storage.append_op(live.id, pid, op_id, act.NAME, t, kind,
                                                   target, text, expect=live.seq)
@@ -724,12 +783,14 @@ class Engine:
             log.warning("announcing seq %s of room %s failed (%s)", seq, live.id, one_line(e))
 
     def _count(self, live):
+        """Under the lock, after each op: every `snapshot_every` ops hand the room's
+        state at this seq to a background task (at most one per room at a time)."""
         live.since_snapshot += 1
-        if live.since_snapshot >= self.snapshot_every:
-            try:
-                self._snapshot(live)
-            except Exception:
-                log.exception("snapshot failed in room %s (ops are safe in the log)", live.id)
+        if live.since_snapshot >= self.snapshot_every and not live.snapshotting:
+            seq, data = self._snapshot_data(live)
+            live.since_snapshot = 0
+            live.snapshotting = True
+            self.offload.later(self._snapshot_task, live, seq, data)
 
     # ------------------------------------------------------------ settings
     def set_settings(self, room_id, participant, changes):

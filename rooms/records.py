@@ -47,6 +47,7 @@ import zipfile
 from PIL import Image, ImageDraw, ImageFont
 
 from activities.base import printable, wrap_text
+from .offload import Offload
 
 log = logging.getLogger("playroom.records")
 
@@ -267,8 +268,10 @@ def render_pictures(requests, states, registry, assets_root):
 class RecordService:
     """Builds and stores session records (see the module docstring)."""
 
-    def __init__(self, storage, registry, assets_root, states_of=None):
+    def __init__(self, storage, registry, assets_root, states_of=None, offload=None):
         self.storage = storage
+        # Timeline and pictures are built off the serving loop (WORK1).
+        self.offload = offload or Offload()
         self.registry = registry
         self.assets_root = assets_root
         # states_of(room_id) -> {activity: state}: used when close_session gets no states.
@@ -312,13 +315,7 @@ class RecordService:
         started_at = starts[0] if starts else _at(ops[0])
         ended_at = ends[-1] if ends else max(_at(ops[-1]), started_at)
         people = self._participants(room)
-        timeline = build_timeline(ops, people, self.registry, states, ended_at)
-        touched = []
-        for op in ops:
-            if op["a"] != ROOM and op["a"] not in touched:
-                touched.append(op["a"])
-        pics = render_pictures(picture_requests(timeline, touched, states, self.registry),
-                               states, self.registry, self.assets_root)
+        timeline, pics = self.offload.run(self._contents, ops, people, states, ended_at)
         present = {op["by"] for op in ops} | {op["d"].get("pid") for op in ops if op["a"] == ROOM}
         record = {
             "room_id": room_id, "therapist_id": room["therapist_id"],
@@ -329,6 +326,18 @@ class RecordService:
             "timeline": timeline,
         }
         return self.storage.create_record(record, pics)
+
+    def _contents(self, ops, people, states, ended_at):
+        """Pure (it runs in a worker thread): the timeline and its pictures. Rendering
+        a big board took seconds that no other room was served in."""
+        timeline = build_timeline(ops, people, self.registry, states, ended_at)
+        touched = []
+        for op in ops:
+            if op["a"] != ROOM and op["a"] not in touched:
+                touched.append(op["a"])
+        pics = render_pictures(picture_requests(timeline, touched, states, self.registry),
+                               states, self.registry, self.assets_root)
+        return timeline, pics
 
 
 # ------------------------------------------------------------------ exports

@@ -159,7 +159,8 @@ def picture(record_id, idx):
 @bp.route("/records/<record_id>/record.pdf")
 def export_pdf(record_id):
     rec, _ = _own_record(record_id)
-    data = records.record_pdf(rec, _pictures(rec), _pr().storage.list_notes(rec["id"]))
+    data = _pr().offload.run(records.record_pdf, rec, _pictures(rec),   # WORK1
+                             _pr().storage.list_notes(rec["id"]))
     _audit("export", rec, "PDF")
     return send_file(io.BytesIO(data), mimetype="application/pdf", as_attachment=True,
                      download_name=_download_name(rec, "pdf"), max_age=0)
@@ -168,7 +169,8 @@ def export_pdf(record_id):
 @bp.route("/records/<record_id>/record.zip")
 def export_zip(record_id):
     rec, _ = _own_record(record_id)
-    data = records.record_zip(rec, _pictures(rec), _pr().storage.list_notes(rec["id"]))
+    data = _pr().offload.run(records.record_zip, rec, _pictures(rec),   # WORK1
+                             _pr().storage.list_notes(rec["id"]))
     _audit("export", rec, "ZIP")
     return send_file(io.BytesIO(data), mimetype="application/zip", as_attachment=True,
                      download_name=_download_name(rec, "zip"), max_age=0)
@@ -292,7 +294,7 @@ def init_app(app, socketio):
             return {}
 
     service = records.RecordService(pr.storage, registry, app.config["ASSETS_ROOT"],
-                                    states_of=states_of)
+                                    states_of=states_of, offload=getattr(pr, "offload", None))
     pr.records = service
     hooks = getattr(pr, "session_end_hooks", None)
     if hooks is not None:

@@ -94,7 +94,7 @@ def upload():
     if storage.count_uploads(tid) >= uploads.MAX_UPLOADS:
         return _error("You have too many pictures: delete some first.", 409, "full")
     try:
-        clean = uploads.sanitise(data)
+        clean = _pr().offload.run(uploads.sanitise, data)    # decoding: off the loop (WORK1)
     except uploads.UploadError as e:
         return _error(str(e), e.status, e.code)
     uid = uploads.new_upload_id()

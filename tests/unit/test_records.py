@@ -358,3 +358,17 @@ def test_room_settings_as_rooms_control_names_them(registry):
         ("Dr. Kim", "private", "started private child time"),
         ("Dr. Kim", "settings", "stopped the child from being able to play in Draw"),
         ("Dr. Kim", "settings", "let the child switch activities")]
+
+
+def test_WORK1_the_record_is_built_in_a_worker_and_stored_after(storage, room_id, registry, people):
+    from rooms.offload import Offload
+    calls = []
+
+    def worker(fn, *args):                   # run() wraps the work: (_captured, fn, args)
+        calls.append((args[0].__name__, storage.list_records(room_id)))
+        return fn(*args)
+    service = records.RecordService(storage, registry, ROOT, offload=Offload(worker))
+    s = scripted_session(storage, room_id, registry, people)
+    rec = service.close_session(room_id, 1, storage.last_seq(room_id), s.states)
+    assert calls == [("_contents", [])]      # timeline and pictures, before anything is stored
+    assert rec["timeline"] and storage.list_record_pictures(rec["id"])

@@ -352,6 +352,18 @@ def test_export_of_an_unknown_page_or_activity_is_404(therapist, room, path):
     assert therapist.get(f"/rooms/{room.id}/export/{path}").status_code == 404
 
 
+@pytest.mark.parametrize("path, status", [("canvas/p1.png", 200), ("canvas/p9.png", 404)])
+def test_WORK1_the_png_export_is_rendered_and_encoded_in_a_worker(therapist, room, pr, path, status):
+    ran = []
+
+    def worker(fn, *args):                   # run() wraps the work: (_captured, fn, args)
+        ran.append(args[0].__name__)
+        return fn(*args)
+    pr.offload.install(worker)
+    assert therapist.get(f"/rooms/{room.id}/export/{path}").status_code == status
+    assert "_png" in ran
+
+
 # ====================================================================== assets
 
 def test_pictures_are_served_and_unknown_ones_are_404(client):
