@@ -387,6 +387,7 @@ def serve(app, host, port, mode):
         _patch_simple_websocket()
     if os.environ.get("PLAYROOM_PING_TASKS") != "1":     # A/B switch for bench/ only
         transport.share_pings()
+    transport.cap_queues()                # RATE4: bounded queues per connection
     if mode == "eventlet":
         import eventlet.wsgi
 
