@@ -79,6 +79,9 @@ LIMITS = {
     # limit too) takes one of these; a socket that runs out is closed. Refills per s.
     "refused_burst": 400,
     "refused_rate": 20.0,
+    # Seconds a socket sent away for flooding has to close itself before the
+    # server hangs up on it.
+    "bye_grace_s": 1.0,
     # RATE3: `control` past the op limit still goes through on this reserve (the
     # therapist can always end, freeze or remove), per participant.
     "control_reserve_rate": 1.0,
@@ -89,7 +92,7 @@ LIMITS = {
     "in_packets": 2000,
     "in_bytes": 4 * 1024 * 1024,
     "out_packets": 2000,
-    "out_bytes": 4 * 1024 * 1024,
+    "out_bytes": 8 * 1024 * 1024,
     # RATE5: open sockets per participant (tabs, devices), participants one invite
     # link may create (a child coming back on another device), seconds between two
     # waiting-room knocks of one participant.

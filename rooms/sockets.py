@@ -20,6 +20,7 @@ from .protocol import (E_AUTH, E_BAD_EVENT, E_ENDED, E_FORBIDDEN, E_INTERNAL,
                        EV_LOBBY, EV_PRESENCE, EV_STATE, GUEST_ROLES, LIMITS, PACK_VERSION,
                        PARENT, PROTOCOL_VERSION, THERAPIST)
 from .ephemeral import EphemeralRelay
+from . import transport
 from .ratelimit import TokenBucket
 
 log = logging.getLogger("playroom.sockets")
@@ -183,7 +184,11 @@ class Hub:
         # though it shares the participant's rate allowance.
         conn.limits.strikes = 0
         if sid in self.conns:
+            server = self.socketio.server
+            eio_sid = server.manager.eio_sid_from_sid(sid, "/")
             self.bye(sid, E_RATE, "Too many refused messages.")
+            # Nothing more it sent is handled; one that does not read is hung up on.
+            transport.drop_connection(server.eio, eio_sid, "flooding (RATE3)", LIMITS["bye_grace_s"])
 
     def _conn(self, sid, event):
         conn = self.conns.get(sid)

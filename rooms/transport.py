@@ -151,14 +151,18 @@ def check_patchable(socket_class=None, ws_base=None):
 
 class _Guarded:
     """The WebSocket as engine.io's handler sees it: once the engine.io socket is
-    closed (the server cut it, or said bye), it reads nothing more, so messages
-    still waiting behind the cut are never handled."""
+    closed (the server cut it, or sent a flooder away), it reads nothing more, so
+    messages still waiting behind the cut are never handled."""
 
     def __init__(self, eio_sock, ws):
         self._eio_sock = eio_sock
         self._ws = ws
 
     def wait(self):
+        # Let other tasks run between two messages: with a client whose messages
+        # are always there to read, eventlet never switched away from this
+        # connection (one flooding socket froze every room).
+        self._eio_sock.server.sleep(0)
         if self._eio_sock.closed:
             return None
         return self._ws.wait()
@@ -167,7 +171,12 @@ class _Guarded:
         return self._ws.send(message)
 
     def close(self):
-        return self._ws.close()
+        from simple_websocket import ConnectionClosed
+        from wsproto.utilities import LocalProtocolError
+        try:
+            return self._ws.close()
+        except (OSError, ConnectionClosed, LocalProtocolError):
+            pass        # already closing: hung up on (RATE4) or closed by the client
 
     def __getattr__(self, name):
         return getattr(self._ws, name)
@@ -202,6 +211,25 @@ def _hang_up(eio_sock):
             raw.shutdown(socket.SHUT_RDWR)
         except OSError:
             pass                    # already gone
+
+
+def drop_connection(eio_server, eio_sid, why, grace):
+    """Stop reading from an engine.io connection now (nothing more it sent is
+    handled) and let its writer send what is queued (a `bye`); hang up the TCP
+    connection after `grace` seconds if the client has not taken it by then (a
+    flood that does not read: RATE3)."""
+    sock = getattr(eio_server, "sockets", {}).get(eio_sid)
+    if sock is None or sock.closed:
+        return
+    log.warning("closing socket %s: %s", eio_sid, why)
+    sock.close(wait=False, abort=True, reason=eio_server.reason.TRANSPORT_ERROR)
+    if getattr(sock, "_playroom_ws", None) is not None:      # (cap_queues installed)
+        eio_server.start_background_task(_hang_up_after, sock, grace)
+
+
+def _hang_up_after(eio_sock, grace):
+    eio_sock.server.sleep(grace)
+    _hang_up(eio_sock)
 
 
 def _over_in(ws, caps):
@@ -271,6 +299,7 @@ def cap_queues(caps=None):
     def bounded_events(self):
         keep = handle_events(self)
         if keep and _over_in(self, caps):
+            self.connected = False      # first: no other task sends a close of its own
             self.input_buffer.clear()
             self.incoming_message = None
             try:
