@@ -1,5 +1,6 @@
 """Engine.IO tuning applied by the server entry point (app.py), the same in every
-async mode.
+async mode: one shared ping task (here), and bounded queues per connection (RATE4,
+below).
 
 One ping task per server instead of one per connection. python-engineio sends each
 socket's heartbeat from a task of its own that sleeps `ping_interval` and sends one
@@ -300,6 +301,8 @@ def cap_queues(caps=None):
         keep = handle_events(self)
         if keep and _over_in(self, caps):
             self.connected = False      # first: no other task sends a close of its own
+            log.warning("closing a WebSocket: %d messages waiting to be handled (RATE4)",
+                        len(self.input_buffer))
             self.input_buffer.clear()
             self.incoming_message = None
             try:
