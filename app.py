@@ -496,6 +496,7 @@ def serve(app, host, port, mode):
     if os.environ.get("PLAYROOM_PING_TASKS") != "1":     # A/B switch for bench/ only
         transport.share_pings()
     boundary.screen_engineio(app.extensions["socketio"].server.eio)   # WIRE2
+    transport.cap_queues()                # RATE4: bounded queues per connection
     if mode == "eventlet":
         import eventlet.wsgi
 

@@ -8,7 +8,7 @@ import hashlib
 import secrets
 import time
 
-from .protocol import GUEST_ROLES
+from .protocol import GUEST_ROLES, LIMITS
 
 TOKEN_BYTES = 24
 
@@ -56,3 +56,12 @@ def current(storage, room_id):
     for inv in storage.list_invites(room_id):
         latest[inv["role"]] = inv
     return latest
+
+
+def is_used_up(storage, invite):
+    """True once `invite` has made as many participants as one link may (RATE5):
+    a child may come back on another device, but one leaked link cannot fill a
+    room with people, each with rate limits of their own. "New link" starts over."""
+    made = sum(1 for p in storage.list_participants(invite["room_id"])
+               if p["invite_id"] == invite["id"])
+    return made >= LIMITS["invite_participants"]

@@ -76,6 +76,30 @@ LIMITS = {
     "sync_burst": 10,
     # Flood over this many refused events in a row disconnects the socket (abuse).
     "abuse_strikes": 400,
+    # RATE3: every refused or dropped event of a socket (eph and clock over their
+    # limit too) takes one of these; a socket that runs out is closed. Refills per s.
+    "refused_burst": 400,
+    "refused_rate": 20.0,
+    # Seconds a socket sent away for flooding has to close itself before the
+    # server hangs up on it.
+    "bye_grace_s": 1.0,
+    # RATE3: `control` past the op limit still goes through on this reserve (the
+    # therapist can always end, freeze or remove), per participant.
+    "control_reserve_rate": 1.0,
+    "control_reserve_burst": 10,
+    # RATE4: per connection, packets (and bytes) received but not yet handled, and
+    # queued to be sent but not yet written; past either the socket is closed. The
+    # packet being written is no longer queued: a big snapshot alone never counts.
+    "in_packets": 2000,
+    "in_bytes": 4 * 1024 * 1024,
+    "out_packets": 2000,
+    "out_bytes": 8 * 1024 * 1024,
+    # RATE5: open sockets per participant (tabs, devices), participants one invite
+    # link may create (a child coming back on another device), seconds between two
+    # waiting-room knocks of one participant.
+    "participant_sockets": 8,
+    "invite_participants": 6,
+    "knock_interval_s": 4.0,
     # Ephemeral signals are coalesced per participant and flushed this often (Hz).
     "eph_flush_hz": 30,
     # A join that is behind by more than this many ops gets a snapshot instead.

@@ -23,6 +23,7 @@ from .protocol import (E_AUTH, E_BAD_EVENT, E_ENDED, E_FORBIDDEN, E_INTERNAL,
                        PARENT, PROTOCOL_VERSION, THERAPIST)
 from .ephemeral import EphemeralRelay
 from .faults import one_line, store_down
+from . import transport
 from .ratelimit import TokenBucket
 
 log = logging.getLogger("playroom.sockets")
@@ -56,18 +57,24 @@ class Allowance:
     """Rate limits of one participant, shared by all their sockets (RATE1): a second
     tab or a reconnect does not get a fresh allowance. Parent and child on one home
     connection are separate participants, so they never share one."""
-    __slots__ = ("ops", "eph", "strikes", "sockets")
+    __slots__ = ("ops", "eph", "control", "knocks", "strikes", "sockets")
 
     def __init__(self):
         self.ops = TokenBucket(LIMITS["op_rate"], LIMITS["op_burst"])
         self.eph = TokenBucket(LIMITS["eph_rate"], LIMITS["eph_burst"])
+        # RATE3: `control` past the op limit draws on this, so the therapist can
+        # always end, freeze or remove, however busy their drawing was.
+        self.control = TokenBucket(LIMITS["control_reserve_rate"], LIMITS["control_reserve_burst"])
+        # RATE5: one waiting-room knock per interval, whatever the number of sockets.
+        self.knocks = TokenBucket(1.0 / LIMITS["knock_interval_s"], 1)
         self.strikes = 0
         self.sockets = 0
 
 
 class Conn:
     """What the server knows about one socket."""
-    __slots__ = ("sid", "room_id", "participant", "joined", "limits", "waiting", "syncs")
+    __slots__ = ("sid", "room_id", "participant", "joined", "limits", "waiting", "syncs",
+                 "refusals")
 
     def __init__(self, sid, room_id, participant, limits):
         self.sid = sid
@@ -79,6 +86,9 @@ class Conn:
         # `sync` is limited per socket (RATE1): each connection syncs once, then only
         # to fill a gap or to knock while waiting.
         self.syncs = TokenBucket(LIMITS["sync_rate"], LIMITS["sync_burst"])
+        # RATE3: every refused or dropped event of this socket takes one; a socket
+        # that runs out floods far past its rates and is closed.
+        self.refusals = TokenBucket(LIMITS["refused_rate"], LIMITS["refused_burst"])
 
 
 class Hub:
@@ -161,22 +171,37 @@ class Hub:
         self.socketio.server.emit(EV_ERROR, data, to=sid, namespace="/")
 
     def _refuse(self, sid, conn, ack, event):
-        """Report a refused event; repeated abuse disconnects (RATE2)."""
+        """Report a refused event; repeated abuse disconnects (RATE2, RATE3)."""
         if conn is not None:
             conn.limits.strikes += 1
-            if conn.limits.strikes > LIMITS["abuse_strikes"]:
-                # Close this socket; a new connection starts without strikes (not a
-                # ban), though it shares the participant's rate allowance.
-                conn.limits.strikes = 0
-                self.bye(sid, E_RATE, "Too many refused messages.")
+            if conn.limits.strikes > LIMITS["abuse_strikes"] or not conn.refusals.take():
+                self._flooded(sid, conn)
                 return ack
         self._error(sid, ack["code"], ack["reason"], event, ack.get("op_id"))
         return ack
 
+    def _drop(self, sid, conn):
+        """An event dropped without an answer (eph or clock past its limit) still
+        counts towards the socket's refusals (RATE3). Returns None (no ack data)."""
+        if not conn.refusals.take():
+            self._flooded(sid, conn)
+
+    def _flooded(self, sid, conn):
+        # Close this socket; a new connection starts without strikes (not a ban),
+        # though it shares the participant's rate allowance.
+        conn.limits.strikes = 0
+        if sid in self.conns:
+            server = self.socketio.server
+            eio_sid = server.manager.eio_sid_from_sid(sid, "/")
+            self.bye(sid, E_RATE, "Too many refused messages.")
+            # Nothing more it sent is handled; one that does not read is hung up on.
+            transport.drop_connection(server.eio, eio_sid, "flooding (RATE3)", LIMITS["bye_grace_s"])
+
     def _conn(self, sid, event):
         conn = self.conns.get(sid)
         if conn is None or not conn.joined:
-            self._error(sid, E_NOT_JOINED, "send sync first", event)
+            # Counted like any refusal (RATE3), when there is a socket to count on.
+            self._refuse(sid, conn, {"code": E_NOT_JOINED, "reason": "send sync first"}, event)
             return None
         return conn
 
@@ -205,6 +230,8 @@ class Hub:
                 E_ENDED: "The session has ended.",
             }.get(who, "Please open your invite link again."))
         limits = self.allowances.setdefault(who["id"], Allowance())
+        if limits.sockets >= LIMITS["participant_sockets"]:     # RATE5
+            self._refuse_connect(E_RATE, "This person has too many windows open here.")
         limits.sockets += 1
         self.conns[request.sid] = Conn(request.sid, room_id, who, limits)
 
@@ -396,8 +423,9 @@ class Hub:
             return {"ok": False, "code": E_REMOVED, "reason": reason}
         if verdict == E_WAITING:
             p = conn.participant
-            self.socketio.emit(EV_LOBBY, {"knock": {k: p[k] for k in ("id", "name", "role", "avatar")}},
-                               to=host_key(conn.room_id))
+            if conn.limits.knocks.take():       # RATE5: per participant, not per socket
+                self.socketio.emit(EV_LOBBY, {"knock": {k: p[k] for k in ("id", "name", "role", "avatar")}},
+                                   to=host_key(conn.room_id))
             return {"ok": False, "code": E_WAITING, "reason": "Your therapist will let you in soon."}
         return {"ok": False, "code": E_PRIVATE,
                 "reason": "Your child is having some private time with the therapist."}
@@ -444,7 +472,7 @@ class Hub:
         if conn is None:
             return
         if not conn.limits.eph.take():
-            return  # ephemeral excess is dropped without an answer (EPH2)
+            return self._drop(sid, conn)  # dropped without an answer (EPH2), counted (RATE3)
         if not isinstance(data, dict):
             return self._refuse(sid, conn, {"code": E_BAD_EVENT, "reason": "event payload must be an object"}, "eph")
         act = self.registry.get(data.get("a"))
@@ -479,8 +507,10 @@ class Hub:
         keeps the sample with the shortest round trip to estimate its offset.
         Answered before `sync` too, and counted as an ephemeral event."""
         conn = self.conns.get(sid)
-        if conn is None or not conn.limits.eph.take():
+        if conn is None:
             return None
+        if not conn.limits.eph.take():
+            return self._drop(sid, conn)
         return {"now": self.engine.clock() * 1000.0}
 
     def on_settings(self, data=None):
@@ -497,7 +527,7 @@ class Hub:
         conn = self._conn(sid, "control")
         if conn is None:
             return {"ok": False, "code": E_NOT_JOINED, "reason": "send sync first"}
-        if not conn.limits.ops.take():
+        if not (conn.limits.ops.take() or conn.limits.control.take()):
             return self._refuse(sid, conn, {"ok": False, "code": E_RATE,
                                             "reason": "Slow down a little."}, "control")
         room_id = conn.room_id

@@ -202,7 +202,8 @@ def delete_room(room_id):
 # ------------------------------------------------------------------ guests
 
 def _bad_link(reason):
-    return render_template("join_error.html", reason=reason), (410 if reason in ("revoked", "expired") else 404)
+    status = 410 if reason in ("revoked", "expired") else 403 if reason == "used_up" else 404
+    return render_template("join_error.html", reason=reason), status
 
 
 @bp.route("/j/<token>", methods=["GET", "POST"])
@@ -217,6 +218,8 @@ def join(token):
         part = storage.get_participant(known)
         if part and part["invite_id"] == invite["id"]:
             return redirect(url_for("web.room", room_id=room["id"]))
+    if invites.is_used_up(storage, invite):
+        return _bad_link("used_up")
     form = JoinForm()
     if form.validate_on_submit():
         name = (form.name.data or "").strip() or DEFAULT_NAMES[invite["role"]]
