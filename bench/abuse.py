@@ -45,6 +45,7 @@ class Raw:
                 self.ws.send("3")
         self.next_id = 1
         self.acks, self.errors, self.bye = {}, {}, None
+        self.state_bytes = 0
         self.closed = False
 
     def emit(self, event, data, ack=False):
@@ -65,6 +66,8 @@ class Raw:
         elif m.startswith("43"):
             k = m.index("[")
             self.acks[int(m[2:k])] = json.loads(m[k:])
+        elif m.startswith('42["state"'):
+            self.state_bytes += len(m)
         elif m.startswith('42["error"'):
             code = json.loads(m[2:])[1].get("code")
             self.errors[code] = self.errors.get(code, 0) + 1
@@ -74,25 +77,33 @@ class Raw:
             self.closed = True
 
     def call(self, event, data, timeout):
-        """emit with an ack and read until it comes (or timeout): (ack, seconds)."""
+        """emit with an ack and read until it comes: (ack, seconds), or (None, seconds)
+        after `timeout` (then the socket is shut: a big frame may be half read)."""
         t0 = time.perf_counter()
         i = self.emit(event, data, ack=True)
-        while i not in self.acks:
-            left = timeout - (time.perf_counter() - t0)
-            if left <= 0:
-                break
-            self.ws.settimeout(left)
-            try:
+        cut = threading.Timer(timeout, self.shut)
+        cut.start()
+        try:
+            self.ws.settimeout(timeout)
+            while i not in self.acks and time.perf_counter() - t0 < timeout:
                 self.handle(self.ws.recv())
-            except Exception as e:
-                if type(e).__name__ != "WebSocketTimeoutException":
-                    raise
-                break
+        except Exception:
+            if time.perf_counter() - t0 < timeout - 0.5:
+                raise
+        finally:
+            cut.cancel()
         return self.acks.get(i), time.perf_counter() - t0
 
-    def read_forever(self, until):
-        """In a thread: keep reading (acks, pings) until `until` (monotonic) or close."""
-        self.ws.settimeout(1)
+    def shut(self):
+        try:
+            self.ws.sock.shutdown(2)          # SHUT_RDWR: a blocked recv returns
+        except Exception:
+            pass
+
+    def read_forever(self, until, timeout=1):
+        """In a thread: keep reading (acks, pings) until `until` (monotonic) or close.
+        `timeout` is the socket's, for sends as well: a send blocked longer fails."""
+        self.ws.settimeout(timeout)
         while time.monotonic() < until and not self.closed:
             try:
                 self.handle(self.ws.recv())
@@ -107,8 +118,8 @@ class Raw:
             pass
 
 
-def reader(raw, until):
-    t = threading.Thread(target=raw.read_forever, args=(until,), daemon=True)
+def reader(raw, until, timeout=1):
+    t = threading.Thread(target=raw.read_forever, args=(until, timeout), daemon=True)
     t.start()
     return t
 
@@ -194,8 +205,9 @@ def abuse_eph(plan, until):
     pts = ",".join(f"{100 + i},{200 + (i % 40)},0.5" for i in range(240))
 
     def make(n):
-        return (f'42["eph",{{"a":"canvas","k":"stroke","id":"e{n // 50}","page":"p1","tool":"pen",'
-                f'"color":"#1e40af","size":8,"from":{(n % 50) * 240},"pts":[{pts}]}}]')
+        # Consecutive pieces of 1,440-point strokes (`from` stays within 1,500).
+        return (f'42["eph",{{"a":"canvas","k":"stroke","id":"e{n // 6}","page":"p1","tool":"pen",'
+                f'"color":"#1e40af","size":8,"from":{(n % 6) * 240},"pts":[{pts}]}}]')
     return flood(plan, until, make, CAPS["eph"], read=True)
 
 
@@ -204,13 +216,14 @@ def abuse_fill(plan, until):
     the current page until the page is `full`, then on a new page (up to 20)."""
     pts = ",".join(f"{(37 * i) % 1600}.5,{(53 * i) % 1000}.5,0.{i % 10}" for i in range(1500))
     state = {"page": 1, "pages_added": 0, "lock": threading.Lock()}
-    stats = {"sent": 0, "ok": 0, "full": 0, "refused": {}}
+    stats = {"sent": 0, "ok": 0, "full": 0, "refused": {}, "send_failed": {}}
 
     def page_id(k):
         return "p1" if k == 1 else f"f{k}"
 
     def guest(gi, raw):
-        t = reader(raw, until + 2)
+        # A slow server makes sends wait (TCP back-pressure) up to 30 s, not fail.
+        t = reader(raw, until + 2, timeout=30)
         n, nxt = 0, time.monotonic()
         while time.monotonic() < until and state["page"] <= CAPS["fill_pages"] and n < 10_000:
             for (a,) in [raw.acks.pop(k) for k in list(raw.acks)]:
@@ -229,9 +242,14 @@ def abuse_fill(plan, until):
                         stats["refused"][code] = stats["refused"].get(code, 0) + 1
             page = state["page"]
             # The points are one pre-built text: the abuser spends its core on sending.
-            raw.send_text(f'42{raw.next_id}["op",{{"op_id":"g{gi}-{n}-{page}","a":"canvas","t":"stroke",'
-                          f'"d":{{"page":"{page_id(page)}","id":"g{gi}s{n}","tool":"pen","color":"#8e24aa",'
-                          f'"size":16,"pts":[{pts}]}}}}]')
+            try:
+                raw.send_text(f'42{raw.next_id}["op",{{"op_id":"g{gi}-{n}-{page}","a":"canvas",'
+                              f'"t":"stroke","d":{{"page":"{page_id(page)}","id":"g{gi}s{n}","tool":"pen",'
+                              f'"color":"#8e24aa","size":16,"pts":[{pts}]}}}}]')
+            except Exception as e:
+                with state["lock"]:
+                    stats["send_failed"][type(e).__name__] = stats["send_failed"].get(type(e).__name__, 0) + 1
+                break
             raw.next_id += 1
             with state["lock"]:
                 stats["sent"] += 1
@@ -257,8 +275,10 @@ def abuse_join_end(plan, until):
     th = Raw(plan["url"], plan["therapist"], plan["room"], timeout=JOIN_WAIT_S)
     ack, dt = th.call("sync", {"since": -1, "pack": 1}, JOIN_WAIT_S)
     out["cold_join_s"], out["cold_join_ok"] = round(dt, 2), bool(ack and ack[0].get("ok"))
+    out["state_bytes"] = th.state_bytes
     if not out["cold_join_ok"]:
-        out["note"] = f"no join ack in {JOIN_WAIT_S} s"
+        out["note"] = f"no join ack in {JOIN_WAIT_S} s ({th.state_bytes} bytes of state received)"
+        th.close()
         return out
     for cookie in plan["guests"]:
         g = Raw(plan["url"], cookie, plan["room"], timeout=JOIN_WAIT_S)
