@@ -46,6 +46,7 @@ class Raw:
         self.next_id = 1
         self.acks, self.errors, self.bye = {}, {}, None
         self.state_bytes = 0
+        self.ack_count = 0
         self.closed = False
 
     def emit(self, event, data, ack=False):
@@ -66,6 +67,7 @@ class Raw:
         elif m.startswith("43"):
             k = m.index("[")
             self.acks[int(m[2:k])] = json.loads(m[k:])
+            self.ack_count += 1
         elif m.startswith('42["state"'):
             self.state_bytes += len(m)
         elif m.startswith('42["error"'):
@@ -162,10 +164,10 @@ def flood(plan, until, make, cap, read):
 
 
 def collect(raw, stats):
-    stats["acks"] += len(raw.acks)
+    stats["acks"] += raw.ack_count
     for k, v in raw.errors.items():
         stats["errors"][k] = stats["errors"].get(k, 0) + v
-    raw.acks, raw.errors = {}, {}
+    raw.acks, raw.errors, raw.ack_count = {}, {}, 0
 
 
 def prepare(plan):
@@ -268,26 +270,49 @@ def abuse_fill(plan, until):
 
 
 def abuse_join_end(plan, until):
-    """Cold join of the filled room (the first sync loads it), the 4 guests' joins,
-    then the therapist ends the session (the record is written). Each step waits at
-    most JOIN_WAIT_S (a state that never arrives is reported, not waited for)."""
-    out = {"joins_s": []}
-    th = Raw(plan["url"], plan["therapist"], plan["room"], timeout=JOIN_WAIT_S)
-    ack, dt = th.call("sync", {"since": -1, "pack": 1}, JOIN_WAIT_S)
-    out["cold_join_s"], out["cold_join_ok"] = round(dt, 2), bool(ack and ack[0].get("ok"))
-    out["state_bytes"] = th.state_bytes
-    if not out["cold_join_ok"]:
-        out["note"] = f"no join ack in {JOIN_WAIT_S} s ({th.state_bytes} bytes of state received)"
-        th.close()
-        return out
-    for cookie in plan["guests"]:
-        g = Raw(plan["url"], cookie, plan["room"], timeout=JOIN_WAIT_S)
-        ack, dt = g.call("sync", {"since": -1, "pack": 1}, JOIN_WAIT_S)
-        out["joins_s"].append(round(dt, 2) if ack else None)
-        g.close()
-    ack, dt = th.call("control", {"op_id": "end-1", "action": "end"}, JOIN_WAIT_S)
-    out["end_s"], out["end_ok"] = round(dt, 2), bool(ack and ack[0].get("ok"))
-    th.close()
+    """Cold join of the filled room by the therapist (the first sync loads it), the 4
+    guests' joins, then the therapist ends the session (the record is written) from a
+    new socket (the first, unread meanwhile, may have missed its pings). Each step
+    waits at most JOIN_WAIT_S; a failed step is reported and the next one runs."""
+    out = {"joins_s": [], "failed": {}}
+
+    def join(cookie, since=-1):
+        raw = Raw(plan["url"], cookie, plan["room"], timeout=JOIN_WAIT_S)
+        try:
+            ack, dt = raw.call("sync", {"since": since, "pack": 1}, JOIN_WAIT_S)
+            return (ack[0] if ack else None), round(dt, 2), raw.state_bytes
+        finally:
+            raw.close()
+
+    def step(name, fn):
+        try:
+            return fn()
+        except Exception as e:
+            out["failed"][name] = f"{type(e).__name__}: {e}"[:200]
+            return None
+
+    got = step("cold_join", lambda: join(plan["therapist"]))
+    if got:
+        ack, out["cold_join_s"], out["state_bytes"] = got
+        out["cold_join_ok"] = bool(ack and ack.get("ok"))
+        out["seq"] = ack.get("seq") if out["cold_join_ok"] else None
+    for i, cookie in enumerate(plan["guests"]):
+        got = step(f"guest{i}", lambda cookie=cookie: join(cookie))
+        out["joins_s"].append(got[1] if got and got[0] and got[0].get("ok") else None)
+
+    def end():
+        th = Raw(plan["url"], plan["therapist"], plan["room"], timeout=JOIN_WAIT_S)
+        try:
+            # From the seq the cold join saw: only the few ops since (guests' arrivals).
+            since = out["seq"] if out.get("seq") is not None else -1
+            th.call("sync", {"since": since, "pack": 1}, JOIN_WAIT_S)
+            return th.call("control", {"op_id": "end-1", "action": "end"}, JOIN_WAIT_S)
+        finally:
+            th.close()
+    got = step("end", end)
+    if got:
+        ack, dt = got
+        out["end_s"], out["end_ok"] = round(dt, 2), bool(ack and ack[0].get("ok"))
     return out
 
 
