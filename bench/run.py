@@ -1,9 +1,10 @@
 """Playroom benchmark: relay sweep, late join of a big board, PNG export, idle
-memory, for each async mode, and the same relay sweep against a minimal Node
-socket.io relay (bench/reference/).
+memory, noisy neighbour (bench/noisy.py), for each async mode, and the same relay
+sweep against a minimal Node socket.io relay (bench/reference/).
 
     .venv/bin/python bench/run.py [--quick] [--modes eventlet,gevent,threading]
-                                  [--only relay,join,export,idle,reference] [--json-out PATH]
+                                  [--only relay,join,export,idle,reference,noisy]
+                                  [--abuses clock,op,...] [--json-out PATH]
 
 The server runs on core 0 and the Node load generator (bench/loadgen.mjs) on core 1.
 Progress goes to stderr, the table to stdout, and everything measured to
@@ -24,10 +25,11 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness as h  # noqa: E402
+import noisy  # noqa: E402
 from harness import log  # noqa: E402
 
 MODES = ("gevent", "eventlet", "threading")     # the app's default first
-PARTS = ("relay", "join", "export", "idle", "reference")
+PARTS = ("relay", "join", "export", "idle", "reference", "noisy")
 P99_LIMIT_MS = 50.0
 DELIVERY_MIN = 0.99          # share of chunks / ops sent in the window that must arrive
 
@@ -35,11 +37,11 @@ FULL = {"steps": [5, 10, 20, 40, 60, 80, 100, 120, 150, 200, 250, 300, 400, 500]
         "warmup_s": 3, "measure_s": 10, "drain_s": 2, "board": 5000, "joins": 20,
         "idle_rooms": 333, "export_reps": 3, "http_export_reps": 3, "paint": True,
         "modes": list(MODES), "steps_past_limit": 2, "retry_failed_step": 2, "idle_settle_s": 3,
-        "quiet_wait_s": 120}
+        "quiet_wait_s": 120, "noisy": noisy.FULL}
 QUICK = {"steps": [5, 20], "warmup_s": 1, "measure_s": 3, "drain_s": 1, "board": 1000, "joins": 3,
          "idle_rooms": 50, "export_reps": 1, "http_export_reps": 1, "paint": False,
          "modes": [MODES[0]], "steps_past_limit": 0, "retry_failed_step": 0, "idle_settle_s": 1,
-         "quiet_wait_s": 0}
+         "quiet_wait_s": 0, "noisy": noisy.QUICK}
 RELAY = {"sender_role": "child", "interval_ms": 1000 / 30, "points_per_chunk": 8,
          "commit_every_ms": 2000, "receivers": "raw"}
 
@@ -409,6 +411,8 @@ def table(res):
                 lines.append("  export HTTP p1.png: " + (f"ERROR {e['error']}" if e.get("error") else
                              f"p50 {e['p50_ms']:.0f} ms, server peak RSS +{e['server_peak_rss_delta_mib']:.0f} MiB, "
                              f"{e['png_bytes'] / 1e3:.0f} kB"))
+        if m.get("noisy"):
+            lines.extend(noisy.table_lines(m["noisy"]))
         i = m.get("idle")
         if i:
             lines.append("  idle: " + (f"ERROR {i['error'][:100]}" if i.get("error") and not i.get("kib_per_conn") else
@@ -476,6 +480,8 @@ def main(argv=None):
     ap.add_argument("--only", help="comma list of " + ",".join(PARTS))
     ap.add_argument("--steps", help="comma list of room counts for the relay sweep")
     ap.add_argument("--measure", type=float, help="seconds of each measured relay window")
+    ap.add_argument("--abuses", help="noisy part: comma list of " + ",".join(noisy.ABUSES))
+    ap.add_argument("--noisy-window", type=float, help="noisy part: seconds of each abuse (fill: 3x)")
     ap.add_argument("--json-out", help="write the JSON here instead of bench/results/<timestamp>.json")
     ap.add_argument("--keep", action="store_true", help="keep the temporary instance folders")
     ap.add_argument("--quiet-wait", type=float, help="seconds to wait before each relay step for other "
@@ -491,8 +497,14 @@ def main(argv=None):
         cfg["measure_s"] = args.measure
     if args.quiet_wait is not None:
         cfg["quiet_wait_s"] = args.quiet_wait
+    cfg["noisy"] = dict(cfg["noisy"])
+    if args.abuses:
+        cfg["noisy"]["abuses"] = [a.strip() for a in args.abuses.split(",") if a.strip()]
+    if args.noisy_window:
+        cfg["noisy"].update(window_s=args.noisy_window, fill_window_s=3 * args.noisy_window)
     parts = set(p.strip() for p in args.only.split(",")) if args.only else set(PARTS)
-    bad = [m for m in cfg["modes"] if m not in MODES] + [p for p in parts if p not in PARTS]
+    bad = [m for m in cfg["modes"] if m not in MODES] + [p for p in parts if p not in PARTS] + \
+        [a for a in cfg["noisy"]["abuses"] if a not in noisy.ABUSES]
     if bad:
         ap.error(f"unknown mode or part: {', '.join(bad)}")
     if not os.path.exists(os.path.join(h.ROOT, "node_modules", "socket.io-client")):
@@ -520,7 +532,7 @@ def main(argv=None):
             res["export_inprocess"] = export_inprocess(cfg, root)
             if res["export_inprocess"].get("error"):
                 res["errors"].append("export in-process failed")
-        for mode in (cfg["modes"] if parts & {"relay", "join", "export", "idle"} else []):
+        for mode in (cfg["modes"] if parts & {"relay", "join", "export", "idle", "noisy"} else []):
             m = res["modes"][mode] = {}
             if not mode_available(mode):
                 m["skipped"] = f"{mode} is not installed in this venv (make bench installs bench/requirements.txt)"
@@ -550,6 +562,10 @@ def main(argv=None):
                     m["join"] = join_part(mode, {**cfg, "joins": 0, "paint": False}, board, root, True)
                 if m["join"].get("error"):
                     res["errors"].append(f"{mode} join failed")
+            if "noisy" in parts:
+                m["noisy"] = noisy.run(mode, cfg["noisy"], root)
+                if m["noisy"].get("error"):
+                    res["errors"].append(f"{mode} noisy failed")
             if "idle" in parts:
                 m["idle"] = idle_part(mode, cfg, pop, root)
                 if m["idle"].get("error") or not m["idle"].get("kib_per_conn"):

@@ -37,3 +37,8 @@ def test_bench_quick_produces_numbers_for_every_part(tmp_path):
     assert positive(join["p50_ms"]) and positive(join["state_bytes"]) and join["items"] == join["strokes"]
     assert positive(data["export_inprocess"]["render_ms"])
     assert positive(default["idle"]["kib_per_conn"])
+    noisy = default["noisy"]             # the quiet room was measured under each abuse
+    assert "noisy neighbour" in run.stdout
+    assert noisy["abuses"] and all(positive(a["quiet"]["ack_ms"]["p50"]) and positive(a["quiet"]["http_ms"]["p50"])
+                                   and positive(a["server"]["peak_rss_mib"]) and isinstance(a["pass"], bool)
+                                   for a in noisy["abuses"])
