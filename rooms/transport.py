@@ -11,6 +11,7 @@ the memory of an idle connection (bench/ idle). Here one task wakes every `tick`
 before (clients allow `ping_interval + ping_timeout`, PROTOCOL.md), and the pings of
 sockets that connected together are spread no less than before at that grain.
 """
+import collections
 import logging
 import threading
 import time
@@ -258,6 +259,7 @@ def cap_queues(caps=None):
     check_ping = Socket.check_ping_timeout
     handle_events = sws.Base._handle_events
     Socket._playroom_out = 0          # bytes queued in self.queue (under _COUNT_LOCK)
+    Socket._playroom_sizes = ()       # their sizes, oldest first (a deque once used)
     Socket._playroom_cut = False      # True once past a cap: nothing more is queued
     Socket._playroom_ws = None
 
@@ -267,10 +269,18 @@ def cap_queues(caps=None):
         size = _size(pkt)
         with _COUNT_LOCK:
             queued = self.queue.qsize()
-            over = queued and (queued >= caps.out_packets or self._playroom_out > caps.out_bytes)
+            sizes = self._playroom_sizes
+            # Bytes behind the oldest queued packet: that one is next to be written,
+            # so one large message (a joiner's state) followed by its ack is no
+            # backlog; a client that does not read is.
+            behind = self._playroom_out - (sizes[0] if sizes else 0)
+            over = queued and (queued >= caps.out_packets or behind > caps.out_bytes)
             if over:
                 self._playroom_cut = True
             else:
+                if not sizes:
+                    sizes = self._playroom_sizes = collections.deque()
+                sizes.append(size)
                 self._playroom_out += size
         if over:
             why = f"{queued} packets, {self._playroom_out} bytes waiting to be sent"
@@ -280,9 +290,12 @@ def cap_queues(caps=None):
 
     def counted_poll(self):
         packets = poll(self)
-        size = sum(map(_size, packets))
         with _COUNT_LOCK:
-            self._playroom_out = max(0, self._playroom_out - size)
+            sizes = self._playroom_sizes
+            for _ in packets:
+                if sizes:
+                    self._playroom_out -= sizes.popleft()
+            self._playroom_out = max(0, self._playroom_out) if sizes else 0
         return packets
 
     def checked_ping(self):
