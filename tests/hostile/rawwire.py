@@ -11,10 +11,12 @@ arrival order, acks by id, and whether and how the connection ended. A reader
 thread answers pings (unless `answer_pings=False`); `read=False` starts no reader at
 all (a client that never reads: the server's buffers for it fill up).
 """
+import base64
 import json
 import threading
 import time
 
+import requests
 import websocket
 
 # Engine.IO packet types (text frames start with the digit).
@@ -269,6 +271,91 @@ class RawSocket:
         self._end("closed by the client")
         if self._reader is not None and self._reader is not threading.current_thread():
             self._reader.join(5)
+
+
+class PollingSocket(RawSocket):
+    """The same client over HTTP long-polling (`transport=polling`): each send is a
+    POST, a reader thread keeps one GET open; several packets travel in one body,
+    separated by \\x1e, binary ones as "b" + base64 (Engine.IO v4)."""
+
+    SEP = "\x1e"
+
+    def __init__(self, base_url, cookie=None, **kw):
+        super().__init__(base_url, cookie, **kw)
+        self.url = base_url + "/socket.io/?EIO=4&transport=polling"
+        self.http = requests.Session()
+        if cookie:
+            self.http.headers["Cookie"] = cookie
+
+    def _url(self):
+        return f"{self.url}&sid={self.eio_sid}&t={time.monotonic_ns()}"
+
+    def open(self, auth, wait=True):
+        r = self.http.get(self.url, timeout=self.timeout)
+        first = r.text.split(self.SEP)[0]
+        if r.status_code != 200 or not first.startswith(EIO_OPEN):
+            raise Closed(f"no Engine.IO open packet: {r.status_code} {r.text[:80]!r}")
+        self.handshake = json.loads(first[1:])
+        self.eio_sid = self.handshake["sid"]
+        self.ws = self                   # (close() and the checks only need it set)
+        self.send_frame(EIO_MESSAGE + SIO_CONNECT + encode(auth))
+        self._reader = threading.Thread(target=self._read_loop, daemon=True, name="rawwire-poller")
+        self._reader.start()
+        if not wait:
+            return None
+        with self._cond:
+            self._cond.wait_for(lambda: self.sid is not None or self.refused is not None
+                                or self.closed, self.timeout)
+        if self.refused is not None:
+            raise Refused(self.refused)
+        if self.sid is None:
+            raise Closed(f"no Socket.IO connect answer ({self.close_reason})")
+        return {"sid": self.sid}
+
+    def _post(self, parts):
+        body = self.SEP.join("b" + base64.b64encode(p).decode() if isinstance(p, bytes) else p
+                             for p in parts)
+        with self._send_lock:
+            r = self.http.post(self._url(), data=body.encode("utf-8", "surrogatepass"),
+                               timeout=self.timeout)
+        if r.status_code != 200:
+            self._end(f"POST answered {r.status_code}")
+            raise Closed(f"POST answered {r.status_code}")
+
+    def send_frame(self, data):
+        self._post([data])
+
+    def emit(self, *args, ack=True, binary=()):
+        ack_id = self.new_ack_id() if ack else None
+        self._post([EIO_MESSAGE + event_packet(args, ack_id, len(binary)), *map(bytes, binary)])
+        return ack_id
+
+    def _read_loop(self):
+        while not self.closed:
+            try:
+                r = self.http.get(self._url(), timeout=self.timeout + 30)
+            except Exception as e:
+                self._end(f"poll failed: {type(e).__name__}: {e}"[:200])
+                return
+            if r.status_code != 200:
+                self._end(f"poll answered {r.status_code}")
+                return
+            self.frames += 1
+            for part in r.text.split(self.SEP):
+                if part and not part.startswith("b"):
+                    self._on_text(part)
+
+    def close(self, abrupt=False):
+        self.closed_by_us = True
+        if not abrupt and not self.closed:
+            try:
+                self._post([EIO_MESSAGE + SIO_DISCONNECT, EIO_CLOSE])
+            except Exception:
+                pass
+        self._end("closed by the client")
+        self.http.close()
+        if self._reader is not None and self._reader is not threading.current_thread():
+            self._reader.join(1)
 
 
 def _after_id(rest):

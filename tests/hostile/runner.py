@@ -53,6 +53,7 @@ BATCH = 40                      # events per hostile client per batch
 BASELINE = {"freeze": False, "private": False, "lock": False, "auto_admit": True,
             "child_may_draw": True, "parent_may_play": True, "follow": False}
 HOSTILE_ROLES = ("therapist", "child", "child", "child", "parent", "parent")
+POLLING = ("h3c",)               # hostile clients on HTTP long-polling instead of WebSocket
 EXAMPLES = 8                    # examples kept per kind of failure
 
 
@@ -106,14 +107,17 @@ class Pacer:
 
     RATES = {"op": (14.0, 30), "eph": (60.0, 100), "sync": (0.7, 4), "other": (30.0, 40)}
 
-    def __init__(self):
-        self.buckets = {k: [float(b), time.monotonic()] for k, (_, b) in self.RATES.items()}
+    def __init__(self, share=1.0):
+        """`share`: the part of the participant's allowance this client may use
+        (the therapist's is shared with the therapist's replica)."""
+        self.rates = {k: (r * share, max(1, int(b * share))) for k, (r, b) in self.RATES.items()}
+        self.buckets = {k: [float(b), time.monotonic()] for k, (_, b) in self.rates.items()}
         self.unpaced = False
 
     def take(self, kind):
         if self.unpaced:
             return
-        rate, burst = self.RATES[kind]
+        rate, burst = self.rates[kind]
         b = self.buckets[kind]
         while True:
             now = time.monotonic()
@@ -134,7 +138,7 @@ class Hostile:
         self.actions = actions
         self.tag = f"h{index}{role[0]}"
         self.fuzzer = Fuzzer(run.seed * 1000 + index, role, self.tag, pids=run.pids)
-        self.pacer = Pacer()
+        self.pacer = Pacer(0.6 if role == "therapist" else 1.0)
         self.rng = random.Random(run.seed * 7919 + index)
         self.sock = None
         self.sent = []            # (event, ack id) on the current connection
@@ -144,8 +148,8 @@ class Hostile:
 
     # -- connection
     def connect(self):
-        self.sock = rawwire.RawSocket(self.run.server.url, self.actions.cookie_header(),
-                                      timeout=ANSWER_TIMEOUT)
+        kind = rawwire.PollingSocket if self.tag in POLLING else rawwire.RawSocket
+        self.sock = kind(self.run.server.url, self.actions.cookie_header(), timeout=ANSWER_TIMEOUT)
         self.sent, self.may_close = [], False
         try:
             self.sock.open({"v": 1, "room": self.run.room_id})
@@ -268,6 +272,51 @@ class Hostile:
             self.sock.close()
 
 
+class Deaf:
+    """A client that never reads and never answers a ping (a frozen tab, a
+    slowloris): the server must close it by itself (heartbeat) and never wait for
+    it. It keeps sending valid events without ack ids; when its connection is gone
+    it comes back."""
+
+    def __init__(self, run, actions, index):
+        self.run = run
+        self.actions = actions
+        self.tag = f"h{index}deaf"
+        self.fuzzer = Fuzzer(run.seed * 1000 + index, "child", self.tag)
+        self.pacer = Pacer(0.5)
+        self.sock = None
+        self.batch_events = []
+        self.history = []
+
+    def batch(self, n):
+        self.batch_events = []
+        for _ in range(n // 4):
+            if self.sock is None:
+                self.sock = rawwire.RawSocket(self.run.server.url, self.actions.cookie_header(),
+                                              read=False, answer_pings=False, timeout=5)
+                try:
+                    self.sock.open({"v": 1, "room": self.run.room_id}, wait=False)
+                    self.sock.emit("sync", {"since": -1}, ack=False)
+                except Exception:
+                    self.sock = None
+                    continue
+            roll = self.fuzzer.rng.random()
+            msg = ("op", self.fuzzer.valid_op()) if roll < 0.3 else ("eph", self.fuzzer.valid_eph())
+            self.pacer.take("op" if msg[0] == "op" else "eph")
+            try:
+                self.sock.emit(*msg, ack=False)
+            except Exception:           # closed by the server (no pong): come back
+                self.close()
+                continue
+            with self.run.report.lock:
+                self.run.report.events += 1
+
+    def close(self):
+        if self.sock is not None:
+            self.sock.close(abrupt=True)
+            self.sock = None
+
+
 class Keeper(Replica):
     """A well-behaved client that also does what the browser does when the server
     says `bye` (reconnect) or `lobby` (sync again)."""
@@ -332,7 +381,7 @@ class Run:
         self.therapist.register()
         self.room_id, links = self.therapist.create_room()
         guests = {}
-        for i, role in enumerate(("child", "parent") + HOSTILE_ROLES[1:]):
+        for i, role in enumerate(("child", "parent", "child") + HOSTILE_ROLES[1:]):
             a = Actions(base)
             a.join(links[role], name=f"{role}{i}", avatar="fox")
             guests.setdefault(role, []).append(a)
@@ -345,6 +394,7 @@ class Run:
         for i, role in enumerate(HOSTILE_ROLES):
             actions = self.therapist if role == "therapist" else guests[role].pop(0)
             self.hostiles.append(Hostile(self, role, actions, i))
+        self.hostiles.append(Deaf(self, guests["child"].pop(0), len(HOSTILE_ROLES)))
         self.actions = {"therapist": self.therapist, "child": self.keepers[1].actions,
                         "parent": self.keepers[2].actions}
         self.log_offset = os.path.getsize(self.server.log_path)
@@ -375,7 +425,7 @@ class Run:
                 keeper.send(msg["t"], msg["d"], a=msg["a"])
                 with self.report.lock:
                     self.report.replica_ops += 1
-            self.stop.wait(0.08)
+            self.stop.wait(0.2)         # ~5 ops/s: the therapist's allowance is shared
 
     # -- checks
     def check_server(self, batch):
