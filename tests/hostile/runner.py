@@ -71,6 +71,7 @@ class Report:
     hangs: int = 0
     divergences: int = 0
     unanswered: int = 0
+    harness: int = 0                                  # errors of this runner itself
     examples: dict = field(default_factory=dict)     # kind -> [text]
     lock: object = field(default_factory=threading.Lock, repr=False)
 
@@ -84,18 +85,20 @@ class Report:
 
     @property
     def failed(self):
-        return self.crashes or self.tracebacks or self.hangs or self.divergences or self.unanswered
+        return (self.crashes or self.tracebacks or self.hangs or self.divergences or self.unanswered
+                or self.harness)
 
     def summary(self):
         return (f"fuzz: mode={self.mode} seed={self.seed} events={self.events} "
                 f"crashes={self.crashes} tracebacks={self.tracebacks} hangs={self.hangs} "
                 f"divergences={self.divergences} unanswered={self.unanswered} "
                 f"(acks={self.acks} byes={self.byes} reconnects={self.reconnects} "
-                f"replica_ops={self.replica_ops})")
+                f"replica_ops={self.replica_ops})"
+                + (f" harness_errors={self.harness}" if self.harness else ""))
 
     def details(self):
         lines = [self.summary()]
-        for kind in ("crashes", "tracebacks", "hangs", "unanswered", "divergences"):
+        for kind in ("crashes", "tracebacks", "hangs", "unanswered", "divergences", "harness"):
             for text in self.examples.get(kind, []):
                 lines.append(f"  {kind}: {text}")
         return "\n".join(lines)
@@ -176,8 +179,10 @@ class Hostile:
 
     # -- sending
     def _send(self, ev):
-        self.pacer.take(ev.budget)
         sock = self.sock
+        if sock is None or sock.closed:
+            return                         # (judged and dropped by settle(): send no more)
+        self.pacer.take(ev.budget)
         try:
             if ev.kind == "frame":
                 sock.send_frame(ev.frame)
@@ -431,6 +436,14 @@ class Run:
             self.stop.wait(0.2)         # ~5 ops/s: the therapist's allowance is shared
 
     # -- checks
+    def _batch(self, client):
+        """One client's batch; a bug of the harness itself fails the run too."""
+        try:
+            client.batch(self.batch_size)
+        except Exception as e:
+            import traceback
+            self.report.add("harness", f"{client.tag}: {traceback.format_exc(limit=4)[-600:]}")
+
     def check_server(self, batch):
         srv = self.server
         if srv.proc.poll() is not None:
@@ -499,9 +512,11 @@ class Run:
             d.start()
         batch = 0
         try:
-            while self.report.events < self.target:
+            # Bounded even if no event gets through (every connect refused).
+            most = 10 + 3 * self.target // (self.batch_size * len(self.hostiles))
+            while self.report.events < self.target and batch < most:
                 batch += 1
-                threads = [threading.Thread(target=h.batch, args=(self.batch_size,), daemon=True)
+                threads = [threading.Thread(target=self._batch, args=(h,), daemon=True)
                            for h in self.hostiles]
                 for t in threads:
                     t.start()
