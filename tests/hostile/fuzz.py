@@ -380,8 +380,42 @@ class Fuzzer:
         if r < 0.1:
             msg = {**msg, "a": self.rng.choice(["room", "nope", "", 1, None, ["canvas"]])}
             return self._emit("op", msg, "bad activity", "op")
+        if r < 0.14:
+            note, msg = self.at_limits()
+            return self._emit("op", msg, note, "op")
         msg, how = self._maybe(msg, 0.45)
         return self._emit("op", msg, f"{how} {what}", "op")
+
+    def at_limits(self):
+        """An op just at or just past one of its documented bounds."""
+        r = self.rng
+        past = r.random() < 0.5
+        over = 1 if past else 0
+        roll = r.randrange(7)
+        op = {"op_id": self.op_id(), "a": "canvas", "t": "stroke", "d": self.ops["canvas"]["stroke"]()}
+        if roll == 0:
+            op["d"]["pts"] = _pts(r, 1500 + over, 1600, 1000)
+            return f"stroke of {1500 + over} points", op
+        if roll == 1:
+            op["d"]["size"] = r.choice([80 + over * 1e-9, 1 - over * 1e-9])
+            return f"stroke size {op['d']['size']}", op
+        if roll == 2:
+            op["op_id"] = "o" * (64 + over)
+            return f"op_id of {64 + over} chars", op
+        if roll == 3:
+            op["d"]["id"] = "i" * (32 + over)
+            return f"id of {32 + over} chars", op
+        if roll == 4:
+            op.update(a="stories", t="page.text", d={"id": self.ids.some("story"), "page": 0,
+                                                      "text": "t" * (240 + over)})
+            return f"story text of {240 + over} chars", op
+        if roll == 5:
+            op.update(a="stories", t="story.create", d={"id": self.ids.fresh("story"), "title": "T" * (60 + over)})
+            return f"story title of {60 + over} chars", op
+        # The whole op around the 256 KiB limit (RATE1's too_large): a long text field.
+        op.update(a="schedule", t="step.edit", d={"id": "s1", "pic": "cat", "secs": 0,
+                                                   "text": "x" * (256 * 1024 - 200 + 400 * over)})
+        return f"op of about 256 KiB {'+' if past else '-'}", op
 
     def eph_event(self):
         msg, how = self._maybe(self.valid_eph(), 0.5)
