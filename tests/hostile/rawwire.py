@@ -253,21 +253,21 @@ class RawSocket:
     # ---------------------------------------------------------------- ending
     def close(self, abrupt=False):
         """Close politely (Socket.IO disconnect, then the WebSocket close handshake)
-        or abruptly (drop the TCP connection, no goodbye at all)."""
-        self.closed_by_us = True
-        if self.ws is None:
-            return
-        try:
-            if abrupt:
-                self.ws.shutdown()
-            else:
-                try:
+        or abruptly (drop the TCP connection, no goodbye at all). Idempotent; the
+        socket is released whatever state the connection is in."""
+        self.closed_by_us = self.closed_by_us or not self.closed
+        if self.ws is not None:
+            try:
+                if not abrupt and not self.closed:
                     self.send_frame(EIO_MESSAGE + SIO_DISCONNECT)
+                    self.ws.close(timeout=1)
+            except Exception:
+                pass
+            finally:
+                try:
+                    self.ws.shutdown()
                 except Exception:
                     pass
-                self.ws.close(timeout=1)
-        except Exception:
-            pass
         self._end("closed by the client")
         if self._reader is not None and self._reader is not threading.current_thread():
             self._reader.join(5)
@@ -297,7 +297,6 @@ class PollingSocket(RawSocket):
             raise Closed(f"no Engine.IO open packet: {r.status_code} {r.text[:80]!r}")
         self.handshake = json.loads(first[1:])
         self.eio_sid = self.handshake["sid"]
-        self.ws = self                   # (close() and the checks only need it set)
         self.send_frame(EIO_MESSAGE + SIO_CONNECT + encode(auth))
         self._reader = threading.Thread(target=self._read_loop, daemon=True, name="rawwire-poller")
         self._reader.start()
@@ -346,7 +345,7 @@ class PollingSocket(RawSocket):
                     self._on_text(part)
 
     def close(self, abrupt=False):
-        self.closed_by_us = True
+        self.closed_by_us = self.closed_by_us or not self.closed
         if not abrupt and not self.closed:
             try:
                 self._post([EIO_MESSAGE + SIO_DISCONNECT, EIO_CLOSE])
@@ -369,7 +368,11 @@ def _after_id(rest):
 def connect(base_url, cookie, room_id, *, version=1, **kw):
     """A RawSocket connected to `room_id` with the usual auth (VER1, AUTH1)."""
     sock = RawSocket(base_url, cookie, **kw)
-    sock.open({"v": version, "room": room_id})
+    try:
+        sock.open({"v": version, "room": room_id})
+    except Exception:
+        sock.close()
+        raise
     return sock
 
 

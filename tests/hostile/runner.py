@@ -18,9 +18,11 @@ and at the end
 - divergence: a replica's activity state differs from what a fresh late joiner of
   the same role receives (JOIN1, SEQ1).
 
-"Answered" thus means, for an event with an ack id: its ack (positive or negative,
-every handler answers, even an unknown event gets an empty ack), or a `bye` on its
-connection, or a close the client asked for. Events without an ack id (the
+"Answered" thus means, for an event with an ack id: its ack (positive or negative;
+today every handler answers, even an unknown event gets an empty ack); or an
+`error` event for it (ERR1: for one of our events an error naming that event and
+op_id, for any other name a `bad_event`); or a `bye` on its connection; or a close
+the client asked for. Events without an ack id (the
 protocol allows them: `eph` has no answer when accepted) are checked only through
 the server's liveness and log. The hostile clients pace themselves under the rate
 limits (RATE1) most of the time, so the run tests the handlers, not only the rate
@@ -53,6 +55,7 @@ BATCH = 40                      # events per hostile client per batch
 BASELINE = {"freeze": False, "private": False, "lock": False, "auto_admit": True,
             "child_may_draw": True, "parent_may_play": True, "follow": False}
 HOSTILE_ROLES = ("therapist", "child", "child", "child", "parent", "parent")
+CLIENT_EVENTS = ("sync", "op", "history", "eph", "settings", "control", "clock")
 POLLING = ("h3c",)               # hostile clients on HTTP long-polling instead of WebSocket
 EXAMPLES = 8                    # examples kept per kind of failure
 
@@ -144,7 +147,7 @@ class Hostile:
         self.pacer = Pacer(0.6 if role == "therapist" else 1.0)
         self.rng = random.Random(run.seed * 7919 + index)
         self.sock = None
-        self.sent = []            # (event, ack id) on the current connection
+        self.sent = []            # (event, ack id, events received before it) on this connection
         self.may_close = False    # something sent on this connection allows a close
         self.history = []         # the last events of this client, for reports
         self.batch_events = []    # what this client sent in the current batch
@@ -158,11 +161,11 @@ class Hostile:
             self.sock.open({"v": 1, "room": self.run.room_id})
         except rawwire.Refused as e:
             # Refusals are answers (after session end, a locked room ...); try again later.
-            self.sock.closed = True
+            self.sock.close()
             self.sock.close_reason = f"refused {e.data}"
             return
         except Exception as e:
-            self.sock.closed = True
+            self.sock.close()
             self.sock.close_reason = f"connect failed: {e}"[:200]
             self.run.report.add("unanswered", f"{self.tag}: connect failed: {e}"[:300])
             return
@@ -183,6 +186,7 @@ class Hostile:
         if sock is None or sock.closed:
             return                         # (judged and dropped by settle(): send no more)
         self.pacer.take(ev.budget)
+        mark = len(sock.events)            # an `error` after this may answer it
         try:
             if ev.kind == "frame":
                 sock.send_frame(ev.frame)
@@ -198,7 +202,7 @@ class Hostile:
                 sock._end(f"send failed: {type(e).__name__}: {e}"[:200])
             return
         self.may_close = self.may_close or ev.may_close
-        self.sent.append((ev, ack_id))
+        self.sent.append((ev, ack_id, mark))
         self.history.append(ev)
         del self.history[:-20]
         self.batch_events.append(ev)
@@ -229,8 +233,8 @@ class Hostile:
         if sock is None:
             return
         deadline = time.monotonic() + ANSWER_TIMEOUT
-        owed = [(ev, i) for ev, i in sent if i is not None]
-        for ev, ack_id in owed:
+        owed = [(ev, i, m) for ev, i, m in sent if i is not None]
+        for ev, ack_id, _ in owed:
             left = max(0.01, deadline - time.monotonic())
             if not sock.wait(lambda: ack_id in sock.acks, left):
                 if sock.closed:
@@ -238,10 +242,13 @@ class Hostile:
         report = self.run.report
         bye = sock.bye()
         hung = False
-        for ev, ack_id in owed:
+        errors = ErrorAnswers(sock)
+        for ev, ack_id, mark in owed:
             if ack_id in sock.acks:
                 with report.lock:
                     report.acks += 1
+                continue
+            if errors.answer(ev, mark):
                 continue
             if bye is not None or sock.closed_by_us:
                 continue
@@ -264,8 +271,7 @@ class Hostile:
         if bye is not None and not sock.closed:
             sock.wait(lambda: False, 5)           # the server closes after bye
         if bye is not None or sock.closed or hung:
-            if not sock.closed:
-                sock.close()
+            sock.close()                   # (releases the socket in any case)
             self.sock = None
 
     def _before(self, ev):
@@ -275,6 +281,37 @@ class Hostile:
     def close(self):
         if self.sock is not None:
             self.sock.close()
+
+
+class ErrorAnswers:
+    """`error` events that may stand for a missing ack: for one of our events, an
+    error naming that event (and its op_id, if both have one); for any other name,
+    a `bad_event` error. Each error answers one event, sent before it arrived."""
+
+    def __init__(self, sock):
+        with sock._cond:
+            self.errors = [(i, d) for i, (e, d) in enumerate(sock.events)
+                           if e == "error" and isinstance(d, dict)]
+        self.used = set()
+
+    def answer(self, ev, mark):
+        name = ev.args[0] if ev.args else None
+        ours = isinstance(name, str) and name in CLIENT_EVENTS
+        msg = ev.args[1] if len(ev.args) > 1 else None
+        op_id = msg.get("op_id") if isinstance(msg, dict) else None
+        for i, d in self.errors:
+            if i < mark or i in self.used:
+                continue
+            if ours:
+                # An op_id the server could read comes back in the error (ERR1).
+                fits = d.get("event") == name and d.get("op_id") == (
+                    op_id if isinstance(op_id, str) and 0 < len(op_id) <= 64 else None)
+            else:
+                fits = d.get("code") == "bad_event"
+            if fits:
+                self.used.add(i)
+                return True
+        return False
 
 
 class Deaf:
@@ -303,7 +340,7 @@ class Deaf:
                     self.sock.open({"v": 1, "room": self.run.room_id}, wait=False)
                     self.sock.emit("sync", {"since": -1}, ack=False)
                 except Exception:
-                    self.sock = None
+                    self.close()
                     continue
             roll = self.fuzzer.rng.random()
             msg = ("op", self.fuzzer.valid_op()) if roll < 0.3 else ("eph", self.fuzzer.valid_eph())
@@ -386,8 +423,10 @@ class Run:
         self.therapist.register()
         self.room_id, links = self.therapist.create_room()
         guests = {}
+        self.everyone = [self.therapist]
         for i, role in enumerate(("child", "parent", "child") + HOSTILE_ROLES[1:]):
             a = Actions(base)
+            self.everyone.append(a)
             a.join(links[role], name=f"{role}{i}", avatar="fox")
             guests.setdefault(role, []).append(a)
         self.keepers = [self._keeper(self.therapist, "therapist"),
@@ -592,6 +631,8 @@ class Run:
                 k.close()
             except Exception:
                 pass
+        for actions in getattr(self, "everyone", []):
+            actions.http.close()
         if self.server is not None:
             self.server.stop()
 
