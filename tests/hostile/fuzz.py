@@ -383,6 +383,12 @@ class Fuzzer:
         if r < 0.14:
             note, msg = self.at_limits()
             return self._emit("op", msg, note, "op")
+        if r < 0.2:
+            # The envelope fields every op has, set to what broke servers before.
+            key = self.rng.choice(["op_id", "op_id", "a", "t", "d"])
+            msg[key] = self.rng.choice(["\ud800", "a\udfffb", "\udc00" * 64, "", 10 ** 100, -1,
+                                        None, [], {}, ["x"], {"op_id": "x"}, "x" * 65, Raw("NaN")])
+            return self._emit("op", msg, f"nasty {key}", "op")
         msg, how = self._maybe(msg, 0.45)
         return self._emit("op", msg, f"{how} {what}", "op")
 

@@ -144,7 +144,9 @@ class Hostile:
         self.actions = actions
         self.tag = f"h{index}{role[0]}"
         self.fuzzer = Fuzzer(run.seed * 1000 + index, role, self.tag, pids=run.pids)
-        self.pacer = Pacer(0.6 if role == "therapist" else 1.0)
+        # The therapist's allowance is shared with the therapist's replica.
+        self.share = 0.6 if role == "therapist" else 1.0
+        self.pacer = Pacer(self.share)
         self.rng = random.Random(run.seed * 7919 + index)
         self.sock = None
         self.sent = []            # (event, ack id, events received before it) on this connection
@@ -212,7 +214,7 @@ class Hostile:
     def batch(self, n):
         self.pacer.unpaced = self.rng.random() < 0.03
         self.batch_events = []
-        for _ in range(n):
+        for _ in range(max(1, round(n * self.share))):     # (batches end together)
             if self.sock is None or self.sock.closed:
                 self.reconnect()
             if self.sock.closed:
