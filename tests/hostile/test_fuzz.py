@@ -16,7 +16,7 @@ from .runner import fuzz
 
 MODES = ("gevent", "eventlet", "threading")
 # A few thousand events per mode keeps the three runs near 90 s on two cores.
-BOUNDED_EVENTS = int(os.environ.get("FUZZ_TEST_EVENTS", "1500"))
+BOUNDED_EVENTS = int(os.environ.get("FUZZ_TEST_EVENTS", "2500"))
 SEED = int(os.environ.get("FUZZ_SEED", "1"))
 
 
