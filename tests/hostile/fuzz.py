@@ -20,10 +20,8 @@ from activities import build_registry
 from rooms import pictures
 from activities import story_library
 
-from .rawwire import Raw
+from .rawwire import Raw, event_packet
 
-# Client events and how the server limits them (RATE1); "other" is everything else.
-ACKED_EVENTS = ("sync", "op", "history", "settings", "control", "clock")
 RESERVED_NAMES = ("connect", "disconnect", "message", "json", "*", "connect_error",
                   "error", "newListener", "ping", "pong")
 
@@ -50,7 +48,6 @@ class Event:
 
     def describe(self, limit=300):
         """What was sent, short enough for a failure message."""
-        from .rawwire import event_packet
         if self.kind == "frame":
             body = repr(self.frame[:limit]) if self.frame is not None else "None"
             return f"[{self.note}] frame {body}"

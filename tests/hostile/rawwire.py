@@ -379,7 +379,3 @@ def connect(base_url, cookie, room_id, *, version=1, **kw):
 def sync(sock, since=-1, timeout=None):
     """`sync {since}` and its ack (JOIN1)."""
     return sock.ack(sock.emit("sync", {"since": since}), timeout)[0]
-
-
-def now_ms():
-    return time.time() * 1000.0

@@ -40,6 +40,7 @@ import sys
 import tempfile
 import threading
 import time
+import traceback
 from dataclasses import dataclass, field
 
 import requests
@@ -482,7 +483,6 @@ class Run:
         try:
             client.batch(self.batch_size)
         except Exception as e:
-            import traceback
             self.report.add("harness", f"{client.tag}: {traceback.format_exc(limit=4)[-600:]}")
 
     def check_server(self, batch):
