@@ -272,7 +272,7 @@ class Hostile:
                 report.byes += 1
         self.sent = []
         if bye is not None and not sock.closed:
-            sock.wait(lambda: False, 5)           # the server closes after bye
+            sock.wait(lambda: sock.closed, 5)     # the server closes after bye
         if bye is not None or sock.closed or hung:
             sock.close()                   # (releases the socket in any case)
             self.sock = None
