@@ -60,7 +60,7 @@ BASELINE = {"freeze": False, "private": False, "lock": False, "auto_admit": True
 HOSTILE_ROLES = ("therapist", "child", "child", "child", "parent", "parent")
 CLIENT_EVENTS = ("sync", "op", "history", "eph", "settings", "control", "clock")
 POLLING = ("h3c",)               # hostile clients on HTTP long-polling instead of WebSocket
-EXAMPLES = 8                    # examples kept per kind of failure
+EXAMPLES = 12                   # examples kept per kind of failure
 
 
 @dataclass
@@ -154,7 +154,6 @@ class Hostile:
         self.sock = None
         self.sent = []            # (event, ack id, events received before it) on this connection
         self.may_close = False    # something sent on this connection allows a close
-        self.history = []         # the last events of this client, for reports
         self.batch_events = []    # what this client sent in the current batch
 
     # -- connection
@@ -208,8 +207,6 @@ class Hostile:
             return
         self.may_close = self.may_close or ev.may_close
         self.sent.append((ev, ack_id, mark))
-        self.history.append(ev)
-        del self.history[:-20]
         self.batch_events.append(ev)
         with self.run.report.lock:
             self.run.report.events += 1
@@ -263,11 +260,11 @@ class Hostile:
                 # One example per connection: what follows the first is the same story.
                 report.add("unanswered", None if hung else f"{self.tag} ({self.role}): {ev.describe()} -> connection "
                            f"closed without bye ({sock.close_reason}); before it: "
-                           f"{self._before(ev)}")
+                           f"{self._before(sent, ev)}")
                 hung = True
             else:
                 report.add("hangs", None if hung else f"{self.tag} ({self.role}): {ev.describe()} -> no ack within "
-                           f"{ANSWER_TIMEOUT:.0f} s; before it: {self._before(ev)}")
+                           f"{ANSWER_TIMEOUT:.0f} s; before it: {self._before(sent, ev)}")
                 hung = True                # (a fresh connection for what follows)
         if bye is not None:
             with report.lock:
@@ -279,9 +276,13 @@ class Hostile:
             sock.close()                   # (releases the socket in any case)
             self.sock = None
 
-    def _before(self, ev):
-        i = self.history.index(ev) if ev in self.history else len(self.history)
-        return "; ".join(e.describe(80) for e in self.history[max(0, i - 3):i]) or "-"
+    @staticmethod
+    def _before(sent, ev):
+        """The three events sent on the connection just before `ev` (a culprit that
+        took no ack id shows up here)."""
+        events = [e for e, _, _ in sent]
+        i = next(n for n, e in enumerate(events) if e is ev)
+        return "; ".join(e.describe(80) for e in events[max(0, i - 3):i]) or "-"
 
     def close(self):
         if self.sock is not None:
@@ -333,7 +334,6 @@ class Deaf:
         self.pacer = Pacer(0.5)
         self.sock = None
         self.batch_events = []
-        self.history = []
 
     def batch(self, n):
         self.batch_events = []
