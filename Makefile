@@ -66,3 +66,14 @@ bench: setup $(BENCH_STAMP) $(BENCH_REF)
 
 bench-quick: setup $(BENCH_STAMP) $(BENCH_REF)
 	$(PY) bench/run.py --quick $(BENCH_ARGS)
+
+# Hostile-client fuzzer (tests/hostile/runner.py): FUZZ_EVENTS events per async mode
+# against a real server (`make test` runs a bounded one); prints a summary line per
+# mode and the first offending examples, and fails if any mode had a failure.
+FUZZ_EVENTS ?= 50000
+FUZZ_SEED   ?= 1
+FUZZ_MODES  ?= gevent eventlet threading
+
+.PHONY: fuzz
+fuzz: setup
+	FUZZ_EVENTS=$(FUZZ_EVENTS) FUZZ_SEED=$(FUZZ_SEED) $(PY) -m tests.hostile.runner $(foreach m,$(FUZZ_MODES),--mode $(m))
