@@ -14,14 +14,15 @@ no answer. So the gate below stands between the decoded packet and the dispatche
   sends `bad_event` and counts it towards RATE2) and, when the client asked for an
   ack, with a negative ack;
 - a Socket.IO packet that does not decode (bad JSON, nesting too deep, an integer
-  of more than 100 digits, a stray binary attachment) is refused the same way (no
-  ack: its id is unknown), with one short log line (rate-limited, never a
-  traceback); before the Socket.IO connect there is nobody to answer, so the
-  connection is closed;
+  of more than 100 digits, a stray or missing binary attachment, a placeholder that
+  names no attachment) is refused the same way, with a negative ack when its header
+  names an ack id, and one short log line (rate-limited, never a traceback); before
+  the Socket.IO connect there is nobody to answer, so the connection is closed;
 - an Engine.IO frame that is no Engine.IO packet at all is garbage no Socket.IO
   client sends: one short log line and the connection is closed at once.
 """
 import logging
+import re
 
 from engineio import exceptions as eio_exceptions
 from engineio import socket as eio_socket
@@ -37,18 +38,43 @@ NAMESPACE = "/"
 
 
 class Undecodable(ValueError):
-    """A packet that does not decode (bad JSON, nesting too deep, a huge integer …)."""
+    """A packet that does not decode (bad JSON, nesting too deep, a huge integer …).
+    `id`: the ack id its header asked for, when that much could be read."""
+
+    def __init__(self, what, id=None):
+        super().__init__(what)
+        self.id = id
+
+
+# A Socket.IO packet's header: type, attachment count, namespace, ack id (the JSON
+# payload follows). Read by hand when the payload does not decode, so the client
+# that asked for an ack still gets one (a refusal).
+_HEADER = re.compile(r"[0-6](?:\d{1,10}-)?(?:/[^,]*,)?(\d{1,99})?")
+
+
+def ack_id_of(encoded):
+    """The ack id in an encoded packet's header, or None."""
+    m = _HEADER.match(encoded) if isinstance(encoded, str) else None
+    return int(m.group(1)) if m and m.group(1) else None
 
 
 def checked_packets(base):
     """A packet class like `base` whose decoding failures are all `Undecodable` (json
-    raises RecursionError for deep nesting, ValueError for a 5,000-digit integer)."""
+    raises RecursionError for deep nesting, ValueError for a 101-digit integer; a
+    binary attachment whose placeholder names no attachment raises IndexError or
+    TypeError when the event is put together)."""
     def decode(self, encoded_packet):
         try:
             return base.decode(self, encoded_packet)
         except Exception as e:
-            raise Undecodable(f"{type(e).__name__}: {str(e)[:40]}") from None
-    return type("Checked" + base.__name__, (base,), {"decode": decode})
+            raise Undecodable(f"{type(e).__name__}: {str(e)[:40]}", ack_id_of(encoded_packet)) from None
+
+    def add_attachment(self, attachment):
+        try:
+            return base.add_attachment(self, attachment)
+        except Exception as e:
+            raise Undecodable(f"{type(e).__name__}: {str(e)[:40]}", self.id) from None
+    return type("Checked" + base.__name__, (base,), {"decode": decode, "add_attachment": add_attachment})
 
 
 class LogBudget:
@@ -119,12 +145,21 @@ class Gate:
 
     def on_message(self, eio_sid, data):
         """Engine.IO's `message` handler: python-socketio's, minus its tracebacks."""
+        pending = self.server._binary_packet.get(eio_sid)
+        if pending is not None and not isinstance(data, (bytes, bytearray)):
+            # Attachments are binary messages: a text message here means the event
+            # that announced them never gets them. Refuse that one; this message is
+            # a packet of its own (python-socketio took it as an attachment, and the
+            # events behind a bogus count went unanswered).
+            self.undecodable(eio_sid, "binary attachments missing", pending.id)
         try:
             return self._on_message(eio_sid, data)
         except ValueError as e:   # Undecodable, or the library's protocol errors
-            self.undecodable(eio_sid, f"{type(e).__name__}: {str(e)[:60]}")
+            self.undecodable(eio_sid, f"{type(e).__name__}: {str(e)[:60]}", getattr(e, "id", None))
 
-    def undecodable(self, eio_sid, what):
+    def undecodable(self, eio_sid, what, id=None):
+        """Refuse a packet that does not decode; with the ack id its header named,
+        the client gets its negative ack too."""
         self.server._binary_packet.pop(eio_sid, None)   # a half-received binary event
         if eio_sid not in self.server.eio.sockets:
             return                                       # closed already
@@ -133,7 +168,10 @@ class Gate:
         if sid is None or not self.server.manager.is_connected(sid, NAMESPACE):
             close_engineio(self.server.eio.sockets.get(eio_sid))
             return
-        self.refuse(sid, "unknown", "undecodable packet")
+        ack = self.refuse(sid, "unknown", "undecodable packet")
+        if id is not None and self.server.manager.is_connected(sid, NAMESPACE):
+            self.server._send_packet(eio_sid, self.server.packet_class(
+                sio_packet.ACK, namespace=NAMESPACE, id=id, data=[ack]))
 
 
 def check_library(server):

@@ -153,6 +153,43 @@ def test_WIRE2_extra_arguments_get_a_negative_ack(room, raw_sockets):
     assert w.wait_ack(5)[0] == {"ok": False, "code": "bad_event", "reason": "one argument at most"}
 
 
+UNDECODABLE_WITH_ACK_ID = [
+    ("121-digit-integer", '427["op",{"op_id":"big","a":"canvas","t":"stroke","d":{"size":' + BIG + "}}]"),
+    ("nested-100k-deep", '427["sync",' + "[" * 100_000 + "]" * 100_000 + "]"),
+    ("bad-json", '427["op",{"op_id":'),
+]
+
+
+@pytest.mark.parametrize("frame", [c[1] for c in UNDECODABLE_WITH_ACK_ID],
+                         ids=[c[0] for c in UNDECODABLE_WITH_ACK_ID])
+def test_WIRE2_an_undecodable_event_that_asked_for_an_ack_gets_a_refusal(room, raw_sockets, frame):
+    """The fuzzer's hangs: a packet whose JSON does not decode but whose header names
+    ack id 7 was refused without an ack, so its sender waited forever."""
+    w = joined(room)
+    raw_sockets.append(w)
+    w.send(frame)
+    ack = w.wait_ack(7)
+    assert ack[0]["ok"] is False and ack[0]["code"] == "bad_event", ack
+    assert still_served(w)["ok"]
+    assert_no_crash_in_log(room.srv)
+
+
+@pytest.mark.parametrize("attachment", [b"\x01", '42["sync",{"since":-1}]'],
+                         ids=["placeholder-names-no-attachment", "text-where-attachment-announced"])
+def test_WIRE2_a_binary_event_that_cannot_be_put_together_is_refused(room, raw_sockets, attachment):
+    """`451-9[...]` announces one binary attachment. A placeholder naming attachment
+    7 raised IndexError (a traceback, no answer); a text message in place of the
+    attachment was swallowed as one, so the next event was never answered."""
+    w = joined(room)
+    raw_sockets.append(w)
+    w.send('451-9["op",{"op_id":"bin","a":"canvas","t":"stroke","d":{"_placeholder":true,"num":7}}]')
+    w.send(attachment)
+    ack = w.wait_ack(9)
+    assert ack[0]["ok"] is False and ack[0]["code"] == "bad_event", ack
+    assert still_served(w)["ok"]
+    assert_no_crash_in_log(room.srv)
+
+
 def test_WIRE2_a_binary_op_id_is_not_echoed(room):
     """A parent's op during private time is refused with its op_id echoed, as it
     came: bytes (a binary op_id) could not be sent back and raised instead."""
