@@ -46,6 +46,24 @@ def test_WIRE2_undecodable_packets_raise_one_kind_of_error():
     assert packets(encoded_packet='2["op",{"a":1}]').data == ["op", {"a": 1}]
 
 
+@pytest.mark.parametrize("text,ack_id", [
+    ('21["op",{', 1), ('2/admin,17["op",', 17), ('51-3["op",{', 3), ('2["op",{', None), ("x", None),
+])
+def test_WIRE2_an_undecodable_packet_keeps_the_ack_id_its_header_names(text, ack_id):
+    packets = boundary.checked_packets(socketio.packet.Packet)
+    with pytest.raises(boundary.Undecodable) as e:
+        packets(encoded_packet=text + "\x00")
+    assert e.value.id == ack_id
+
+
+def test_WIRE2_an_attachment_a_placeholder_cannot_name_is_undecodable():
+    packets = boundary.checked_packets(socketio.packet.Packet)
+    pkt = packets(encoded_packet='51-4["op",{"_placeholder":true,"num":7}]')
+    with pytest.raises(boundary.Undecodable) as e:
+        pkt.add_attachment(b"\x01")
+    assert e.value.id == 4
+
+
 def test_WIRE2_event_labels_echo_only_plain_names():
     assert boundary.event_label("disconnect") == "disconnect"
     for odd in (None, 1, "x" * 41, "\ud800", "a\nb", b"op"):
