@@ -483,6 +483,9 @@ def _install_offload(app, mode):
             return pool.apply(fn, args)
     elif mode == "eventlet":
         from eventlet import tpool
+        # eventlet's default is 20 threads; each keeps the memory its last picture
+        # decode used (bench/ noisy: 2 GiB after a few 30 MP uploads, 0.5 with 4).
+        tpool.set_num_threads(OFFLOAD_THREADS)
         run = tpool.execute
     app.extensions["playroom"].offload.install(run, spawn)
 
