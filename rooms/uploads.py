@@ -152,6 +152,11 @@ def sanitise(data, *, max_bytes=MAX_BYTES, max_pixels=MAX_PIXELS, max_edge=MAX_E
                 im.verify()              # structure and checksums; unusable afterwards
             with _open(data, max_pixels) as im:
                 im.load()                # every pixel: a truncated file fails here
+                if max(im.size) > max_edge:
+                    # Down to the stored size first, in place: the copies below are
+                    # then of 1600 px, not of up to 30 MP (each ~120 MB; bench/ noisy
+                    # saw ~440 MiB per upload). The orientation turns with the size.
+                    im.thumbnail((max_edge, max_edge), Image.Resampling.LANCZOS)
                 clean = _flat_copy(im)
         except UploadError:
             raise
@@ -159,8 +164,6 @@ def sanitise(data, *, max_bytes=MAX_BYTES, max_pixels=MAX_PIXELS, max_edge=MAX_E
             raise _too_many(max_pixels) from None
         except Exception:   # noqa: BLE001 - any decoder failure on untrusted bytes
             raise UploadError("This picture is damaged or incomplete.", 400, "broken") from None
-    if max(clean.size) > max_edge:
-        clean.thumbnail((max_edge, max_edge), Image.Resampling.LANCZOS)
     thumb = clean.copy()
     thumb.thumbnail((thumb_edge, thumb_edge), Image.Resampling.LANCZOS)
     return Clean(_webp(clean, QUALITY), _webp(thumb, 80), clean.width, clean.height)

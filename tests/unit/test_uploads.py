@@ -167,6 +167,16 @@ def test_exif_orientation_is_applied_before_the_metadata_goes():
         assert r > 180 and g > 180 and b < 90, (r, g, b)
 
 
+def test_a_large_rotated_photo_is_turned_and_bounded_on_its_long_edge():
+    """Shrinking now happens before the orientation is applied (so no full-size copy
+    is made): the stored picture still stands upright within 1600 px."""
+    clean = uploads.sanitise(jpeg_with_gps((3000, 2000), orientation=6))
+    assert (clean.width, clean.height) == (1067, 1600)
+    with Image.open(io.BytesIO(clean.data)) as im:
+        r, g, b = im.convert("RGB").getpixel((1000, 40))     # the mark: top right now
+        assert r > 180 and g > 180 and b < 90, (r, g, b)
+
+
 def test_png_text_chunks_and_icc_profiles_are_dropped():
     from PIL import ImageCms, PngImagePlugin
     meta = PngImagePlugin.PngInfo()
