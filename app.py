@@ -315,12 +315,29 @@ def main():
     mode = os.environ.get("PLAYROOM_ASYNC_MODE", DEFAULT_ASYNC_MODE)
     logging.basicConfig(level=os.environ.get("PLAYROOM_LOG_LEVEL", "INFO"),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    _few_malloc_arenas()
     app = create_app({"ASYNC_MODE": mode, **env_config()})
     _tune_gc()
     host = os.environ.get("HOST", "127.0.0.1")
     port = int(os.environ.get("PORT", "5000"))
     print(f"Playroom serving on http://{host}:{port} ({mode})", flush=True)
     serve(app, host, port, mode)
+
+
+def _few_malloc_arenas(arenas=2):
+    """At most `arenas` glibc malloc arenas for the whole process. glibc gives each
+    thread that allocates at once an arena of its own (up to 8 per core) and keeps
+    freed memory in it: the worker threads that decode pictures (WORK1) each held on
+    to their last decode, and the server's memory grew with every upload until each
+    worker had its own (bench/ noisy, eventlet). The same as MALLOC_ARENA_MAX, which
+    is read only at start-up. Elsewhere than glibc this does nothing."""
+    import ctypes
+    import ctypes.util
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.mallopt(-8, arenas)        # M_ARENA_MAX (malloc.h)
+    except (OSError, AttributeError):
+        pass
 
 
 def _tune_gc():
