@@ -109,6 +109,7 @@ class Hub:
         engine.on_session_end = self.on_session_end
         self.conns = {}                   # sid -> Conn
         self.allowances = {}              # participant id -> Allowance
+        self.room_sockets = {}            # (room id, participant id) -> open sockets here
         # This process's sockets per room and participant (PRES1 grace; the room's
         # presence list itself is room state, shared by every process).
         self.presence = {}                # room_id -> {pid: {"sids": set, "left": t}}
@@ -229,9 +230,13 @@ class Hub:
                 E_REVOKED: "This link was switched off by the therapist.",
                 E_ENDED: "The session has ended.",
             }.get(who, "Please open your invite link again."))
-        limits = self.allowances.setdefault(who["id"], Allowance())
-        if limits.sockets >= LIMITS["participant_sockets"]:     # RATE5
+        # RATE5: sockets per person in one room (a therapist is one participant in
+        # all their rooms, and may have several rooms open).
+        here = (room_id, who["id"])
+        if self.room_sockets.get(here, 0) >= LIMITS["participant_sockets"]:
             self._refuse_connect(E_RATE, "This person has too many windows open here.")
+        self.room_sockets[here] = self.room_sockets.get(here, 0) + 1
+        limits = self.allowances.setdefault(who["id"], Allowance())
         limits.sockets += 1
         self.conns[request.sid] = Conn(request.sid, room_id, who, limits)
 
@@ -250,6 +255,11 @@ class Hub:
         for key in (room_key, host_key, lobby_key):
             leave_room(key(conn.room_id), sid=sid, namespace="/")
         conn.limits.sockets -= 1
+        here = (conn.room_id, conn.participant["id"])
+        if self.room_sockets.get(here, 0) <= 1:
+            self.room_sockets.pop(here, None)
+        else:
+            self.room_sockets[here] -= 1
         entry = self.presence.get(conn.room_id, {}).get(conn.participant["id"])
         if entry is None or sid not in entry["sids"]:
             # Never entered (or waited in the lobby only): nothing to tell anyone.

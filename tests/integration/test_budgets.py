@@ -202,6 +202,19 @@ def test_RATE5_a_ninth_socket_of_one_person_is_refused(room):
     wait_for(lambda: _can_connect(room), what="a socket once a tab closed")
 
 
+def test_RATE5_a_therapist_with_full_tabs_in_one_room_still_opens_another_room(room):
+    """Sockets are counted per person and room: the therapist is one participant in
+    every room of theirs (bench/'s relay, one therapist in 20 rooms, was refused)."""
+    tabs = [room.user("therapist", sync=False) for _ in range(TABS)]
+    assert all(t.sio.connected for t in tabs)
+    assert connect_error(room.therapist, room.id) == E_RATE
+    other_id, _ = room.therapist.create_room(name="Robin, 6")
+    other = SocketUser(room.therapist, other_id)
+    room.users.append(other)
+    other.connect()
+    assert other.sio.connected
+
+
 def _can_connect(room):
     u = SocketUser(room.child, room.id)
     try:
