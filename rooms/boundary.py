@@ -8,6 +8,8 @@ catch-all `*` are Flask-SocketIO's. Extra arguments, a payload that is not a lis
 a packet that does not decode raised inside the library: a traceback in the log and
 no answer. So the gate below stands between the decoded packet and the dispatcher:
 
+- a second Socket.IO CONNECT on a connection already connected is refused (the
+  socket stays bound to its one participant, AUTH1);
 - an event reaches a handler only if its name is one of the app's own (registered
   on the default namespace, not reserved) and it carries at most one argument;
   anything else is refused before dispatch, as a value, through `refuse` (the app
@@ -145,6 +147,8 @@ class Gate:
 
     def on_message(self, eio_sid, data):
         """Engine.IO's `message` handler: python-socketio's, minus its tracebacks."""
+        if self.second_connect(eio_sid, data):
+            return
         pending = self.server._binary_packet.get(eio_sid)
         if pending is not None and not isinstance(data, (bytes, bytearray)):
             # Attachments are binary messages: a text message here means the event
@@ -156,6 +160,24 @@ class Gate:
             return self._on_message(eio_sid, data)
         except ValueError as e:   # Undecodable, or the library's protocol errors
             self.undecodable(eio_sid, f"{type(e).__name__}: {str(e)[:60]}", getattr(e, "id", None))
+
+    def second_connect(self, eio_sid, data):
+        """WIRE1/AUTH1: a Socket.IO CONNECT on a connection already connected to that
+        namespace is refused (`bad_event`), never handed on: python-socketio bound a
+        second sid to the connection (or, when it was refused, unbound the first),
+        so the socket's later events went unanswered. Returns True if refused."""
+        if not isinstance(data, str) or data[:1] != str(sio_packet.CONNECT):
+            return False
+        namespace = NAMESPACE
+        if data[1:2] == "/":
+            namespace = data[1:].split(",", 1)[0].split("?", 1)[0]
+        sid = self.server.manager.sid_from_eio_sid(eio_sid, namespace)
+        if sid is None:
+            return False
+        self.log.warning("refused a second connect on socket %s", eio_sid)
+        if namespace == NAMESPACE and self.server.manager.is_connected(sid, NAMESPACE):
+            self.refuse(sid, "connect", "already connected")
+        return True
 
     def undecodable(self, eio_sid, what, id=None):
         """Refuse a packet that does not decode; with the ack id its header named,

@@ -153,6 +153,25 @@ def test_WIRE2_extra_arguments_get_a_negative_ack(room, raw_sockets):
     assert w.wait_ack(5)[0] == {"ok": False, "code": "bad_event", "reason": "one argument at most"}
 
 
+@pytest.mark.parametrize("auth", ['{"v":1,"room":"%s"}', '{"v":1,"room":"elsewhere"}', ""],
+                         ids=["same-room", "other-room", "no-auth"])
+def test_WIRE1_a_second_connect_on_a_connected_socket_is_refused(room, raw_sockets, auth):
+    """The fuzzer's 'connection closed without bye': a second Socket.IO CONNECT on a
+    connected Engine.IO connection made python-socketio bind another sid to it (or,
+    refused, unbind the first), so the socket's events went unanswered and the
+    connection was later closed. A socket stays bound to its one participant (AUTH1)."""
+    w = joined(room)
+    raw_sockets.append(w)
+    w.send("40" + (auth % room.id if "%s" in auth else auth))
+    err = w.wait_event("error", lambda e: e["code"] == "bad_event")[0]
+    assert err["event"] == "connect", err
+    assert still_served(w)["ok"]
+    w.send('42997["op",' + json.dumps({"op_id": "after-2nd-connect", "a": "canvas", "t": "stroke",
+                                        "d": stroke()}) + "]")
+    assert w.wait_ack(997)[0]["ok"]
+    assert_no_crash_in_log(room.srv)
+
+
 UNDECODABLE_WITH_ACK_ID = [
     ("121-digit-integer", '427["op",{"op_id":"big","a":"canvas","t":"stroke","d":{"size":' + BIG + "}}]"),
     ("nested-100k-deep", '427["sync",' + "[" * 100_000 + "]" * 100_000 + "]"),
