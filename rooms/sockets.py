@@ -32,6 +32,16 @@ log = logging.getLogger("playroom.sockets")
 UNAVAILABLE_REASON = "The room is out of reach for a moment. Trying again…"
 
 
+def log_label(value):
+    """What a log line may say of a value a client sent: a short repr of a plain
+    value, else only its type. (The repr of a list nested 950 deep raised
+    RecursionError inside logging: a traceback in the log, WIRE2.)"""
+    if value is None or isinstance(value, (str, int, float, bool)):
+        text = repr(value) if not isinstance(value, int) or abs(value) < 10 ** 40 else "<int>"
+        return text if len(text) <= 60 else text[:57] + "..."
+    return f"<{type(value).__name__}>"
+
+
 def room_key(room_id):
     return f"room:{room_id}"
 
@@ -546,8 +556,8 @@ class Hub:
         if not ack["ok"]:
             if ack["code"] == E_FORBIDDEN:
                 # A guest sending a therapist-only event is worth a line in the log.
-                log.warning("refused control %r from %s %s in room %s",
-                            data.get("action") if isinstance(data, dict) else None,
+                log.warning("refused control %s from %s %s in room %s",
+                            log_label(data.get("action") if isinstance(data, dict) else None),
                             conn.participant["role"], conn.participant["id"], room_id)
             return self._refuse(sid, conn, ack, "control")
         conn.limits.strikes = 0

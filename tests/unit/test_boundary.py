@@ -64,6 +64,18 @@ def test_WIRE2_an_attachment_a_placeholder_cannot_name_is_undecodable():
     assert e.value.id == 4
 
 
+def test_WIRE2_log_lines_name_a_nested_value_by_its_type():
+    """The fuzzer's one traceback (threading): a guest's refused `control` with an
+    `action` nested ~950 deep was logged with %r, whose repr hit the recursion limit."""
+    from rooms.sockets import log_label
+    deep = []
+    for _ in range(5000):
+        deep = [deep]
+    assert log_label(deep) == "<list>" and log_label({"a": deep}) == "<dict>"
+    assert log_label("view") == "'view'" and log_label(None) == "None"
+    assert len(log_label("x" * 500)) <= 60 and log_label(10 ** 400) == "<int>"
+
+
 def test_WIRE2_event_labels_echo_only_plain_names():
     assert boundary.event_label("disconnect") == "disconnect"
     for odd in (None, 1, "x" * 41, "\ud800", "a\nb", b"op"):
