@@ -30,6 +30,7 @@ from engineio import exceptions as eio_exceptions
 from engineio import socket as eio_socket
 from socketio import packet as sio_packet
 
+from .polling import answer_closed_sessions
 from .ratelimit import TokenBucket
 
 log = logging.getLogger("playroom.boundary")
@@ -271,6 +272,7 @@ def screen_engineio(eio_server):
     if ws is not None and not getattr(ws, "screened", False):
         eio_server._async = {**eio_server._async, "websocket": screened_websocket(ws)}
     _screen_polling()
+    answer_closed_sessions(eio_server)
 
 
 def _screen_polling():
@@ -281,7 +283,13 @@ def _screen_polling():
     def handle_post_request(self, environ):
         try:
             return post(self, environ)
-        except eio_exceptions.EngineIOError:
+        except eio_exceptions.EngineIOError as e:
+            # A packet type no client sends (NOOP, PING, OPEN, an unknown digit), a
+            # body over the limit: engine.io answers 400 after its `disconnect`,
+            # which waited for a GET to take the queue away, so this POST hung for
+            # good. Closed here first, its `disconnect` finds nothing left to wait for.
+            _eio_log.warning("closed a long-polling session: %s", type(e).__name__)
+            close_engineio(self)
             raise
         except (ValueError, IndexError) as e:   # (Socket.IO messages are gated above)
             _eio_log.warning("refused an undecodable long-polling body (%s)", type(e).__name__)
