@@ -191,6 +191,9 @@ class Hostile:
             return                         # (judged and dropped by settle(): send no more)
         self.pacer.take(ev.budget)
         mark = len(sock.events)            # an `error` after this may answer it
+        # Once tried, a frame that allows a close allows it even if its send fails:
+        # over long-polling the server's 400 to that very POST is its answer.
+        self.may_close = self.may_close or ev.may_close
         try:
             if ev.kind == "frame":
                 sock.send_frame(ev.frame)
@@ -205,7 +208,6 @@ class Hostile:
             if not sock.closed:
                 sock._end(f"send failed: {type(e).__name__}: {e}"[:200])
             return
-        self.may_close = self.may_close or ev.may_close
         self.sent.append((ev, ack_id, mark))
         self.batch_events.append(ev)
         with self.run.report.lock:
