@@ -47,18 +47,21 @@ from flask import Flask, g
 from flask_socketio import SocketIO
 from flask_wtf.csrf import CSRFProtect
 
-from activities import build_registry
-from rooms import transfer
-from rooms import accounts, boundary, transport, web
-from rooms import records_web
-from rooms import uploads_web
-from rooms.engine import Engine
-from rooms.faults import one_line, store_down
-from rooms.offload import Offload
-from rooms.protocol import E_ENDED, E_REVOKED, LIMITS
-from rooms.sockets import Hub, room_key
-from rooms.redis_storage import RedisStorage
-from rooms.storage import SQLiteStorage
+from activities.registry import build_registry
+from rooms.store import transfer
+from rooms.web import accounts
+from rooms.transport import boundary
+from rooms.transport import tuning as transport
+from rooms.web import pages as web
+from rooms.web import records as records_web
+from rooms.web import uploads as uploads_web
+from rooms.core.engine import Engine
+from rooms.core.faults import one_line, store_down
+from rooms.core.offload import Offload
+from activities.contract.protocol import E_ENDED, E_REVOKED, LIMITS
+from rooms.transport.hub import Hub, room_key
+from rooms.store.redis_store import RedisStorage
+from rooms.store.sqlite_store import SQLiteStorage
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 # Seconds after a gap in a process's announcements during which ops it applies from

@@ -27,7 +27,7 @@ def main():
     harness.reset_peak(pid)
     img = canvas.render(state, "p1", harness.ROOT)
     buf = io.BytesIO()
-    img.save(buf, "PNG", compress_level=1)   # as rooms/web.py export_png
+    img.save(buf, "PNG", compress_level=1)   # as rooms/web/pages.py export_png
     peak_rss_delta = harness.status_kib(pid, "VmHWM") - before
     png_bytes = len(buf.getvalue())
     del img, buf

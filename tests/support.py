@@ -19,7 +19,7 @@ import requests
 import socketio
 
 from app import DEFAULT_ASYNC_MODE
-from rooms.protocol import PROTOCOL_VERSION
+from activities.contract.protocol import PROTOCOL_VERSION
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # The async mode the socket and browser tests run their servers on: the app's default

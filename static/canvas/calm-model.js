@@ -1,4 +1,4 @@
-// The calm corner reducer: a line-by-line mirror of apply() in activities/calm.py.
+// The calm corner reducer: a line-by-line mirror of apply() in activities/calm/__init__.py.
 // Pure: every apply returns [newState, inverse | null] and never mutates its input.
 // Presets and senses come from the page config (client_config), never copied by hand.
 

@@ -1,5 +1,5 @@
 // Breathing phase and timer arithmetic: a line-by-line mirror of elapsed(), phase_at(),
-// pacer_phase(), timer_remaining() in activities/calm.py. Pure (no DOM, no clock):
+// pacer_phase(), timer_remaining() in activities/calm/__init__.py. Pure (no DOM, no clock):
 // every screen calls these with the server time it estimates (clock.js), so every
 // screen shows the same phase. Times are server seconds; same float operations in
 // the same order as the Python, so both give identical results.

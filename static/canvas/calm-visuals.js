@@ -326,7 +326,7 @@ function flower(pictures) {
 
 const BUILDERS = {balloon, orb, box, star, hand, flower};
 
-/** Build the visual `kind` (see VISUALS in activities/calm.py). */
+/** Build the visual `kind` (see VISUALS in activities/calm/__init__.py). */
 export function makeVisual(kind, pictures) {
   return (BUILDERS[kind] || balloon)(pictures);
 }

@@ -1,5 +1,5 @@
 // Calm corner: breathing pacer, countdown timer and 5-4-3-2-1 grounding. Browser half
-// of activities/calm.py.
+// of activities/calm/__init__.py.
 //
 // Everything timed is rendered from the confirmed state and the *server's* time, which
 // this page estimates through its clock offset (clock.js, CLK1): the phase is a pure

@@ -3,7 +3,7 @@
 // Callers set the context transform to board units (scale s = device px per unit).
 // Strokes are perfect-freehand outlines filled as one Path2D (cached per item);
 // eraser strokes use destination-out so they remove ink only. Backgrounds follow
-// _draw_background in activities/canvas.py: grid lines / dots every 50 units.
+// _draw_background in activities/canvas/__init__.py: grid lines / dots every 50 units.
 import {getStroke} from "perfect-freehand";
 
 export const BG_STEP = 50;

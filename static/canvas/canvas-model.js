@@ -1,4 +1,4 @@
-// The canvas reducer: a line-by-line mirror of apply() in activities/canvas.py.
+// The canvas reducer: a line-by-line mirror of apply() in activities/canvas/__init__.py.
 //
 // Pure: every apply returns [newState, inverse | null] and never mutates its input;
 // unchanged pages and items are shared with the old state (the renderer relies on

@@ -1,4 +1,4 @@
-// Canvas activity: shared drawing pages. Browser half of activities/canvas.py.
+// Canvas activity: shared drawing pages. Browser half of activities/canvas/__init__.py.
 //
 // Rendering keeps three layers per viewed page, all at device resolution:
 //   background  rebuilt when the page background or the size changes

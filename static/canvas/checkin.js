@@ -1,4 +1,4 @@
-// Feelings check-in: a thermometer of five faces. Browser half of activities/checkin.py.
+// Feelings check-in: a thermometer of five faces. Browser half of activities/checkin/__init__.py.
 //
 // The child taps a face (no reading needed: faces and colours, 5 at the top); the
 // answer is stamped with the server's time and kept in the room, so the therapist's
@@ -47,7 +47,7 @@ function askSet(state, ask) {
   return [{...state, ask}, ["ask.restore", {ask: state.ask}]];
 }
 
-/** A line-by-line mirror of apply() in activities/checkin.py: [state, inverse | null]. */
+/** A line-by-line mirror of apply() in activities/checkin/__init__.py: [state, inverse | null]. */
 export function apply(state, t, d, by = null) {
   const entries = state.entries;
   if (t === "checkin") {

@@ -1,4 +1,4 @@
-// Server clock estimate (CLK1), the browser twin of ClockEstimator in activities/calm.py.
+// Server clock estimate (CLK1), the browser twin of ClockEstimator in activities/calm/__init__.py.
 //
 // A sample is one `clock` round trip over the room's socket: sent and received on
 // this page's monotonic clock (performance.now(), ms) around the server's `now` (ms

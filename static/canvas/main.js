@@ -14,7 +14,7 @@ let conn = null;
 const MASTER = {child: "child_may_draw", parent: "parent_may_play"};
 
 /** May I change `activity` right now (PERM1)? The server decides too; this only
- *  shapes the UI: the same rule as activities/base.py may_play. */
+ *  shapes the UI: the same rule as activities/contract/__init__.py may_play. */
 function canDraw(activity = current) {
   if (me.role === "therapist") return true;
   if (settings.freeze || (me.role === "parent" && settings.private)) return false;

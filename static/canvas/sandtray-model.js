@@ -1,4 +1,4 @@
-// The sand tray reducer: a line-by-line mirror of apply() in activities/sandtray.py.
+// The sand tray reducer: a line-by-line mirror of apply() in activities/sandtray/__init__.py.
 //
 // Pure: every apply returns [newState, inverse | null] and never mutates its input.
 // The sand is a string of digits (one per grid cell); brush ops use integer maths

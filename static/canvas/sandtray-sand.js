@@ -1,5 +1,5 @@
 // Paints the sand surface (a string of height digits) the way the server renderer
-// does (activities/sandtray.py: level_colour, _sand_image): heights upscaled
+// does (activities/sandtray/__init__.py: level_colour, _sand_image): heights upscaled
 // bilinearly, softened by a box blur of one cell, coloured by a height table
 // (water below 0.5, wet sand, darker low sand, lighter high sand) and lit from the
 // top left. Pictures drawn from the same state look the same on screen and in the

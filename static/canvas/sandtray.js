@@ -1,5 +1,5 @@
 // Sand tray activity: a shared tray of sand and water with miniatures from a shelf.
-// Browser half of activities/sandtray.py.
+// Browser half of activities/sandtray/__init__.py.
 //
 // What is drawn is view(): the confirmed state with my unconfirmed ops applied on
 // top (sandtray-model.js, the server's reducer mirrored), plus live overrides: the

@@ -1,4 +1,4 @@
-// Schedule reducer: a line-by-line mirror of apply() in activities/schedule.py, so every
+// Schedule reducer: a line-by-line mirror of apply() in activities/schedule/__init__.py, so every
 // screen applies the same sequenced ops to the same state (tests/unit/test_schedule.py
 // runs both on the same ops). Pure: never mutates. apply() returns [state, inverse].
 

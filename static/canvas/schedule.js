@@ -1,4 +1,4 @@
-// Visual schedule and first–then board. Browser half of activities/schedule.py.
+// Visual schedule and first–then board. Browser half of activities/schedule/__init__.py.
 //
 // Everyone sees the same board from the confirmed state. "First–then": the next two
 // steps as two big cards; "List": every step in a row. The child taps a step, or drags

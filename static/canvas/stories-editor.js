@@ -10,7 +10,7 @@
 // input[type=file][data-action="upload-file"]; .st-upload-status (plain words).
 //
 // "Upload picture" sends a file from the device to the server, which checks and cleans
-// it (rooms/uploads.py); the picture then appears first in the picker ("upload:<id>")
+// it (rooms/assets/uploads.py); the picture then appears first in the picker ("upload:<id>")
 // and is added to the page.
 import {button, calmIcon} from "./calm-ui.js";
 import {icon} from "./icons.js";

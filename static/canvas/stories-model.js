@@ -1,4 +1,4 @@
-// Stories reducer: a line-by-line mirror of apply() in activities/stories.py, so every
+// Stories reducer: a line-by-line mirror of apply() in activities/stories/__init__.py, so every
 // screen applies the same sequenced ops to the same state. Pure: never mutates.
 
 export function blankProgress(cfg, task) {

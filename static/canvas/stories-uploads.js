@@ -1,4 +1,4 @@
-// The therapist's own pictures ("upload:<id>", rooms/uploads_web.py) in the browser:
+// The therapist's own pictures ("upload:<id>", rooms/web/uploads.py) in the browser:
 // showing one (everyone in the room, through the room's URL), listing and sending them
 // (the therapist's editor). Shared by stories.js and schedule.js.
 //

@@ -1,4 +1,4 @@
-// Social stories and task-analysis checklists. Browser half of activities/stories.py.
+// Social stories and task-analysis checklists. Browser half of activities/stories/__init__.py.
 //
 // Everyone sees the same view (shelf, a story page, a checklist) from the confirmed
 // state; page turns and ticks are shared ops. The child turns pages with two big
@@ -225,7 +225,7 @@ class StoriesActivity {
   }
 
   pdf(id) {
-    // The room's generic download route (rooms/web.py `urls.download`, therapist only).
+    // The room's generic download route (rooms/web/pages.py `urls.download`, therapist only).
     const url = this.ctx.urls.download.replace("{activity}", "stories")
       .replace("{key}", encodeURIComponent(id)).replace("{fmt}", "pdf");
     const a = el("a", {href: url, download: ""});

@@ -1,4 +1,4 @@
-// Snapshots as they travel (JOIN2): the browser half of rooms/wire.py. A client that
+// Snapshots as they travel (JOIN2): the browser half of rooms/core/wire.py. A client that
 // sends `sync {pack: PACK}` gets long number lists (stroke points) packed as
 // {"#n": "count:lanes:base64"}; `unpack` turns them back into the very same numbers.
 // Pure JS, no DOM (atob is in every browser and in node), so node tests it against
@@ -10,7 +10,7 @@ const MARK = "#n";
 
 /**
  * JOIN2: replace, in place, every packed number list {"#n": "count:lanes:base64"} in
- * a snapshot by the plain list it stands for (see rooms/wire.py). Returns `x`.
+ * a snapshot by the plain list it stands for (see rooms/core/wire.py). Returns `x`.
  */
 export function unpack(x) {
   if (Array.isArray(x)) {

@@ -9,7 +9,9 @@ import random
 
 import pytest
 
-from activities import calm, checkin
+from activities import calm
+
+from activities import checkin
 from tests.e2e.people import Person, child_joins, therapist_creates_room
 from tests.unit.test_calm import CASES as CALM_CASES, simulate
 from tests.unit.test_checkin import CASES as CHECKIN_CASES

@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 
 import requests
 
-from activities import build_registry
+from activities.registry import build_registry
 from tests.support import Actions, Replica, ServerProcess, wait_for
 
 from .fuzz import Event, Fuzzer

@@ -12,7 +12,7 @@ import pytest
 
 from tests.support import Actions, ServerProcess
 
-from rooms.web import room_modules
+from rooms.web.pages import room_modules
 
 
 def upgrade(url, extensions):
@@ -123,7 +123,7 @@ def two_pings(url, out):
 
 
 def test_heartbeat_keeps_coming_from_the_shared_ping_task(tmp_path):
-    """rooms/transport.py replaced engine.io's ping task per socket: the server still
+    """rooms/transport/tuning.py replaced engine.io's ping task per socket: the server still
     pings every socket every ping_interval (10 s) after each pong, in every mode.
     (Inherently time-based: ~20 s, the three servers in parallel.)"""
     modes = [m for m in ("eventlet", "gevent", "threading")

@@ -1,4 +1,4 @@
-"""Account safety (rooms/accounts.py): sign-in rate limiting per email and per client
+"""Account safety (rooms/web/accounts.py): sign-in rate limiting per email and per client
 address, counted in storage so it holds across processes, and sign-out after
 inactivity."""
 import re

@@ -6,8 +6,8 @@ import logging
 import pytest
 import socketio
 
-from rooms import boundary
-from rooms.engine import LIMITS, _size, is_op_id
+from rooms.transport import boundary
+from rooms.core.engine import LIMITS, _size, is_op_id
 
 
 class _Server:
@@ -67,7 +67,7 @@ def test_WIRE2_an_attachment_a_placeholder_cannot_name_is_undecodable():
 def test_WIRE2_log_lines_name_a_nested_value_by_its_type():
     """The fuzzer's one traceback (threading): a guest's refused `control` with an
     `action` nested ~950 deep was logged with %r, whose repr hit the recursion limit."""
-    from rooms.sockets import log_label
+    from rooms.transport.hub import log_label
     deep = []
     for _ in range(5000):
         deep = [deep]
@@ -154,7 +154,7 @@ def test_WIRE1_a_socket_the_hub_forgets_leaves_every_group_of_its_room(app):
     socket's record, the socket is in none of the room's groups, whatever else still
     holds the connection open."""
     from flask import request
-    from rooms.sockets import Allowance, Conn, host_key, lobby_key, room_key
+    from rooms.transport.hub import Allowance, Conn, host_key, lobby_key, room_key
     hub = app.extensions["playroom"].hub
     server = hub.socketio.server
     sid = server.manager.connect("eio-1", "/")

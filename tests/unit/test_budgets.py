@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from rooms import transport
+from rooms.transport import tuning as transport
 
 DEVICES = 6         # participants one invite link may make (RATE5)
 

@@ -9,10 +9,10 @@ import random
 import pytest
 
 from activities import calm
-from activities.base import Rejected
-from rooms.engine import Engine
-from activities import build_registry
-from rooms.protocol import (CHILD, E_CONFLICT, E_FORBIDDEN, E_FULL, E_INVALID, E_NOTHING, PARENT,
+from activities.contract import Rejected
+from rooms.core.engine import Engine
+from activities.registry import build_registry
+from activities.contract.protocol import (CHILD, E_CONFLICT, E_FORBIDDEN, E_FULL, E_INVALID, E_NOTHING, PARENT,
                             THERAPIST)
 from tests.unit.test_engine import Broadcasts
 

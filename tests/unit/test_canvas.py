@@ -5,8 +5,8 @@ import copy
 import pytest
 
 from activities import canvas
-from activities.base import Invalid, Rejected
-from rooms.protocol import (CHILD, E_CONFLICT, E_FULL, E_INVALID, E_NO_PAGE, PARENT,
+from activities.contract import Invalid, Rejected
+from activities.contract.protocol import (CHILD, E_CONFLICT, E_FULL, E_INVALID, E_NO_PAGE, PARENT,
                             THERAPIST)
 from tests.support import ROOT
 from tests.unit.payloads import line, stamp, stroke

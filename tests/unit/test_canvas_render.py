@@ -6,8 +6,10 @@ import math
 import numpy as np
 import pytest
 
-from activities import canvas, strokes
-from rooms import pictures
+from activities import canvas
+
+from activities.canvas import strokes
+from rooms.assets import pictures
 from tests.support import ROOT
 
 WHITE = (255, 255, 255)

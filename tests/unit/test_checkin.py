@@ -6,10 +6,12 @@ import json
 
 import pytest
 
-from activities import build_registry, checkin
-from activities.base import Rejected
-from rooms.engine import Engine
-from rooms.protocol import (CHILD, E_CONFLICT, E_FORBIDDEN, E_FULL, E_INVALID, E_NOTHING, PARENT,
+from activities.registry import build_registry
+
+from activities import checkin
+from activities.contract import Rejected
+from rooms.core.engine import Engine
+from activities.contract.protocol import (CHILD, E_CONFLICT, E_FORBIDDEN, E_FULL, E_INVALID, E_NOTHING, PARENT,
                             THERAPIST)
 from tests.unit.test_engine import Broadcasts
 

@@ -6,7 +6,7 @@ seeing why; one refused as `frozen` is held and sent again when the freeze lifts
 import json
 import os
 
-from rooms.protocol import client_config
+from activities.contract.protocol import client_config
 from tests.support import run_node
 
 # The page's import map gives connection.js its socket.io client; here a stand-in

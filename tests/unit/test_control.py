@@ -4,10 +4,10 @@ a session, per-role per-activity permissions — and two engines on one store (t
 processes) apply the same ops in the same order."""
 import pytest
 
-from activities import build_registry
-from rooms import control
-from rooms.engine import Engine
-from rooms.protocol import (CHILD, DEFAULT_SETTINGS, E_BAD_EVENT, E_FORBIDDEN, E_FROZEN,
+from activities.registry import build_registry
+from rooms.core import control
+from rooms.core.engine import Engine
+from activities.contract.protocol import (CHILD, DEFAULT_SETTINGS, E_BAD_EVENT, E_FORBIDDEN, E_FROZEN,
                             E_INVALID, E_NOTHING, E_PRIVATE, PARENT, THERAPIST)
 from tests.unit.payloads import op, stroke
 
@@ -282,7 +282,7 @@ def test_SCALE1_two_engines_on_one_redis_converge_and_hear_each_other(redis_url)
     """The same on Redis, with the announcements: after B commits, A's listener
     catches A up without A doing anything (settings then hold for A's relay too)."""
     import threading
-    from rooms.redis_storage import RedisStorage
+    from rooms.store.redis_store import RedisStorage
     store_a, store_b = RedisStorage(redis_url), RedisStorage(redis_url)
     try:
         th = store_a.create_therapist("r@example.org", "Dr. R", "-")

@@ -1,12 +1,12 @@
-"""The op pipeline (rooms/engine.py) with real SQLite storage, the real activity
+"""The op pipeline (rooms/core/engine.py) with real SQLite storage, the real activity
 registry and a broadcast that records what the room would receive."""
 import copy
 
 import pytest
 
-from activities import build_registry
-from rooms.engine import Engine
-from rooms.protocol import (CHILD, DEFAULT_SETTINGS, E_BAD_EVENT, E_CONFLICT, E_ENDED,
+from activities.registry import build_registry
+from rooms.core.engine import Engine
+from activities.contract.protocol import (CHILD, DEFAULT_SETTINGS, E_BAD_EVENT, E_CONFLICT, E_ENDED,
                             E_FORBIDDEN, E_FULL, E_INTERNAL,
                             E_INVALID, E_NO_PAGE, E_NOTHING, E_TOO_LARGE, E_UNKNOWN_ACTIVITY,
                             E_UNKNOWN_OP, PARENT, THERAPIST)

@@ -3,9 +3,9 @@ import types
 
 import pytest
 
-from activities.base import Invalid, OpSpec, Registry, Rejected, number, require_dict
-from rooms.engine import Engine
-from rooms.protocol import E_INVALID, THERAPIST
+from activities.contract import Invalid, OpSpec, Registry, Rejected, number, require_dict
+from rooms.core.engine import Engine
+from activities.contract.protocol import E_INVALID, THERAPIST
 from tests.unit.test_engine import Broadcasts
 
 

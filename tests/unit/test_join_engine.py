@@ -5,10 +5,10 @@ import json
 
 import pytest
 
-from activities import build_registry
-from rooms import wire
-from rooms.engine import Engine
-from rooms.protocol import CHILD, THERAPIST
+from activities.registry import build_registry
+from rooms.core import wire
+from rooms.core.engine import Engine
+from activities.contract.protocol import CHILD, THERAPIST
 from tests.packing import unpack_numbers
 from tests.unit.payloads import history, line, op, stroke
 
@@ -68,8 +68,8 @@ def decoded(text):
 
 def test_JOIN1_two_joiners_at_the_same_seq_get_the_same_text_encoded_once(engine, room_id, th,
                                                                          monkeypatch):
-    import rooms.engine
-    monkeypatch.setattr(rooms.engine, "WIRE_CACHE_MIN", 0)    # as for a big board
+    import rooms.core.engine
+    monkeypatch.setattr(rooms.core.engine, "WIRE_CACHE_MIN", 0)    # as for a big board
     for k in range(3):
         draw(engine, room_id, th, f"s{k}")
     encodes = []

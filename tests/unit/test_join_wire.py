@@ -1,4 +1,4 @@
-"""JOIN2: snapshot text encoded once (rooms/wire.py) and packed number lists, with
+"""JOIN2: snapshot text encoded once (rooms/core/wire.py) and packed number lists, with
 the browser's decoder (static/canvas/wire.js) run by node on the Python output."""
 import json
 import math
@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from rooms.wire import MARK, Collision, StateEncoder, pack_numbers
+from rooms.core.wire import MARK, Collision, StateEncoder, pack_numbers
 from tests.packing import unpack_numbers
 from tests.support import run_node
 

@@ -2,8 +2,8 @@
 import pytest
 
 from activities import canvas
-from rooms.ephemeral import EphemeralRelay
-from rooms.ratelimit import TokenBucket
+from rooms.core.ephemeral import EphemeralRelay
+from rooms.core.ratelimit import TokenBucket
 
 # ====================================================================== RATE1
 

@@ -6,10 +6,10 @@ import logging
 
 import pytest
 
-from activities import build_registry
-from rooms.engine import Engine
-from rooms.offload import Offload
-from rooms.protocol import THERAPIST
+from activities.registry import build_registry
+from rooms.core.engine import Engine
+from rooms.core.offload import Offload
+from activities.contract.protocol import THERAPIST
 from tests.unit.payloads import history, op, stroke
 from tests.unit.test_engine import Broadcasts
 

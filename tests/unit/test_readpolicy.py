@@ -7,10 +7,14 @@ import json
 
 import pytest
 
-from activities import build_registry, checkin
-from rooms import control, readpolicy, wire
-from rooms.engine import Engine
-from rooms.protocol import CHILD, DEFAULT_SETTINGS, PARENT, PROTOCOL_VERSION, THERAPIST
+from activities.registry import build_registry
+
+from activities import checkin
+from rooms.core import control
+from rooms.core import readpolicy
+from rooms.core import wire
+from rooms.core.engine import Engine
+from activities.contract.protocol import CHILD, DEFAULT_SETTINGS, PARENT, PROTOCOL_VERSION, THERAPIST
 from tests.unit.payloads import op, stroke
 
 
@@ -201,8 +205,8 @@ def test_READ1_a_guest_reconnecting_in_the_session_gets_the_missing_ops(engine, 
 
 
 def test_READ2_joiners_of_one_view_share_one_text(engine, storage, make_room, monkeypatch):
-    import rooms.engine
-    monkeypatch.setattr(rooms.engine, "WIRE_CACHE_MIN", 0)    # as for a big board
+    import rooms.core.engine
+    monkeypatch.setattr(rooms.core.engine, "WIRE_CACHE_MIN", 0)    # as for a big board
     encodes = []
     real = wire.StateEncoder.encode_states
     monkeypatch.setattr(wire.StateEncoder, "encode_states",

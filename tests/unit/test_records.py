@@ -1,4 +1,4 @@
-"""Session records (rooms/records.py): the timeline built from a scripted session's ops,
+"""Session records (rooms/records/service.py): the timeline built from a scripted session's ops,
 each activity's record_entries / record_pictures, the stored record, and the PDF and
 ZIP exports. Pure functions and real SQLite storage; no sockets."""
 import io
@@ -9,8 +9,18 @@ import zipfile
 import pytest
 from PIL import Image
 
-from activities import build_registry, calm, canvas, checkin, sandtray, stories
-from rooms import records
+from activities.registry import build_registry
+
+from activities import calm
+
+from activities import canvas
+
+from activities import checkin
+
+from activities import sandtray
+
+from activities import stories
+from rooms.records import service as records
 from tests.support import ROOT
 from tests.unit.payloads import stamp, stroke
 from tests.unit.record_session import T0, Session, scripted_session
@@ -361,7 +371,7 @@ def test_room_settings_as_rooms_control_names_them(registry):
 
 
 def test_WORK1_the_record_is_built_in_a_worker_and_stored_after(storage, room_id, registry, people):
-    from rooms.offload import Offload
+    from rooms.core.offload import Offload
     calls = []
 
     def worker(fn, *args):                   # run() wraps the work: (_captured, fn, args)

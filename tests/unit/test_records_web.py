@@ -1,4 +1,4 @@
-"""Session record pages through the Flask test client (rooms/records_web.py): the
+"""Session record pages through the Flask test client (rooms/web/records.py): the
 owner sees, exports and deletes a record and writes private notes; another
 therapist, a guest and nobody signed in get 404 for every record URL and change
 nothing; views, exports and deletions land in the audit log."""
@@ -9,8 +9,8 @@ import zipfile
 import pytest
 from PIL import Image
 
-from rooms import invites
-from rooms.protocol import DEFAULT_SETTINGS
+from rooms.core import invites
+from activities.contract.protocol import DEFAULT_SETTINGS
 from tests.support import csrf
 from tests.unit.record_session import scripted_session
 

@@ -6,7 +6,7 @@ import pytest
 
 import app as app_module
 from app import create_app
-from rooms.redis_storage import RedisStorage
+from rooms.store.redis_store import RedisStorage
 from tests.support import ROOT
 from tests.unit.payloads import op, stroke
 

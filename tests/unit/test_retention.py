@@ -1,10 +1,10 @@
-"""Record retention (rooms/retention.py): records older than their therapist's setting
+"""Record retention (rooms/records/retention.py): records older than their therapist's setting
 are deleted by the command and by the periodic task — and nothing else is."""
 import time
 
 import pytest
 
-from rooms import retention
+from rooms.records import retention
 
 DAY = 86400
 
@@ -95,7 +95,7 @@ def test_the_flask_command(app, pr, world, monkeypatch):
 
 def test_the_command_uses_the_servers_instance_folder(app, tmp_path, monkeypatch):
     """PLAYROOM_INSTANCE names the server's data, as for `python app.py`."""
-    from rooms.storage import SQLiteStorage
+    from rooms.store.sqlite_store import SQLiteStorage
     other = tmp_path / "served"
     other.mkdir()
     store = SQLiteStorage(str(other / "playroom.sqlite3"))

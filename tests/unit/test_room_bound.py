@@ -1,12 +1,22 @@
 """ROOM1: a room-wide bound on each activity's content, enforced by the engine for
-sent ops, undo and redo alike (activities/base.py `Bound`).
+sent ops, undo and redo alike (activities/contract/__init__.py `Bound`).
 
 States at the bound are built with the activities' own reducers and put into the
 live room, as a long session would have left them."""
 import pytest
 
-from activities import calm, canvas, checkin, sandtray, schedule, stories
-from rooms.protocol import E_FULL, THERAPIST
+from activities import calm
+
+from activities import canvas
+
+from activities import checkin
+
+from activities import sandtray
+
+from activities import schedule
+
+from activities import stories
+from activities.contract.protocol import E_FULL, THERAPIST
 from tests.unit.payloads import history, op, stroke
 from tests.unit.test_engine import Broadcasts
 
@@ -18,8 +28,8 @@ def sent():
 
 @pytest.fixture
 def engine(storage, sent):
-    from activities import build_registry
-    from rooms.engine import Engine
+    from activities.registry import build_registry
+    from rooms.core.engine import Engine
     return Engine(storage, build_registry(), sent)
 
 

@@ -9,9 +9,9 @@ import shutil
 import pytest
 
 from activities import sandtray as st
-from activities.base import Invalid, Rejected
-from rooms import pictures
-from rooms.protocol import CHILD, E_CONFLICT, E_FULL, E_INVALID, PARENT, THERAPIST
+from activities.contract import Invalid, Rejected
+from rooms.assets import pictures
+from activities.contract.protocol import CHILD, E_CONFLICT, E_FULL, E_INVALID, PARENT, THERAPIST
 from tests.support import ROOT, run_node
 
 NAN, INF = float("nan"), float("inf")

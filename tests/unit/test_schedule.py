@@ -7,10 +7,12 @@ import shutil
 
 import pytest
 
-from activities import build_registry, schedule as sc
-from activities.base import Rejected
-from rooms.engine import Engine
-from rooms.protocol import CHILD, E_CONFLICT, E_FORBIDDEN, E_FULL, E_INVALID, E_NOTHING, PARENT, \
+from activities.registry import build_registry
+
+from activities import schedule as sc
+from activities.contract import Rejected
+from rooms.core.engine import Engine
+from activities.contract.protocol import CHILD, E_CONFLICT, E_FORBIDDEN, E_FULL, E_INVALID, E_NOTHING, PARENT, \
     THERAPIST
 from tests.support import run_node, with_undo
 from tests.unit.test_engine import Broadcasts

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from rooms import accounts
+from rooms.web import accounts
 
 PASSWORD = "correct horse battery"
 NOT_CREATED = "We could not create an account with these details"

@@ -1,4 +1,4 @@
-"""The storage contract every backend honours (rooms/storage.py docstring).
+"""The storage contract every backend honours (rooms/store/sqlite_store.py docstring).
 
 The tests run once per entry in BACKENDS: SQLite in a temporary file, and Redis on a
 real redis-server the tests start on a free loopback port (tests/conftest.py,
@@ -11,8 +11,8 @@ import threading
 
 import pytest
 
-from rooms.redis_storage import RedisStorage
-from rooms.storage import SQLiteStorage
+from rooms.store.redis_store import RedisStorage
+from rooms.store.sqlite_store import SQLiteStorage
 
 # What creating a record under a missing parent raises (SQLite: its foreign keys).
 MISSING_PARENT = (KeyError, sqlite3.IntegrityError)
@@ -432,7 +432,7 @@ UP_A, UP_B, UP_O = "A" * 22, "B-b_" * 5 + "bb", "O" * 22
 
 
 class TestUploads:
-    """Metadata of therapists' uploaded pictures (the files are rooms/uploads.py's)."""
+    """Metadata of therapists' uploaded pictures (the files are rooms/assets/uploads.py's)."""
 
     def test_create_get_list_newest_first_with_the_same_fields_and_types(self, store, th):
         other = store.create_therapist("lee@example.org", "Dr. Lee", "hash")
@@ -540,7 +540,7 @@ def test_redis_append_reloads_its_script_after_a_script_flush(redis_store, redis
 
 
 def test_redis_ops_since_reads_long_logs_in_chunks(redis_store, monkeypatch):
-    import rooms.redis_storage as mod
+    import rooms.store.redis_store as mod
     monkeypatch.setattr(mod, "_HMGET_CHUNK", 3)
     th = redis_store.create_therapist("kim@example.org", "Dr. Kim", "hash")
     room = redis_store.create_room(th["id"], "Sam", {})
@@ -728,7 +728,7 @@ def test_redis_delete_room_leaves_no_record_key_behind(redis_store):
 
 
 # ------------------------------------------------------------------ moving data (issue 8)
-# list_therapists() and restore() (rooms/transfer.py moves rooms between stores with them).
+# list_therapists() and restore() (rooms/store/transfer.py moves rooms between stores with them).
 
 def test_list_therapists_in_id_order(store):
     a = store.create_therapist("a@example.org", "A", "h")

@@ -7,11 +7,15 @@ import re
 
 import pytest
 
-from activities import build_registry, stories, story_library
-from activities.base import Rejected
-from rooms import pictures
-from rooms.engine import Engine
-from rooms.protocol import (CHILD, E_CONFLICT, E_FORBIDDEN, E_FULL, E_INVALID, E_NO_PAGE,
+from activities.registry import build_registry
+
+from activities import stories
+
+from activities.stories import library as story_library
+from activities.contract import Rejected
+from rooms.assets import pictures
+from rooms.core.engine import Engine
+from activities.contract.protocol import (CHILD, E_CONFLICT, E_FORBIDDEN, E_FULL, E_INVALID, E_NO_PAGE,
                             E_NOTHING, PARENT, THERAPIST)
 from tests.unit.test_engine import Broadcasts
 
@@ -347,7 +351,7 @@ def test_STORY5_rendered_page_is_rgb_with_the_picture_on_white():
 
 
 def pdf_url(room_id, sid, fmt="pdf", activity="stories"):
-    """The generic download route of rooms/web.py (activities' `download`)."""
+    """The generic download route of rooms/web/pages.py (activities' `download`)."""
     return f"/rooms/{room_id}/download/{activity}/{sid}.{fmt}"
 
 
@@ -401,7 +405,7 @@ def test_download_route_404s_for_an_activity_without_download(therapist, room, p
 
 
 def test_download_is_the_activity_interface():
-    from activities.base import DownloadContext
+    from activities.contract import DownloadContext
     data, mime, name = stories.download(stories.initial_state(), "angry", "pdf",
                                         DownloadContext(pictures_root()))
     assert mime == "application/pdf" and name.endswith(".pdf")

@@ -1,5 +1,5 @@
 """The browser's stories reducer (static/canvas/stories-model.js) and the server's
-(activities/stories.py) give the same state after every op, inverses included, when
+(activities/stories/__init__.py) give the same state after every op, inverses included, when
 node runs the browser module on the same ops (as for the canvas and sand tray)."""
 import json
 import shutil

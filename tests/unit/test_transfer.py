@@ -1,4 +1,4 @@
-"""Moving rooms between stores (rooms/transfer.py): a real room (ops through the
+"""Moving rooms between stores (rooms/store/transfer.py): a real room (ops through the
 engine, a snapshot, invites, participants, uploads with their files, a session record
 with pictures and notes, audit entries, a retention setting) goes SQLite -> Redis ->
 SQLite and every record, the whole op log and every file come back identical; bad
@@ -11,12 +11,14 @@ import os
 import pytest
 from PIL import Image
 
-from activities import build_registry
+from activities.registry import build_registry
 from app import create_app
-from rooms import records, transfer, uploads
-from rooms.engine import Engine
-from rooms.redis_storage import RedisStorage
-from rooms.storage import SQLiteStorage
+from rooms.records import service as records
+from rooms.store import transfer
+from rooms.assets import uploads
+from rooms.core.engine import Engine
+from rooms.store.redis_store import RedisStorage
+from rooms.store.sqlite_store import SQLiteStorage
 from tests.support import ROOT
 from tests.unit.payloads import op, stroke
 

@@ -1,12 +1,12 @@
-"""rooms/transport.py: one ping task per server instead of one per socket; and
+"""rooms/transport/tuning.py: one ping task per server instead of one per socket; and
 rooms/web.room_modules, the room page's module preload list."""
 import logging
 
 from engineio import packet as eio_packet
 from engineio import socket as eio_socket
 
-from rooms import transport
-from rooms.web import room_modules
+from rooms.transport import tuning as transport
+from rooms.web.pages import room_modules
 
 
 class FakeServer:

@@ -11,8 +11,8 @@ import pytest
 from PIL import Image, ImageFile
 
 from activities import stories
-from activities.base import Rejected
-from rooms import uploads
+from activities.contract import Rejected
+from rooms.assets import uploads
 from tests.support import ROOT
 
 GPS_LAT = (52.0, 22.0, 1.5)

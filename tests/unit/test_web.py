@@ -9,7 +9,8 @@ import pytest
 from PIL import Image
 
 from activities import canvas
-from rooms import invites, pictures
+from rooms.core import invites
+from rooms.assets import pictures
 from tests.unit.payloads import line, op, stroke
 
 PASSWORD = "correct horse battery"

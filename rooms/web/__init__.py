@@ -1,0 +1,1 @@
+"""Web pages and forms: Flask blueprints for accounts, rooms, records and uploads."""
