@@ -373,7 +373,7 @@ class ServerCluster:
 
 
 class Replica(SocketUser):
-    """A client that keeps the room the way the browser does (static/canvas/connection.js),
+    """A client that keeps the room the way the browser does (static/canvas/room/connection.js),
     so tests can compare what every client ends up with:
 
     - ops are applied strictly in seq order through the activities' own reducers;

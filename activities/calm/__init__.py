@@ -14,8 +14,8 @@ State (plain JSON):
 Time is the server's (CLK1): start, pause, resume and stop are stamped ops, so
 `started_at`/`paused_at` are server seconds and every screen computes the phase from
 them with the same pure function (`pacer_phase`, mirrored line by line in
-static/canvas/calm-phase.js) at the server time it estimates through its clock offset
-(`ClockEstimator`, mirrored in static/canvas/clock.js). Invariants: `running` is true
+static/canvas/calm/phase.js) at the server time it estimates through its clock offset
+(`ClockEstimator`, mirrored in static/canvas/room/clock.js). Invariants: `running` is true
 exactly while the pacer (timer) is started and not paused; `paused_total` is the
 paused time before the current pause; `total` is the number of rounds the pacer runs.
 
@@ -267,7 +267,7 @@ def sample(sent, server_now, received):
 class ClockEstimator:
     """The client's estimate of server time: the offset of the lowest-delay sample
     among the last `keep` (older ones are dropped, so a drifting clock is followed).
-    Reference for static/canvas/clock.js; Python clients (tests, bench) use it too."""
+    Reference for static/canvas/room/clock.js; Python clients (tests, bench) use it too."""
 
     def __init__(self, keep=10):
         self.keep = keep

@@ -1,6 +1,6 @@
 """Stroke shapes for the server renderer, computed with numpy for many strokes at once.
 
-The browser (static/canvas/canvas-draw.js) fills perfect-freehand's outline of each
+The browser (static/canvas/canvas/draw.js) fills perfect-freehand's outline of each
 stroke, with the options it passes there: the points are smoothed (streamline 0.5,
 the last point kept), points within the first `size` units of the stroke and the
 last 3 units are left out, each point gets the radius
@@ -24,7 +24,7 @@ from itertools import chain
 
 import numpy as np
 
-STREAMLINE = 0.5                         # canvas-draw.js passes streamline: 0.5
+STREAMLINE = 0.5                         # static/canvas/canvas/draw.js passes streamline: 0.5
 _T = 0.15 + (1 - STREAMLINE) * 0.85      # perfect-freehand's interpolation factor
 END_NOISE = 3.0                          # perfect-freehand drops points this close to the end
 _SHARP_COS = math.cos(math.radians(35))  # joins sharper than this get a round disc

@@ -12,7 +12,7 @@ top). A saved tray keeps its sand run-length encoded as "rle" (saved trays are
 never edited, only reopened), so many of them stay small.
 
 The reducer is pure and deterministic with integer sand maths, mirrored line by line
-by static/canvas/sandtray-model.js: the same op gives the same cells everywhere.
+by static/canvas/sandtray/model.js: the same op gives the same cells everywhere.
 Every apply returns the inverse that undoes it; an op on a figure that is gone is a
 no-op with inverse None, so the ordered stream never breaks.
 """

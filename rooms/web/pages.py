@@ -36,7 +36,7 @@ DEFAULT_NAMES = {CHILD: "Friend", PARENT: "Grown-up"}
 ROLE_LABELS = {THERAPIST: "Therapist", CHILD: "Child", PARENT: "Parent"}
 
 
-def room_modules(static_dir, entry="canvas/main.js"):
+def room_modules(static_dir, entry="canvas/room/main.js"):
     """Every module the room page imports, directly or not, in the order found:
     static paths ("canvas/x.js") and vendor names ("socket.io-client"). The page
     preloads them all at once: a module's imports are otherwise only requested

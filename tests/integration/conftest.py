@@ -246,7 +246,7 @@ def connect_refusal(actions, room_id, version=PROTOCOL_VERSION):
 
 
 def refusal_code(err):
-    """The refusal code the way the browser reads it (static/canvas/connection.js
+    """The refusal code the way the browser reads it (static/canvas/room/connection.js
     connectErrorCode): data.code, else an error code found in the message."""
     data = err.get("data") if isinstance(err, dict) else None
     if isinstance(data, dict) and isinstance(data.get("code"), str):

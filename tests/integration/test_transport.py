@@ -69,9 +69,12 @@ def test_room_page_preloads_every_module(any_server):
     for mod in room_modules(static):
         url = f"/static/{mod}" if mod.endswith(".js") else f"/vendor/{mod}.js"
         assert f'<link rel="modulepreload" href="{url}">' in html, mod
-    for f in os.listdir(os.path.join(static, "canvas")):
-        # Every module in static/canvas is part of the room page (none is orphaned).
-        assert f'/static/canvas/{f}"' in html, f
+    for folder, _, files in os.walk(os.path.join(static, "canvas")):
+        # Every module under static/canvas is part of the room page (none is orphaned).
+        for f in files:
+            if f.endswith(".js"):
+                rel = os.path.relpath(os.path.join(folder, f), static).replace(os.sep, "/")
+                assert f'/static/{rel}"' in html, rel
 
 
 def ws_frame(text):

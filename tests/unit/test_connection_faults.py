@@ -1,4 +1,4 @@
-"""The browser's room connection (static/canvas/connection.js) under store faults,
+"""The browser's room connection (static/canvas/room/connection.js) under store faults,
 run under node with a stand-in socket: a connect refused as `unavailable` is tried
 again with back-off (FAULT1), and a refused op is never dropped without the person
 seeing why; one refused as `frozen` is held and sent again when the freeze lifts
@@ -80,7 +80,7 @@ def run(tmp_path, case):
         {"name": "socket.io-client", "type": "module", "exports": "./index.js"}))
     (stub / "index.js").write_text(STUB)
     (tmp_path / "package.json").write_text(json.dumps({"type": "module"}))
-    modules = {"connection.js": "connection.js", "util.js": "util.js", "wire.js": "wire.js"}
+    modules = {"connection.js": "room/connection.js", "util.js": "room/util.js", "wire.js": "room/wire.js"}
     return run_node(tmp_path, modules, SCRIPT, {"case": case, "protocol": client_config()})
 
 

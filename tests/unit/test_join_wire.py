@@ -1,5 +1,5 @@
 """JOIN2: snapshot text encoded once (rooms/core/wire.py) and packed number lists, with
-the browser's decoder (static/canvas/wire.js) run by node on the Python output."""
+the browser's decoder (static/canvas/room/wire.js) run by node on the Python output."""
 import json
 import math
 import random
@@ -110,7 +110,7 @@ def test_JOIN2_a_state_using_the_marker_key_cannot_be_packed():
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
 def test_JOIN2_browser_unpacks_to_the_very_same_numbers(tmp_path):
-    """static/canvas/wire.js on the packed text gives what JSON.parse gives on the
+    """static/canvas/room/wire.js on the packed text gives what JSON.parse gives on the
     plain text, compared with Object.is (bit for bit, sign of zero included)."""
     script = (
         "import {unpack} from './wire.mjs';\n"
@@ -136,7 +136,7 @@ def test_JOIN2_browser_unpacks_to_the_very_same_numbers(tmp_path):
         packed = StateEncoder(True).encode_states(s)
         assert MARK in packed
         cases.append([packed, plain(s)])
-    assert run_node(tmp_path, {"wire.mjs": "wire.js"}, script, cases) == [None] * len(cases)
+    assert run_node(tmp_path, {"wire.mjs": "room/wire.js"}, script, cases) == [None] * len(cases)
 
 
 def test_JOIN2_numbers_survive_a_round_trip_through_python_decoding():

@@ -598,7 +598,7 @@ PARITY_OPS = ROUND_TRIP + [
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
 def test_TRAY1_browser_reducer_gives_the_same_states_and_inverses(tmp_path):
-    """static/canvas/sandtray-model.js run by node on the same ops gives the same
+    """static/canvas/sandtray/model.js run by node on the same ops gives the same
     state and inverse after every op (sand cells included)."""
     script = (
         "import {createModel} from './model.mjs';\n"
@@ -609,7 +609,7 @@ def test_TRAY1_browser_reducer_gives_the_same_states_and_inverses(tmp_path):
         "for (const [t, d] of ops) { const [n, inv] = m.apply(s, t, d, 'kid'); s = n; out.push([n, inv]); }\n"
         "process.stdout.write(JSON.stringify(out));\n")
     state = rich()
-    js = run_node(tmp_path, {"model.mjs": "sandtray-model.js"}, script,
+    js = run_node(tmp_path, {"model.mjs": "sandtray/model.js"}, script,
                   {"cfg": st.client_config(), "state": state, "ops": PARITY_OPS})
     s = state
     for (t, d), (js_state, js_inv) in zip(PARITY_OPS, js):

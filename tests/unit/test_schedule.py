@@ -242,7 +242,7 @@ PARITY_OPS = [step("a"), step("b", 1, "plate", "Eat", 60), step("c", 0, "upload:
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
 def test_browser_reducer_gives_the_same_states_and_inverses(tmp_path):
-    """static/canvas/schedule-model.js run by node on the same ops (inverses applied
+    """static/canvas/schedule/model.js run by node on the same ops (inverses applied
     too) gives the same state and inverse after every op."""
     script = (
         "import {apply, initialState} from './model.mjs';\n"
@@ -252,7 +252,7 @@ def test_browser_reducer_gives_the_same_states_and_inverses(tmp_path):
         "for (const [t, d] of ops) { const [n, inv] = apply(s, cfg, t, d); s = n; out.push([n, inv]); }\n"
         "process.stdout.write(JSON.stringify(out));\n")
     ops = with_undo(sc, PARITY_OPS)
-    js = run_node(tmp_path, {"model.mjs": "schedule-model.js"}, script,
+    js = run_node(tmp_path, {"model.mjs": "schedule/model.js"}, script,
                   {"cfg": sc.client_config(), "ops": ops})
     assert len(js) == len(ops)
     s = sc.initial_state()

@@ -1,4 +1,4 @@
-"""The browser's stories reducer (static/canvas/stories-model.js) and the server's
+"""The browser's stories reducer (static/canvas/stories/model.js) and the server's
 (activities/stories/__init__.py) give the same state after every op, inverses included, when
 node runs the browser module on the same ops (as for the canvas and sand tray)."""
 import json
@@ -51,7 +51,7 @@ def test_browser_reducer_gives_the_same_states_as_the_server(tmp_path):
     ops = with_undo(stories, OPS)
     assert len(ops) - len(OPS) > 15                              # inverses
     cfg = json.loads(json.dumps(stories.client_config()))
-    js = run_node(tmp_path, {"model.mjs": "stories-model.js"}, script, {"cfg": cfg, "ops": ops})
+    js = run_node(tmp_path, {"model.mjs": "stories/model.js"}, script, {"cfg": cfg, "ops": ops})
     s = stories.initial_state()
     assert js[0] == json.loads(json.dumps(s))
     for k, ((t, d), js_state) in enumerate(zip(ops, js[1:])):

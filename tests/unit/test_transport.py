@@ -97,7 +97,7 @@ def test_room_modules_follow_every_import(tmp_path):
     (tmp_path / "canvas" / "sub").mkdir()
     (tmp_path / "canvas" / "sub" / "b.js").write_text('export {a} from "../a.js";\n')
     (tmp_path / "canvas" / "side.js").write_text("// import nothing\n")
-    found = room_modules(str(tmp_path))
+    found = room_modules(str(tmp_path), entry="canvas/main.js")
     assert found[0] == "canvas/main.js"
     assert sorted(found) == ["canvas/a.js", "canvas/main.js", "canvas/side.js", "canvas/sub/b.js",
                              "vendor-lib"]

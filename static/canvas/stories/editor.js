@@ -12,10 +12,10 @@
 // "Upload picture" sends a file from the device to the server, which checks and cleans
 // it (rooms/assets/uploads.py); the picture then appears first in the picker ("upload:<id>")
 // and is added to the page.
-import {button, calmIcon} from "./calm-ui.js";
-import {icon} from "./icons.js";
-import {pictureOf} from "./stories-uploads.js";
-import {Drafts, el, picture} from "./util.js";
+import {button, calmIcon} from "../room/ui.js";
+import {icon} from "../room/icons.js";
+import {pictureOf} from "../room/uploads.js";
+import {Drafts, el, picture} from "../room/util.js";
 
 const PICKER_MAX = 60;
 

@@ -8,10 +8,10 @@
 //               and my own stroke in progress); eraser strokes cut ink only
 // The visible <canvas id="board"> gets background + (ink or work) each frame that
 // something changed. Board units (config.board, 1600×1000) are one shared space.
-import {apply as reduce, findPage, initialState} from "./canvas-model.js";
-import {PathCache, PictureCache, drawBackground, drawItem} from "./canvas-draw.js";
-import {icon} from "./icons.js";
-import {clamp, el, picture, randomId, round1, round2} from "./util.js";
+import {apply as reduce, findPage, initialState} from "./model.js";
+import {PathCache, PictureCache, drawBackground, drawItem} from "./draw.js";
+import {icon} from "../room/icons.js";
+import {clamp, el, picture, randomId, round1, round2} from "../room/util.js";
 
 const PREVIEW_TTL_MS = 3000;
 const CURSOR_TTL_MS = 5000;

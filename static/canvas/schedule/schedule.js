@@ -15,14 +15,13 @@
 // [data-action="layout-first-then"|"layout-list"|"example-<name>"|"reset"],
 // picker [data-add=pic], rows [data-row=id], reward toggles [data-offer=pic],
 // [data-action="upload"] + input[type=file][data-action="upload-file"].
-import {button, calmIcon} from "./calm-ui.js";
-import {ServerClock} from "./clock.js";
-import {icon} from "./icons.js";
-import {allDone, apply as reduce, initialState, timeLeft} from "./schedule-model.js";
-import {UploadClient, pictureOf} from "./stories-uploads.js";
-import {Drafts, el, picture, randomId} from "./util.js";
+import {button, calmIcon, loadStyle} from "../room/ui.js";
+import {ServerClock} from "../room/clock.js";
+import {icon} from "../room/icons.js";
+import {allDone, apply as reduce, initialState, timeLeft} from "./model.js";
+import {UploadClient, pictureOf} from "../room/uploads.js";
+import {Drafts, el, picture, randomId} from "../room/util.js";
 
-const CSS_HREF = "/static/css/schedule.css";
 const TIMER_CHOICES = [0, 60, 120, 300, 600, 900, 1800];
 const PICKER_MAX = 48;
 const DRAG_PX = 12;
@@ -31,10 +30,6 @@ export function create(spec, app) {
   return new ScheduleActivity(spec, app);
 }
 
-function loadStyle() {
-  if (document.querySelector("link[data-schedule-css]")) return;
-  document.head.append(el("link", {rel: "stylesheet", href: CSS_HREF, "data-schedule-css": ""}));
-}
 
 function fmtTime(secs) {
   const s = Math.max(0, Math.ceil(secs));
@@ -104,7 +99,7 @@ class ScheduleActivity {
   // ================================================================ mounting
   mount(root, ctx) {
     this.ctx = ctx;
-    loadStyle();
+    loadStyle("schedule/schedule.css");
     this.isTherapist = ctx.me.role === "therapist";
     if (!this.clock) {
       this.clock = new ServerClock(() => ctx.clockSample());

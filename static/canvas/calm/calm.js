@@ -3,21 +3,21 @@
 //
 // Everything timed is rendered from the confirmed state and the *server's* time, which
 // this page estimates through its clock offset (clock.js, CLK1): the phase is a pure
-// function of (pattern, start, pauses, now) (calm-phase.js), so every screen in the
+// function of (pattern, start, pauses, now) (phase.js), so every screen in the
 // room shows the same phase, late joiners included. Per frame only the pacer visual,
 // its cue and the timer disc change; the rest is rebuilt when the state changes.
 //
 // Test hooks: #pacer [data-phase inhale|hold|exhale|hold2|idle|done, data-progress
 // (0..1 in the phase, 3 decimals), data-round, data-running, data-synced];
 // #timer [data-remaining-ms, data-running]; grounding [data-sense], [data-count].
-import {activeSenses, apply as reduce, findPattern, initialState, totalRounds} from "./calm-model.js";
-import {fullness, pacerPhase, timerRemaining} from "./calm-phase.js";
-import {CalmSound} from "./calm-sound.js";
-import {button, calmIcon, loadCalmStyle, stepper} from "./calm-ui.js";
-import {makeVisual} from "./calm-visuals.js";
-import {ServerClock} from "./clock.js";
-import {icon} from "./icons.js";
-import {el, picture, randomId} from "./util.js";
+import {activeSenses, apply as reduce, findPattern, initialState, totalRounds} from "./model.js";
+import {fullness, pacerPhase, timerRemaining} from "./phase.js";
+import {CalmSound} from "./sound.js";
+import {button, calmIcon, loadStyle, stepper} from "../room/ui.js";
+import {makeVisual} from "./visuals.js";
+import {ServerClock} from "../room/clock.js";
+import {icon} from "../room/icons.js";
+import {el, picture, randomId} from "../room/util.js";
 
 const CARD_PICTURE = {pacer: "balloon", timer: "calm-timer", grounding: "sense-see"};
 const CARD_LABEL = {pacer: "Breathing", timer: "Timer", grounding: "5-4-3-2-1"};
@@ -119,7 +119,7 @@ class CalmActivity {
   // ================================================================ mounting
   mount(root, ctx) {
     this.ctx = ctx;
-    loadCalmStyle();
+    loadStyle("calm/calm.css");
     if (!this.clock) {
       this.clock = new ServerClock(() => ctx.clockSample());
       this.clock.onChange = () => { this.scheduleChime(); this.invalidate(); };

@@ -1,7 +1,7 @@
 // Inline SVG icons (24×24) for the sand tray's buttons: pictures, not words, so a
 // child who cannot read still finds them. Shared icons (undo, redo, trash, download,
 // eye, plus) come from icons.js.
-import {icon as sharedIcon} from "./icons.js";
+import {icon as sharedIcon} from "../room/icons.js";
 
 const S = 'fill="none" stroke="currentColor" stroke-width="2.2" stroke-linecap="round" stroke-linejoin="round"';
 const F = 'fill="currentColor" stroke="currentColor" stroke-width="1.6" stroke-linejoin="round"';

@@ -2,7 +2,7 @@
 // Browser half of activities/sandtray/__init__.py.
 //
 // What is drawn is view(): the confirmed state with my unconfirmed ops applied on
-// top (sandtray-model.js, the server's reducer mirrored), plus live overrides: the
+// top (model.js, the server's reducer mirrored), plus live overrides: the
 // figure I am dragging, figures others are dragging (ephemeral `drag`), and the
 // sand stroke I am brushing. Figures are DOM elements over a <canvas> of sand, so
 // hit-testing, hover titles and crisp SVG pictures come for free. Tray units
@@ -11,13 +11,13 @@
 // Touch is select-then-drag: the first touch on a figure only selects it (and shows
 // who placed it); a selected figure moves. A figure someone else holds cannot be
 // grabbed; if two drops still race, the op order decides and everyone converges.
-import {createModel, rleDecode, sameJSON} from "./sandtray-model.js";
-import {SandPainter, cssColour, levelColour} from "./sandtray-sand.js";
-import {Shelf} from "./sandtray-shelf.js";
-import {icon} from "./sandtray-icons.js";
-import {clamp, el, picture, randomId, round1} from "./util.js";
+import {createModel, rleDecode, sameJSON} from "./model.js";
+import {SandPainter, cssColour, levelColour} from "./sand.js";
+import {Shelf} from "./shelf.js";
+import {icon} from "./icons.js";
+import {clamp, el, picture, randomId, round1} from "../room/util.js";
 
-const CSS_HREF = "/static/css/sandtray.css";
+const CSS_HREF = "/static/canvas/sandtray/sandtray.css";
 const HELD_TTL_MS = 2500;       // a drag signal older than this no longer holds a figure
 const HOLD_KEEPALIVE_MS = 1000; // so a holder who keeps still re-sends the drag signal
 const DROP_GRACE_MS = 1500;     // after `end`, keep showing the drop spot until the op lands

@@ -9,9 +9,9 @@
 //
 // Test hooks: buttons [data-feeling="1".."5"] (aria-checked on the chosen one), the
 // chart's markers [data-checkin=<id>][data-value][data-moment], #feelings[data-asked].
-import {button, calmIcon, loadCalmStyle} from "./calm-ui.js";
-import {icon} from "./icons.js";
-import {el, picture, randomId} from "./util.js";
+import {button, calmIcon, loadStyle} from "../room/ui.js";
+import {icon} from "../room/icons.js";
+import {el, picture, randomId} from "../room/util.js";
 
 const MOMENT_LABEL = {start: "Start", end: "End", any: "Any time"};
 const CHART_DAYS = 8;
@@ -117,7 +117,7 @@ class CheckinActivity {
 
   mount(root, ctx) {
     this.ctx = ctx;
-    loadCalmStyle();
+    loadStyle("checkin/checkin.css");
     this.isTherapist = ctx.me.role === "therapist";
     this.root = el("div", {class: "feel", id: "feelings", dataset: {role: ctx.me.role}});
     this.prompt = el("div", {class: "feel-prompt", "aria-live": "polite"});

@@ -1,13 +1,17 @@
-// Small UI pieces shared by the calm corner and the feelings check-in: the style
-// sheet loader, a few extra inline icons and a big-button stepper. No state here.
+// Small UI pieces shared by the activities (calm corner, check-in, stories, schedule):
+// style sheet loading, a few extra inline icons and a big-button stepper. No state here.
 import {el} from "./util.js";
 
-const CSS_HREF = "/static/css/calm.css";
+const UI_CSS = "/static/canvas/room/ui.css";
 
-/** Load calm.css once (same origin only; the page CSP allows nothing else). */
-export function loadCalmStyle() {
-  if (document.querySelector(`link[data-calm-css]`)) return;
-  document.head.append(el("link", {rel: "stylesheet", href: CSS_HREF, "data-calm-css": ""}));
+/** Load a style sheet of static/canvas once (same origin only; the page CSP allows
+ *  nothing else), after the shared pieces' sheet (room/ui.css) so an activity's
+ *  rules come later in the cascade. `path` is relative to static/canvas/. */
+export function loadStyle(path) {
+  for (const href of [UI_CSS, path ? `/static/canvas/${path}` : null]) {
+    if (!href || document.querySelector(`link[data-css="${href}"]`)) continue;
+    document.head.append(el("link", {rel: "stylesheet", href, "data-css": href}));
+  }
 }
 
 const S = 'fill="none" stroke="currentColor" stroke-width="2.6" stroke-linecap="round" stroke-linejoin="round"';

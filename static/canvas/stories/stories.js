@@ -5,7 +5,7 @@
 // arrows and taps the text to hear it (speechSynthesis with *local* voices only, so
 // no text leaves the device; no local voice means no speech; a silent switch). The
 // therapist picks stories and checklists on the shelf, records prompt levels, and
-// edits the room's own stories (stories-editor.js). All user text goes in as text
+// edits the room's own stories (editor.js). All user text goes in as text
 // nodes or input values, never as HTML.
 //
 // Test hooks: .stories[data-view]; #story-page[data-story][data-page][data-pages];
@@ -14,24 +14,19 @@
 // #task[data-task] steps [data-step=i][data-done]; prompt buttons [data-level];
 // [data-action="undo"|"redo"] (everyone who may play: the therapist's edits and
 // prompt levels, a child's own ticks; page turns are not undoable).
-import {button, calmIcon} from "./calm-ui.js";
-import {icon} from "./icons.js";
-import {StoryEditor} from "./stories-editor.js";
-import {apply as reduce, initialState, story} from "./stories-model.js";
-import {UploadClient, pictureOf} from "./stories-uploads.js";
-import {el, randomId} from "./util.js";
+import {button, calmIcon, loadStyle} from "../room/ui.js";
+import {icon} from "../room/icons.js";
+import {StoryEditor} from "./editor.js";
+import {apply as reduce, initialState, story} from "./model.js";
+import {UploadClient, pictureOf} from "../room/uploads.js";
+import {el, randomId} from "../room/util.js";
 
-const CSS_HREF = "/static/css/stories.css";
 const LEVEL_SHORT = {independent: "I", gestural: "G", verbal: "V", model: "M", physical: "P"};
 
 export function create(spec, app) {
   return new StoriesActivity(spec, app);
 }
 
-function loadStyle() {
-  if (document.querySelector("link[data-stories-css]")) return;
-  document.head.append(el("link", {rel: "stylesheet", href: CSS_HREF, "data-stories-css": ""}));
-}
 
 /** Local voices only: a voice with localService false may send the text elsewhere. */
 export function localVoice(lang = "en") {
@@ -74,7 +69,7 @@ class StoriesActivity {
   // ================================================================ mounting
   mount(root, ctx) {
     this.ctx = ctx;
-    loadStyle();
+    loadStyle("stories/stories.css");
     this.isTherapist = ctx.me.role === "therapist";
     this.root = el("div", {class: "stories", dataset: {role: ctx.me.role}});
     this.body = el("div", {class: "st-body"});

@@ -2,7 +2,7 @@
 // connection pill), toasts, a confirm dialog and the full-screen goodbye message.
 // It knows nothing about any activity beyond config.activities' name/title/icon.
 import {icon} from "./icons.js";
-import {GuestScreen, HostControls} from "./room-controls.js";
+import {GuestScreen, HostControls} from "./controls.js";
 import {el, picture} from "./util.js";
 
 const ROLE_LABEL = {therapist: "Therapist", child: "Child", parent: "Parent"};

@@ -3,8 +3,8 @@
 // shelf onto the tray (pointer events; on touch only a sideways move starts a drag,
 // so scrolling the shelf up and down still works) or tapped to place it in the
 // middle. The shelf only reports; the activity decides and sends the ops.
-import {icon} from "./sandtray-icons.js";
-import {el, picture} from "./util.js";
+import {icon} from "./icons.js";
+import {el, picture} from "../room/util.js";
 
 const RECENT_MAX = 8;
 const DRAG_START_PX = 8;

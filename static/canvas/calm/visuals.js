@@ -5,7 +5,7 @@
 // Nothing here knows about time or the network: calm.js computes the phase.
 // Reduced motion: nothing grows, shrinks or travels; the shape pulses in colour and
 // opacity with the breath instead, and the part being traced is lit as a whole.
-import {ease} from "./calm-phase.js";
+import {ease} from "./phase.js";
 
 const NS = "http://www.w3.org/2000/svg";
 const INK = "#5b6b8c";

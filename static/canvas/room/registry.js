@@ -9,12 +9,12 @@
 //   unmount()           remove its UI (state is kept: ops still arrive)
 // and optionally changed(what) — "pending" | "seq" | "settings" | "presence" | "conn".
 // The object keeps its state while unmounted, so switching tabs never loses ops.
-import * as canvas from "./canvas.js";
-import * as sandtray from "./sandtray.js";
-import * as calm from "./calm.js";
-import * as checkin from "./checkin.js";
-import * as stories from "./stories.js";
-import * as schedule from "./schedule.js";
+import * as canvas from "../canvas/canvas.js";
+import * as sandtray from "../sandtray/sandtray.js";
+import * as calm from "../calm/calm.js";
+import * as checkin from "../checkin/checkin.js";
+import * as stories from "../stories/stories.js";
+import * as schedule from "../schedule/schedule.js";
 
 const MODULES = {canvas, sandtray, calm, checkin, stories, schedule};
 
