@@ -18,7 +18,7 @@ from operator import itemgetter
 import numpy as np
 from PIL import Image, ImageDraw
 
-from rooms.assets import pictures
+from activities.contract import pictures
 from activities.contract.protocol import E_CONFLICT, E_FULL, E_NO_PAGE, THERAPIST
 
 from activities.canvas import strokes
@@ -318,7 +318,7 @@ _BAND_ROWS = 128            # rows composed at a time
 _HIGHLIGHT_ALPHA = round(255 * TOOL_STYLE["highlighter"][1])
 
 
-def render(state, page_id, pictures_root, scale=1.0):
+def render(state, page_id, assets, scale=1.0):
     """Render one page to a PIL image from the authoritative state: mode "P" (a
     palette of the exact colours) when the page has no stamps and at most 256
     colours, which is most drawings (its PNG needs no row filters and a third of
@@ -353,7 +353,7 @@ def render(state, page_id, pictures_root, scale=1.0):
             px = _uncovered(pixels[i], top, i)
             flat[px, :3] = _over(_rgb(item["color"]), flat[px, :3].astype(np.uint32))
         else:
-            _draw_stamp(rgba, top2d, i, item, pictures_root, scale)
+            _draw_stamp(rgba, top2d, i, item, assets, scale)
     del top, top2d
     return Image.frombytes("RGB", (w, h), out, "raw", "RGBX")
 
@@ -532,10 +532,10 @@ def _draw_background(draw, bg, w, h, scale, y0=0, ink=None):
                              fill=fill)
 
 
-def _draw_stamp(rgba, top, i, item, root, scale):
+def _draw_stamp(rgba, top, i, item, assets, scale):
     """Blend the stamp's picture (cached raster, rotated about its centre) in place."""
     px = max(1, round(item["size"] * scale))
-    img = pictures.raster(root, item["stamp"], px)
+    img = assets.raster(item["stamp"], px)
     if item.get("rot"):
         img = img.rotate(-item["rot"], resample=Image.Resampling.BICUBIC, expand=True)
     x = round(item["x"] * scale - img.width / 2)

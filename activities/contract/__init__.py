@@ -17,7 +17,7 @@ An activity module provides:
     may(role, t, settings) -> bool              authorisation
     apply(state, t, d) -> (state, inverse)      pure; inverse is (t, d) or None for no-op
     client_config() -> dict                     what the browser half needs (limits, palette)
-    render(state, **options) -> PIL.Image       optional, server-side pictures (mode RGB, or P
+    render(state, key, assets) -> PIL.Image    optional, server-side pictures (mode RGB, or P
                     when a palette holds every colour exactly: its PNG encodes faster)
     record_entries(ops, state=None, ended_at=None) -> [entry]
                     optional, pure: the session record's timeline lines for this
@@ -25,7 +25,7 @@ An activity module provides:
                     state, `ended_at` the session's end). entry = {seq, at, by, kind,
                     text, data}; the text never names a person (the record adds who);
                     data {"picture": key} marks an explicit snapshot (rooms/records/service.py)
-    record_pictures(state) -> [(key, caption)]  optional: what render(state, key, root)
+    record_pictures(state) -> [(key, caption)]  optional: what render(state, key, assets)
                     should draw for the session record (nothing when untouched)
     visible(state, role, session) -> state
                     optional, pure: the part of the state someone of `role` may read
@@ -48,7 +48,7 @@ check — a stale op (its target is gone) is a no-op with inverse None.
 import math
 import re
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Protocol
 
 from activities.contract.protocol import E_FULL, E_INVALID
 
@@ -102,11 +102,23 @@ class OpSpec:
 @dataclass(frozen=True)
 class DownloadContext:
     """What `download(state, key, fmt, ctx)` gets from the server, so an activity needs
-    no rooms/ web internals: the assets folder (pictures, node_modules) and
-    `upload_image(upload_id, size)`, an uploaded picture ("upload:<id>") of the room's
-    therapist as RGBA fitting size×size, or None when it is gone or someone else's."""
-    assets_root: str
-    upload_image: Callable = lambda upload_id, size: None
+    no rooms/ internals: the room's `Assets` service (below)."""
+    assets: "Assets"
+
+
+class Assets(Protocol):
+    """The assets service the server hands to `render` and `download` (implemented by
+    rooms/assets/pictures.py `Assets`): activities draw pictures through it and never
+    read files or import rooms/."""
+
+    def raster(self, pid, size):
+        """The catalog picture `pid` (activities/contract/pictures.py) as an RGBA image
+        of size×size pixels; shared and cached: copy before drawing on it."""
+
+    def upload_image(self, upload_id, size):
+        """An uploaded picture ("upload:<id>", activities/contract/uploads.py) of the
+        room's therapist as RGBA fitting size×size, or None when it is gone or someone
+        else's."""
 
 
 class Invalid(Exception):

@@ -21,7 +21,7 @@ from functools import lru_cache
 
 from PIL import Image, ImageChops, ImageDraw, ImageFilter
 
-from rooms.assets import pictures
+from activities.contract import pictures
 from activities.contract.protocol import E_CONFLICT, E_FULL, E_INVALID, THERAPIST
 
 from activities.contract import (Bound, may_play, Invalid, OpSpec, Rejected, ident, integer, internal, number, one_of,
@@ -630,7 +630,7 @@ def _grain(w, h):
     return Image.merge("RGB", [out] * 3)
 
 
-def render(state, key, assets_root):
+def render(state, key, assets):
     """The tray `key` ("current" or a saved tray's id) as an RGB PIL image at the
     export size: sand and water from the height grid, figures in stacking order."""
     if key == "current":
@@ -650,16 +650,16 @@ def render(state, key, assets_root):
                    outline=tuple(round(c * 1.15) for c in _rgb(theme["frame"])), width=3)
     out.paste(_sand_image(tray, w, h), (pad, pad))
     for fig in tray["figures"]:
-        _draw_figure(out, fig, theme, assets_root, pad)
+        _draw_figure(out, fig, theme, assets, pad)
     return out.convert("RGB")
 
 
-def _draw_figure(out, fig, theme, root, pad):
+def _draw_figure(out, fig, theme, assets, pad):
     px = EXPORT_PX
     size = max(1, round(FIG_SIZE * fig["scale"] * px))
     cx, cy = pad + fig["x"] * px, pad + fig["y"] * px
     if fig["buried"] != 1:
-        img = pictures.raster(root, fig["fig"], size)
+        img = assets.raster(fig["fig"], size)
         if fig["flip"]:
             img = img.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
         angle = (fig["rot"] + (90 if fig["lying"] else 0)) % 360

@@ -17,8 +17,8 @@ Who does what (SCHED1, `may`): the therapist everything; a guest, while their ro
 play, marks steps done (or not), starts and stops a step's timer, picks the reward and
 undoes their own ops. Every op has an inverse; an op whose step is gone is a no-op.
 """
-from rooms.assets import pictures
-from rooms.assets import uploads
+from activities.contract import pictures
+from activities.contract import uploads
 from activities.contract.protocol import E_CONFLICT, E_FULL, E_INVALID, E_NOTHING, THERAPIST
 
 from activities.contract import text as person_text

@@ -25,9 +25,9 @@ import os
 
 from PIL import Image, ImageDraw, ImageFont
 
-from rooms.assets import pictures
+from activities.contract import pictures
 
-from rooms.assets import uploads
+from activities.contract import uploads
 from activities.contract.protocol import (E_CONFLICT, E_FULL, E_INVALID, E_NO_PAGE, E_NOTHING,
                             THERAPIST)
 
@@ -485,9 +485,9 @@ def _font(size):
 
 
 
-def render_page(s, i, assets_root, upload_image=None):
+def render_page(s, i, assets):
     """One story page as an RGB image: the picture(s) large, the text big below.
-    `upload_image(id, size)` gives an uploaded picture as RGBA that fits size×size (or
+    `assets` (the contract's Assets) draws catalog pictures and gives an uploaded picture as RGBA that fits size×size (or
     None when it is gone or not the room therapist's); without it uploads are left out."""
     w, h = PDF_SIZE
     img = Image.new("RGBA", PDF_SIZE, (255, 255, 255, 255))
@@ -502,9 +502,9 @@ def render_page(s, i, assets_root, upload_image=None):
     for p in page["pics"]:
         uid = uploads.parse_ref(p)
         if uid is not None:
-            pic = upload_image(uid, size) if upload_image else None
+            pic = assets.upload_image(uid, size)
         else:
-            pic = pictures.raster(assets_root, p, size) if p in pictures.CATALOG else None
+            pic = assets.raster(p, size) if p in pictures.CATALOG else None
         if pic is not None:
             pics.append(pic)
     gap = 40
@@ -524,7 +524,7 @@ def render_page(s, i, assets_root, upload_image=None):
     return img.convert("RGB")
 
 
-def pdf(state, sid, assets_root, upload_image=None):
+def pdf(state, sid, assets):
     """The story as PDF bytes, one page per story page. KeyError if no such story."""
     import io
 
@@ -532,7 +532,7 @@ def pdf(state, sid, assets_root, upload_image=None):
     if s is None:
         raise KeyError(sid)
     s = printable(s)      # text stored before TEXT1 may not encode
-    pages = [render_page(s, i, assets_root, upload_image) for i in range(len(s["pages"]))]
+    pages = [render_page(s, i, assets) for i in range(len(s["pages"]))]
     buf = io.BytesIO()
     pages[0].save(buf, "PDF", save_all=True, append_images=pages[1:], resolution=PDF_DPI,
                   title=s["title"], author="Playroom")
@@ -542,10 +542,10 @@ def pdf(state, sid, assets_root, upload_image=None):
 def download(state, key, fmt, ctx):
     """The activity's download (activities/contract/__init__.py): story `key` as it is now in the
     room (a ready one or the room's own copy) as "pdf", named after its title, with
-    the room therapist's uploaded pictures (ctx.upload_image). KeyError otherwise."""
+    the room therapist's uploaded pictures (ctx.assets.upload_image). KeyError otherwise."""
     if fmt != "pdf":
         raise KeyError(fmt)
-    data = pdf(state, key, ctx.assets_root, ctx.upload_image)
+    data = pdf(state, key, ctx.assets)
     title = story(state, key)["title"]
     safe = "".join(c for c in title if c.isalnum() or c in " -_").strip() or "story"
     return data, "application/pdf", f"{safe}.pdf"

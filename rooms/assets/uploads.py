@@ -37,7 +37,10 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageOps
 
-MAX_BYTES = 8 * 1024 * 1024       # bytes of one upload
+# The reference format is the contract's: activities check references, this module
+# keeps the files.
+from activities.contract.uploads import MAX_BYTES, ID_RE, PREFIX, is_upload_id, parse_ref, upload_ref  # noqa: F401
+
 MAX_PIXELS = 30_000_000           # width × height of one upload (30 megapixels)
 MAX_EDGE = 1600                   # px, longer side of the stored picture
 THUMB_EDGE = 320                  # px, longer side of the thumbnail
@@ -47,8 +50,6 @@ STORED_MIME = "image/webp"
 STORED_EXT = ".webp"
 QUALITY = 88                      # WebP quality of the stored picture (thumbnails: 80)
 
-PREFIX = "upload:"
-ID_RE = re.compile(r"[A-Za-z0-9_-]{16,43}")
 
 
 class UploadError(Exception):
@@ -73,21 +74,6 @@ class Clean:
 
 def new_upload_id():
     return secrets.token_urlsafe(16)
-
-
-def is_upload_id(uid):
-    return isinstance(uid, str) and ID_RE.fullmatch(uid) is not None
-
-
-def upload_ref(uid):
-    return PREFIX + uid
-
-
-def parse_ref(value):
-    """The upload id of a picture reference "upload:<id>", or None."""
-    if isinstance(value, str) and value.startswith(PREFIX) and is_upload_id(value[len(PREFIX):]):
-        return value[len(PREFIX):]
-    return None
 
 
 # ---------------------------------------------------------------- the sanitiser

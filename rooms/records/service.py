@@ -31,7 +31,7 @@ describes its own ops through the optional interface functions (activities/contr
         text never names a person: the timeline adds `who`.
     record_pictures(state) -> [(key, caption)]
         the pictures worth keeping of the final state; each key is passed to the
-        activity's render(state, key, assets_root). An entry whose data holds
+        activity's render(state, key, assets). An entry whose data holds
         {"picture": key} (an explicit snapshot, e.g. a saved sand tray) is rendered
         the same way.
 
@@ -47,6 +47,7 @@ import zipfile
 from PIL import Image, ImageDraw, ImageFont
 
 from activities.contract import printable, wrap_text
+from rooms.assets.pictures import Assets
 from rooms.core.offload import Offload
 
 log = logging.getLogger("playroom.records")
@@ -250,7 +251,7 @@ def render_pictures(requests, states, registry, assets_root):
     for act_name, key, caption in requests:
         mod = registry.get(act_name)
         try:
-            img = mod.render(states[act_name], key, assets_root)
+            img = mod.render(states[act_name], key, Assets(assets_root))
         except KeyError:
             continue
         except Exception:

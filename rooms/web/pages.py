@@ -18,6 +18,7 @@ from activities.contract import DownloadContext
 from rooms.core import control as room_control
 from rooms.core import invites
 from rooms.assets import pictures
+from rooms.assets.pictures import Assets
 from rooms.assets import uploads
 from rooms.web.accounts import EmptyForm, plain_text
 from activities.contract.protocol import (CHILD, DEFAULT_SETTINGS, E_AUTH, E_ENDED, E_REVOKED, GUEST_ROLES, PARENT,
@@ -304,7 +305,7 @@ def room(room_id):
 @login_required
 def export_png(room_id, activity, key):
     """A picture of an activity's current state, rendered on the server from the
-    stored state by the activity's own `render(state, key, assets_root)` (what `key`
+    stored state by the activity's own `render(state, key, assets)` (what `key`
     names is the activity's business: a canvas page, a saved tray …)."""
     room = _own_room(room_id)
     act = _pr().registry.get(activity)
@@ -322,7 +323,7 @@ def export_png(room_id, activity, key):
 
 def _png(act, state, key, assets_root):
     """The PNG of `act.render(state, key, …)` in a buffer (pure: runs in a worker)."""
-    img = act.render(state, key, assets_root)
+    img = act.render(state, key, Assets(assets_root))
     buf = io.BytesIO()
     # zlib level 1: faster than the default for a somewhat larger file (an RGB
     # picture of the 5,000-stroke board: ~45 instead of ~80 ms; most of the rest is
@@ -357,7 +358,7 @@ def download(room_id, activity, key, fmt):
     if act is None or not hasattr(act, "download"):
         abort(404)
     _, state = _pr().engine.state(room_id, activity)
-    ctx = DownloadContext(current_app.config["ASSETS_ROOT"], _upload_image(room["therapist_id"]))
+    ctx = DownloadContext(Assets(current_app.config["ASSETS_ROOT"], _upload_image(room["therapist_id"])))
     try:
         data, mimetype, filename = act.download(state, key, fmt, ctx)
     except KeyError:

@@ -8,7 +8,7 @@ from activities import canvas
 from activities.contract import Invalid, Rejected
 from activities.contract.protocol import (CHILD, E_CONFLICT, E_FULL, E_INVALID, E_NO_PAGE, PARENT,
                             THERAPIST)
-from tests.support import ROOT
+from tests.support import ASSETS
 from tests.unit.payloads import line, stamp, stroke
 
 WHITE = (255, 255, 255)
@@ -507,15 +507,15 @@ def test_merge_preview_refuses_chunks_that_do_not_follow(b):
 
 def render(state, page_id="p1"):
     """The page as RGB (render gives a palette image when it can: see below)."""
-    return canvas.render(state, page_id, ROOT).convert("RGB")
+    return canvas.render(state, page_id, ASSETS).convert("RGB")
 
 
 def rendered_both_ways(state, monkeypatch, page_id="p1"):
     """render's picture, and the one its RGB path draws when the palette path is off."""
-    fast = canvas.render(state, page_id, ROOT)
+    fast = canvas.render(state, page_id, ASSETS)
     with monkeypatch.context() as m:
         m.setattr(canvas, "_indexed", lambda *a: None)
-        slow = canvas.render(state, page_id, ROOT)
+        slow = canvas.render(state, page_id, ASSETS)
     return fast, slow
 
 
@@ -546,12 +546,12 @@ def test_render_falls_back_to_rgb_past_256_colours_or_with_a_stamp(monkeypatch):
     many = run(canvas.initial_state(), *[
         ("stroke", stroke(f"c{k}", pts=[10 + 5 * k, 10, 0.5, 10 + 5 * k, 990, 0.5], size=4,
                           color=f"#{k % 256:02x}{k // 256:02x}80")) for k in range(260)])
-    img = canvas.render(many, "p1", ROOT)
+    img = canvas.render(many, "p1", ASSETS)
     assert img.mode == "RGB" and len(img.getcolors(1000)) == 261
     few = run(canvas.initial_state(), *[
         ("stroke", stroke(f"c{k}", pts=[10 + 5 * k, 10, 0.5, 10 + 5 * k, 990, 0.5], size=4,
                           color=f"#{k % 256:02x}{k // 256:02x}80")) for k in range(255)])
-    assert canvas.render(few, "p1", ROOT).mode == "P"
+    assert canvas.render(few, "p1", ASSETS).mode == "P"
     stamped = run(few, ("stamp", stamp("st", x=400, y=300, size=96)))
     fast, slow = rendered_both_ways(stamped, monkeypatch)
     assert fast.mode == "RGB" and fast.tobytes() == slow.tobytes()
@@ -625,7 +625,7 @@ def test_render_draws_only_the_asked_page():
 
 
 def test_render_scale_changes_the_picture_size():
-    img = render_scaled = canvas.render(canvas.initial_state(), "p1", ROOT, scale=0.5)
+    img = render_scaled = canvas.render(canvas.initial_state(), "p1", ASSETS, scale=0.5)
     assert render_scaled.convert("RGB").getpixel((0, 0)) == WHITE
     assert img.size == (canvas.BOARD_W // 2, canvas.BOARD_H // 2)
 

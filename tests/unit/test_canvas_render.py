@@ -10,7 +10,7 @@ from activities import canvas
 
 from activities.canvas import strokes
 from rooms.assets import pictures
-from tests.support import ROOT
+from tests.support import ASSETS, ROOT
 
 WHITE = (255, 255, 255)
 RED = (0xe5, 0x39, 0x35)
@@ -39,7 +39,7 @@ def line(x0, x1, y, n=80, pressure=0.5):
 
 def render(*items, bg="white", scale=1.0):
     state = {"pages": [{"id": "p1", "bg": bg, "n": 0, "items": list(items)}]}
-    return np.asarray(canvas.render(state, "p1", ROOT, scale).convert("RGB"))
+    return np.asarray(canvas.render(state, "p1", ASSETS, scale).convert("RGB"))
 
 
 def inked(img, background=WHITE):

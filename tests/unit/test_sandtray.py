@@ -12,7 +12,7 @@ from activities import sandtray as st
 from activities.contract import Invalid, Rejected
 from rooms.assets import pictures
 from activities.contract.protocol import CHILD, E_CONFLICT, E_FULL, E_INVALID, PARENT, THERAPIST
-from tests.support import ROOT, run_node
+from tests.support import ASSETS, ROOT, run_node
 
 NAN, INF = float("nan"), float("inf")
 FIRE_RED = (0xDD, 0x2E, 0x44)       # the fire engine's body in Twemoji
@@ -532,7 +532,7 @@ def count_near(img, box, rgb):
 
 
 def test_render_empty_tray_is_the_export_size_in_sand_inside_a_frame():
-    img = st.render(st.initial_state(), "current", ROOT)
+    img = st.render(st.initial_state(), "current", ASSETS)
     pad = round(st.FRAME * st.EXPORT_PX)
     assert img.size == (st.TRAY_W * st.EXPORT_PX + 2 * pad, st.TRAY_H * st.EXPORT_PX + 2 * pad)
     sand = st.level_colour(st.THEMES["beach"], st.SAND_START)
@@ -542,7 +542,7 @@ def test_render_empty_tray_is_the_export_size_in_sand_inside_a_frame():
 
 def test_render_shows_water_where_the_sand_is_dug():
     s = run(st.initial_state(), ("sand", {"tool": "dig", "r": 8, "pts": [40, 40]}))
-    img = st.render(s, "current", ROOT)
+    img = st.render(s, "current", ASSETS)
     r, g, b = img.getpixel(px(20, 20))
     assert b > r + 60 and b > g                              # blue water in the hole
     assert not near(img.getpixel(px(60, 20)), (r, g, b), 30)   # sand elsewhere
@@ -550,7 +550,7 @@ def test_render_shows_water_where_the_sand_is_dug():
 
 def test_render_puts_the_figure_at_its_spot_and_only_there():
     s = run(st.initial_state(), ("place", place("f", "fire-engine", 20, 30)))
-    img = st.render(s, "current", ROOT)
+    img = st.render(s, "current", ASSETS)
     (x, y), half = px(20, 30), st.FIG_SIZE * st.EXPORT_PX // 2
     assert count_near(img, (x - half, y - half, x + half, y + half), FIRE_RED) > 1000
     (x2, y2) = px(55, 30)
@@ -560,30 +560,30 @@ def test_render_puts_the_figure_at_its_spot_and_only_there():
 def test_render_fully_buried_figure_is_a_mound_and_half_buried_shows_its_top():
     base = run(st.initial_state(), ("place", place("f", "fire-engine", 36, 28)))
     (x, y), half = px(36, 28), st.FIG_SIZE * st.EXPORT_PX // 2
-    full = st.render(run(base, ("bury", {"id": "f", "buried": 1})), "current", ROOT)
+    full = st.render(run(base, ("bury", {"id": "f", "buried": 1})), "current", ASSETS)
     assert count_near(full, (x - half, y - half, x + half, y + half), FIRE_RED) == 0
     top_box, low_box = (x - half, y - half, x + half, y - 12), (x - half, y + 40, x + half, y + half)
-    half_img = st.render(run(base, ("bury", {"id": "f", "buried": 0.5})), "current", ROOT)
-    plain = st.render(base, "current", ROOT)
+    half_img = st.render(run(base, ("bury", {"id": "f", "buried": 0.5})), "current", ASSETS)
+    plain = st.render(base, "current", ASSETS)
     assert count_near(half_img, top_box, FIRE_RED) == count_near(plain, top_box, FIRE_RED) > 100
     assert count_near(half_img, low_box, FIRE_RED) == 0 < count_near(plain, low_box, FIRE_RED)
 
 
 def test_render_rotation_flip_and_scale_change_the_picture():
     base = run(st.initial_state(), ("place", place("f", "fire-engine", 36, 28)))
-    plain = st.render(base, "current", ROOT)
+    plain = st.render(base, "current", ASSETS)
     for t, d in [("rotate", {"rot": 90}), ("flip", {"flip": True}), ("scale", {"scale": 2}),
                  ("lie", {"lying": True})]:
-        other = st.render(run(base, (t, {"id": "f", **d})), "current", ROOT)
+        other = st.render(run(base, (t, {"id": "f", **d})), "current", ASSETS)
         assert other.tobytes() != plain.tobytes(), t
 
 
 def test_render_a_saved_tray_by_its_id_and_refuse_unknown_keys():
     s = run(rich(), ("tray.new", {"id": "t2"}))
-    saved = st.render(s, "s1", ROOT)
-    assert saved.tobytes() == st.render(rich(), "current", ROOT).tobytes()
+    saved = st.render(s, "s1", ASSETS)
+    assert saved.tobytes() == st.render(rich(), "current", ASSETS).tobytes()
     with pytest.raises(KeyError):
-        st.render(s, "nope", ROOT)
+        st.render(s, "nope", ASSETS)
 
 
 # ====================================================================== browser parity

@@ -337,8 +337,8 @@ def test_STORY5_pdf_has_one_page_per_story_page():
 
 
 def pictures_root():
-    from tests.support import ROOT
-    return ROOT
+    from tests.support import ASSETS
+    return ASSETS
 
 
 def test_STORY5_rendered_page_is_rgb_with_the_picture_on_white():

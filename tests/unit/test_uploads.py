@@ -13,6 +13,7 @@ from PIL import Image, ImageFile
 from activities import stories
 from activities.contract import Rejected
 from rooms.assets import uploads
+from rooms.assets.pictures import Assets
 from tests.support import ROOT
 
 GPS_LAT = (52.0, 22.0, 1.5)
@@ -429,12 +430,12 @@ def test_STORY5_the_pdf_draws_an_uploaded_picture(therapist, room, pr):
     # The same page rendered directly: the upload is drawn in the picture area.
     _, state = pr.engine.state(room.id, "stories")
     files = uploads.UploadStore(os.path.join(pr_instance(pr, therapist), "uploads"))
-    page = stories.render_page(state["stories"]["mine"], 0, ROOT,
-                               lambda uid, size: files.open_image(uid, size))
+    page = stories.render_page(state["stories"]["mine"], 0,
+                               Assets(ROOT, lambda uid, size: files.open_image(uid, size)))
     greens = sum(1 for r_, g, b in page.crop((0, 90, 1240, 490)).get_flattened_data()
                  if g > 130 and r_ < 40 and b < 90)
     assert greens > 20000
-    without = stories.render_page(state["stories"]["mine"], 0, ROOT)
+    without = stories.render_page(state["stories"]["mine"], 0, Assets(ROOT))
     assert sum(1 for r_, g, b in without.crop((0, 90, 1240, 490)).get_flattened_data()
                if g > 130 and r_ < 40 and b < 90) < 100
 
