@@ -30,7 +30,6 @@ A story page or schedule step names an upload as "upload:<id>" (`upload_ref`,
 """
 import io
 import os
-import re
 import secrets
 import warnings
 from dataclasses import dataclass

@@ -128,12 +128,12 @@ def test_WIRE2_a_payload_too_deep_to_measure_is_too_large():
 
 
 def test_WIRE3_simple_websocket_still_looks_as_the_patch_expects():
-    from app import _check_simple_websocket
+    from rooms.transport.server import _check_simple_websocket
     _check_simple_websocket()
 
 
 def test_WIRE3_whole_writes_finish_every_write():
-    from app import _WholeWrites
+    from rooms.transport.server import _WholeWrites
 
     class Sock:
         sent = []
