@@ -328,6 +328,9 @@ def _put_story(state, sid, new):
                         "open": {"story": None, "page": 0}})
         elif state["open"]["page"] >= len(new["pages"]):
             out["open"] = {"story": sid, "page": len(new["pages"]) - 1}
+        if _view(out) != _view(state):
+            # Undo puts the story back where everyone was reading it.
+            inverse = (inverse[0], {**inverse[1], "view": _view(state)})
     return out, inverse
 
 
@@ -427,7 +430,10 @@ def apply(state, t, d, by=None):
     if t == "story.delete":
         return _put_story(state, d["id"], None)
     if t == "story.put":
-        return _put_story(state, d["id"], d["story"])
+        state, inverse = _put_story(state, d["id"], d["story"])
+        if "view" in d:        # an undone delete or shortening: the view it closed
+            state = {**state, **d["view"]}
+        return state, inverse
     if t == "story.title":
         s = state["stories"].get(d["id"])
         if s is None or s["title"] == d["title"]:

@@ -120,8 +120,11 @@ export function apply(s, cfg, t, d) {
       return putStory(s, d.id, {id: d.id, title: d.title, from: null, pages: [{pics: ["book"], text: ""}]});
     case "story.delete":
       return putStory(s, d.id, null);
-    case "story.put":
-      return putStory(s, d.id, d.story);
+    case "story.put": {
+      const out = putStory(s, d.id, d.story);
+      // An undone delete or shortening also puts back the view it closed.
+      return d.view ? {...out, view: d.view.view, open: d.view.open, task: d.view.task} : out;
+    }
     case "story.title": {
       const st = s.stories[d.id];
       return st ? putStory(s, d.id, {...st, title: d.title}) : s;
