@@ -38,6 +38,7 @@ from flask_socketio import SocketIO
 from flask_wtf.csrf import CSRFProtect
 
 from activities.contract.protocol import LIMITS
+from activities.registry import build_registry
 from rooms.config import DEFAULTS, env_config, message_queue, secret_key  # noqa: F401 (app.env_config, app.message_queue: tests)
 from rooms.playroom import Playroom
 from rooms.store import transfer
@@ -74,7 +75,9 @@ def create_app(config=None):
                         max_http_buffer_size=LIMITS["packet_bytes"],
                         ping_interval=10, ping_timeout=10, async_handlers=False,
                         manage_session=False, **message_queue(app.config))
-    app.extensions["playroom"] = Playroom(app, socketio)
+    # The one place the activities are chosen: rooms/ sees them only through the
+    # contract's Registry (docs/ARCHITECTURE.md).
+    app.extensions["playroom"] = Playroom(app, socketio, build_registry())
     records_web.init_app(app, socketio)   # session records, retention (issue 7)
     transfer.register_cli(app)        # flask export-data / import-data (moving between stores)
     if app.config["BEHIND_PROXY"]:

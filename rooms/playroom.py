@@ -6,8 +6,8 @@ import logging
 import time
 
 from activities.contract.protocol import E_ENDED, E_REVOKED
-from activities.registry import build_registry
 from rooms.core.engine import Engine
+from rooms.core.events import RoomEvents
 from rooms.core.faults import one_line, store_down
 from rooms.core.offload import Offload
 from rooms.store.redis_store import RedisStorage
@@ -20,21 +20,38 @@ from rooms.web import pages as web
 # message-queue listener waits up to 60 s between its attempts to reconnect.
 RECOVERY_S = 60
 
+class _Events(RoomEvents):
+    """Who hears the engine (rooms/core/events.py): the sockets of this process
+    through the hub, and the session-end hooks (the session record)."""
+
+    def __init__(self, playroom):
+        self.playroom = playroom
+
+    def broadcast(self, room_id, event, data):
+        self.playroom.hub.broadcast(room_id, event, data)
+
+    def room_op(self, live, op, local):
+        self.playroom.hub.on_room_op(live, op, local)
+
+    def session_ended(self, room_id, first_seq, last_seq):
+        for hook in self.playroom.session_end_hooks:
+            hook(room_id, first_seq, last_seq)
+
+
 class Playroom:
     """The app's services, reachable as app.extensions["playroom"]."""
 
-    def __init__(self, app, socketio):
+    def __init__(self, app, socketio, registry):
         self.storage = make_storage(app.config)
-        self.registry = build_registry()
+        self.registry = registry
         # Heavy work off the serving loop (WORK1): inline until serve() installs a pool.
         self.offload = Offload()
-        self.engine = Engine(self.storage, self.registry, self._broadcast,
+        self.engine = Engine(self.storage, self.registry, _Events(self),
                              snapshot_every=app.config["SNAPSHOT_EVERY"],
                              session_idle_s=app.config["SESSION_IDLE_MINUTES"] * 60,
                              offload=self.offload)
         self.hub = Hub(socketio, self.engine, self.registry, web.socket_identity,
-                       participant_of=self._participant_of, on_revoke=self._revoke,
-                       on_session_end=self._session_ended)
+                       participant_of=self._participant_of, on_revoke=self._revoke)
         # Called after a session ends, outside the room lock: hook(room_id, first_seq, last_seq).
         self.session_end_hooks = []
         self._recovering_until = 0.0    # monotonic time; see _after_gap (FAULT2)
@@ -90,13 +107,6 @@ class Playroom:
         """CTL4: removing a guest with "switch off their link" revokes the invite."""
         self.storage.revoke_invite(invite_id)
         self.kick_invite(invite_id)
-
-    def _session_ended(self, room_id, first_seq, last_seq):
-        for hook in self.session_end_hooks:
-            hook(room_id, first_seq, last_seq)
-
-    def _broadcast(self, room_id, event, data):
-        self.hub.broadcast(room_id, event, data)
 
     def kick_invite(self, invite_id):
         """A revoked link disconnects everyone who came in through it, on every

@@ -15,7 +15,7 @@ from socketio import packet as socketio_packet
 from activities.contract import Invalid, Rejected
 from rooms.core import control as room_control
 from rooms.transport.boundary import Gate
-from rooms.core.engine import is_op_id
+from rooms.core.live import is_op_id
 from activities.contract.protocol import (E_AUTH, E_BAD_EVENT, E_ENDED, E_FORBIDDEN, E_INTERNAL,
                        E_INVALID, E_NOT_JOINED, E_PRIVATE, E_RATE, E_REMOVED, E_REVOKED,
                        E_UNAVAILABLE, E_UNKNOWN_ACTIVITY, E_VERSION, E_WAITING, EV_BYE, EV_EPH_OUT, EV_ERROR,
@@ -105,7 +105,7 @@ class Hub:
     """Socket side of Playroom; one per app."""
 
     def __init__(self, socketio, engine, registry, identify, *, participant_of=None,
-                 on_revoke=None, on_session_end=None):
+                 on_revoke=None):
         self.socketio = socketio
         self.engine = engine
         self.registry = registry
@@ -113,10 +113,6 @@ class Hub:
         # participant_of(room_id, pid) -> participant record of that room, or None
         self.participant_of = participant_of or (lambda room_id, pid: None)
         self.on_revoke = on_revoke or (lambda invite_id: None)
-        # on_session_end(room_id, first_seq, last_seq): after the lock, for the record
-        self.on_session_end = on_session_end or (lambda room_id, first, last: None)
-        engine.on_room_op = self.on_room_op
-        engine.on_session_end = self.on_session_end
         self.conns = {}                   # sid -> Conn
         self.allowances = {}              # participant id -> Allowance
         self.room_sockets = {}            # (room id, participant id) -> open sockets here
@@ -566,7 +562,7 @@ class Hub:
             who = self.participant_of(room_id, data["pid"])
             if who and who.get("invite_id"):
                 self.on_revoke(who["invite_id"])
-        ack.pop("ended", None)    # (the engine hands the session on to on_session_end)
+        ack.pop("ended", None)    # (the engine tells its events object: RoomEvents.session_ended)
         return ack
 
     def on_unknown(self, sid, event, reason):

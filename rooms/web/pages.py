@@ -18,6 +18,7 @@ from activities.contract import DownloadContext
 from rooms.core import control as room_control
 from rooms.core import invites
 from rooms.assets import pictures
+from rooms.web import services
 from rooms.assets.pictures import Assets
 from rooms.assets import uploads
 from rooms.web.accounts import EmptyForm, plain_text
@@ -81,8 +82,7 @@ def _preloads():
     return urls
 
 
-def _pr():
-    return current_app.extensions["playroom"]
+_pr = services
 
 
 class RoomForm(FlaskForm):

@@ -25,7 +25,8 @@ from rooms.records import service as records
 
 from rooms.records import retention
 from rooms.web.accounts import EmptyForm, plain_text
-from rooms.web.pages import ROLE_LABELS, _pr
+from rooms.web import services as _pr
+from rooms.web.pages import ROLE_LABELS
 
 bp = Blueprint("records", __name__)
 log = logging.getLogger("playroom.records_web")

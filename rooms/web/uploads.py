@@ -29,7 +29,8 @@ from wtforms import ValidationError
 
 from rooms.assets import uploads
 from activities.contract.protocol import THERAPIST
-from rooms.web.pages import _pr, participant_for, visit_closed
+from rooms.web import services as _pr
+from rooms.web.pages import participant_for, visit_closed
 
 log = logging.getLogger(__name__)
 bp = Blueprint("uploads", __name__)

@@ -13,8 +13,8 @@ from activities import calm
 
 from activities import checkin
 from tests.e2e.people import Person, child_joins, therapist_creates_room
-from tests.unit.test_calm import CASES as CALM_CASES, simulate
-from tests.unit.test_checkin import CASES as CHECKIN_CASES
+from tests.unit.activities.calm.test_calm import CASES as CALM_CASES, simulate
+from tests.unit.activities.checkin.test_checkin import CASES as CHECKIN_CASES
 
 pytestmark = pytest.mark.browser
 

@@ -8,7 +8,6 @@ import os
 
 import pytest
 import requests
-import socketio
 
 from rooms.store.sqlite_store import SQLiteStorage
 from tests.rawwire import RawSocket, masked_frame, read_until_closed, tcp_websocket

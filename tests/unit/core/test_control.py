@@ -7,14 +7,24 @@ import pytest
 from activities.registry import build_registry
 from rooms.core import control
 from rooms.core.engine import Engine
+from rooms.core.events import RoomEvents
 from activities.contract.protocol import (CHILD, DEFAULT_SETTINGS, E_BAD_EVENT, E_FORBIDDEN, E_FROZEN,
                             E_INVALID, E_NOTHING, E_PRIVATE, PARENT, THERAPIST)
 from tests.unit.payloads import op, stroke
 
 
-class Sent(list):
-    def __call__(self, room_id, event, data):
+class Sent(list, RoomEvents):
+    """The engine's events: broadcasts as (event, data), ended sessions in `ended`."""
+
+    def __init__(self):
+        super().__init__()
+        self.ended = []
+
+    def broadcast(self, room_id, event, data):
         self.append((event, data))
+
+    def session_ended(self, room_id, first, last):
+        self.ended.append((room_id, first, last))
 
 
 @pytest.fixture
@@ -323,9 +333,8 @@ def test_CTL4_an_open_session_nobody_returns_to_ends_when_the_last_person_left(s
     closes the old session (at the time the last person left, handed on for its
     record) and starts a new one."""
     now = [1000.0]
-    ended = []
     eng = Engine(storage, build_registry(), Sent(), clock=lambda: now[0], session_idle_s=3600)
-    eng.on_session_end = lambda room_id, first, last: ended.append((room_id, first, last))
+    ended = eng.events.ended
     room_id, p = make_room(auto_admit=True)
     enter(eng, room_id, p[THERAPIST])
     enter(eng, room_id, p[CHILD])
@@ -350,10 +359,9 @@ def test_CTL4_an_open_session_nobody_returns_to_ends_when_the_last_person_left(s
 
 
 def test_CTL4_ending_by_hand_is_handed_on_once(engine, make_room):
-    ended = []
-    engine.on_session_end = lambda room_id, first, last: ended.append((first, last))
+    ended = engine.events.ended
     room_id, p = make_room(auto_admit=True)
     enter(engine, room_id, p[THERAPIST])
     ack = ctl(engine, room_id, p[THERAPIST], "end", op_id="end-1")
     again = ctl(engine, room_id, p[THERAPIST], "end", op_id="end-1")
-    assert again.get("duplicate") and ended == [tuple(ack["ended"])]
+    assert again.get("duplicate") and [(first, last) for _, first, last in ended] == [tuple(ack["ended"])]

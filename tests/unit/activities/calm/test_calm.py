@@ -14,7 +14,7 @@ from rooms.core.engine import Engine
 from activities.registry import build_registry
 from activities.contract.protocol import (CHILD, E_CONFLICT, E_FORBIDDEN, E_FULL, E_INVALID, E_NOTHING, PARENT,
                             THERAPIST)
-from tests.unit.test_engine import Broadcasts
+from tests.unit.core.test_engine import Broadcasts
 
 T0 = 1_700_000_000.0          # a server time (seconds) to start from
 BALLOON = [4, 0, 6, 0]
@@ -482,7 +482,7 @@ def test_CLK1_start_pause_resume_carry_the_servers_time(engine, room_id, people,
     assert send(engine, room_id, th, "pacer.resume", {})["ok"]
     p = pacer(engine, room_id)
     assert (p["started_at"], p["paused_total"], p["running"]) == (T0, 15, True)
-    ops = [d for _, e, d in engine.broadcast if e == "op"]
+    ops = [d for _, e, d in engine.events.sink if e == "op"]
     assert [o["d"]["at"] for o in ops] == [T0, T0 + 5, T0 + 20]
     assert calm.pacer_phase(p, T0 + 21)["phase"] == "hold"       # 6 s into box breathing
 
@@ -502,7 +502,7 @@ def test_CALM2_refusals_leave_the_state_unchanged(engine, room_id, people, clock
         ack = send(engine, room_id, who, t, d)
         assert ack["ok"] is False and ack["code"] == code, (t, d, ack)
     assert engine.state(room_id, "calm")[1] == before
-    assert not [1 for _, e, _ in engine.broadcast if e == "op"]
+    assert not [1 for _, e, _ in engine.events.sink if e == "op"]
 
 
 def test_UNDO1_therapist_undoes_a_stop_and_the_pacer_runs_on_in_the_same_rhythm(engine, room_id, people, clock):

@@ -18,7 +18,7 @@ from activities import schedule
 from activities import stories
 from activities.contract.protocol import E_FULL, THERAPIST
 from tests.unit.payloads import history, op, stroke
-from tests.unit.test_engine import Broadcasts
+from tests.unit.core.test_engine import Broadcasts
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import pytest
 from activities.contract import Invalid, OpSpec, Registry, Rejected, number, require_dict
 from rooms.core.engine import Engine
 from activities.contract.protocol import E_INVALID, THERAPIST
-from tests.unit.test_engine import Broadcasts
+from tests.unit.core.test_engine import Broadcasts
 
 
 def _start(d):
@@ -48,7 +48,7 @@ def test_CLK1_stamped_op_carries_server_time(engine, storage, room_id):
                         {"op_id": "o1", "a": "timer", "t": "start", "d": {"secs": 30}})
     assert ack["ok"]
     assert engine.state(room_id, "timer")[1] == {"started_at": 1234.5, "secs": 30}
-    (op,) = [d for _, e, d in engine.broadcast if e == "op"]
+    (op,) = [d for _, e, d in engine.events.sink if e == "op"]
     assert op["d"]["at"] == 1234.5
     # Stored with the stamp, so a replay after a restart sees the same time.
     assert storage.ops_since(room_id, 0)[0]["d"]["at"] == 1234.5

@@ -68,8 +68,8 @@ def decoded(text):
 
 def test_JOIN1_two_joiners_at_the_same_seq_get_the_same_text_encoded_once(engine, room_id, th,
                                                                          monkeypatch):
-    import rooms.core.engine
-    monkeypatch.setattr(rooms.core.engine, "WIRE_CACHE_MIN", 0)    # as for a big board
+    import rooms.core.joining
+    monkeypatch.setattr(rooms.core.joining, "WIRE_CACHE_MIN", 0)    # as for a big board
     for k in range(3):
         draw(engine, room_id, th, f"s{k}")
     encodes = []

@@ -15,7 +15,7 @@ from rooms.core.engine import Engine
 from activities.contract.protocol import CHILD, E_CONFLICT, E_FORBIDDEN, E_FULL, E_INVALID, E_NOTHING, PARENT, \
     THERAPIST
 from tests.support import run_node, with_undo
-from tests.unit.test_engine import Broadcasts
+from tests.unit.core.test_engine import Broadcasts
 
 UID = "u" * 22
 T0 = 1_700_000_000.0

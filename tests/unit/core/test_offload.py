@@ -11,7 +11,7 @@ from rooms.core.engine import Engine
 from rooms.core.offload import Offload
 from activities.contract.protocol import THERAPIST
 from tests.unit.payloads import history, op, stroke
-from tests.unit.test_engine import Broadcasts
+from tests.unit.core.test_engine import Broadcasts
 
 
 class Deferred(Offload):

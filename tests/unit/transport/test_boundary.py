@@ -7,7 +7,8 @@ import pytest
 import socketio
 
 from rooms.transport import boundary
-from rooms.core.engine import LIMITS, _size, is_op_id
+from activities.contract.protocol import LIMITS
+from rooms.core.live import _size, is_op_id
 
 
 class _Server:

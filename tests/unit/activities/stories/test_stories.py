@@ -17,7 +17,7 @@ from rooms.assets import pictures
 from rooms.core.engine import Engine
 from activities.contract.protocol import (CHILD, E_CONFLICT, E_FORBIDDEN, E_FULL, E_INVALID, E_NO_PAGE,
                             E_NOTHING, PARENT, THERAPIST)
-from tests.unit.test_engine import Broadcasts
+from tests.unit.core.test_engine import Broadcasts
 
 T0 = 1_700_000_000.0
 

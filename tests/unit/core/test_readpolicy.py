@@ -205,8 +205,8 @@ def test_READ1_a_guest_reconnecting_in_the_session_gets_the_missing_ops(engine, 
 
 
 def test_READ2_joiners_of_one_view_share_one_text(engine, storage, make_room, monkeypatch):
-    import rooms.core.engine
-    monkeypatch.setattr(rooms.core.engine, "WIRE_CACHE_MIN", 0)    # as for a big board
+    import rooms.core.joining
+    monkeypatch.setattr(rooms.core.joining, "WIRE_CACHE_MIN", 0)    # as for a big board
     encodes = []
     real = wire.StateEncoder.encode_states
     monkeypatch.setattr(wire.StateEncoder, "encode_states",

@@ -3,7 +3,7 @@ revoked) finds their room page closed ("The therapist has closed your visit for
 today.") and the room's pictures gone, not only their socket, until the next session."""
 import pytest
 
-from tests.unit.test_uploads import png, post, share_in_story, status
+from tests.unit.assets.test_uploads import png, post, share_in_story, status
 
 CLOSED = "The therapist has closed your visit for today."
 
