@@ -299,19 +299,3 @@ def may_play(settings, role, activity):
     return bool(master and settings.get(master)) and \
         bool(settings.get("perms", {}).get(role, {}).get(activity, True))
 
-
-def wrap_text(draw, text, font, width):
-    """Lines of `text` (paragraphs split on newlines) that fit `width` pixels in
-    `font` on a Pillow ImageDraw: for the PDFs drawn on the server."""
-    lines = []
-    for para in str(text).split("\n"):
-        line = ""
-        for word in para.split():
-            trial = f"{line} {word}".strip()
-            if line and draw.textlength(trial, font=font) > width:
-                lines.append(line)
-                line = word
-            else:
-                line = trial
-        lines.append(line)
-    return lines

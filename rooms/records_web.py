@@ -12,7 +12,7 @@ import io
 import logging
 import time
 
-from flask import (Blueprint, abort, flash, redirect, render_template, request,
+from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
                    send_file, url_for)
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -20,8 +20,9 @@ from wtforms import SelectChoice, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from activities.base import printable
+from activities.pdfdoc import FontsMissing
 
-from . import records, retention
+from . import documents, records, retention
 from .accounts import EmptyForm, plain_text
 from .web import ROLE_LABELS, _pr
 
@@ -94,9 +95,10 @@ def _audit(action, rec, detail=""):
                             record_id=rec["id"], room_id=rec["room_id"])
 
 
-def _download_name(rec, ext):
+def _download_name(rec, ext, what=None):
     safe = "".join(c for c in rec["room_name"] if c.isalnum() or c in " -_").strip() or "room"
-    return f"{safe} - session {time.strftime('%Y-%m-%d %H%M', time.localtime(rec['started_at']))}.{ext}"
+    what = what or f"session {time.strftime('%Y-%m-%d %H%M', time.localtime(rec['started_at']))}"
+    return f"{safe} - {what}.{ext}"
 
 
 def _pictures(rec):
@@ -160,10 +162,32 @@ def picture(record_id, idx):
 def export_pdf(record_id):
     rec, _ = _own_record(record_id)
     data = _pr().offload.run(records.record_pdf, rec, _pictures(rec),   # WORK1
-                             _pr().storage.list_notes(rec["id"]))
+                             _pr().storage.list_notes(rec["id"]), current_app.config["ASSETS_ROOT"])
     _audit("export", rec, "PDF")
     return send_file(io.BytesIO(data), mimetype="application/pdf", as_attachment=True,
                      download_name=_download_name(rec, "pdf"), max_age=0)
+
+
+@bp.route("/rooms/<room_id>/checkins.pdf")
+def checkin_sheet(room_id):
+    """The check-in trend sheet: the room's check-ins across its sessions as a PDF
+    (rooms/documents.py). Audited like a record export: it is the child's data."""
+    room = _own_room(room_id)
+    pr = _pr()
+    _, state = pr.engine.state(room_id, "checkin")
+    data = pr.offload.run(documents.checkin_sheet_pdf, room["name"], state["entries"],   # WORK1
+                          pr.storage.list_records(room_id), current_app.config["ASSETS_ROOT"])
+    pr.storage.add_audit(current_user.id, "export", "Check-in trend sheet (PDF)", room_id=room_id)
+    return send_file(io.BytesIO(data), mimetype="application/pdf", as_attachment=True,
+                     download_name=_download_name({"room_name": room["name"]}, "pdf", "check-ins"),
+                     max_age=0)
+
+
+@bp.app_errorhandler(FontsMissing)
+def _fonts_missing(exc):
+    """A PDF without its fonts cannot be made: say what to install (503), never a traceback."""
+    log.error("%s", exc)
+    return str(exc), 503, {"Content-Type": "text/plain; charset=utf-8"}
 
 
 @bp.route("/records/<record_id>/record.zip")

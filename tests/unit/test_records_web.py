@@ -11,6 +11,7 @@ from PIL import Image
 
 from rooms import invites
 from rooms.protocol import DEFAULT_SETTINGS
+from tests.pdftools import pdf_text
 from tests.support import csrf
 from tests.unit.record_session import scripted_session
 
@@ -45,7 +46,8 @@ def rec(owner, pr):
 def urls(rec):
     rid = rec["id"]
     return [f"/rooms/{rec['room_id']}/records", f"/records/{rid}", f"/records/{rid}/pictures/0.png",
-            f"/records/{rid}/record.pdf", f"/records/{rid}/record.zip"]
+            f"/records/{rid}/record.pdf", f"/records/{rid}/record.zip",
+            f"/rooms/{rec['room_id']}/checkins.pdf"]
 
 
 def actions(pr, therapist_id):
@@ -90,6 +92,22 @@ def test_picture_pdf_and_zip_downloads_and_exports_are_audited(owner, rec, pr):
     assert actions(pr, owner.therapist_id) == ["export", "export"]
     assert [e["detail"].rsplit(" ", 1)[-1] for e in pr.storage.list_audit(owner.therapist_id)] == \
         ["ZIP", "PDF"]
+
+
+def test_checkin_trend_sheet_lists_the_rooms_checkins_and_is_audited(owner, rec, pr):
+    """The trend sheet: the check-ins of the room's sessions as text, grouped by the
+    session they belong to, plus one from outside a session; the export is audited."""
+    room_id = rec["room_id"]
+    r = owner.get(f"/rooms/{room_id}/records")
+    assert f"/rooms/{room_id}/checkins.pdf" in text(r)
+    r = owner.get(f"/rooms/{room_id}/checkins.pdf")
+    assert r.status_code == 200 and r.mimetype == "application/pdf"
+    assert "attachment" in r.headers["Content-Disposition"]
+    words = " ".join(pdf_text(r.data).split())
+    assert "Check-ins — Sam, 7" in words
+    assert "start: 2 of 5, upset" in words and "end: 5 of 5, great" in words
+    assert "outside a session" not in words      # both belong to the recorded session
+    assert actions(pr, owner.therapist_id) == ["export"]
 
 
 def test_owner_deletes_a_record_with_csrf_only(owner, rec, pr):
