@@ -298,4 +298,3 @@ def may_play(settings, role, activity):
     master = MASTER.get(role)
     return bool(master and settings.get(master)) and \
         bool(settings.get("perms", {}).get(role, {}).get(activity, True))
-
