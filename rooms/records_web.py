@@ -133,6 +133,18 @@ def room_records(room_id):
     return render_template("records.html", room=room, records=recs, role_labels=ROLE_LABELS)
 
 
+@bp.route("/rooms/<room_id>/records/session/<int:first_seq>")
+def session_record(room_id, first_seq):
+    """Where "End session" sends the therapist (issue 17): the record of the session
+    that began at `first_seq`, once written (it is built in the background after the
+    end), meanwhile a page that looks again every second."""
+    room = _own_room(room_id)
+    for rec in _pr().storage.list_records(room_id):
+        if rec["first_seq"] == first_seq:
+            return redirect(url_for("records.record", record_id=rec["id"]))
+    return render_template("record_pending.html", room=room), 202
+
+
 @bp.route("/records/<record_id>")
 def record(record_id):
     rec, room = _own_record(record_id)

@@ -32,6 +32,9 @@ function withPage(state, i, page) {
 
 /** Apply op (t, d) by participant `by`. Returns [newState, inverse | null]. */
 export function apply(state, t, d, by = null) {
+  // "Save to record" copies (canvas.py SAVE_OPS) are for the session record only:
+  // no snapshot carries them and no browser draws them.
+  if (t === "page.save" || t === "page.unsave" || t === "saved.restore") return [state, null];
   let i = -1, page = null;
   if (t !== "page.restore") [i, page] = findPage(state, d.page);
   if (t === "page.add") {

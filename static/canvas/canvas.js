@@ -330,7 +330,10 @@ class CanvasActivity {
     if (ctx.me.role === "therapist") {
       this.clearBtn = this.button({class: "tbtn danger", dataset: {action: "clear"}, title: "Clear page",
         "aria-label": "Clear page", onclick: () => this.clearPage()}, icon("trash"));
-      extra.push(this.clearBtn);
+      // Issue 17: keep this page as it is now in the session record (page.save).
+      this.saveBtn = this.button({dataset: {action: "save-record"}, title: "Save to record",
+        "aria-label": "Save to record", onclick: () => this.saveToRecord()}, icon("camera"));
+      extra.push(this.saveBtn, this.clearBtn);
     }
     if (ctx.urls.export) {
       this.downloadLink = el("a", {class: "tbtn", dataset: {action: "download"}, title: "Download PNG",
@@ -454,6 +457,17 @@ class CanvasActivity {
     this.ctx.submit("page.add", {page: id});
     this.viewCache = null;
     this.showPage(id);
+  }
+
+  saveToRecord() {
+    const pages = this.view().pages;
+    const index = pages.findIndex((p) => p.id === this.pageId);
+    if (index < 0 || !pages[index].items.length) {
+      this.ctx.toast("Draw something first.");
+      return;
+    }
+    this.ctx.submit("page.save", {page: this.pageId, id: randomId(12), caption: `Drawing, page ${index + 1}`});
+    this.ctx.toast("Saved to the session record.");
   }
 
   async clearPage() {
