@@ -43,6 +43,13 @@ def test_save_to_record_then_end_session_links_to_the_record_with_the_picture(se
     t.page.wait_for_selector('.toast:has-text("Saved to the session record.")')
     t.page.wait_for_function("document.querySelector('#board').dataset.pending === '0'")
     t.page.screenshot(path=os.path.join(artifacts, "record-save-button-1366x768.png"))
+    # The button is on screen and big enough on a phone and a tablet in both orientations.
+    for w, h in ((390, 844), (768, 1024), (1024, 768), (1366, 768)):
+        t.page.set_viewport_size({"width": w, "height": h})
+        box = t.page.locator('[data-action="save-record"]').bounding_box()
+        assert box and box["width"] >= 44 and box["height"] >= 44, (w, h, box)
+        assert 0 <= box["x"] and box["x"] + box["width"] <= w and box["y"] + box["height"] <= h, (w, h, box)
+        t.page.screenshot(path=os.path.join(artifacts, f"record-save-button-{w}x{h}.png"))
 
     # Then the page is cleared: only the saved copy keeps the drawing.
     t.page.click('[data-action="clear"]')
