@@ -17,15 +17,13 @@ came out as empty boxes and a record weighed ~1.7 MB. A `Document` here:
 - gives every picture alt text, and the document its language and title.
 
 It knows nothing about rooms or activities: callers hand it the Twemoji folder.
+fpdf2 and pyphen are imported on the first PDF, not at start-up (importing fpdf2
+took seconds on a loaded machine, and every server process paid it).
 """
 import io
 import os
 import re
 from functools import lru_cache
-
-import pyphen
-from fpdf import FPDF
-from fpdf.enums import XPos, YPos
 
 FONT_FAMILY = "DejaVu"
 FONT_FILES = {"": "DejaVuSans.ttf", "B": "DejaVuSans-Bold.ttf"}
@@ -62,6 +60,7 @@ def font_files(dirs=None):
 
 @lru_cache(maxsize=16)
 def _dictionary(lang):
+    import pyphen
     return pyphen.Pyphen(lang=pyphen.language_fallback(lang.replace("-", "_")) or "en_GB")
 
 
@@ -118,117 +117,133 @@ def split_emoji(text, svg_dir):
 
 # ------------------------------------------------------------------ the document
 
-class Document(FPDF):
+def Document(title, lang="en", orientation="P", svg_dir=None, running=True):
     """An A4 document in mm with the embedded fonts, shaping, language and title set,
     a running head (`running`: the title, grey, with the page number) and helpers
     that wrap text with emoji pictures. `svg_dir` is the Twemoji folder."""
+    return _document_class()(title, lang=lang, orientation=orientation, svg_dir=svg_dir,
+                             running=running)
 
-    def __init__(self, title, lang="en", orientation="P", svg_dir=None, running=True):
-        super().__init__(orientation=orientation, unit="mm", format="A4")
-        for style, path in font_files().items():
-            self.add_font(FONT_FAMILY, style, path)
-        self.set_text_shaping(True)
-        self.set_title(title)
-        self.set_lang(lang)
-        self.set_author("Playroom")
-        self.set_creator("Playroom")
-        self.doc_title, self.lang, self.svg_dir, self.running = title, lang, svg_dir, running
-        self.set_margins(15, 20, 15)
-        self.set_auto_page_break(True, margin=15)
-        self.set_font(FONT_FAMILY, size=11)
 
-    def header(self):
-        if not self.running:
-            return
-        self.set_xy(self.l_margin, 8)
-        self.set_font(FONT_FAMILY, size=8)
-        self.set_text_color(*GREY)
-        self.inline(self.doc_title, 5, self.epw - 20)
-        self.set_x(self.w - self.r_margin - 20)
-        self.cell(20, 5, f"page {self.page_no()}", align="R")
-        self.set_xy(self.l_margin, self.t_margin)
+@lru_cache(maxsize=1)
+def _document_class():
+    """fpdf2's FPDF with our helpers, defined on first use (see the module docstring)."""
+    from fpdf import FPDF
+    from fpdf.enums import XPos, YPos
 
-    # -- text
+    class Document(FPDF):
+        """An A4 document in mm with the embedded fonts, shaping, language and title set,
+        a running head (`running`: the title, grey, with the page number) and helpers
+        that wrap text with emoji pictures. `svg_dir` is the Twemoji folder."""
 
-    def style(self, size=11, bold=False, color=INK):
-        self.set_font(FONT_FAMILY, "B" if bold else "", size)
-        self.set_text_color(*color)
+        def __init__(self, title, lang="en", orientation="P", svg_dir=None, running=True):
+            super().__init__(orientation=orientation, unit="mm", format="A4")
+            for style, path in font_files().items():
+                self.add_font(FONT_FAMILY, style, path)
+            self.set_text_shaping(True)
+            self.set_title(title)
+            self.set_lang(lang)
+            self.set_author("Playroom")
+            self.set_creator("Playroom")
+            self.doc_title, self.lang, self.svg_dir, self.running = title, lang, svg_dir, running
+            self.set_margins(15, 20, 15)
+            self.set_auto_page_break(True, margin=15)
+            self.set_font(FONT_FAMILY, size=11)
 
-    def line_height(self):
-        return self.font_size * 1.35
+        def header(self):
+            if not self.running:
+                return
+            self.set_xy(self.l_margin, 8)
+            self.set_font(FONT_FAMILY, size=8)
+            self.set_text_color(*GREY)
+            self.inline(self.doc_title, 5, self.epw - 20)
+            self.set_x(self.w - self.r_margin - 20)
+            self.cell(20, 5, f"page {self.page_no()}", align="R")
+            self.set_xy(self.l_margin, self.t_margin)
 
-    def text_block(self, text, size=11, bold=False, color=INK, indent=0, align="L", after=1.5):
-        """A paragraph from the left margin (+indent) to the right one, wrapped and
-        hyphenated, with emoji drawn as pictures; the cursor ends below it."""
-        self.style(size, bold, color)
-        h = self.line_height()
-        left = self.l_margin
-        self.set_left_margin(left + indent)
-        try:
-            self.set_x(left + indent)
-            runs = split_emoji(str(text), self.svg_dir)
-            if all(pic is None for _, pic in runs):
-                self.multi_cell(0, h, hyphenate(str(text), self.lang), align=align,
-                                new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-            else:
-                self._flow(runs, h, align)
-        finally:
-            self.set_left_margin(left)
-            self.set_x(left)
-        self.ln(after)
+        # -- text
 
-    def _flow(self, runs, h, align):
-        """Text and emoji pictures in one flow (fpdf2's `write` wraps at the margin).
-        Centred when it fits on one line, else from the left."""
-        size = self.font_size * 1.1
-        width = sum(size if pic else self.get_string_width(t) for t, pic in runs)
-        if align == "C" and width <= self.epw:
-            self.set_x(self.l_margin + (self.epw - width) / 2)
-        for t, pic in runs:
-            if pic is None:
-                self.write(h, hyphenate(t, self.lang))
-                continue
-            if self.get_x() + size > self.w - self.r_margin:
-                self.ln(h)
-            self.image(pic, x=self.get_x(), y=self.get_y() + (h - size) / 2, w=size, h=size,
-                       alt_text=t)
-            self.set_x(self.get_x() + size)
-        self.ln(h)
+        def style(self, size=11, bold=False, color=INK):
+            self.set_font(FONT_FAMILY, "B" if bold else "", size)
+            self.set_text_color(*color)
 
-    def inline(self, text, h, width):
-        """One line of text and emoji pictures from the cursor, cut at `width` mm
-        (running heads: never wrapped)."""
-        end = self.get_x() + width
-        for t, pic in split_emoji(str(text), self.svg_dir):
-            room = end - self.get_x()
-            if room <= 0:
-                break
-            if pic is None:
-                self.cell(min(room, self.get_string_width(t)), h, t)
-            elif room >= self.font_size:
-                self.image(pic, x=self.get_x(), y=self.get_y() + (h - self.font_size) / 2,
-                           w=self.font_size, h=self.font_size, alt_text=t)
-                self.set_x(self.get_x() + self.font_size)
+        def line_height(self):
+            return self.font_size * 1.35
 
-    # -- pictures
+        def text_block(self, text, size=11, bold=False, color=INK, indent=0, align="L", after=1.5):
+            """A paragraph from the left margin (+indent) to the right one, wrapped and
+            hyphenated, with emoji drawn as pictures; the cursor ends below it."""
+            self.style(size, bold, color)
+            h = self.line_height()
+            left = self.l_margin
+            self.set_left_margin(left + indent)
+            try:
+                self.set_x(left + indent)
+                runs = split_emoji(str(text), self.svg_dir)
+                if all(pic is None for _, pic in runs):
+                    self.multi_cell(0, h, hyphenate(str(text), self.lang), align=align,
+                                    new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+                else:
+                    self._flow(runs, h, align)
+            finally:
+                self.set_left_margin(left)
+                self.set_x(left)
+            self.ln(after)
 
-    def picture(self, img, x, y, w, h, alt):
-        """An image (PNG bytes, a PIL image or an SVG path) fitted into the w×h box at
-        (x, y), keeping its proportions, with alt text. Returns the drawn height."""
-        if isinstance(img, (bytes, bytearray)):
-            img = io.BytesIO(img)
-        if isinstance(img, str):           # SVG: square pictures (Twemoji)
-            side = min(w, h)
-            self.image(img, x=x + (w - side) / 2, y=y, w=side, h=side, alt_text=alt)
-            return side
-        pw, ph = _pixel_size(img)
-        scale = min(w / pw, h / ph)
-        dw, dh = pw * scale, ph * scale
-        self.image(img, x=x + (w - dw) / 2, y=y, w=dw, h=dh, alt_text=alt)
-        return dh
+        def _flow(self, runs, h, align):
+            """Text and emoji pictures in one flow (fpdf2's `write` wraps at the margin).
+            Centred when it fits on one line, else from the left."""
+            size = self.font_size * 1.1
+            width = sum(size if pic else self.get_string_width(t) for t, pic in runs)
+            if align == "C" and width <= self.epw:
+                self.set_x(self.l_margin + (self.epw - width) / 2)
+            for t, pic in runs:
+                if pic is None:
+                    self.write(h, hyphenate(t, self.lang))
+                    continue
+                if self.get_x() + size > self.w - self.r_margin:
+                    self.ln(h)
+                self.image(pic, x=self.get_x(), y=self.get_y() + (h - size) / 2, w=size, h=size,
+                           alt_text=t)
+                self.set_x(self.get_x() + size)
+            self.ln(h)
 
-    def output_bytes(self):
-        return bytes(self.output())
+        def inline(self, text, h, width):
+            """One line of text and emoji pictures from the cursor, cut at `width` mm
+            (running heads: never wrapped)."""
+            end = self.get_x() + width
+            for t, pic in split_emoji(str(text), self.svg_dir):
+                room = end - self.get_x()
+                if room <= 0:
+                    break
+                if pic is None:
+                    self.cell(min(room, self.get_string_width(t)), h, t)
+                elif room >= self.font_size:
+                    self.image(pic, x=self.get_x(), y=self.get_y() + (h - self.font_size) / 2,
+                               w=self.font_size, h=self.font_size, alt_text=t)
+                    self.set_x(self.get_x() + self.font_size)
+
+        # -- pictures
+
+        def picture(self, img, x, y, w, h, alt):
+            """An image (PNG bytes, a PIL image or an SVG path) fitted into the w×h box at
+            (x, y), keeping its proportions, with alt text. Returns the drawn height."""
+            if isinstance(img, (bytes, bytearray)):
+                img = io.BytesIO(img)
+            if isinstance(img, str):           # SVG: square pictures (Twemoji)
+                side = min(w, h)
+                self.image(img, x=x + (w - side) / 2, y=y, w=side, h=side, alt_text=alt)
+                return side
+            pw, ph = _pixel_size(img)
+            scale = min(w / pw, h / ph)
+            dw, dh = pw * scale, ph * scale
+            self.image(img, x=x + (w - dw) / 2, y=y, w=dw, h=dh, alt_text=alt)
+            return dh
+
+        def output_bytes(self):
+            return bytes(self.output())
+
+    return Document
 
 
 def _pixel_size(img):
