@@ -319,6 +319,8 @@ def test_pdf_text_layer_has_the_timeline_notes_and_captions(stored):
 def test_pdf_picture_pages_show_their_picture(stored):
     rec, pics = stored
     data = records.record_pdf(rec, pics)
+    for p in pics:                   # alt text: what a screen reader says of the picture
+        assert f"/Alt ({p['caption']})".encode() in data
     for i in range(len(pics)):
         img = pdf_page_png(data, page=2 + i).convert("L")
         w, h = img.size

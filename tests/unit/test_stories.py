@@ -354,6 +354,17 @@ def test_STORY5_pdf_text_layer_has_the_story():
         assert " ".join(page["text"].split()) in text
 
 
+def test_STORY5_pdf_has_language_title_and_alt_text_for_every_picture():
+    """A screen reader knows the language, the title, and what each picture shows."""
+    data = stories.pdf(stories.initial_state(), "angry", pictures_root())
+    assert b"/Lang (en)" in data
+    assert f"/Title ({stories.READY['angry']['title']})".encode() in data
+    for page in stories.READY["angry"]["pages"]:
+        for p in page["pics"]:
+            label = pictures.CATALOG[p][1].replace("(", "\\(").replace(")", "\\)")   # PDF escapes
+            assert f"/Alt ({label})".encode() in data, p
+
+
 def test_STORY5_pdf_page_shows_the_picture():
     data = stories.pdf(stories.initial_state(), "bedtime", pictures_root())
     img = pdf_page_png(data)
