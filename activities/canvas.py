@@ -308,7 +308,8 @@ def client_config():
         "stamps": pictures.STAMPS, "stamp_size_range": list(STAMP_SIZE_RANGE),
         "backgrounds": BACKGROUNDS,
         "limits": {"stroke_points": MAX_STROKE_POINTS, "preview_points": MAX_PREVIEW_POINTS,
-                   "pages": MAX_PAGES, "items_per_page": MAX_ITEMS_PER_PAGE},
+                   "pages": MAX_PAGES, "items_per_page": MAX_ITEMS_PER_PAGE,
+                   "caption_chars": CAPTION_CHARS},
         "ops": [t for t, s in OPS.items() if s.client],
     }
 

@@ -459,14 +459,21 @@ class CanvasActivity {
     this.showPage(id);
   }
 
-  saveToRecord() {
+  /** Issue 17: keep this page as it is now in the session record, with a caption. */
+  async saveToRecord() {
+    const pageId = this.pageId;
     const pages = this.view().pages;
-    const index = pages.findIndex((p) => p.id === this.pageId);
+    const index = pages.findIndex((p) => p.id === pageId);
     if (index < 0 || !pages[index].items.length) {
       this.ctx.toast("Draw something first.");
       return;
     }
-    this.ctx.submit("page.save", {page: this.pageId, id: randomId(12), caption: `Drawing, page ${index + 1}`});
+    const caption = el("input", {type: "text", class: "cv-caption", dataset: {field: "caption"},
+      maxlength: String(this.cfg.limits.caption_chars), value: `Drawing, page ${index + 1}`});
+    const ask = el("span", {}, "Save this page to the session record?",
+      el("label", {class: "cv-caption-row"}, el("span", {}, "Caption"), caption));
+    if (!await this.ctx.confirm(ask, {yes: "Save", no: "Cancel"}) || !this.ctx) return;
+    this.ctx.submit("page.save", {page: pageId, id: randomId(12), caption: caption.value.trim() || null});
     this.ctx.toast("Saved to the session record.");
   }
 

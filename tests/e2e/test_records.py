@@ -40,6 +40,10 @@ def test_save_to_record_then_end_session_links_to_the_record_with_the_picture(se
     # The therapist saves the page to the record; a guest has no such button.
     assert c.page.locator('[data-action="save-record"]').count() == 0
     t.page.click('[data-action="save-record"]')
+    assert t.page.input_value('[data-field="caption"]') == "Drawing, page 1"
+    t.page.fill('[data-field="caption"]', "Our red road 🚗")
+    t.page.screenshot(path=os.path.join(artifacts, "record-save-caption-1366x768.png"))
+    t.page.click('[data-action="confirm-yes"]')
     t.page.wait_for_selector('.toast:has-text("Saved to the session record.")')
     t.page.wait_for_function("document.querySelector('#board').dataset.pending === '0'")
     t.page.screenshot(path=os.path.join(artifacts, "record-save-button-1366x768.png"))
@@ -67,9 +71,9 @@ def test_save_to_record_then_end_session_links_to_the_record_with_the_picture(se
     rec = opened.value
     rec.wait_for_url("**/records/*", timeout=20000)
     rec.wait_for_selector("figcaption", timeout=10000)
-    assert rec.locator("figcaption").all_inner_texts() == ["Drawing, page 1"]
-    assert "saved the drawing to the record: “Drawing, page 1”" in rec.inner_text("body")
-    img = rec.locator('img[alt="Drawing, page 1"]')
+    assert rec.locator("figcaption").all_inner_texts() == ["Our red road 🚗"]
+    assert "saved the drawing to the record: “Our red road 🚗”" in rec.inner_text("body")
+    img = rec.locator('img[alt="Our red road 🚗"]')
     img.wait_for()
     png = rec.request.get(rec.url.split("/records/")[0] + img.get_attribute("src"))
     with Image.open(io.BytesIO(png.body())) as pic:
@@ -81,7 +85,7 @@ def test_save_to_record_then_end_session_links_to_the_record_with_the_picture(se
     pdf = rec.request.get(rec.url + "/record.pdf")
     assert pdf.ok and pdf.headers["content-type"] == "application/pdf"
     text = " ".join(pdf_text(pdf.body()).split())
-    assert "saved the drawing to the record: “Drawing, page 1”" in text
-    assert "Drawing, page 1" in text
+    assert "saved the drawing to the record: “Our red road" in text
+    assert "Our red road" in text
     for p in (t, c):
         assert p.console_errors == [], p.console_errors
