@@ -1,7 +1,10 @@
 """Canvas: shared drawing pages with pen, marker, highlighter, eraser and stamps.
 
 State (plain JSON):
-    {"pages": [{"id": "p1", "bg": "white", "n": 0, "items": [item, ...]}, ...]}
+    {"pages": [{"id": "p1", "bg": "white", "n": 0, "items": [item, ...]}, ...],
+     "saved": [{"id", "page", "index", "caption", "at", "by", "bg", "n", "items"}]}
+                     copies kept for the session record ("save to record"; the key
+                     appears with the first one)
 An item is a stroke {"id", "k": "stroke", "by", "tool", "color", "size", "pts"} with
 `pts` a flat [x, y, pressure, ...] list in board units, or a stamp
 {"id", "k": "stamp", "by", "stamp", "x", "y", "size", "rot"}. Items are drawn in list
@@ -603,9 +606,9 @@ def record_pictures(state):
 # "Save to record" (issue 17): the therapist keeps the page as it is now for the
 # session record, with a caption, as the sand tray keeps a snapshot. The copy shares
 # its items with the page (the reducer never mutates), so it costs no memory until
-# the page changes; its numbers count towards ROOM1. Browsers never draw copies:
-# they are left out of every snapshot (`visible`) and the browser's reducer ignores
-# these ops.
+# the page changes; its numbers count towards ROOM1. It is state like any other:
+# snapshots carry it and the browser's reducer keeps it the same way (every client
+# converges on what a late joiner gets), but nothing draws it.
 
 SAVE_OPS = {"page.save", "page.unsave", "saved.restore"}
 MAX_SAVED = 12                   # copies kept in the room (the oldest must go first)
@@ -686,14 +689,12 @@ def _saved_entry(base, d, state):
 
 
 def visible(state, role, session):
-    """Saved copies are for the record only and no browser draws them: a snapshot
-    carries none of their drawing, the therapist's only what was saved when (id,
-    page, caption, at), a guest's nothing. The same state object when there are none
-    (snapshot texts are cached per object)."""
-    if not state.get("saved"):
+    """READ2: copies saved in earlier sessions are the therapist's, like the earlier
+    check-ins; a guest's snapshot holds only this session's (saved at or after its
+    start, both by the server's clock). The state itself when nothing is hidden."""
+    saved = state.get("saved")
+    if role == THERAPIST or not saved:
         return state
-    rest = {k: v for k, v in state.items() if k != "saved"}
-    if role != THERAPIST:
-        return rest
-    return {**rest, "saved": [{k: s[k] for k in ("id", "page", "caption", "at")}
-                              for s in state["saved"]]}
+    start = session.get("at") if session else None
+    keep = [s for s in saved if start is not None and s.get("at") is not None and s["at"] >= start]
+    return state if len(keep) == len(saved) else {**state, "saved": keep}

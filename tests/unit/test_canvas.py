@@ -1,6 +1,8 @@
 """Canvas activity: the pure reducer, state checks, strict validation, permissions,
 ephemeral signals and the server renderer."""
 import copy
+import json
+import shutil
 
 import pytest
 
@@ -8,7 +10,7 @@ from activities import canvas
 from activities.base import Invalid, Rejected
 from rooms.protocol import (CHILD, E_CONFLICT, E_FULL, E_INVALID, E_NO_PAGE, E_NOTHING, PARENT,
                             THERAPIST)
-from tests.support import ROOT
+from tests.support import ROOT, run_node
 from tests.unit.payloads import line, stamp, stroke
 
 WHITE = (255, 255, 255)
@@ -695,13 +697,46 @@ def test_save_payload_is_validated(d):
     assert isinstance(canvas.validate("page.save", d), Rejected)
 
 
-def test_snapshots_never_carry_the_copies():
-    before, s, _ = saved_state()
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+def test_browser_reducer_keeps_the_same_copies(tmp_path):
+    """static/canvas/canvas-model.js keeps saved copies as the server does, so every
+    client's state is what a late joiner receives (HOST1's convergence)."""
+    ops = [("stroke", stroke(sid="a")), ("page.add", {"page": "p2"}),
+           ("page.save", {"page": "p1", "id": "sv1", "caption": "Our dragon", "at": 5.0}),
+           ("page.save", {"page": "p2", "id": "sv2", "caption": None, "at": 6.0}),   # empty: no-op
+           ("stroke", stroke(sid="b")), ("page.save", {"page": "p1", "id": "sv3", "caption": None, "at": 7.0}),
+           ("page.unsave", {"id": "sv1"}), ("page.unsave", {"id": "nope"})]
+    script = (
+        "import {apply, initialState} from './model.mjs';\n"
+        "import {readFileSync} from 'node:fs';\n"
+        "const {ops} = JSON.parse(readFileSync(0, 'utf8'));\n"
+        "let s = initialState(); const out = [];\n"
+        "for (const [t, d] of ops) { const [n, inv] = apply(s, t, d, 'th'); s = n; out.push([n, inv]); }\n"
+        "process.stdout.write(JSON.stringify(out));\n")
+    s = canvas.initial_state()
+    py = []
+    for t, d in ops:
+        s, inv = canvas.apply(s, t, d, by="th")
+        py.append((t, d, s, inv))
+    _, restore = py[-2][3]
+    ops.append(("saved.restore", restore))
+    s, inv = canvas.apply(s, "saved.restore", restore, by="th")
+    py.append(("saved.restore", restore, s, inv))
+    js = run_node(tmp_path, {"model.mjs": "canvas-model.js"}, script, {"ops": ops})
+    for (t, _, state, inv), (js_state, js_inv) in zip(py, js):
+        assert js_state == json.loads(json.dumps(state)), t
+        assert js_inv == (list(json.loads(json.dumps(inv))) if inv else None), t
+    assert [x["id"] for x in s["saved"]] == ["sv1", "sv3"]
+
+
+def test_READ2_a_guest_reads_only_this_sessions_copies():
+    before, s, _ = saved_state()                     # saved at 5.0
+    s, _ = canvas.apply(s, "page.save", {"page": "p1", "id": "sv2", "caption": None, "at": 50.0})
+    assert canvas.visible(s, THERAPIST, {"at": 40.0}) is s
     for role in (CHILD, PARENT):
-        assert "saved" not in canvas.visible(s, role, None)
-    assert canvas.visible(s, THERAPIST, None)["saved"] == [
-        {"id": "sv1", "page": "p1", "caption": "Our dragon", "at": 5.0}]
-    for role in (THERAPIST, CHILD, PARENT):
+        assert [x["id"] for x in canvas.visible(s, role, {"at": 40.0})["saved"]] == ["sv2"]
+        assert canvas.visible(s, role, {"at": 1.0}) is s
+        assert canvas.visible(s, role, None)["saved"] == []
         assert canvas.visible(before, role, None) is before
 
 
