@@ -656,8 +656,10 @@ def _apply_saved(state, t, d, by):
         i, entry = _find_saved(state, d["id"])
         if entry is None:
             return state, None
-        return {**state, "saved": saved[:i] + saved[i + 1:]}, \
-            ("saved.restore", {"entry": entry, "index": i})
+        rest = saved[:i] + saved[i + 1:]
+        # The key goes with the last copy: the inverse gives back the very same state.
+        new = {**state, "saved": rest} if rest else {k: v for k, v in state.items() if k != "saved"}
+        return new, ("saved.restore", {"entry": entry, "index": i})
     if _find_saved(state, d["entry"]["id"])[1] is not None:      # saved.restore
         return state, None
     saved.insert(min(d["index"], len(saved)), d["entry"])

@@ -121,7 +121,9 @@ function applySaved(state, t, d, by) {
     const [i, entry] = findSaved(state, d.id);
     if (entry === null) return [state, null];
     saved.splice(i, 1);
-    return [{...state, saved}, ["saved.restore", {entry, index: i}]];
+    let next = {...state, saved};
+    if (!saved.length) { next = {...state}; delete next.saved; }     // as the server: the key goes too
+    return [next, ["saved.restore", {entry, index: i}]];
   }
   if (findSaved(state, d.entry.id)[1] !== null) return [state, null];     // saved.restore
   saved.splice(Math.min(d.index, saved.length), 0, d.entry);
