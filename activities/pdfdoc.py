@@ -217,7 +217,9 @@ def _document_class():
                 if room <= 0:
                     break
                 if pic is None:
-                    self.cell(min(room, self.get_string_width(t)), h, t)
+                    while t and self.get_string_width(t) > room:     # cut, never overprint
+                        t = t[:-1]
+                    self.cell(self.get_string_width(t), h, t)
                 elif room >= self.font_size:
                     self.image(pic, x=self.get_x(), y=self.get_y() + (h - self.font_size) / 2,
                                w=self.font_size, h=self.font_size, alt_text=t)

@@ -399,3 +399,12 @@ def test_WORK1_the_record_is_built_in_a_worker_and_stored_after(storage, room_id
     rec = service.close_session(room_id, 1, storage.last_seq(room_id), s.states)
     assert calls == [("_contents", [])]      # timeline and pictures, before anything is stored
     assert rec["timeline"] and storage.list_record_pictures(rec["id"])
+
+
+def test_pdf_running_head_of_a_long_room_name_stops_before_the_page_number(stored):
+    rec, _ = stored
+    data = records.record_pdf({**rec, "room_name": "A very long room name " * 8}, [])
+    words = pdf_words(data)
+    page_word = next(w for w in words if w[0] == "page")
+    head = [w for w in words[:words.index(page_word)]]
+    assert head and max(x1 for _, _, x1, _ in head) < page_word[1]
