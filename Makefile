@@ -55,6 +55,7 @@ test-deps: fonts
 	fi
 
 test: setup test-deps
+	$(VENV)/bin/ruff check --no-cache .
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 clean:
