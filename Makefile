@@ -8,9 +8,9 @@ PY_STAMP   := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 APT_PKGS   := redis-server chromium nginx
 
-.PHONY: run test setup test-deps clean
+.PHONY: run test setup test-deps fonts clean
 
-run: setup
+run: setup fonts
 	$(PY) app.py
 
 setup: $(PY_STAMP) $(NODE_STAMP)
@@ -24,11 +24,24 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+# The PDFs (activities/pdfdoc.py) embed DejaVu Sans: Debian's fonts-dejavu-core,
+# installed only when missing (or set PLAYROOM_FONT_DIR to a folder holding it).
+fonts:
+	@[ -n "$$PLAYROOM_FONT_DIR" ] || [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf ] || { \
+	  if command -v apt-get >/dev/null 2>&1; then \
+	    SUDO=""; [ "$$(id -u)" = 0 ] || SUDO="sudo"; \
+	    echo "installing fonts-dejavu-core from Debian's packages (the PDFs embed it)"; \
+	    $$SUDO apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq fonts-dejavu-core >/dev/null; \
+	  else echo "the PDFs need DejaVu Sans: install it or set PLAYROOM_FONT_DIR"; exit 1; fi; }
+
 # Debian packages the tests drive for real: redis-server (storage contract, several
-# processes), chromium (browser end-to-end) and nginx (in front of two processes,
-# tests/integration/test_nginx.py). Installed only when missing.
-test-deps:
+# processes), chromium (browser end-to-end), nginx (in front of two processes,
+# tests/integration/test_nginx.py) and poppler-utils (pdftotext and pdftoppm read
+# the PDFs as a person's tools do, tests/pdftools.py). Installed only when missing.
+test-deps: fonts
 	@missing=""; \
+	command -v pdftotext >/dev/null 2>&1 || missing="$$missing poppler-utils"; \
 	command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing="$$missing nginx"; \

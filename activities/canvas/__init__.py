@@ -1,7 +1,10 @@
 """Canvas: shared drawing pages with pen, marker, highlighter, eraser and stamps.
 
 State (plain JSON):
-    {"pages": [{"id": "p1", "bg": "white", "n": 0, "items": [item, ...]}, ...]}
+    {"pages": [{"id": "p1", "bg": "white", "n": 0, "items": [item, ...]}, ...],
+     "saved": [{"id", "page", "index", "caption", "at", "by", "bg", "n", "items"}]}
+                     copies kept for the session record ("save to record"; the key
+                     appears with the first one)
 An item is a stroke {"id", "k": "stroke", "by", "tool", "color", "size", "pts"} with
 `pts` a flat [x, y, pressure, ...] list in board units, or a stamp
 {"id", "k": "stamp", "by", "stamp", "x", "y", "size", "rot"}. Items are drawn in list
@@ -19,9 +22,10 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from activities.contract import pictures
-from activities.contract.protocol import E_CONFLICT, E_FULL, E_NO_PAGE, THERAPIST
+from activities.contract.protocol import E_CONFLICT, E_FULL, E_NO_PAGE, E_NOTHING, THERAPIST
 
 from activities.canvas import strokes
+from activities.contract import text as person_text
 from activities.contract import (Bound, may_play, OpSpec, Rejected, color, flat_points, ident, integer, internal, number, one_of,
                    require_dict, validate_op)
 
@@ -96,6 +100,11 @@ OPS = {
     "page.add": OpSpec(_page_only),
     "page.bg": OpSpec(_page_bg),
     "clear": OpSpec(_page_only),
+    # Therapist only: a copy of the page for the session record (issue 17). Not
+    # taken back by the therapist's next undo, like the sand tray's snapshot.
+    "page.save": OpSpec(lambda d: _save(d), stamped=True, undoable=False),
+    "page.unsave": OpSpec(internal(), client=False),
+    "saved.restore": OpSpec(internal(), client=False),
     # Produced by the server as inverses; never accepted from a client.
     "items.remove": OpSpec(internal("page"), client=False),
     "items.restore": OpSpec(internal("page"), client=False),
@@ -181,8 +190,9 @@ def _numbers(item):
 
 
 def content(state):
-    """Numbers stored on all pages (ROOM1's measure: each page keeps its count)."""
-    return sum(p["n"] for p in state["pages"])
+    """Numbers stored on all pages and saved copies (ROOM1's measure: each page keeps
+    its count)."""
+    return sum(p["n"] for p in state["pages"]) + sum(s["n"] for s in state.get("saved", ()))
 
 
 BOUND = Bound(MAX_NUMBERS, content,
@@ -192,6 +202,8 @@ BOUND = Bound(MAX_NUMBERS, content,
 def check(state, t, d):
     """State-dependent rules for a client op that passed validate()."""
     i, page = _find(state, d["page"])
+    if t == "page.save":
+        return _check_save(state, page, d)
     if t == "page.add":
         if page is not None:
             return Rejected(E_CONFLICT, "that page already exists")
@@ -217,6 +229,8 @@ def _with_page(state, i, page):
 
 def apply(state, t, d, by=None):
     """Apply op (t, d) by participant `by`. Returns (new_state, inverse or None)."""
+    if t in SAVE_OPS:
+        return _apply_saved(state, t, d, by)
     i, page = _find(state, d["page"]) if t != "page.restore" else (-1, None)
     if t == "page.add":
         if page is not None:
@@ -297,7 +311,8 @@ def client_config():
         "stamps": pictures.STAMPS, "stamp_size_range": list(STAMP_SIZE_RANGE),
         "backgrounds": BACKGROUNDS,
         "limits": {"stroke_points": MAX_STROKE_POINTS, "preview_points": MAX_PREVIEW_POINTS,
-                   "pages": MAX_PAGES, "items_per_page": MAX_ITEMS_PER_PAGE},
+                   "pages": MAX_PAGES, "items_per_page": MAX_ITEMS_PER_PAGE,
+                   "caption_chars": CAPTION_CHARS},
         "ops": [t for t, s in OPS.items() if s.client],
     }
 
@@ -324,6 +339,9 @@ def render(state, page_id, assets, scale=1.0):
     colours, which is most drawings (its PNG needs no row filters and a third of
     the bytes: ~12 instead of ~45 ms for the 5,000-stroke board, bench/), else "RGB".
     Both give the same pixels."""
+    if str(page_id).startswith(SAVED_KEY):       # a copy saved to the record
+        state = {"pages": [_saved_page(state, page_id)]}
+        page_id = state["pages"][0]["id"]
     _, page = _find(state, page_id)
     if page is None:
         raise KeyError(page_id)
@@ -568,6 +586,8 @@ def record_entries(ops, state=None, ended_at=None):
         elif t == "page.add":
             out.append({**base, "kind": "page", "text": "added a drawing page",
                         "data": {"page": op["d"].get("page")}})
+        elif t == "page.save":
+            out.append(_saved_entry(base, op["d"], state))
     for entry in drawn.values():
         n, s = entry["data"]["strokes"], entry["data"]["stamps"]
         parts = [f"{n} stroke{'s' * (n != 1)}"] * bool(n) + [f"{s} stamp{'s' * (s != 1)}"] * bool(s)
@@ -579,3 +599,104 @@ def record_pictures(state):
     """Pictures for the session record: every page with something on it."""
     return [(p["id"], f"Drawing, page {i + 1}") for i, p in enumerate(state["pages"])
             if p["items"]]
+
+
+# ---------------------------------------------------------------- saved to the record
+#
+# "Save to record" (issue 17): the therapist keeps the page as it is now for the
+# session record, with a caption, as the sand tray keeps a snapshot. The copy shares
+# its items with the page (the reducer never mutates), so it costs no memory until
+# the page changes; its numbers count towards ROOM1. It is state like any other:
+# snapshots carry it and the browser's reducer keeps it the same way (every client
+# converges on what a late joiner gets), but nothing draws it.
+
+SAVE_OPS = {"page.save", "page.unsave", "saved.restore"}
+MAX_SAVED = 12                   # copies kept in the room (the oldest must go first)
+CAPTION_CHARS = 80
+SAVED_KEY = "saved:"             # render key of a copy: "saved:<id>"
+
+
+def _save(d):
+    require_dict(d, ("page", "id"), optional=("caption",))
+    caption = d.get("caption")
+    caption = None if caption is None else person_text(caption, CAPTION_CHARS, "caption").strip()
+    return {"page": _page(d), "id": ident(d["id"]), "caption": caption or None}
+
+
+def _find_saved(state, sid):
+    for i, s in enumerate(state.get("saved", ())):
+        if s["id"] == sid:
+            return i, s
+    return -1, None
+
+
+def _check_save(state, page, d):
+    if page is None:
+        return Rejected(E_NO_PAGE, "no such page")
+    if not page["items"]:
+        return Rejected(E_NOTHING, "nothing is drawn on this page yet")
+    if _find_saved(state, d["id"])[1] is not None:
+        return Rejected(E_CONFLICT, "a saved drawing with that id exists")
+    if len(state.get("saved", ())) >= MAX_SAVED:
+        return Rejected(E_FULL, f"at most {MAX_SAVED} drawings are kept for records")
+    return None
+
+
+def _apply_saved(state, t, d, by):
+    saved = list(state.get("saved", ()))
+    if t == "page.save":
+        i, page = _find(state, d["page"])
+        if page is None or not page["items"] or _find_saved(state, d["id"])[1] is not None:
+            return state, None
+        entry = {"id": d["id"], "page": page["id"], "index": i + 1, "caption": d.get("caption"),
+                 "at": d.get("at"), "by": by, "bg": page["bg"], "n": page["n"],
+                 "items": page["items"]}
+        return {**state, "saved": saved + [entry]}, ("page.unsave", {"id": d["id"]})
+    if t == "page.unsave":
+        i, entry = _find_saved(state, d["id"])
+        if entry is None:
+            return state, None
+        rest = saved[:i] + saved[i + 1:]
+        # The key goes with the last copy: the inverse gives back the very same state.
+        new = {**state, "saved": rest} if rest else {k: v for k, v in state.items() if k != "saved"}
+        return new, ("saved.restore", {"entry": entry, "index": i})
+    if _find_saved(state, d["entry"]["id"])[1] is not None:      # saved.restore
+        return state, None
+    saved.insert(min(d["index"], len(saved)), d["entry"])
+    return {**state, "saved": saved}, ("page.unsave", {"id": d["entry"]["id"]})
+
+
+def _saved_page(state, key):
+    """The saved copy `key` ("saved:<id>") as a page to render; KeyError if gone."""
+    entry = _find_saved(state, str(key)[len(SAVED_KEY):])[1]
+    if entry is None:
+        raise KeyError(key)
+    return {"id": key, "bg": entry["bg"], "n": entry["n"], "items": entry["items"]}
+
+
+def caption_of(entry_or_op):
+    """The caption a saved drawing has in the record: the therapist's words, else
+    which page it was."""
+    d = entry_or_op
+    return d.get("caption") or (f"Drawing, page {d['index']}" if d.get("index") else "Saved drawing")
+
+
+def _saved_entry(base, d, state):
+    """The timeline line of a page.save: an explicit snapshot picture (records.py)."""
+    entry = _find_saved(state or {}, d["id"])[1]
+    caption = caption_of(entry or d)
+    return {**base, "at": d.get("at", base["at"]), "kind": "snapshot",
+            "text": f"saved the drawing to the record: “{caption}”",
+            "data": {"picture": SAVED_KEY + d["id"], "caption": caption}}
+
+
+def visible(state, role, session):
+    """READ2: copies saved in earlier sessions are the therapist's, like the earlier
+    check-ins; a guest's snapshot holds only this session's (saved at or after its
+    start, both by the server's clock). The state itself when nothing is hidden."""
+    saved = state.get("saved")
+    if role == THERAPIST or not saved:
+        return state
+    start = session.get("at") if session else None
+    keep = [s for s in saved if start is not None and s.get("at") is not None and s["at"] >= start]
+    return state if len(keep) == len(saved) else {**state, "saved": keep}

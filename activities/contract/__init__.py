@@ -120,6 +120,14 @@ class Assets(Protocol):
         room's therapist as RGBA fitting size×size, or None when it is gone or someone
         else's."""
 
+    def svg_path(self, pid):
+        """The catalog picture `pid` as its SVG file (documents embed it as vectors), or
+        None when it is not in the catalog."""
+
+    def twemoji_dir(self):
+        """The folder of every Twemoji SVG: documents draw any emoji in a text as its
+        picture (activities/contract/pdfdoc.py)."""
+
 
 class Invalid(Exception):
     """Raised inside validators; turned into Rejected(E_INVALID) at the boundary."""
@@ -310,20 +318,3 @@ def may_play(settings, role, activity):
     master = MASTER.get(role)
     return bool(master and settings.get(master)) and \
         bool(settings.get("perms", {}).get(role, {}).get(activity, True))
-
-
-def wrap_text(draw, text, font, width):
-    """Lines of `text` (paragraphs split on newlines) that fit `width` pixels in
-    `font` on a Pillow ImageDraw: for the PDFs drawn on the server."""
-    lines = []
-    for para in str(text).split("\n"):
-        line = ""
-        for word in para.split():
-            trial = f"{line} {word}".strip()
-            if line and draw.textlength(trial, font=font) > width:
-                lines.append(line)
-                line = word
-            else:
-                line = trial
-        lines.append(line)
-    return lines

@@ -134,11 +134,11 @@ OPS = {
     "step.remove": OpSpec(_id_only),
     "step.edit": OpSpec(_edit),
     "step.move": OpSpec(_move),
-    "step.done": OpSpec(_done),
+    "step.done": OpSpec(_done, stamped=True),        # its time is in the session record (CLK1)
     "timer.start": OpSpec(_timer_start, stamped=True),
     "timer.stop": OpSpec(_nothing),
     "rewards": OpSpec(_rewards),
-    "reward.pick": OpSpec(_pick),
+    "reward.pick": OpSpec(_pick, stamped=True),
     "reset": OpSpec(_nothing),
     # Produced by the server as inverses; never accepted from a client.
     "step.put": OpSpec(internal("step"), client=False),
@@ -357,3 +357,86 @@ def client_config():
         "upload_max_bytes": uploads.MAX_BYTES,
         "ops": [t for t, s in OPS.items() if s.client],
     }
+
+
+# ---------------------------------------------------------------- session record
+
+def _label(step):
+    """How the record names a step: its words, else its picture's label."""
+    if step.get("text"):
+        return step["text"]
+    entry = pictures.CATALOG.get(step.get("pic"))
+    return entry[1] if entry else "a picture"
+
+
+def _prize(pic):
+    entry = pictures.CATALOG.get(pic)
+    return entry[1] if entry else "a picture"
+
+
+def _step_names(ops, state):
+    """step id -> label, from the final state and the session's own adds and edits
+    (a step removed since keeps the name it had)."""
+    names = {s["id"]: _label(s) for s in (state or {}).get("steps", [])}
+    for op in ops:
+        d = op["d"]
+        if op["t"] in ("step.add", "step.edit") and "id" in d:
+            names.setdefault(d["id"], _label(d))
+        elif op["t"] == "step.put":
+            names.setdefault(d["step"]["id"], _label(d["step"]))
+    return names
+
+
+def record_entries(ops, state=None, ended_at=None):
+    """Timeline entries for the session record (activities/contract/__init__.py): each step marked
+    done or not (with its time: the op's), step timers started and stopped, the
+    prizes offered and the one picked, the whole schedule finished, a fresh start.
+    Building the schedule is one line per person ("added 4 steps"). Undone ops say so."""
+    names = _step_names(ops, state)
+    out, added, last_done = [], {}, None
+    for op in ops:
+        t, d, kind = op["t"], op["d"], op["kind"]
+        base = {"seq": op["seq"], "at": d.get("at", op["ts"]), "by": op["by"]}
+        undo = " (undo)" if kind == "undo" else ""
+        if t == "step.done":
+            name = names.get(d["id"], "a step")
+            text = f"finished the step “{name}”" if d["done"] else f"put the step “{name}” back to do"
+            out.append({**base, "kind": "schedule.step", "text": text + undo,
+                        "data": {"step": d["id"], "done": d["done"], "name": name}})
+            if d["done"] and kind != "undo":
+                last_done = out[-1]
+        elif t == "timer.start" and kind != "undo":
+            name = names.get(d["step"], "a step")
+            secs = next((s["secs"] for s in (state or {}).get("steps", []) if s["id"] == d["step"]), 0)
+            length = f" ({secs // 60} min{f' {secs % 60} s' if secs % 60 else ''})" if secs >= 60 \
+                else f" ({secs} s)" if secs else ""
+            out.append({**base, "kind": "schedule.timer", "data": {"step": d["step"], "secs": secs},
+                        "text": f"started the timer for “{name}”{length}"})
+        elif t == "timer.stop" and kind == "do":
+            out.append({**base, "kind": "schedule.timer", "data": {}, "text": "stopped the step timer"})
+        elif t == "rewards" and kind == "do":
+            offered = ", ".join(_prize(p) for p in d["pics"]) or "none"
+            out.append({**base, "kind": "schedule.rewards", "data": {"pics": d["pics"]},
+                        "text": f"offered prizes: {offered}"})
+        elif t == "reward.pick":
+            text = f"picked the prize: {_prize(d['pic'])}" if d["pic"] else "put the prize back"
+            out.append({**base, "kind": "schedule.prize", "data": {"pic": d["pic"]},
+                        "text": text + undo})
+        elif t == "reset" and kind == "do":
+            out.append({**base, "kind": "schedule.reset", "data": {},
+                        "text": "started the schedule again"})
+        elif t == "step.add" and kind == "do":
+            entry = added.get(op["by"])
+            if entry is None:
+                entry = added[op["by"]] = {**base, "kind": "schedule.setup", "data": {"added": 0}}
+                out.append(entry)
+            entry["data"]["added"] += 1
+    for entry in added.values():
+        n = entry["data"]["added"]
+        entry["text"] = f"added {n} step{'s' * (n != 1)} to the schedule"
+    if last_done is not None and state is not None and all_done(state):
+        out.insert(out.index(last_done) + 1, {
+            **{k: last_done[k] for k in ("seq", "at", "by")}, "kind": "schedule.all",
+            "data": {"steps": len(state["steps"])},
+            "text": f"finished the whole schedule ({len(state['steps'])} steps)"})
+    return out

@@ -21,10 +21,6 @@ Ticks and prompt levels are stamped with the server's time (CLK1), so the op log
 the session's data sheet. Page turns and what is on screen are not undoable (nobody
 wants "undo" to flip the page back); edits, ticks and prompt levels are.
 """
-import os
-
-from PIL import Image, ImageDraw, ImageFont
-
 from activities.contract import pictures
 
 from activities.contract import uploads
@@ -33,7 +29,8 @@ from activities.contract.protocol import (E_CONFLICT, E_FULL, E_INVALID, E_NO_PA
 
 from activities.stories import library as story_library
 from activities.contract import printable, text as person_text
-from activities.contract import (Bound, may_play, wrap_text, Invalid, OpSpec, Rejected, ident, integer, internal, one_of, require_dict,
+from activities.contract.pdfdoc import Document
+from activities.contract import (Bound, may_play, Invalid, OpSpec, Rejected, ident, integer, internal, one_of, require_dict,
                    validate_op)
 
 NAME = "stories"
@@ -474,75 +471,59 @@ def client_config():
 
 # ---------------------------------------------------------------- PDF for home
 
-PDF_SIZE = (1240, 877)        # A4 landscape at 150 dpi
-PDF_DPI = 150
-FONT_FILES = ("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
-              "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+PDF_TEXT_PT = 24          # story text on a page: big, for a child reading along
 
 
-def _font(size):
-    """DejaVu when Debian's fonts-dejavu-core is there, else Pillow's built-in font
-    (scalable since Pillow 10.1): a PDF is made either way."""
-    for path in FONT_FILES:
-        if os.path.exists(path):
-            return ImageFont.truetype(path, size)
-    return ImageFont.load_default(size=size)
-
-
-
-
-def render_page(s, i, assets):
-    """One story page as an RGB image: the picture(s) large, the text big below.
-    `assets` (the contract's Assets) draws catalog pictures and gives an uploaded picture as RGBA that fits size×size (or
-    None when it is gone or not the room therapist's); without it uploads are left out."""
-    w, h = PDF_SIZE
-    img = Image.new("RGBA", PDF_SIZE, (255, 255, 255, 255))
-    draw = ImageDraw.Draw(img)
-    page = s["pages"][i]
-    small = _font(26)
-    draw.text((40, 30), s["title"], font=small, fill=(90, 90, 90, 255))
-    draw.text((w - 40, 30), f"{i + 1} / {len(s['pages'])}", font=small, fill=(90, 90, 90, 255),
-              anchor="ra")
-    size = {1: 400, 2: 340, 3: 300}.get(len(page["pics"]), 0)
-    pics = []
+def _pdf_pictures(page, assets):
+    """[(picture, alt text)] of a page: catalog pictures as their Twemoji SVG (vector),
+    uploads as the RGBA image assets.upload_image gives (None: gone, left out)."""
+    out = []
     for p in page["pics"]:
         uid = uploads.parse_ref(p)
         if uid is not None:
-            pic = assets.upload_image(uid, size)
-        else:
-            pic = assets.raster(p, size) if p in pictures.CATALOG else None
-        if pic is not None:
-            pics.append(pic)
-    gap = 40
-    x = (w - (len(pics) * size + (len(pics) - 1) * gap)) // 2
-    for pic in pics:
-        # An upload keeps its proportions: centred in its size×size box.
-        img.alpha_composite(pic, (x + (size - pic.width) // 2,
-                                  90 + (400 - size) // 2 + (size - pic.height) // 2))
+            pic = assets.upload_image(uid, 800)
+            if pic is not None:
+                out.append((pic, "a picture"))
+        elif p in pictures.CATALOG:
+            out.append((assets.svg_path(p), pictures.CATALOG[p][1]))
+    return out
+
+
+def _pdf_page(doc, s, i, assets):
+    """One story page: title and page number on top, the picture(s) large, the text
+    big and centred below (wrapped and hyphenated, emoji as pictures)."""
+    doc.add_page()
+    doc.style(15, bold=True)
+    doc.set_xy(doc.l_margin, 10)
+    doc.inline(s["title"], 8, doc.epw - 30)
+    doc.style(12, color=(90, 90, 90))
+    doc.set_xy(doc.w - doc.r_margin - 30, 10)
+    doc.cell(30, 8, f"{i + 1} / {len(s['pages'])}", align="R")
+    page = s["pages"][i]
+    pics = _pdf_pictures(page, assets)
+    size = {1: 95, 2: 80, 3: 70}.get(len(pics), 0)
+    gap = 12
+    x = (doc.w - (len(pics) * size + (len(pics) - 1) * gap)) / 2
+    for pic, alt in pics:
+        doc.picture(pic, x, 25 + (95 - size) / 2, size, size, alt)
         x += size + gap
-    font = _font(44)
-    lines = wrap_text(draw, page["text"], font, w - 120)[:5]
-    y = 530
-    for line in lines:
-        draw.text((w // 2, y), line, font=font, fill=(20, 20, 20, 255), anchor="ma")
-        y += 62
-    # PDF from RGBA comes out garbled: flatten onto white, then RGB.
-    return img.convert("RGB")
+    doc.set_xy(doc.l_margin, 130)
+    doc.text_block(page["text"], size=PDF_TEXT_PT, align="C")
 
 
 def pdf(state, sid, assets):
-    """The story as PDF bytes, one page per story page. KeyError if no such story."""
-    import io
-
+    """The story as PDF bytes (fpdf2, activities/contract/pdfdoc.py: real text, fonts embedded,
+    emoji as the app's pictures), one landscape page per story page. KeyError if no
+    such story."""
     s = story(state, sid)
     if s is None:
         raise KeyError(sid)
     s = printable(s)      # text stored before TEXT1 may not encode
-    pages = [render_page(s, i, assets) for i in range(len(s["pages"]))]
-    buf = io.BytesIO()
-    pages[0].save(buf, "PDF", save_all=True, append_images=pages[1:], resolution=PDF_DPI,
-                  title=s["title"], author="Playroom")
-    return buf.getvalue()
+    doc = Document(s["title"], orientation="L", svg_dir=assets.twemoji_dir(), running=False)
+    doc.set_margins(15, 10, 15)
+    for i in range(len(s["pages"])):
+        _pdf_page(doc, s, i, assets)
+    return doc.output_bytes()
 
 
 def download(state, key, fmt, ctx):

@@ -54,3 +54,9 @@ class Assets:
 
     def upload_image(self, upload_id, size):
         return self.uploads(upload_id, size) if self.uploads else None
+
+    def svg_path(self, pid):
+        return svg_path(self.root, pid)
+
+    def twemoji_dir(self):
+        return svg_dir(self.root)

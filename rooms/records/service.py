@@ -44,9 +44,7 @@ import re
 import time
 import zipfile
 
-from PIL import Image, ImageDraw, ImageFont
-
-from activities.contract import printable, wrap_text
+from activities.contract import printable
 from rooms.assets.pictures import Assets
 from rooms.core.offload import Offload
 
@@ -343,20 +341,6 @@ class RecordService:
 
 # ------------------------------------------------------------------ exports
 
-PAGE = (1240, 1754)              # A4 portrait at 150 dpi
-DPI = 150
-MARGIN = 90
-FONT_FILES = {"bold": "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
-              "regular": "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"}
-
-
-def _font(size, weight="regular"):
-    try:
-        return ImageFont.truetype(FONT_FILES[weight], size)
-    except OSError:
-        return ImageFont.load_default(size=size)
-
-
 def clock_time(ts):
     return time.strftime("%H:%M", time.localtime(ts))
 
@@ -383,97 +367,12 @@ def entry_line(e):
 
 
 
-class _Pages:
-    """Text pages for the PDF, filled top to bottom."""
-
-    def __init__(self, title):
-        self.title = title
-        self.pages = []
-        self._new()
-
-    def _new(self):
-        self.img = Image.new("RGB", PAGE, "white")
-        self.draw = ImageDraw.Draw(self.img)
-        self.pages.append(self.img)
-        self.draw.text((MARGIN, 50), self.title, font=_font(22), fill=(110, 110, 110))
-        self.draw.text((PAGE[0] - MARGIN, 50), f"page {len(self.pages)}", font=_font(22),
-                       fill=(110, 110, 110), anchor="ra")
-        self.y = 110
-
-    def line(self, text, size=28, weight="regular", indent=0, gap=10, color=(25, 25, 25)):
-        font = _font(size, weight)
-        for part in wrap_text(self.draw, text, font, PAGE[0] - 2 * MARGIN - indent):
-            if self.y + size > PAGE[1] - MARGIN:
-                self._new()
-            self.draw.text((MARGIN + indent, self.y), part, font=font, fill=color)
-            self.y += size + gap
-
-    def entry(self, when, text, size=26, gap=8):
-        """A timeline line: the time in its own column, the text wrapped beside it."""
-        font = _font(size)
-        col = 110
-        parts = wrap_text(self.draw, text, font, PAGE[0] - 2 * MARGIN - col)
-        if self.y + len(parts) * (size + gap) > PAGE[1] - MARGIN:
-            self._new()
-        self.draw.text((MARGIN, self.y), when, font=font, fill=(110, 110, 110))
-        for part in parts:
-            self.draw.text((MARGIN + col, self.y), part, font=font, fill=(25, 25, 25))
-            self.y += size + gap
-
-    def space(self, px):
-        self.y += px
-
-
-def record_pdf(record, pictures, notes=()):
-    """The record as PDF bytes: a summary and the timeline, the therapist's notes,
-    then one page per picture. `pictures` = [{caption, png}]."""
-    record, pictures, notes = printable((record, pictures, notes))   # TEXT1: old rooms
-    title = f"Session record — {record['room_name']}"
-    doc = _Pages(title)
-    doc.line(title, size=44, weight="bold", gap=18)
-    span = (f"{day(record['started_at'])}, {clock_time(record['started_at'])}–"
-            f"{clock_time(record['ended_at'])} "
-            f"({duration(record['ended_at'] - record['started_at'])})")
-    doc.line(span, size=30)
-    people = ", ".join(f"{p['name']} ({ROLE_LABELS.get(p['role'], p['role'])})"
-                       for p in record["participants"])
-    if people:
-        doc.line(f"With: {people}", size=28)
-    doc.space(24)
-    doc.line("Timeline", size=34, weight="bold", gap=14)
-    for e in record["timeline"]:
-        doc.entry(clock_time(e["at"]), entry_line(e))
-    if notes:
-        doc.space(24)
-        doc.line("Private notes", size=34, weight="bold", gap=14)
-        for n in notes:
-            doc.line(f"{day(n['updated_at'])} {clock_time(n['updated_at'])}", size=22,
-                     color=(110, 110, 110), gap=6)
-            doc.line(n["text"], size=26, gap=8)
-            doc.space(12)
-    pages = doc.pages
-    for i, pic in enumerate(pictures):
-        page = Image.new("RGB", PAGE, "white")
-        draw = ImageDraw.Draw(page)
-        draw.text((MARGIN, 50), title, font=_font(22), fill=(110, 110, 110))
-        draw.text((MARGIN, 110), pic.get("caption") or f"Picture {i + 1}", font=_font(34, "bold"),
-                  fill=(25, 25, 25))
-        with Image.open(io.BytesIO(pic["png"])) as src:
-            img = src.convert("RGBA")
-        box = (PAGE[0] - 2 * MARGIN, PAGE[1] - 200 - MARGIN)
-        img.thumbnail(box, Image.Resampling.LANCZOS)
-        flat = Image.new("RGBA", img.size, (255, 255, 255, 255))
-        flat.alpha_composite(img)   # PDF from RGBA comes out garbled: flatten first
-        x0 = (PAGE[0] - img.width) // 2
-        page.paste(flat.convert("RGB"), (x0, 180))
-        # A thin frame: a drawing on white shows where its page ends.
-        draw.rectangle([x0 - 2, 178, x0 + img.width + 1, 180 + img.height + 1],
-                       outline=(200, 200, 200), width=2)
-        pages.append(page)
-    buf = io.BytesIO()
-    pages[0].save(buf, "PDF", save_all=True, append_images=pages[1:], resolution=DPI,
-                  title=title, author="Playroom")
-    return buf.getvalue()
+def record_pdf(record, pictures, notes=(), assets_root=None):
+    """The record as PDF bytes with a text layer (rooms/records/documents.py, fpdf2): a summary
+    and the timeline, the therapist's notes, then one page per picture.
+    `pictures` = [{caption, png}]."""
+    from . import documents
+    return documents.record_pdf(record, pictures, notes, assets_root)
 
 
 def record_json(record, pictures, notes=()):

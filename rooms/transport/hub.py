@@ -562,7 +562,9 @@ class Hub:
             who = self.participant_of(room_id, data["pid"])
             if who and who.get("invite_id"):
                 self.on_revoke(who["invite_id"])
-        ack.pop("ended", None)    # (the engine tells its events object: RoomEvents.session_ended)
+        ended = ack.pop("ended", None)    # (the engine tells its events object: RoomEvents.session_ended)
+        if ended:      # issue 17: the therapist's page links to the record of [first, last]
+            ack["record_first_seq"] = ended[0]
         return ack
 
     def on_unknown(self, sid, event, reason):

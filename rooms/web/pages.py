@@ -295,6 +295,10 @@ def room(room_id):
                               .replace("FMT", "{fmt}")
                               if me["role"] == THERAPIST else None),
                  "leave": url_for("web.index"),
+                 # Issue 17: "End session" links to the record of the session that began
+                 # at seq {first} (rooms/records_web.py).
+                 "record": (url_for("records.session_record", room_id=room_id, first_seq=0)
+                            .rsplit("/", 1)[0] + "/{first}" if me["role"] == THERAPIST else None),
                  # The therapist's sign-in stays alive while they are in the room.
                  "alive": url_for("auth.alive") if me["role"] == THERAPIST else None},
     }

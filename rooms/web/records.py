@@ -12,7 +12,7 @@ import io
 import logging
 import time
 
-from flask import (Blueprint, abort, flash, redirect, render_template, request,
+from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
                    send_file, url_for)
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -20,8 +20,10 @@ from wtforms import SelectChoice, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from activities.contract import printable
+from activities.contract.pdfdoc import FontsMissing
 
 from rooms.records import service as records
+from rooms.records import documents
 
 from rooms.records import retention
 from rooms.web.accounts import EmptyForm, plain_text
@@ -97,9 +99,10 @@ def _audit(action, rec, detail=""):
                             record_id=rec["id"], room_id=rec["room_id"])
 
 
-def _download_name(rec, ext):
+def _download_name(rec, ext, what=None):
     safe = "".join(c for c in rec["room_name"] if c.isalnum() or c in " -_").strip() or "room"
-    return f"{safe} - session {time.strftime('%Y-%m-%d %H%M', time.localtime(rec['started_at']))}.{ext}"
+    what = what or f"session {time.strftime('%Y-%m-%d %H%M', time.localtime(rec['started_at']))}"
+    return f"{safe} - {what}.{ext}"
 
 
 def _pictures(rec):
@@ -134,6 +137,18 @@ def room_records(room_id):
     return render_template("records.html", room=room, records=recs, role_labels=ROLE_LABELS)
 
 
+@bp.route("/rooms/<room_id>/records/session/<int:first_seq>")
+def session_record(room_id, first_seq):
+    """Where "End session" sends the therapist (issue 17): the record of the session
+    that began at `first_seq`, once written (it is built in the background after the
+    end), meanwhile a page that looks again every second."""
+    room = _own_room(room_id)
+    for rec in _pr().storage.list_records(room_id):
+        if rec["first_seq"] == first_seq:
+            return redirect(url_for("records.record", record_id=rec["id"]))
+    return render_template("record_pending.html", room=room), 202
+
+
 @bp.route("/records/<record_id>")
 def record(record_id):
     rec, room = _own_record(record_id)
@@ -163,10 +178,32 @@ def picture(record_id, idx):
 def export_pdf(record_id):
     rec, _ = _own_record(record_id)
     data = _pr().offload.run(records.record_pdf, rec, _pictures(rec),   # WORK1
-                             _pr().storage.list_notes(rec["id"]))
+                             _pr().storage.list_notes(rec["id"]), current_app.config["ASSETS_ROOT"])
     _audit("export", rec, "PDF")
     return send_file(io.BytesIO(data), mimetype="application/pdf", as_attachment=True,
                      download_name=_download_name(rec, "pdf"), max_age=0)
+
+
+@bp.route("/rooms/<room_id>/checkins.pdf")
+def checkin_sheet(room_id):
+    """The check-in trend sheet: the room's check-ins across its sessions as a PDF
+    (rooms/records/documents.py). Audited like a record export: it is the child's data."""
+    room = _own_room(room_id)
+    pr = _pr()
+    _, state = pr.engine.state(room_id, "checkin")
+    data = pr.offload.run(documents.checkin_sheet_pdf, room["name"], state["entries"],   # WORK1
+                          pr.storage.list_records(room_id), current_app.config["ASSETS_ROOT"])
+    pr.storage.add_audit(current_user.id, "export", "Check-in trend sheet (PDF)", room_id=room_id)
+    return send_file(io.BytesIO(data), mimetype="application/pdf", as_attachment=True,
+                     download_name=_download_name({"room_name": room["name"]}, "pdf", "check-ins"),
+                     max_age=0)
+
+
+@bp.app_errorhandler(FontsMissing)
+def _fonts_missing(exc):
+    """A PDF without its fonts cannot be made: say what to install (503), never a traceback."""
+    log.error("%s", exc)
+    return str(exc), 503, {"Content-Type": "text/plain; charset=utf-8"}
 
 
 @bp.route("/records/<record_id>/record.zip")

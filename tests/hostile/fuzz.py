@@ -111,6 +111,8 @@ def _canvas(r, ids):
         "page.add": lambda: {"page": ids.fresh("page")},
         "page.bg": lambda: {"page": page(), "bg": r.choice(["white", "cream", "grid", "dots", "night"])},
         "clear": lambda: {"page": page()},
+        "page.save": lambda: {"page": page(), "id": ids.fresh("saved"),
+                              **({"caption": r.choice(["Our dragon", "", "x" * 81])} if r.random() < 0.7 else {})},
     }
 
 

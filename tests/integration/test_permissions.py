@@ -40,7 +40,7 @@ HISTORY_ACTIONS = ("undo", "redo")     # one case each, per activity: the `histo
 # Every op type a client may send (OpSpec.client), per activity, in the order the
 # cases run (ops that replace the whole tray come last).
 CLIENT_OPS = {
-    "canvas": ("stroke", "stamp", "page.add", "page.bg", "clear"),
+    "canvas": ("stroke", "stamp", "page.add", "page.bg", "clear", "page.save"),
     "sandtray": ("place", "move", "rotate", "scale", "flip", "lie", "z", "duplicate", "bury",
                  "remove", "sand", "theme", "tray.save", "tray.new", "tray.open"),
     "calm": ("show", "pacer.start", "pacer.pause", "pacer.resume", "pacer.stop", "pattern.save",
@@ -120,7 +120,7 @@ def other(values, current):
 # -- canvas
 def canvas_prep(t, st):
     p1 = st["pages"][0]
-    return [("stroke", stroke(sid=nid("s")))] if t == "clear" and not p1["items"] else []
+    return [("stroke", stroke(sid=nid("s")))] if t in ("clear", "page.save") and not p1["items"] else []
 
 
 def canvas_payload(t, st):
@@ -132,6 +132,7 @@ def canvas_payload(t, st):
         "page.add": lambda: {"page": nid("pg")},
         "page.bg": lambda: {"page": "p1", "bg": other(("cream", "grid", "dots"), p1["bg"])},
         "clear": lambda: {"page": "p1"},
+        "page.save": lambda: {"page": "p1", "id": nid("sv"), "caption": "Our dragon"},
     }[t]()
 
 
@@ -518,7 +519,7 @@ def test_PERM1_every_op_x_role_x_setting(room, block):
             for role in ROLES:
                 m.case(block, role, act, t)
     per_role = sum(len(ops) + len(HISTORY_ACTIONS) for ops in CLIENT_OPS.values())
-    assert m.cases == per_role * len(ROLES) == 79 * 3
+    assert m.cases == per_role * len(ROLES) == 80 * 3
 
 
 def test_PERM1_the_matrix_names_every_client_op_of_every_activity():

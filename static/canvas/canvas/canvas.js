@@ -330,7 +330,10 @@ class CanvasActivity {
     if (ctx.me.role === "therapist") {
       this.clearBtn = this.button({class: "tbtn danger", dataset: {action: "clear"}, title: "Clear page",
         "aria-label": "Clear page", onclick: () => this.clearPage()}, icon("trash"));
-      extra.push(this.clearBtn);
+      // Issue 17: keep this page as it is now in the session record (page.save).
+      this.saveBtn = this.button({dataset: {action: "save-record"}, title: "Save to record",
+        "aria-label": "Save to record", onclick: () => this.saveToRecord()}, icon("camera"));
+      extra.push(this.saveBtn, this.clearBtn);
     }
     if (ctx.urls.export) {
       this.downloadLink = el("a", {class: "tbtn", dataset: {action: "download"}, title: "Download PNG",
@@ -454,6 +457,24 @@ class CanvasActivity {
     this.ctx.submit("page.add", {page: id});
     this.viewCache = null;
     this.showPage(id);
+  }
+
+  /** Issue 17: keep this page as it is now in the session record, with a caption. */
+  async saveToRecord() {
+    const pageId = this.pageId;
+    const pages = this.view().pages;
+    const index = pages.findIndex((p) => p.id === pageId);
+    if (index < 0 || !pages[index].items.length) {
+      this.ctx.toast("Draw something first.");
+      return;
+    }
+    const caption = el("input", {type: "text", class: "cv-caption", dataset: {field: "caption"},
+      maxlength: String(this.cfg.limits.caption_chars), value: `Drawing, page ${index + 1}`});
+    const ask = el("span", {}, "Save this page to the session record?",
+      el("label", {class: "cv-caption-row"}, el("span", {}, "Caption"), caption));
+    if (!await this.ctx.confirm(ask, {yes: "Save", no: "Cancel"}) || !this.ctx) return;
+    this.ctx.submit("page.save", {page: pageId, id: randomId(12), caption: caption.value.trim() || null});
+    this.ctx.toast("Saved to the session record.");
   }
 
   async clearPage() {

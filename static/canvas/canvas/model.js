@@ -32,6 +32,7 @@ function withPage(state, i, page) {
 
 /** Apply op (t, d) by participant `by`. Returns [newState, inverse | null]. */
 export function apply(state, t, d, by = null) {
+  if (t === "page.save" || t === "page.unsave" || t === "saved.restore") return applySaved(state, t, d, by);
   let i = -1, page = null;
   if (t !== "page.restore") [i, page] = findPage(state, d.page);
   if (t === "page.add") {
@@ -97,4 +98,34 @@ function restore(state, i, page, entries) {
   const back = new Set(restored);
   const n = page.n + entries.reduce((s, [, it]) => s + (back.has(it.id) ? numbers(it) : 0), 0);
   return [withPage(state, i, {...page, items, n}), ["items.remove", {page: page.id, ids: restored}]];
+}
+
+// "Save to record" copies (canvas.py, CANVAS1): kept as the server keeps them, so a
+// client's state is what a late joiner receives; nothing draws them.
+function findSaved(state, id) {
+  const saved = state.saved || [];
+  for (let i = 0; i < saved.length; i++) if (saved[i].id === id) return [i, saved[i]];
+  return [-1, null];
+}
+
+function applySaved(state, t, d, by) {
+  const saved = (state.saved || []).slice();
+  if (t === "page.save") {
+    const [i, page] = findPage(state, d.page);
+    if (page === null || !page.items.length || findSaved(state, d.id)[1] !== null) return [state, null];
+    const entry = {id: d.id, page: page.id, index: i + 1, caption: d.caption ?? null, at: d.at ?? null,
+      by, bg: page.bg, n: page.n, items: page.items};
+    return [{...state, saved: [...saved, entry]}, ["page.unsave", {id: d.id}]];
+  }
+  if (t === "page.unsave") {
+    const [i, entry] = findSaved(state, d.id);
+    if (entry === null) return [state, null];
+    saved.splice(i, 1);
+    let next = {...state, saved};
+    if (!saved.length) { next = {...state}; delete next.saved; }     // as the server: the key goes too
+    return [next, ["saved.restore", {entry, index: i}]];
+  }
+  if (findSaved(state, d.entry.id)[1] !== null) return [state, null];     // saved.restore
+  saved.splice(Math.min(d.index, saved.length), 0, d.entry);
+  return [{...state, saved}, ["page.unsave", {id: d.entry.id}]];
 }

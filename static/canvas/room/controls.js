@@ -167,8 +167,25 @@ export class HostControls {
     const ack = await this.run("end");
     if (ack && ack.ok) {
       this.close();
-      this.toast("The session has ended. Its record is saved.");
+      const url = this.shell.config.urls.record;
+      if (url && ack.record_first_seq) this.showRecordLink(url.replace("{first}", String(ack.record_first_seq)));
+      else this.toast("The session has ended. Its record is saved.");
     }
+  }
+
+  /** Issue 17: after "End session", a way to the record just written (a new tab, so
+   * the room stays open for the next session). */
+  showRecordLink(href) {
+    const card = el("div", {class: "modal", role: "dialog", "aria-label": "Session ended"});
+    const close = () => card.remove();
+    card.append(el("div", {class: "modal-card"},
+      el("p", {class: "modal-q"}, "The session has ended."),
+      el("div", {class: "modal-row"},
+        el("a", {class: "big-btn", href, target: "_blank", rel: "noopener", dataset: {action: "open-record"},
+          onclick: () => setTimeout(close, 0)}, "Open its record"),
+        el("button", {class: "big-btn no", type: "button", dataset: {action: "close-record-link"},
+          onclick: close}, "Close"))));
+    document.body.append(card);
   }
 }
 

@@ -27,6 +27,8 @@ const PATHS = {
   cross: `<path d="M6 6l12 12M18 6L6 18" ${S} stroke-width="3"/>`,
   leave: `<path d="M14 4h5v16h-5M10 8l-4 4 4 4M6 12h10" ${S}/>`,
   close: `<path d="M7 7l10 10M17 7L7 17" ${S}/>`,
+  // "Save to record" (the sand tray's snapshot camera, sandtray-icons.js).
+  camera: `<rect x="2.5" y="6.5" width="19" height="14" rx="2.5" ${S}/><circle cx="12" cy="13.5" r="3.8" ${S}/><path d="M8 6.5l1.8-3h4.4l1.8 3" ${S}/>`,
 };
 
 /** An inline SVG icon element. */

@@ -21,6 +21,7 @@ from activities import sandtray
 
 from activities import stories
 from rooms.records import service as records
+from tests.pdftools import colourful_pixels, pdf_page_png, pdf_text, pdf_words
 from tests.support import ROOT
 from tests.unit.payloads import stamp, stroke
 from tests.unit.record_session import T0, Session, scripted_session
@@ -297,17 +298,6 @@ def pdf_pages(data):
     return len(re.findall(rb"/Type\s*/Page\b(?!s)", data))
 
 
-def pdf_images(data):
-    """The page images Pillow embedded (JPEG streams), opened with Pillow."""
-    out = []
-    for m in re.finditer(rb"/DCTDecode.*?stream\r?\n", data, re.S):
-        end = data.index(b"endstream", m.end())
-        with Image.open(io.BytesIO(data[m.end():end])) as img:
-            img.load()
-            out.append(img.copy())
-    return out
-
-
 @pytest.fixture
 def stored(storage, room_id, registry, people, service):
     s = scripted_session(storage, room_id, registry, people)
@@ -317,16 +307,53 @@ def stored(storage, room_id, registry, people, service):
     return rec, pics
 
 
-def test_pdf_has_the_timeline_and_one_page_per_picture(stored):
+def squash(text):
+    return " ".join(text.split())
+
+
+def test_pdf_text_layer_has_the_timeline_notes_and_captions(stored):
+    """pdftotext (what search and screen readers get) finds every timeline line, the
+    therapist's note and each picture's caption; one page per picture after the text."""
     rec, pics = stored
-    notes = [{"text": "Sam <b>was</b> brave 🦊", "created_at": T0, "updated_at": T0}]
+    notes = [{"text": "Sam <b>was</b> brave", "created_at": T0, "updated_at": T0}]
     data = records.record_pdf(rec, pics, notes)
     assert pdf_pages(data) == 1 + len(pics)
-    images = pdf_images(data)
-    assert len(images) == 1 + len(pics)
-    assert all(img.size == records.PAGE for img in images)
-    for img in images[1:]:           # each picture page shows a picture, not a blank page
-        assert img.convert("L").crop((100, 200, 1140, 900)).getextrema()[0] < 200
+    text = squash(pdf_text(data))
+    for e in rec["timeline"]:
+        assert squash(records.entry_line(e)) in text
+    assert "Sam <b>was</b> brave" in text
+    for i, p in enumerate(pics):
+        assert p["caption"] in pdf_text(data, "-f", str(2 + i), "-l", str(2 + i))
+
+
+def test_pdf_picture_pages_show_their_picture(stored):
+    rec, pics = stored
+    data = records.record_pdf(rec, pics)
+    for p in pics:                   # alt text: what a screen reader says of the picture
+        assert f"/Alt ({p['caption']})".encode() in data
+    for i in range(len(pics)):
+        img = pdf_page_png(data, page=2 + i).convert("L")
+        w, h = img.size
+        assert img.crop((w // 10, h // 6, w - w // 10, h // 2)).getextrema()[0] < 200
+
+
+def test_pdf_a_100_letter_word_wraps_inside_the_page(stored):
+    rec, _ = stored
+    word = "supercalifragilistic" * 5
+    long = {**rec, "timeline": rec["timeline"][:2] + [{**rec["timeline"][2], "text": f"said {word}"}]}
+    data = records.record_pdf(long, [])
+    words = pdf_words(data)
+    assert words and all(x1 <= width for _, _, x1, width in words)
+    pieces = "".join(w for w, *_ in words if "super" in w or "fragil" in w or "istic" in w)
+    assert pieces.replace("-", "").count("supercalifragilistic") == 5
+
+
+def test_pdf_draws_an_emoji_as_its_picture(stored):
+    rec, _ = stored
+    data = records.record_pdf({**rec, "room_name": "Sam \U0001F98A"}, [])
+    img = pdf_page_png(data, dpi=60)
+    assert colourful_pixels(img, (0, 0, img.width, img.height // 8)) > 20
+    assert "Session record — Sam" in pdf_text(data)
 
 
 def test_pdf_timeline_runs_onto_more_pages_when_long(stored):
@@ -382,3 +409,12 @@ def test_WORK1_the_record_is_built_in_a_worker_and_stored_after(storage, room_id
     rec = service.close_session(room_id, 1, storage.last_seq(room_id), s.states)
     assert calls == [("_contents", [])]      # timeline and pictures, before anything is stored
     assert rec["timeline"] and storage.list_record_pictures(rec["id"])
+
+
+def test_pdf_running_head_of_a_long_room_name_stops_before_the_page_number(stored):
+    rec, _ = stored
+    data = records.record_pdf({**rec, "room_name": "A very long room name " * 8}, [])
+    words = pdf_words(data)
+    page_word = next(w for w in words if w[0] == "page")
+    head = [w for w in words[:words.index(page_word)]]
+    assert head and max(x1 for _, _, x1, _ in head) < page_word[1]

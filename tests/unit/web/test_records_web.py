@@ -11,6 +11,7 @@ from PIL import Image
 
 from rooms.core import invites
 from activities.contract.protocol import DEFAULT_SETTINGS
+from tests.pdftools import pdf_text
 from tests.support import csrf
 from tests.unit.record_session import scripted_session
 
@@ -45,7 +46,8 @@ def rec(owner, pr):
 def urls(rec):
     rid = rec["id"]
     return [f"/rooms/{rec['room_id']}/records", f"/records/{rid}", f"/records/{rid}/pictures/0.png",
-            f"/records/{rid}/record.pdf", f"/records/{rid}/record.zip"]
+            f"/records/{rid}/record.pdf", f"/records/{rid}/record.zip",
+            f"/rooms/{rec['room_id']}/checkins.pdf", f"/rooms/{rec['room_id']}/records/session/1"]
 
 
 def actions(pr, therapist_id):
@@ -90,6 +92,42 @@ def test_picture_pdf_and_zip_downloads_and_exports_are_audited(owner, rec, pr):
     assert actions(pr, owner.therapist_id) == ["export", "export"]
     assert [e["detail"].rsplit(" ", 1)[-1] for e in pr.storage.list_audit(owner.therapist_id)] == \
         ["ZIP", "PDF"]
+
+
+def test_checkin_trend_sheet_lists_the_rooms_checkins_and_is_audited(owner, rec, pr):
+    """The trend sheet: the check-ins of the room's sessions as text, grouped by the
+    session they belong to, plus one from outside a session; the export is audited."""
+    room_id = rec["room_id"]
+    r = owner.get(f"/rooms/{room_id}/records")
+    assert f"/rooms/{room_id}/checkins.pdf" in text(r)
+    r = owner.get(f"/rooms/{room_id}/checkins.pdf")
+    assert r.status_code == 200 and r.mimetype == "application/pdf"
+    assert "attachment" in r.headers["Content-Disposition"]
+    words = " ".join(pdf_text(r.data).split())
+    assert "Check-ins — Sam, 7" in words
+    assert "start: 2 of 5, upset" in words and "end: 5 of 5, great" in words
+    assert "outside a session" not in words      # both belong to the recorded session
+    assert actions(pr, owner.therapist_id) == ["export"]
+
+
+def test_end_session_link_leads_to_the_record_once_it_is_written(owner, rec, pr):
+    """Issue 17: "End session" shows a link to /rooms/<room>/records/session/<first seq>:
+    the record when written, meanwhile a page that looks again by itself."""
+    room_id = rec["room_id"]
+    r = owner.get(f"/rooms/{room_id}/records/session/{rec['first_seq']}")
+    assert r.status_code == 302 and r.headers["Location"].endswith(f"/records/{rec['id']}")
+    r = owner.get(f"/rooms/{room_id}/records/session/{rec['last_seq'] + 1}")
+    assert r.status_code == 202 and "being written" in text(r)
+    assert '<meta http-equiv="refresh" content="1">' in text(r)
+
+
+def test_room_page_gives_the_record_link_to_the_therapist_only(owner, rec, make_guest, pr):
+    room_id = rec["room_id"]
+    page = text(owner.get(f"/room/{room_id}"))
+    assert f"/rooms/{room_id}/records/session/{{first}}" in page
+    token, _ = invites.issue(pr.storage, room_id, "child", 3600)
+    guest = make_guest(f"http://localhost/j/{token}")
+    assert "/records/session/" not in text(guest.get(f"/room/{room_id}"))
 
 
 def test_owner_deletes_a_record_with_csrf_only(owner, rec, pr):

@@ -1,14 +1,16 @@
 """Canvas activity: the pure reducer, state checks, strict validation, permissions,
 ephemeral signals and the server renderer."""
 import copy
+import json
+import shutil
 
 import pytest
 
 from activities import canvas
 from activities.contract import Invalid, Rejected
-from activities.contract.protocol import (CHILD, E_CONFLICT, E_FULL, E_INVALID, E_NO_PAGE, PARENT,
+from activities.contract.protocol import (CHILD, E_CONFLICT, E_FULL, E_INVALID, E_NO_PAGE, E_NOTHING, PARENT,
                             THERAPIST)
-from tests.support import ASSETS
+from tests.support import ASSETS, run_node
 from tests.unit.payloads import line, stamp, stroke
 
 WHITE = (255, 255, 255)
@@ -401,14 +403,16 @@ def test_validate_stamp_rotation_defaults_to_zero_and_accepts_bounds():
 
 
 def test_internal_ops_are_not_offered_to_clients():
-    for t in ("items.remove", "items.restore", "page.remove", "page.restore"):
+    for t in ("items.remove", "items.restore", "page.remove", "page.restore", "page.unsave",
+              "saved.restore"):
         assert not canvas.OPS[t].client
-    assert set(canvas.client_config()["ops"]) == {"stroke", "stamp", "page.add", "page.bg", "clear"}
+    assert set(canvas.client_config()["ops"]) == {"stroke", "stamp", "page.add", "page.bg", "clear",
+                                                  "page.save"}
 
 
 # ====================================================================== permissions
 
-OPS_TO_AUTHORISE = ["stroke", "stamp", "page.add", "page.bg", "clear", "history",
+OPS_TO_AUTHORISE = ["stroke", "stamp", "page.add", "page.bg", "clear", "page.save", "history",
                     "eph:stroke", "eph:cursor"]
 GUEST_DRAWING = {"stroke", "stamp", "page.add", "page.bg", "history", "eph:stroke"}
 ROLE_KEY = {CHILD: "child_may_draw", PARENT: "parent_may_play"}
@@ -418,8 +422,8 @@ def expected_may(role, t, settings):
     """The rule as a person states it, written independently of the code."""
     if role == THERAPIST or t == "eph:cursor":
         return True            # the therapist may do everything; anyone may point
-    if t == "clear":
-        return False           # only the therapist wipes a page
+    if t in ("clear", "page.save"):
+        return False           # only the therapist wipes a page or saves it to the record
     return settings[ROLE_KEY[role]] and t in GUEST_DRAWING
 
 
@@ -634,3 +638,120 @@ def test_render_unknown_page_raises_key_error():
     with pytest.raises(KeyError):
         render(canvas.initial_state(), "nope")
 
+
+
+# ====================================================================== save to record (issue 17)
+
+def saved_state():
+    s = run(canvas.initial_state(), ("stroke", stroke(sid="a")), ("page.add", {"page": "p2"}))
+    d = canvas.validate("page.save", {"page": "p1", "id": "sv1", "caption": "  Our dragon "})
+    assert canvas.check(s, "page.save", d) is None
+    new, inv = canvas.apply(s, "page.save", {**d, "at": 5.0}, by="th")
+    return s, new, inv
+
+
+def test_save_keeps_a_copy_of_the_page_that_later_drawing_does_not_change():
+    before, s, inv = saved_state()
+    assert inv == ("page.unsave", {"id": "sv1"})
+    assert s["pages"] == before["pages"]
+    entry = s["saved"][0]
+    assert (entry["caption"], entry["index"], entry["at"], entry["by"]) == ("Our dragon", 1, 5.0, "th")
+    later = run(s, ("stroke", stroke(sid="b")), ("clear", {"page": "p1"}))
+    assert [it["id"] for it in later["saved"][0]["items"]] == ["a"]
+    # The copy's numbers count towards ROOM1; the page's own count is unchanged.
+    assert canvas.content(s) == 2 * canvas.content(before)
+
+
+def test_unsave_and_restore_are_each_others_inverse():
+    _, s, inv = saved_state()
+    gone, back = canvas.apply(s, *inv)
+    assert "saved" not in gone and back[0] == "saved.restore"      # exactly the state before
+    again, inv2 = canvas.apply(gone, *back)
+    assert again["saved"] == s["saved"] and inv2 == inv
+    assert canvas.apply(gone, *inv) == (gone, None)           # stale: nothing to unsave
+
+
+@pytest.mark.parametrize("d,code", [
+    ({"page": "nope", "id": "x"}, E_NO_PAGE),
+    ({"page": "p2", "id": "x"}, E_NOTHING),                  # an empty page
+    ({"page": "p1", "id": "sv1"}, E_CONFLICT),
+])
+def test_save_is_refused_with_a_reason(d, code):
+    _, s, _ = saved_state()
+    assert canvas.check(s, "page.save", canvas.validate("page.save", d)).code == code
+
+
+def test_save_is_refused_when_the_room_keeps_enough_copies():
+    _, s, _ = saved_state()
+    for k in range(canvas.MAX_SAVED - 1):
+        s, _ = canvas.apply(s, "page.save", {"page": "p1", "id": f"k{k}", "caption": None, "at": 1.0})
+    assert canvas.check(s, "page.save", {"page": "p1", "id": "more", "caption": None}).code == E_FULL
+
+
+@pytest.mark.parametrize("d", [
+    {"page": "p1"}, {"page": "p1", "id": "x", "caption": "x" * 81},
+    {"page": "p1", "id": "x", "caption": "two\nlines"}, {"page": "p1", "id": "x", "caption": 3},
+    {"page": "p1", "id": "x", "at": 1.0}, {"page": "p1", "id": "x", "items": []},
+])
+def test_save_payload_is_validated(d):
+    assert isinstance(canvas.validate("page.save", d), Rejected)
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+def test_browser_reducer_keeps_the_same_copies(tmp_path):
+    """static/canvas/canvas-model.js keeps saved copies as the server does, so every
+    client's state is what a late joiner receives (HOST1's convergence)."""
+    ops = [("stroke", stroke(sid="a")), ("page.add", {"page": "p2"}),
+           ("page.save", {"page": "p1", "id": "sv1", "caption": "Our dragon", "at": 5.0}),
+           ("page.save", {"page": "p2", "id": "sv2", "caption": None, "at": 6.0}),   # empty: no-op
+           ("stroke", stroke(sid="b")), ("page.save", {"page": "p1", "id": "sv3", "caption": None, "at": 7.0}),
+           ("page.unsave", {"id": "sv1"}), ("page.unsave", {"id": "nope"})]
+    script = (
+        "import {apply, initialState} from './model.mjs';\n"
+        "import {readFileSync} from 'node:fs';\n"
+        "const {ops} = JSON.parse(readFileSync(0, 'utf8'));\n"
+        "let s = initialState(); const out = [];\n"
+        "for (const [t, d] of ops) { const [n, inv] = apply(s, t, d, 'th'); s = n; out.push([n, inv]); }\n"
+        "process.stdout.write(JSON.stringify(out));\n")
+    s = canvas.initial_state()
+    py = []
+    for t, d in ops:
+        s, inv = canvas.apply(s, t, d, by="th")
+        py.append((t, d, s, inv))
+    _, restore = py[-2][3]
+    ops.append(("saved.restore", restore))
+    s, inv = canvas.apply(s, "saved.restore", restore, by="th")
+    py.append(("saved.restore", restore, s, inv))
+    js = run_node(tmp_path, {"model.mjs": "canvas/model.js"}, script, {"ops": ops})
+    for (t, _, state, inv), (js_state, js_inv) in zip(py, js):
+        assert js_state == json.loads(json.dumps(state)), t
+        assert js_inv == (list(json.loads(json.dumps(inv))) if inv else None), t
+    assert [x["id"] for x in s["saved"]] == ["sv1", "sv3"]
+
+
+def test_READ2_a_guest_reads_only_this_sessions_copies():
+    before, s, _ = saved_state()                     # saved at 5.0
+    s, _ = canvas.apply(s, "page.save", {"page": "p1", "id": "sv2", "caption": None, "at": 50.0})
+    assert canvas.visible(s, THERAPIST, {"at": 40.0}) is s
+    for role in (CHILD, PARENT):
+        assert [x["id"] for x in canvas.visible(s, role, {"at": 40.0})["saved"]] == ["sv2"]
+        assert canvas.visible(s, role, {"at": 1.0}) is s
+        assert canvas.visible(s, role, None)["saved"] == []
+        assert canvas.visible(before, role, None) is before
+
+
+def test_a_saved_copy_is_an_explicit_record_picture_with_its_caption():
+    _, s, _ = saved_state()
+    s = run(s, ("clear", {"page": "p1"}))
+    op = {"seq": 9, "ts": 7.0, "by": "th", "kind": "do", "t": "page.save",
+          "d": {"page": "p1", "id": "sv1", "caption": "Our dragon", "at": 5.0}}
+    [entry] = canvas.record_entries([op], s)
+    assert entry["data"] == {"picture": "saved:sv1", "caption": "Our dragon"}
+    assert entry["at"] == 5.0 and "Our dragon" in entry["text"]
+    img = canvas.render(s, "saved:sv1", ASSETS).convert("RGB")
+    assert RED in {c for _, c in img.getcolors(1 << 20)}       # the stroke as it was saved
+    with pytest.raises(KeyError):
+        canvas.render(s, "saved:nope", ASSETS)
+    op["d"]["caption"] = None
+    assert canvas.record_entries([op], {"pages": s["pages"], "saved": []})[0]["data"]["caption"] \
+        == "Saved drawing"

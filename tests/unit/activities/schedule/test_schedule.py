@@ -84,7 +84,9 @@ def test_text_is_kept_as_text_and_trimmed():
 def test_server_only_ops_are_not_client_ops():
     assert {t for t, s in sc.OPS.items() if not s.client} == {"step.put", "timer.set", "rewards.set",
                                                                "restore"}
-    assert sc.OPS["timer.start"].stamped and not sc.OPS["step.done"].stamped
+    # Steps done and the prize picked are stamped: their time is in the session record.
+    assert sc.OPS["timer.start"].stamped and sc.OPS["step.done"].stamped
+    assert sc.OPS["reward.pick"].stamped and not sc.OPS["timer.stop"].stamped
 
 
 # ====================================================================== checks
@@ -261,3 +263,50 @@ def test_browser_reducer_gives_the_same_states_and_inverses(tmp_path):
         assert js_state == json.loads(json.dumps(s)), t
         assert js_inv == (list(json.loads(json.dumps(inv))) if inv else None), t
     assert s == sc.initial_state() | {"layout": s["layout"]}
+
+
+# ====================================================================== session record
+
+def test_record_lists_steps_done_with_times_timers_prizes_and_the_end(storage, room_id):
+    """Issue 17: the record said only "showed everyone Schedule"; now each step done
+    (with the time it was done), the timer, the prizes and the pick, and an undo."""
+    from rooms.records import service as records
+    now = [T0]
+    engine = Engine(storage, build_registry(), Broadcasts(), clock=lambda: now[0])
+    th, kid = {"id": "th", "role": THERAPIST}, {"id": "kid", "role": CHILD}
+    n = iter(range(100))
+
+    def send(who, t, d, at):
+        now[0] = at
+        ack = engine.submit(room_id, who, {"op_id": f"o{next(n)}", "a": "schedule", "t": t, "d": d})
+        assert ack["ok"], ack
+    send(th, *step("a", 0, "toilet", "Toilet"), T0)
+    send(th, *step("b", 1, "plate", "", 120), T0 + 1)
+    send(th, "rewards", {"pics": ["kite", "teddy"]}, T0 + 2)
+    engine.set_settings(room_id, th, {"child_may_draw": True})
+    send(kid, "step.done", {"id": "a", "done": True}, T0 + 60)
+    assert engine.history(room_id, kid, {"op_id": "u1", "a": "schedule", "action": "undo"})["ok"]
+    send(kid, "step.done", {"id": "a", "done": True}, T0 + 90)
+    send(kid, "timer.start", {"step": "b"}, T0 + 100)
+    send(kid, "step.done", {"id": "b", "done": True}, T0 + 220)
+    send(kid, "reward.pick", {"pic": "teddy"}, T0 + 230)
+    people = [{"id": "th", "name": "Dr. Kim", "role": THERAPIST},
+              {"id": "kid", "name": "Sam", "role": CHILD}]
+    tl = records.build_timeline(storage.ops_since(room_id, 0), people, build_registry(),
+                                states={"schedule": engine.state(room_id, "schedule")[1]})
+    tl = [e for e in tl if e["activity"] == "schedule"]
+    assert [records.entry_line(e) for e in tl] == [
+        "Dr. Kim added 2 steps to the schedule",
+        "Dr. Kim offered prizes: kite, teddy bear",
+        "Sam finished the step “Toilet”",
+        "Sam put the step “Toilet” back to do (undo)",
+        "Sam finished the step “Toilet”",
+        "Sam started the timer for “plate and cutlery” (2 min)",
+        "Sam finished the step “plate and cutlery”",
+        "Sam finished the whole schedule (2 steps)",
+        "Sam picked the prize: teddy bear",
+    ]
+    # Steps done, timer and pick carry the server's time (CLK1), printed beside the line
+    # (an undo is the time it was stored).
+    assert [e["at"] for i, e in enumerate(tl) if i > 1 and i != 3] == \
+        [T0 + 60, T0 + 90, T0 + 100, T0 + 220, T0 + 220, T0 + 230]

@@ -17,6 +17,7 @@ from rooms.assets import pictures
 from rooms.core.engine import Engine
 from activities.contract.protocol import (CHILD, E_CONFLICT, E_FORBIDDEN, E_FULL, E_INVALID, E_NO_PAGE,
                             E_NOTHING, PARENT, THERAPIST)
+from tests.pdftools import colourful_pixels, pdf_page_png, pdf_text, pdf_words
 from tests.unit.core.test_engine import Broadcasts
 
 T0 = 1_700_000_000.0
@@ -341,13 +342,58 @@ def pictures_root():
     return ASSETS
 
 
-def test_STORY5_rendered_page_is_rgb_with_the_picture_on_white():
-    img = stories.render_page(stories.READY["bedtime"], 0, pictures_root())
-    assert img.mode == "RGB" and img.size == stories.PDF_SIZE
-    assert img.getpixel((5, 5)) == (255, 255, 255)
-    # The picture area is not empty.
-    box = img.crop((200, 90, 1040, 490)).convert("L")
-    assert box.getextrema()[0] < 200
+def own_story(title, texts, pics=("owl",)):
+    state = stories.initial_state()
+    state["stories"]["mine"] = {"id": "mine", "title": title, "from": None,
+                                "pages": [{"pics": list(pics), "text": t} for t in texts]}
+    return state
+
+
+def test_STORY5_pdf_text_layer_has_the_story():
+    """pdftotext gets the title and every page's text (a screen reader reads it)."""
+    data = stories.pdf(stories.initial_state(), "angry", pictures_root())
+    text = " ".join(pdf_text(data).split())
+    assert stories.READY["angry"]["title"] in text
+    for page in stories.READY["angry"]["pages"]:
+        assert " ".join(page["text"].split()) in text
+
+
+def test_STORY5_pdf_has_language_title_and_alt_text_for_every_picture():
+    """A screen reader knows the language, the title, and what each picture shows."""
+    data = stories.pdf(stories.initial_state(), "angry", pictures_root())
+    assert b"/Lang (en)" in data
+    assert f"/Title ({stories.READY['angry']['title']})".encode() in data
+    for page in stories.READY["angry"]["pages"]:
+        for p in page["pics"]:
+            label = pictures.CATALOG[p][1].replace("(", "\\(").replace(")", "\\)")   # PDF escapes
+            assert f"/Alt ({label})".encode() in data, p
+
+
+def test_STORY5_pdf_page_shows_the_picture():
+    data = stories.pdf(stories.initial_state(), "bedtime", pictures_root())
+    img = pdf_page_png(data)
+    assert img.getpixel((3, 3)) == (255, 255, 255)
+    w, h = img.size
+    assert colourful_pixels(img, (w // 6, h // 8, w - w // 6, h // 2)) > 200
+
+
+def test_STORY5_pdf_emoji_in_the_title_is_its_picture():
+    """DejaVu has no emoji: the owl in the title is Twemoji's owl, drawn in the title
+    line (coloured pixels where the text alone is black)."""
+    data = stories.pdf(own_story("\U0001F989 Owl night", ["Hoo."], pics=["star"]), "mine",
+                       pictures_root())
+    img = pdf_page_png(data, dpi=60)
+    title_band = (0, 0, img.width // 3, img.height // 10)
+    assert colourful_pixels(img, title_band) > 20
+    assert "Owl night" in pdf_text(data)
+
+
+def test_STORY5_pdf_a_100_letter_word_wraps_inside_the_page():
+    word = "b" * 100
+    data = stories.pdf(own_story("Long", [f"A {word} word"]), "mine", pictures_root())
+    words = pdf_words(data)
+    assert all(x1 <= width for _, _, x1, width in words)
+    assert "".join(w for w, *_ in words if set(w.rstrip("-")) == {"b"}).replace("-", "") == word
 
 
 def pdf_url(room_id, sid, fmt="pdf", activity="stories"):
