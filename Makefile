@@ -24,7 +24,7 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-# The PDFs (activities/pdfdoc.py) embed DejaVu Sans: Debian's fonts-dejavu-core,
+# The PDFs (activities/contract/pdfdoc.py) embed DejaVu Sans: Debian's fonts-dejavu-core,
 # installed only when missing (or set PLAYROOM_FONT_DIR to a folder holding it).
 fonts:
 	@[ -n "$$PLAYROOM_FONT_DIR" ] || [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf ] || { \
