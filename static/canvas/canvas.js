@@ -322,6 +322,7 @@ class CanvasActivity {
   buildSide() {
     const ctx = this.ctx;
     this.pagesEl = el("div", {class: "cv-pages", role: "tablist", "aria-label": "Pages"});
+    this.pagesSig = null;   // a fresh (empty) row after a remount: refreshUI must fill it
     this.addPageBtn = this.button({class: "tbtn page-add", dataset: {action: "page-add"}, title: "New page",
       "aria-label": "New page", onclick: () => this.addPage()}, icon("plus"));
     this.bgBtn = this.button({dataset: {action: "bg"}, title: "Background", "aria-label": "Background",
