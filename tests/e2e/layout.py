@@ -20,11 +20,11 @@ VIEWPORTS = {
 
 INTERACTIVE = "button, a[href], input, select, textarea, [role=button], [tabindex]"
 
-# Runs in the page. An element counts when it is rendered and visible; one inside a
-# scrolling bar is first scrolled into view *within that bar* (the bar is how a phone
+# Runs in the page. An element counts when it is rendered and visible; one inside
+# scrolling bars or panels is first scrolled into view *within each of them* (the bar is how a phone
 # reaches it), never by scrolling the page itself.
 _REACH_JS = """
-([selector, minTap]) => {
+([selector, minTap, pageScrolls]) => {
   const root = document.documentElement;
   const vw = root.clientWidth, vh = root.clientHeight;
   const problems = [];
@@ -36,14 +36,15 @@ _REACH_JS = """
     const label = e.getAttribute('aria-label') || e.title || (e.textContent || '').trim().slice(0, 20);
     return bits.join('') + (label ? ` "${label}"` : '');
   };
-  const scroller = (e) => {
+  const scrollers = (e) => {
+    const out = [];
     for (let p = e.parentElement; p && p !== document.body; p = p.parentElement) {
       const cs = getComputedStyle(p);
       const x = /(auto|scroll)/.test(cs.overflowX) && p.scrollWidth > p.clientWidth;
       const y = /(auto|scroll)/.test(cs.overflowY) && p.scrollHeight > p.clientHeight;
-      if (x || y) return p;
+      if (x || y) out.push(p);
     }
-    return null;
+    return out;
   };
   const bringIntoBar = (e, bar) => {
     const r = e.getBoundingClientRect(), b = bar.getBoundingClientRect();
@@ -58,8 +59,12 @@ _REACH_JS = """
     if (getComputedStyle(e).pointerEvents === 'none' || e.closest('[inert]')) continue;
     let r = e.getBoundingClientRect();
     if (r.width === 0 || r.height === 0) continue;
-    const bar = scroller(e);
-    if (bar) { saved.push([bar, bar.scrollLeft, bar.scrollTop]); bringIntoBar(e, bar); r = e.getBoundingClientRect(); }
+    if (pageScrolls) { e.scrollIntoView({block: 'nearest', inline: 'nearest'}); r = e.getBoundingClientRect(); }
+    for (const bar of scrollers(e)) {   // innermost first: a list inside a scrolling panel
+      saved.push([bar, bar.scrollLeft, bar.scrollTop]);
+      bringIntoBar(e, bar);
+      r = e.getBoundingClientRect();
+    }
     const n = name(e);
     if (r.left < -0.5 || r.top < -0.5 || r.right > vw + 0.5 || r.bottom > vh + 0.5) {
       problems.push(`outside the ${vw}x${vh} viewport: ${n} at ${Math.round(r.left)},${Math.round(r.top)} ${Math.round(r.width)}x${Math.round(r.height)}`);
@@ -72,6 +77,7 @@ _REACH_JS = """
     }
   }
   for (const [bar, x, y] of saved.reverse()) { bar.scrollLeft = x; bar.scrollTop = y; }
+  if (pageScrolls) window.scrollTo(0, 0);
   for (const el of [root, document.body]) {
     if (el.scrollWidth > el.clientWidth) problems.push(`horizontal overflow: ${el.tagName.toLowerCase()} is ${el.scrollWidth} px wide in ${el.clientWidth}`);
   }
@@ -89,10 +95,12 @@ async () => {
 """
 
 
-def reach_problems(page, min_tap=0, selector=INTERACTIVE):
+def reach_problems(page, min_tap=0, selector=INTERACTIVE, page_scrolls=False):
     """Interactive elements (or those of `selector`) outside the viewport or covered,
-    horizontal overflow, and (min_tap > 0) targets smaller than min_tap px."""
-    return page.evaluate(_REACH_JS, [selector, min_tap])
+    horizontal overflow, and (min_tap > 0) targets smaller than min_tap px. The room
+    never scrolls as a page; `page_scrolls` (ordinary pages) scrolls each element
+    into view first."""
+    return page.evaluate(_REACH_JS, [selector, min_tap, page_scrolls])
 
 
 def axe_problems(page):
@@ -104,5 +112,7 @@ def axe_problems(page):
 
 
 def settle(page):
-    """Two animation frames: layout and any ResizeObserver work have run."""
+    """The activity's stylesheet (added on its first mount) has loaded, then two
+    animation frames: layout and any ResizeObserver work have run."""
+    page.wait_for_function("[...document.querySelectorAll('link[rel=stylesheet]')].every(l => l.sheet)")
     page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")

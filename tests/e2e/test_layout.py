@@ -120,3 +120,28 @@ def test_every_control_reachable_and_accessible(layout_room, vp, role, activity)
     person.page.screenshot(path=os.path.join(SHOTS, f"{vp}-{role}-{activity}.png"))
     assert problems == [], "\n".join(problems)
     assert person.console_errors == [], person.console_errors
+
+
+SITE_PAGES = ["/about", "/dashboard", "/account/settings"]
+
+
+@pytest.mark.parametrize("vp", ["phone-390x844", "laptop-1366x768"])
+def test_site_pages_reachable_and_accessible(layout_room, browser, vp):
+    """The therapist's pages around the room (footer, breadcrumbs): same checks."""
+    viewport, touch = VIEWPORTS[vp]
+    p = Person(browser, layout_room.url, has_touch=touch, bypass_csp=True, viewport=viewport)
+    try:
+        p.goto("/login")
+        p.page.fill('input[name="email"]', layout_room.email)
+        p.page.fill('input[name="password"]', PASSWORD)
+        p.page.click('button[type="submit"]')
+        p.page.wait_for_url("**/dashboard")
+        problems = []
+        for path in SITE_PAGES:
+            p.goto(path)
+            problems += [f"{path}: {x}" for x in reach_problems(p.page, page_scrolls=True) + axe_problems(p.page)]
+            name = path.strip("/").replace("/", "-")
+            p.page.screenshot(path=os.path.join(SHOTS, f"{vp}-site-{name}.png"), full_page=True)
+        assert problems == [], "\n".join(problems)
+    finally:
+        p.close()
