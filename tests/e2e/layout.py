@@ -10,9 +10,11 @@ from tests.support import ROOT
 
 AXE_JS = os.path.join(ROOT, "node_modules", "axe-core", "axe.min.js")
 
-# The four form factors of the issue; phone and tablets are touch devices.
+# The four form factors of the issue, plus the phone held sideways; phones and
+# tablets are touch devices.
 VIEWPORTS = {
     "phone-390x844": ({"width": 390, "height": 844}, True),
+    "phone-844x390": ({"width": 844, "height": 390}, True),
     "tablet-768x1024": ({"width": 768, "height": 1024}, True),
     "tablet-1024x768": ({"width": 1024, "height": 768}, True),
     "laptop-1366x768": ({"width": 1366, "height": 768}, False),
