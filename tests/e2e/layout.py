@@ -71,8 +71,14 @@ _REACH_JS = """
     if (r.left < -0.5 || r.top < -0.5 || r.right > vw + 0.5 || r.bottom > vh + 0.5) {
       problems.push(`outside the ${vw}x${vh} viewport: ${n} at ${Math.round(r.left)},${Math.round(r.top)} ${Math.round(r.width)}x${Math.round(r.height)}`);
     } else {
-      const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
-      if (!hit || !(hit === e || e.contains(hit))) problems.push(`covered: ${n} is under ${hit ? name(hit) : 'nothing'}`);
+      // Its centre, and four points halfway to its corners: a target half hidden
+      // under its neighbour is a wrong tap for a child.
+      for (const [fx, fy] of [[.5, .5], [.25, .25], [.75, .25], [.25, .75], [.75, .75]]) {
+        const hit = document.elementFromPoint(r.left + r.width * fx, r.top + r.height * fy);
+        if (hit && (hit === e || e.contains(hit))) continue;
+        problems.push(`covered: ${n} is under ${hit ? name(hit) : 'nothing'} at ${fx},${fy} of it`);
+        break;
+      }
     }
     if (minTap && (r.width < minTap - 0.5 || r.height < minTap - 0.5)) {
       problems.push(`smaller than ${minTap} px to tap: ${n} is ${Math.round(r.width)}x${Math.round(r.height)}`);
