@@ -6,7 +6,7 @@ a list of human-readable problems, so one failing test names every element at fa
 """
 import os
 
-from tests.support import ROOT
+from tests.support import ROOT, wait_for
 
 AXE_JS = os.path.join(ROOT, "node_modules", "axe-core", "axe.min.js")
 
@@ -122,5 +122,7 @@ def axe_problems(page):
 def settle(page):
     """The activity's stylesheet (added on its first mount) has loaded, then two
     animation frames: layout and any ResizeObserver work have run."""
-    page.wait_for_function("[...document.querySelectorAll('link[rel=stylesheet]')].every(l => l.sheet)")
+    # Polled from here: a page's CSP forbids the eval that wait_for_function's polling uses.
+    wait_for(lambda: page.evaluate("[...document.querySelectorAll('link[rel=stylesheet]')].every(l => l.sheet)"),
+             what="the activity's stylesheet")
     page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")

@@ -8,6 +8,7 @@ import pytest
 
 from tests.e2e.layout import reach_problems, settle
 from tests.e2e.people import Person, open_activity, therapist_creates_room
+from tests.support import wait_for
 
 pytestmark = pytest.mark.browser
 
@@ -20,14 +21,14 @@ def test_page_buttons_survive_switching_to_sand_tray_and_back(session_for):
     t, c = session_for({"width": 1024, "height": 768})
     t.page.click('[data-action="page-add"]')
     for p in (t, c):
-        p.page.wait_for_function("document.querySelectorAll('.cv-pages .pagebtn').length === 2")
+        wait_for(lambda: page_buttons(p) == 2, what="the new page's button")
     open_activity((t, c), "sandtray", ".st-tray")
     open_activity((t, c), "canvas", "#board")
     for p in (t, c):
         settle(p.page)
         assert page_buttons(p) == 2, "both pages can still be picked after coming back to Draw"
     c.page.click('.cv-pages .pagebtn >> nth=1')
-    c.page.wait_for_function("document.querySelector('#board').dataset.page !== 'p1'")
+    wait_for(lambda: c.board_attr("page") != "p1", what="the child on page 2")
 
 
 def test_stories_shelf_uses_the_stage_after_the_sand_tray(session_for, artifacts):
