@@ -161,7 +161,7 @@ class CalmActivity {
       onclick: () => { this.sound.setOn(!this.sound.on); this.refresh(); }});
     const top = el("div", {class: "calm-top"});
     if (this.isTherapist) {
-      this.cardTabs = this.cfg.cards.map((c) => button({class: "calm-tab", dataset: {card: c},
+      this.cardTabs = this.cfg.cards.map((c) => button({class: "calm-tab", role: "tab", dataset: {card: c},
         "aria-label": CARD_LABEL[c], title: CARD_LABEL[c], onclick: () => this.showCard(c)},
       picture(pics, CARD_PICTURE[c], "calm-tab-pic"), el("span", {}, CARD_LABEL[c])));
       top.append(el("div", {class: "calm-tabs", role: "tablist"}, this.cardTabs));

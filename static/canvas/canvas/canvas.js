@@ -322,6 +322,7 @@ class CanvasActivity {
   buildSide() {
     const ctx = this.ctx;
     this.pagesEl = el("div", {class: "cv-pages", role: "tablist", "aria-label": "Pages"});
+    this.pagesSig = null;   // a fresh (empty) row after a remount: refreshUI must fill it
     this.addPageBtn = this.button({class: "tbtn page-add", dataset: {action: "page-add"}, title: "New page",
       "aria-label": "New page", onclick: () => this.addPage()}, icon("plus"));
     this.bgBtn = this.button({dataset: {action: "bg"}, title: "Background", "aria-label": "Background",
@@ -347,10 +348,10 @@ class CanvasActivity {
   }
 
   buildBottom() {
-    this.sizeButtons = this.cfg.sizes.map((s, i) => this.button({class: "tbtn size", dataset: {size: String(s)},
+    this.sizeButtons = this.cfg.sizes.map((s, i) => this.button({class: "tbtn size", role: "radio", dataset: {size: String(s)},
       title: `Size ${i + 1}`, "aria-label": `Size ${i + 1}`, onclick: () => this.pickSize(i)},
     el("span", {class: "size-dot", style: {width: `${8 + i * 9}px`, height: `${8 + i * 9}px`}})));
-    this.colorButtons = this.cfg.palette.map((c) => el("button", {type: "button", class: "swatch",
+    this.colorButtons = this.cfg.palette.map((c) => el("button", {type: "button", class: "swatch", role: "radio",
       dataset: {color: c}, title: c, "aria-label": `Colour ${c}`, style: {"--swatch": c},
       onclick: () => this.pickColor(c)}));
     this.bottomEl = el("div", {class: "cv-bottom bar-panel"},

@@ -254,14 +254,14 @@ class SandTray {
     }
     this.actionsEl = el("div", {class: "st-actions", role: "toolbar", "aria-label": "Selected figure"},
       ...this.actionButtons.values());
-    this.sizeButtons = this.cfg.brush.sizes.map((r, i) => this.button({class: "tbtn size",
+    this.sizeButtons = this.cfg.brush.sizes.map((r, i) => this.button({class: "tbtn size", role: "radio",
       dataset: {brush: String(r)}, title: `Brush ${i + 1}`, "aria-label": `Brush size ${i + 1}`,
       onclick: () => { this.brushIdx = i; this.uiDirty = true; this.invalidate(); }},
     el("span", {class: "st-brush-dot", style: {width: `${10 + i * 12}px`, height: `${10 + i * 12}px`}})));
     this.sizesEl = el("div", {class: "st-sizes", role: "radiogroup", "aria-label": "Brush sizes"}, this.sizeButtons);
     const themes = THEME_ORDER.filter((k) => k in this.cfg.themes)
       .concat(Object.keys(this.cfg.themes).filter((k) => !THEME_ORDER.includes(k)));
-    this.themeButtons = themes.map((k) => el("button", {type: "button", class: "st-theme", dataset: {theme: k},
+    this.themeButtons = themes.map((k) => el("button", {type: "button", class: "st-theme", role: "radio", dataset: {theme: k},
       title: `Sand: ${k}`, "aria-label": `Sand colour ${k}`, onclick: () => this.pickTheme(k),
       style: {"--sand": this.cfg.themes[k].sand, "--water": this.cfg.themes[k].water}}));
     this.themesEl = el("div", {class: "st-themes", role: "radiogroup", "aria-label": "Sand colours"}, this.themeButtons);

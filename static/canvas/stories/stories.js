@@ -163,7 +163,7 @@ class StoriesActivity {
     const tasks = this.cfg.task_order.map((id) => this.cfg.tasks[id]);
     const newBtn = button({class: "st-btn", dataset: {action: "new"}, onclick: () => this.newStory()},
       icon("plus"), el("span", {}, "New story"));
-    return el("div", {class: "st-shelf"},
+    return el("div", {class: "story-shelf"},
       el("h2", {}, "Our stories ", newBtn, el("span", {class: "spacer"}), ...this.historyButtons()),
       own.length ? el("div", {class: "st-cards"}, own.map((s) => this.card(s, true)))
         : el("p", {class: "st-hint"}, "Copy a ready story to change it for this child."),
