@@ -1,0 +1,71 @@
+"""The storage contract of rooms/account_store.py (sign-ins, passwords, admins), on
+SQLite and on a real redis-server, with the fixtures of test_storage_contract."""
+import pytest
+
+from tests.unit.test_storage_contract import MISSING_PARENT, open_store, store  # noqa: F401
+
+
+@pytest.fixture
+def kim(store):  # noqa: F811
+    return store.create_therapist("kim@example.org", "Dr. Kim", "old-hash")
+
+
+def test_AUTH7_set_password_replaces_the_hash_and_moves_the_epoch_on(open_store, store, kim):  # noqa: F811
+    lee = store.create_therapist("lee@example.org", "Dr. Lee", "lee-hash")
+    assert store.set_password(kim["id"], "new-hash") == 1
+    again = open_store()
+    rec = again.get_therapist(kim["id"])
+    assert rec["password_hash"] == "new-hash" and rec["session_epoch"] == 1
+    assert again.get_therapist(lee["id"]) == lee
+    assert store.set_password(999, "h") is None and store.get_therapist(999) is None
+    assert store.set_password("1:x", "h") is None
+
+
+def test_AUTH7_sign_ins_are_listed_newest_first_and_end_one_by_one(open_store, store, kim):  # noqa: F811
+    lee = store.create_therapist("lee@example.org", "Dr. Lee", "h")
+    store.add_sign_in(kim["id"], "a" * 22, "10.0.0.1", "Firefox on Linux", at=100.5)
+    store.add_sign_in(kim["id"], "b" * 22, "10.0.0.2", "Safari on iPad", at=200.25)
+    store.add_sign_in(lee["id"], "c" * 22, "10.0.0.3", "Chrome", at=150.0)
+    again = open_store()
+    assert again.list_sign_ins(kim["id"]) == [
+        {"id": "b" * 22, "therapist_id": kim["id"], "created_at": 200.25, "seen_at": 200.25,
+         "address": "10.0.0.2", "agent": "Safari on iPad"},
+        {"id": "a" * 22, "therapist_id": kim["id"], "created_at": 100.5, "seen_at": 100.5,
+         "address": "10.0.0.1", "agent": "Firefox on Linux"}]
+    again.touch_sign_in("a" * 22, 300.0)
+    assert store.get_sign_in("a" * 22)["seen_at"] == 300.0
+    assert store.end_sign_in(lee["id"], "a" * 22) is False          # not theirs
+    assert store.end_sign_in(kim["id"], "a" * 22) is True
+    assert store.end_sign_in(kim["id"], "a" * 22) is False
+    assert store.get_sign_in("a" * 22) is None
+    assert [s["id"] for s in store.list_sign_ins(kim["id"])] == ["b" * 22]
+    assert store.get_sign_in("nope") is None and store.get_sign_in("x:y") is None
+
+
+def test_AUTH7_end_sign_ins_keeps_only_the_one_named(store, kim):  # noqa: F811
+    lee = store.create_therapist("lee@example.org", "Dr. Lee", "h")
+    for n, sid in enumerate(("a", "b", "c")):
+        store.add_sign_in(kim["id"], sid * 22, "10.0.0.1", "x", at=100.0 + n)
+    store.add_sign_in(lee["id"], "d" * 22, "10.0.0.1", "x", at=100.0)
+    assert store.end_sign_ins(kim["id"], keep="b" * 22) == 2
+    assert [s["id"] for s in store.list_sign_ins(kim["id"])] == ["b" * 22]
+    assert store.end_sign_ins(kim["id"]) == 1 and store.list_sign_ins(kim["id"]) == []
+    assert [s["id"] for s in store.list_sign_ins(lee["id"])] == ["d" * 22]
+
+
+def test_a_sign_in_or_admin_of_no_therapist_is_refused(store):  # noqa: F811
+    with pytest.raises(MISSING_PARENT):
+        store.add_sign_in(4242, "a" * 22, "10.0.0.1", "x")
+    assert store.get_sign_in("a" * 22) is None
+    with pytest.raises(MISSING_PARENT):
+        store.set_admin(4242)
+    assert store.is_admin(4242) is False
+
+
+def test_admins(open_store, store, kim):  # noqa: F811
+    assert store.is_admin(kim["id"]) is False
+    store.set_admin(kim["id"])
+    store.set_admin(kim["id"])
+    assert open_store().is_admin(kim["id"]) is True
+    store.set_admin(kim["id"], False)
+    assert store.is_admin(kim["id"]) is False
