@@ -52,6 +52,7 @@ from rooms import transfer
 from rooms import accounts, boundary, transport, web
 from rooms import records_web
 from rooms import uploads_web
+from rooms import account_pages
 from rooms.engine import Engine
 from rooms.faults import one_line, store_down
 from rooms.offload import Offload
@@ -117,6 +118,7 @@ class Playroom:
         # Called after a session ends, outside the room lock: hook(room_id, first_seq, last_seq).
         self.session_end_hooks = []
         self._recovering_until = 0.0    # monotonic time; see _after_gap (FAULT2)
+        self.announcement_hooks = {}    # kind -> handler(*args), e.g. rooms/signins.py
         if self.storage.shared:
             # SCALE1: apply other processes' ops as they are announced, so settings,
             # presence, removals and the end of a session take effect here too.
@@ -136,6 +138,8 @@ class Playroom:
                 self._kick_invite_here(args[0])
             elif kind == "kick-room":
                 self._kick_room_here(args[0])
+            elif kind in self.announcement_hooks:
+                self.announcement_hooks[kind](*args)
         except Exception as e:
             if not store_down(e):
                 logging.getLogger("playroom").exception("handling announcement %s failed", kind)
@@ -255,6 +259,7 @@ def create_app(config=None):
                         manage_session=False, **message_queue(app.config))
     app.extensions["playroom"] = Playroom(app, socketio)
     records_web.init_app(app, socketio)   # session records, retention (issue 7)
+    account_pages.init_app(app)       # sign-up, passwords, sign-ins (issue 15)
     transfer.register_cli(app)        # flask export-data / import-data (moving between stores)
     if app.config["BEHIND_PROXY"]:
         # Outside Socket.IO's middleware, so its same-origin check sees the public URL too.
@@ -299,6 +304,7 @@ def env_config():
         config["SESSION_COOKIE_SECURE"] = config["REMEMBER_COOKIE_SECURE"] = True
     if os.environ.get("PLAYROOM_BEHIND_PROXY") == "1":
         config["BEHIND_PROXY"] = True
+    config.update(account_pages.env_config())
     # Every whole-number setting can be given as PLAYROOM_<KEY>, e.g.
     # PLAYROOM_INACTIVITY_MINUTES=45 or PLAYROOM_SESSION_IDLE_MINUTES=90.
     for key, default in DEFAULTS.items():
@@ -317,6 +323,7 @@ def main():
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     _few_malloc_arenas()
     app = create_app({"ASYNC_MODE": mode, **env_config()})
+    account_pages.first_run_hint(app)
     _tune_gc()
     host = os.environ.get("HOST", "127.0.0.1")
     port = int(os.environ.get("PORT", "5000"))
