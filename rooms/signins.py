@@ -47,6 +47,14 @@ def valid(storage, rec, data):
     """Does session `data` hold a live sign-in of therapist `rec`?"""
     if rec is None or type(data.get(EPOCH)) is not int or data[EPOCH] != rec["session_epoch"]:
         return False
+    return _row_of(storage, rec, data)
+
+
+def _row_of(storage, rec, data):
+    """Is the sign-in named in session `data` still there? For an open socket this is
+    the whole check: a password change moves the epoch on but keeps the browser that
+    made it, whose other tabs' sockets connected with the cookie of the old epoch.
+    Every way of ending a sign-in deletes its row."""
     sign_in_id = data.get(SIGN_IN)
     row = storage.get_sign_in(sign_in_id) if isinstance(sign_in_id, str) else None
     return row is not None and row["therapist_id"] == rec["id"]
@@ -111,7 +119,7 @@ def kick_here(app, therapist_id):
             return False
         data = _socket_session(app, server.get_environ(conn.sid) or {})
         return data is None or str(data.get("_user_id")) != str(therapist_id) \
-            or not valid(pr.storage, rec, data)
+            or rec is None or not _row_of(pr.storage, rec, data)
     pr.hub.kick(ended, E_AUTH, "You were signed out. Please sign in again.")
 
 
