@@ -20,6 +20,7 @@ from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from rooms import passwords, signins
+from rooms.secure_cookies import AutoSecureSessionInterface
 from rooms.accounts import EmptyForm, FlaskForm, _email_ok
 
 bp = Blueprint("account", __name__)
@@ -74,6 +75,7 @@ def init_app(app):
                           MAIL_DEFAULT_SENDER=app.config["MAIL_FROM"], MAIL_TIMEOUT=10,
                           MAIL_BACKEND="smtp")   # also under TESTING: tests run a real SMTP sink
         Mail().init_app(app)
+    app.session_interface = AutoSecureSessionInterface()     # Secure over HTTPS by itself
     app.register_blueprint(bp)
     app.cli.add_command(create_therapist)
     app.cli.add_command(reset_password)

@@ -323,3 +323,32 @@ def test_AUTH9_the_cli_prints_a_reset_link_where_no_mail_is_configured(app, pr, 
     assert login(app.test_client(), "kim@example.org", NEW_PASSWORD).status_code == 302
     assert browser.get(path).status_code == 410
     assert cli(app, "reset-password", "nobody@example.org").exit_code != 0
+
+
+# ====================================================================== HTTPS (issue 15.6)
+
+def session_cookie(resp):
+    return next(h for h in resp.headers.getlist("Set-Cookie") if h.startswith("session="))
+
+
+@pytest.mark.parametrize("app_config", [{"BEHIND_PROXY": True}])
+def test_cookies_are_secure_by_themselves_over_https_behind_the_proxy(app):
+    https = app.test_client().get("/login", headers={"X-Forwarded-Proto": "https"})
+    assert "; Secure" in session_cookie(https)
+    plain = app.test_client().get("/login", headers={"X-Forwarded-Proto": "http"})
+    assert "; Secure" not in session_cookie(plain)
+
+
+def test_a_forwarded_proto_is_ignored_without_a_proxy(client):
+    r = client.get("/login", headers={"X-Forwarded-Proto": "https"})
+    assert "; Secure" not in session_cookie(r)
+
+
+def test_the_sample_nginx_sends_hsts_and_allows_only_modern_tls():
+    import os
+    from tests.support import ROOT
+    with open(os.path.join(ROOT, "docs", "deploy", "nginx.conf")) as f:
+        conf = f.read()
+    hsts = re.search(r'add_header Strict-Transport-Security "max-age=(\d+)[^"]*" always;', conf)
+    assert hsts and int(hsts.group(1)) >= 31536000
+    assert re.search(r"^\s*ssl_protocols TLSv1\.2 TLSv1\.3;", conf, re.M)
