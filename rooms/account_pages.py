@@ -4,7 +4,7 @@ sign-ins with "sign out" per row and everywhere else.
 
 Rules (docs/PROTOCOL.md): AUTH6 throttling (rooms/throttle.py), AUTH7 sign-ins that
 end (rooms/signins.py), AUTH8 password strength and AUTH9 reset links
-(rooms/passwords.py), AUTH10 closed sign-up.
+(rooms/passwords.py), AUTH10 closed sign-up, AUTH11 two-step sign-in (rooms/two_step.py).
 """
 import logging
 import os
@@ -19,7 +19,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from rooms import passwords, signins
+from rooms import passwords, signins, two_step
 from rooms.secure_cookies import AutoSecureSessionInterface
 from rooms.accounts import EmptyForm, FlaskForm, _email_ok
 
@@ -29,6 +29,7 @@ log = logging.getLogger("playroom.accounts")
 # Flask config keys of this module, with their unit and default (README, Configuration).
 DEFAULTS = {
     "OPEN_SIGNUP": False,             # anyone may create a therapist account (PLAYROOM_OPEN_SIGNUP=1)
+    "REQUIRE_2FA": False,             # every therapist must use two-step sign-in (PLAYROOM_REQUIRE_2FA=1)
     "PASSWORD_MIN_SCORE": 3,          # zxcvbn score (0-4) a new password needs
     "RESET_LINK_MINUTES": 60,         # a password reset link works this long (and once)
     "THERAPIST_INVITE_DAYS": 7,       # an invitation to create an account works this long
@@ -47,11 +48,12 @@ _TEXT_ENV = ("SMTP_HOST", "SMTP_USER", "SMTP_PASSWORD", "SMTP_SECURITY", "MAIL_F
 def env_config():
     """PLAYROOM_<KEY> settings of this module (whole numbers, text, OPEN_SIGNUP=1)."""
     config = {}
-    if os.environ.get("PLAYROOM_OPEN_SIGNUP") == "1":
-        config["OPEN_SIGNUP"] = True
+    for flag in ("OPEN_SIGNUP", "REQUIRE_2FA"):
+        if os.environ.get(f"PLAYROOM_{flag}") == "1":
+            config[flag] = True
     for key, default in DEFAULTS.items():
         raw = os.environ.get(f"PLAYROOM_{key}")
-        if raw is None or key == "OPEN_SIGNUP":
+        if raw is None or isinstance(default, bool):
             continue
         if key in _TEXT_ENV:
             config[key] = raw
@@ -77,6 +79,8 @@ def init_app(app):
         Mail().init_app(app)
     app.session_interface = AutoSecureSessionInterface()     # Secure over HTTPS by itself
     app.register_blueprint(bp)
+    app.register_blueprint(two_step.bp)
+    app.before_request(two_step.enforce)
     app.cli.add_command(create_therapist)
     app.cli.add_command(reset_password)
     pr = app.extensions["playroom"]

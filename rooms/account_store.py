@@ -12,6 +12,10 @@ be listed and ended one by one, administrators. Mixed into `SQLiteStorage` and
 - `end_sign_ins(tid, keep)` deletes every sign-in of the therapist but `keep`.
 - admins are a set of therapist ids (the first therapist, made by the CLI, is one);
   they may invite other therapists when sign-up is closed.
+- two-step sign-in (AUTH11): a therapist has a TOTP secret or none; `use_totp_step`
+  accepts a time step only if it is later than the last one used (a code works
+  once), atomically; recovery codes are kept as hashes and `use_recovery_code`
+  removes one atomically (each works once); setting new codes replaces all.
 
 Kept apart from rooms/storage.py and rooms/redis_storage.py so those stay as they
 were; sign-ins are not moved by export-data (they end with the move anyway).
@@ -31,6 +35,16 @@ CREATE TABLE IF NOT EXISTS sign_ins (
 CREATE INDEX IF NOT EXISTS sign_ins_by_therapist ON sign_ins(therapist_id, created_at);
 CREATE TABLE IF NOT EXISTS admins (
     therapist_id INTEGER PRIMARY KEY REFERENCES therapists(id) ON DELETE CASCADE
+);
+CREATE TABLE IF NOT EXISTS totp (
+    therapist_id INTEGER PRIMARY KEY REFERENCES therapists(id) ON DELETE CASCADE,
+    secret TEXT NOT NULL,
+    last_step INTEGER NOT NULL DEFAULT -1
+);
+CREATE TABLE IF NOT EXISTS recovery_codes (
+    therapist_id INTEGER NOT NULL REFERENCES therapists(id) ON DELETE CASCADE,
+    code_hash TEXT NOT NULL,
+    PRIMARY KEY (therapist_id, code_hash)
 );
 """
 
@@ -92,6 +106,51 @@ class SQLiteAccounts:
     def is_admin(self, therapist_id):
         return self._one("SELECT 1 AS y FROM admins WHERE therapist_id=?", (therapist_id,)) is not None
 
+    def set_totp(self, therapist_id, secret):
+        """Turn two-step sign-in on with `secret`, or off with None (codes go too)."""
+        with self._lock:
+            try:
+                self._db.execute("BEGIN")
+                self._db.execute("DELETE FROM totp WHERE therapist_id=?", (therapist_id,))
+                if secret is None:
+                    self._db.execute("DELETE FROM recovery_codes WHERE therapist_id=?",
+                                     (therapist_id,))
+                else:
+                    self._db.execute("INSERT INTO totp (therapist_id, secret) VALUES (?,?)",
+                                     (therapist_id, secret))
+                self._db.execute("COMMIT")
+            except sqlite3.IntegrityError as e:
+                self._db.execute("ROLLBACK")
+                raise KeyError(f"no therapist {therapist_id}") from e
+
+    def get_totp(self, therapist_id):
+        """{secret, last_step} or None."""
+        return self._one("SELECT secret, last_step FROM totp WHERE therapist_id=?", (therapist_id,))
+
+    def use_totp_step(self, therapist_id, step):
+        return self._run("UPDATE totp SET last_step=? WHERE therapist_id=? AND last_step<?",
+                         (int(step), therapist_id, int(step))) > 0
+
+    def set_recovery_codes(self, therapist_id, code_hashes):
+        with self._lock:
+            try:
+                self._db.execute("BEGIN")
+                self._db.execute("DELETE FROM recovery_codes WHERE therapist_id=?", (therapist_id,))
+                self._db.executemany("INSERT INTO recovery_codes (therapist_id, code_hash) "
+                                     "VALUES (?,?)", [(therapist_id, h) for h in code_hashes])
+                self._db.execute("COMMIT")
+            except sqlite3.IntegrityError as e:
+                self._db.execute("ROLLBACK")
+                raise KeyError(f"no therapist {therapist_id}") from e
+
+    def use_recovery_code(self, therapist_id, code_hash):
+        return self._run("DELETE FROM recovery_codes WHERE therapist_id=? AND code_hash=?",
+                         (therapist_id, code_hash)) > 0
+
+    def count_recovery_codes(self, therapist_id):
+        return self._one("SELECT COUNT(*) AS n FROM recovery_codes WHERE therapist_id=?",
+                         (therapist_id,))["n"]
+
 
 # KEYS: therapist.  ARGV: hash.  The new epoch, or nil for no such therapist.
 SET_PASSWORD = """
@@ -105,6 +164,31 @@ ADD_SIGN_IN = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 redis.call('HSET', KEYS[2], unpack(ARGV, 3))
 redis.call('ZADD', KEYS[3], ARGV[2], ARGV[1])
+return 1
+"""
+
+# KEYS: therapist, totp hash, recovery set.  ARGV: secret ("" turns it off).
+SET_TOTP = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('DEL', KEYS[2])
+if ARGV[1] == '' then redis.call('DEL', KEYS[3]) return 1 end
+redis.call('HSET', KEYS[2], 'secret', ARGV[1], 'last_step', -1)
+return 1
+"""
+
+# KEYS: totp hash.  ARGV: step.  1 if the step is later than the last one used.
+USE_TOTP_STEP = """
+local last = redis.call('HGET', KEYS[1], 'last_step')
+if not last or tonumber(last) >= tonumber(ARGV[1]) then return 0 end
+redis.call('HSET', KEYS[1], 'last_step', ARGV[1])
+return 1
+"""
+
+# KEYS: therapist, recovery set.  ARGV: hashes.
+SET_RECOVERY = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('DEL', KEYS[2])
+if #ARGV > 0 then redis.call('SADD', KEYS[2], unpack(ARGV)) end
 return 1
 """
 
@@ -122,6 +206,8 @@ class RedisAccounts:
         pr:sign-in:<id>              hash  id, therapist_id, created_at, seen_at, address, agent
         pr:therapist:<id>:sign-ins   zset  sign-in id, scored by created_at
         pr:admins                    set   therapist ids
+        pr:therapist:<id>:totp       hash  secret, last_step
+        pr:therapist:<id>:recovery   set   recovery code hashes
     """
 
     def _script(self, name, source):
@@ -194,3 +280,33 @@ class RedisAccounts:
 
     def is_admin(self, therapist_id):
         return bool(self.r.sismember(f"{self.prefix}:admins", str(therapist_id)))
+
+    def set_totp(self, therapist_id, secret):
+        th_key = self._key("therapist", therapist_id)
+        if not th_key or not self._script("set_totp", SET_TOTP)(
+                keys=[th_key, f"{th_key}:totp", f"{th_key}:recovery"], args=[secret or ""]):
+            raise KeyError(f"no therapist {therapist_id}")
+
+    def get_totp(self, therapist_id):
+        key = self._key("therapist", therapist_id, "totp")
+        raw = self.r.hgetall(key) if key else None
+        return {"secret": raw["secret"], "last_step": int(raw["last_step"])} if raw else None
+
+    def use_totp_step(self, therapist_id, step):
+        key = self._key("therapist", therapist_id, "totp")
+        return bool(key) and bool(self._script("use_totp_step", USE_TOTP_STEP)(
+            keys=[key], args=[int(step)]))
+
+    def set_recovery_codes(self, therapist_id, code_hashes):
+        th_key = self._key("therapist", therapist_id)
+        if not th_key or not self._script("set_recovery", SET_RECOVERY)(
+                keys=[th_key, f"{th_key}:recovery"], args=list(code_hashes)):
+            raise KeyError(f"no therapist {therapist_id}")
+
+    def use_recovery_code(self, therapist_id, code_hash):
+        key = self._key("therapist", therapist_id, "recovery")
+        return bool(key) and self.r.srem(key, code_hash) == 1
+
+    def count_recovery_codes(self, therapist_id):
+        key = self._key("therapist", therapist_id, "recovery")
+        return self.r.scard(key) if key else 0

@@ -37,7 +37,7 @@ from wtforms import EmailField, PasswordField, StringField, ValidationError
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from activities.base import is_text
-from rooms import passwords, signins, throttle
+from rooms import passwords, signins, throttle, two_step
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
@@ -159,6 +159,8 @@ def login():
         rec = _storage().get_therapist_by_email(email)
         if _password_ok(rec, form.password.data):
             throttle.succeeded(_storage(), address, email)
+            if two_step.required_for(rec):
+                return two_step.ask(rec)         # AUTH11: not signed in before the code
             _sign_in(rec)
             return redirect(url_for("web.dashboard"))
         throttle.failed(_storage(), address, email)

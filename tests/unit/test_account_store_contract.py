@@ -69,3 +69,38 @@ def test_admins(open_store, store, kim):  # noqa: F811
     assert open_store().is_admin(kim["id"]) is True
     store.set_admin(kim["id"], False)
     assert store.is_admin(kim["id"]) is False
+
+
+def test_AUTH11_totp_secret_and_steps_that_work_once(open_store, store, kim):  # noqa: F811
+    assert store.get_totp(kim["id"]) is None
+    assert store.use_totp_step(kim["id"], 5) is False            # none set
+    store.set_totp(kim["id"], "JBSWY3DPEHPK3PXP")
+    again = open_store()
+    assert again.get_totp(kim["id"]) == {"secret": "JBSWY3DPEHPK3PXP", "last_step": -1}
+    assert store.use_totp_step(kim["id"], 100) is True
+    assert again.use_totp_step(kim["id"], 100) is False          # the same code again
+    assert store.use_totp_step(kim["id"], 99) is False           # an older one
+    assert store.use_totp_step(kim["id"], 101) is True
+    assert again.get_totp(kim["id"])["last_step"] == 101
+    store.set_recovery_codes(kim["id"], ["h1", "h2"])
+    store.set_totp(kim["id"], None)
+    assert store.get_totp(kim["id"]) is None and store.count_recovery_codes(kim["id"]) == 0
+    with pytest.raises(MISSING_PARENT):
+        store.set_totp(4242, "JBSWY3DPEHPK3PXP")
+    assert store.get_totp(4242) is None
+
+
+def test_AUTH11_recovery_codes_are_single_use_and_replaced_as_a_set(open_store, store, kim):  # noqa: F811
+    store.set_recovery_codes(kim["id"], ["h1", "h2", "h3"])
+    again = open_store()
+    assert again.count_recovery_codes(kim["id"]) == 3
+    assert store.use_recovery_code(kim["id"], "h2") is True
+    assert again.use_recovery_code(kim["id"], "h2") is False
+    assert store.use_recovery_code(kim["id"], "nope") is False
+    assert store.count_recovery_codes(kim["id"]) == 2
+    store.set_recovery_codes(kim["id"], ["h9"])
+    assert store.use_recovery_code(kim["id"], "h1") is False
+    assert store.use_recovery_code(kim["id"], "h9") is True
+    with pytest.raises(MISSING_PARENT):
+        store.set_recovery_codes(4242, ["h1"])
+    assert store.count_recovery_codes(4242) == 0
