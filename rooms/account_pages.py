@@ -80,6 +80,7 @@ def init_app(app):
     app.session_interface = AutoSecureSessionInterface()     # Secure over HTTPS by itself
     app.register_blueprint(bp)
     app.register_blueprint(two_step.bp)
+    app.add_template_filter(signins.browser_label, "browser_label")
     app.before_request(two_step.enforce)
     app.cli.add_command(create_therapist)
     app.cli.add_command(reset_password)

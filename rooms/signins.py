@@ -18,6 +18,7 @@ import time
 
 from flask import current_app, request, session
 from itsdangerous import BadSignature
+from ua_parser import parse as ua_parse
 from werkzeug.http import parse_cookie
 
 from rooms.protocol import E_AUTH
@@ -68,6 +69,18 @@ def touch():
             (not isinstance(last, (int, float)) or now - last >= TOUCH_EVERY_S):
         _storage().touch_sign_in(session[SIGN_IN], now)
         session["sign_in_seen"] = int(now)
+
+
+def browser_label(agent):
+    """ "Chrome on Android", "Mobile Safari on iPad" for the list of sign-ins (ua-parser,
+    the maintained port of Browserscope's rules); the raw string when it knows neither."""
+    found = ua_parse(agent or "")
+    browser = found.user_agent.family if found.user_agent else None
+    where = (found.device.family if found.device and found.device.family != "Other" else None) \
+        or (found.os.family if found.os and found.os.family != "Other" else None)
+    if not browser or browser == "Other":
+        return agent or "unknown browser"
+    return f"{browser} on {where}" if where else browser
 
 
 def current_id():
