@@ -203,13 +203,25 @@ def test_AUTH7_signing_out_ends_the_sign_in_for_copies_of_the_cookie(therapist, 
 
 
 @pytest.mark.parametrize("method,path", [
-    ("get", "/account/password"), ("get", "/account/sign-ins"),
+    ("get", "/account/password"), ("post", "/account/password"), ("get", "/account/sign-ins"),
     ("post", "/account/sign-ins/x/end"), ("post", "/account/sign-ins/end-others"),
+    ("get", "/account/therapists"), ("post", "/account/therapists"),
 ])
-def test_account_pages_need_a_sign_in(make_guest, room, client, method, path):
+def test_account_pages_need_a_sign_in(make_guest, room, client, post_form, method, path):
     for browser in (make_guest(room.links["child"]), client):
-        r = getattr(browser, method)(path)
-        assert r.status_code in (302, 400) and (r.status_code == 400 or "/login" in r.location)
+        if method == "get":
+            r = browser.get(path)
+        else:                       # with a valid CSRF token: refused for want of a sign-in
+            r = post_form(browser, "/login", path, {"email": "x@example.org"})
+        assert r.status_code == 302 and "/login" in r.location
+
+
+@pytest.mark.parametrize("path", ["/forgot", "/reset/nope", "/account/password",
+                                  "/account/sign-ins", "/register"])
+def test_account_pages_carry_a_self_only_csp(therapist, client, path):
+    from tests.unit.test_web import assert_csp_self_only
+    browser = client if path in ("/forgot", "/reset/nope", "/register") else therapist
+    assert_csp_self_only(browser.get(path))
 
 
 def test_account_posts_without_csrf_are_refused(therapist, app, login):

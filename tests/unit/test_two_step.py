@@ -123,8 +123,35 @@ def test_AUTH11_require_2fa_sends_a_therapist_without_it_to_enrolment(therapist,
     assert r.status_code == 403
 
 
-@pytest.mark.parametrize("path", ["/account/two-step"])
-def test_two_step_settings_need_a_sign_in(make_guest, room, client, path):
+@pytest.mark.parametrize("method,path", [
+    ("get", "/account/two-step"), ("post", "/account/two-step"),
+    ("post", "/account/two-step/recovery-codes"), ("post", "/account/two-step/off"),
+])
+def test_two_step_settings_need_a_sign_in(make_guest, room, client, post_form, method, path):
     for browser in (make_guest(room.links["child"]), client):
-        r = browser.get(path)
+        if method == "get":
+            r = browser.get(path)
+        else:                       # with a valid CSRF token: refused for want of a sign-in
+            r = post_form(browser, "/login", path, {"code": "123456", "password": PASSWORD})
         assert r.status_code == 302 and "/login" in r.location
+
+
+def test_AUTH11_new_recovery_codes_need_the_password_and_replace_the_old(therapist, post_form,
+                                                                        pr):
+    from rooms.two_step import code_hash
+    _, old = enrol(therapist, post_form)
+    r = post_form(therapist, "/account/two-step", "/account/two-step/recovery-codes",
+                  {"password": "nope"})
+    assert r.status_code == 302 and pr.storage.count_recovery_codes(therapist.therapist_id) == 10
+    r = post_form(therapist, "/account/two-step", "/account/two-step/recovery-codes",
+                  {"password": PASSWORD})
+    new = re.findall(r"<code data-recovery-code>([0-9a-f-]+)</code>", text(r))
+    assert len(new) == 10 and not set(new) & set(old)
+    assert pr.storage.use_recovery_code(therapist.therapist_id, code_hash(old[0])) is False
+    assert pr.storage.use_recovery_code(therapist.therapist_id, code_hash(new[0])) is True
+
+
+@pytest.mark.parametrize("path", ["/login/code", "/account/two-step"])
+def test_two_step_pages_carry_a_self_only_csp(therapist, path):
+    from tests.unit.test_web import assert_csp_self_only
+    assert_csp_self_only(therapist.get(path, follow_redirects=True))
