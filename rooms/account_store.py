@@ -51,7 +51,51 @@ CREATE TABLE IF NOT EXISTS recovery_codes (
 _FIELDS = ("id", "therapist_id", "created_at", "seen_at", "address", "agent")
 
 
-class SQLiteAccounts:
+class AccountTransfer:
+    """What `export-data` / `import-data` carry of this (rooms/transfer.py, kind
+    "account"): the administrator mark and two-step sign-in (secret, last step used,
+    recovery code hashes), so a move neither drops a therapist's second step nor
+    lets a used code work again. Sign-ins do not move (everyone signs in again)."""
+
+    def account_security(self, therapist_id):
+        """The record to export, or None when there is nothing to carry."""
+        totp = self.get_totp(therapist_id)
+        admin = self.is_admin(therapist_id)
+        if totp is None and not admin:
+            return None
+        return {"therapist_id": therapist_id, "admin": admin,
+                "totp_secret": totp["secret"] if totp else None,
+                "totp_last_step": totp["last_step"] if totp else None,
+                "recovery": sorted(self.recovery_hashes(therapist_id))}
+
+    def restore_account_security(self, rec):
+        tid = rec["therapist_id"]
+        if rec["admin"]:
+            self.set_admin(tid)
+        if rec["totp_secret"] is not None:
+            self.set_totp(tid, rec["totp_secret"])
+            if rec["totp_last_step"] >= 0:
+                self.use_totp_step(tid, rec["totp_last_step"])
+            self.set_recovery_codes(tid, rec["recovery"])
+
+
+def account_problem(rec):
+    """Why an exported "account" record cannot be imported, or None."""
+    secret, step, recovery = rec["totp_secret"], rec["totp_last_step"], rec["recovery"]
+    if type(rec["admin"]) is not bool:
+        return "admin is not true or false"
+    if secret is not None and not (isinstance(secret, str) and secret.isalnum() and 16 <= len(secret) <= 64):
+        return "the two-step secret is not a base32 key"
+    if (secret is None) != (step is None) or step is not None and type(step) is not int:
+        return "the two-step secret and last step do not go together"
+    if not isinstance(recovery, list) or len(recovery) > 100 or not all(
+            isinstance(h, str) and len(h) == 64 and all(c in "0123456789abcdef" for c in h)
+            for h in recovery) or secret is None and recovery:
+        return "the recovery codes are not SHA-256 hashes (of a therapist with two-step sign-in)"
+    return None
+
+
+class SQLiteAccounts(AccountTransfer):
     """The SQLite half; needs SQLiteStorage's `_db`, `_lock`, `_one`, `_all`, `_run`."""
 
     def _account_schema(self):
@@ -147,6 +191,10 @@ class SQLiteAccounts:
         return self._run("DELETE FROM recovery_codes WHERE therapist_id=? AND code_hash=?",
                          (therapist_id, code_hash)) > 0
 
+    def recovery_hashes(self, therapist_id):
+        return [r["code_hash"] for r in self._all(
+            "SELECT code_hash FROM recovery_codes WHERE therapist_id=?", (therapist_id,))]
+
     def count_recovery_codes(self, therapist_id):
         return self._one("SELECT COUNT(*) AS n FROM recovery_codes WHERE therapist_id=?",
                          (therapist_id,))["n"]
@@ -200,7 +248,7 @@ return 1
 """
 
 
-class RedisAccounts:
+class RedisAccounts(AccountTransfer):
     """The Redis half. Keys (besides RedisStorage's):
 
         pr:sign-in:<id>              hash  id, therapist_id, created_at, seen_at, address, agent
@@ -306,6 +354,10 @@ class RedisAccounts:
     def use_recovery_code(self, therapist_id, code_hash):
         key = self._key("therapist", therapist_id, "recovery")
         return bool(key) and self.r.srem(key, code_hash) == 1
+
+    def recovery_hashes(self, therapist_id):
+        key = self._key("therapist", therapist_id, "recovery")
+        return list(self.r.smembers(key)) if key else []
 
     def count_recovery_codes(self, therapist_id):
         key = self._key("therapist", therapist_id, "recovery")
