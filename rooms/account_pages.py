@@ -8,6 +8,7 @@ end (rooms/signins.py), AUTH8 password strength and AUTH9 reset links
 """
 import logging
 import os
+import time
 
 import click
 from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
@@ -171,7 +172,7 @@ def forgot():
     form = ForgotForm()
     if form.validate_on_submit():
         rec = _storage().get_therapist_by_email(form.email.data.strip().lower())
-        if rec is not None and mail_configured():
+        if rec is not None and mail_configured() and _may_mail_reset(rec["email"]):
             link = url_for("account.reset", token=passwords.reset_token(rec), _external=True)
             send_mail(rec["email"], "Reset your Playroom password",
                       f"Someone asked to reset the password of your Playroom account.\n\n"
@@ -181,6 +182,20 @@ def forgot():
         return render_template("forgot.html", form=form, sent=True, mail=mail_configured())
     return render_template("forgot.html", form=form, sent=False, mail=mail_configured()), \
         (400 if request.method == "POST" else 200)
+
+
+RESET_MAILS_PER_WINDOW = 3
+
+
+def _may_mail_reset(email):
+    """At most RESET_MAILS_PER_WINDOW reset mails per account per LOGIN_WINDOW_MINUTES,
+    so the form cannot be used to flood someone's inbox (the page answers the same)."""
+    key = f"reset-mail:{email}"
+    since = time.time() - current_app.config["LOGIN_WINDOW_MINUTES"] * 60
+    if _storage().count_login_failures(key, since) >= RESET_MAILS_PER_WINDOW:
+        return False
+    _storage().add_login_failure(key)
+    return True
 
 
 @bp.route("/reset/<token>", methods=["GET", "POST"])

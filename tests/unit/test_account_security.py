@@ -364,3 +364,12 @@ def test_the_sample_nginx_sends_hsts_and_allows_only_modern_tls():
     hsts = re.search(r'add_header Strict-Transport-Security "max-age=(\d+)[^"]*" always;', conf)
     assert hsts and int(hsts.group(1)) >= 31536000
     assert re.search(r"^\s*ssl_protocols TLSv1\.2 TLSv1\.3;", conf, re.M)
+
+
+def test_AUTH9_forgot_mails_one_account_at_most_three_times_per_window(app, post_form,
+                                                                      smtp_sink, therapist):
+    sink, _ = smtp_sink
+    for _ in range(5):
+        r = forgot(app.test_client(), post_form, therapist.email)
+        assert r.status_code == 200 and "If this email has an account" in text(r)
+    assert len(sink.messages) == 3
