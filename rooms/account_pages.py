@@ -219,7 +219,7 @@ def reset(token):
 @bp.route("/account/sign-ins")
 @login_required
 def sign_ins():
-    return render_template("sign_ins.html", sign_ins=_storage().list_sign_ins(current_user.id),
+    return render_template("sign_ins.html", sign_ins=signins.active(current_user.id),
                            here=signins.current_id(), form=EmptyForm())
 
 

@@ -83,6 +83,21 @@ def browser_label(agent):
     return f"{browser} on {where}" if where else browser
 
 
+def active(therapist_id, now=None):
+    """The therapist's sign-ins that can still be used. A browser idle for longer than
+    INACTIVITY_MINUTES (or the cookie lifetime) is signed out at its next request
+    anyway; its row is deleted here so the list shows only live sign-ins."""
+    now = time.time() if now is None else now
+    minutes = current_app.config["INACTIVITY_MINUTES"]
+    idle_s = minutes * 60 + TOUCH_EVERY_S if minutes else \
+        current_app.permanent_session_lifetime.total_seconds()
+    rows = _storage().list_sign_ins(therapist_id)
+    for row in rows:
+        if now - row["seen_at"] > idle_s and row["id"] != current_id():
+            _storage().end_sign_in(therapist_id, row["id"])
+    return [r for r in rows if now - r["seen_at"] <= idle_s or r["id"] == current_id()]
+
+
 def current_id():
     return session.get(SIGN_IN)
 

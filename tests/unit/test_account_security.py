@@ -2,6 +2,7 @@
 first therapist from the CLI, password strength, change and reset, sign-ins that can
 be listed and ended (AUTH6-AUTH10 in docs/PROTOCOL.md)."""
 import re
+import time
 from email import message_from_bytes
 from email.policy import default as default_policy
 
@@ -373,3 +374,13 @@ def test_AUTH9_forgot_mails_one_account_at_most_three_times_per_window(app, post
         r = forgot(app.test_client(), post_form, therapist.email)
         assert r.status_code == 200 and "If this email has an account" in text(r)
     assert len(sink.messages) == 3
+
+
+def test_AUTH7_the_list_leaves_out_sign_ins_idle_past_the_limit(therapist, pr):
+    old = time.time() - 31 * 60                  # INACTIVITY_MINUTES is 30
+    pr.storage.add_sign_in(therapist.therapist_id, "z" * 22, "10.0.0.9", "Old tablet", at=old)
+    pr.storage.add_sign_in(therapist.therapist_id, "y" * 22, "10.0.0.8", "Fresh phone",
+                           at=time.time() - 60)
+    page = text(therapist.get("/account/sign-ins"))
+    assert "Fresh phone" in page and "Old tablet" not in page
+    assert pr.storage.get_sign_in("z" * 22) is None
