@@ -384,3 +384,15 @@ def test_AUTH7_the_list_leaves_out_sign_ins_idle_past_the_limit(therapist, pr):
     page = text(therapist.get("/account/sign-ins"))
     assert "Fresh phone" in page and "Old tablet" not in page
     assert pr.storage.get_sign_in("z" * 22) is None
+
+
+def test_AUTH10_an_invitation_is_mailed_when_smtp_is_configured(app, post_form, login,
+                                                               smtp_sink):
+    sink, _ = smtp_sink
+    assert cli(app, "create-therapist", "--email", "kim@example.org", "--name", "Dr. Kim",
+               "--password", PASSWORD).exit_code == 0
+    admin = app.test_client()
+    login(admin, "kim@example.org")
+    link = invitation(admin, post_form, "lee@example.org").replace("&amp;", "&")
+    assert [m["To"] for m in sink.messages] == ["lee@example.org"]
+    assert link in sink.messages[0].get_body(("plain",)).get_content()
