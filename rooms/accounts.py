@@ -8,11 +8,14 @@ Account safety (issue 7):
   redirects to the sign-in page with a plain message. Socket events do not pass
   through here, so a page that is used only over its socket (the room) keeps the
   sign-in alive by fetching /account/alive now and then.
-- Sign-in rate limiting: failed sign-ins are counted in storage (so every process
-  sees them) per email and per client address; at LOGIN_MAX_FAILURES for an email
-  (LOGIN_MAX_FAILURES_PER_ADDRESS for an address) within LOGIN_WINDOW_MINUTES the
-  form answers HTTP 429 without checking the password. A successful sign-in clears
-  the email's count.
+- Sign-in back-off (AUTH6, rooms/throttle.py, issue 15): failed sign-ins are counted
+  in storage (so every process sees them) per address, per account and per pair; over
+  a limit the guesser waits a growing time (HTTP 429), but an address that has not
+  failed on an account is never held back by that account's count, so the owner is
+  not locked out.
+- Issue 15: sign-up is closed unless OPEN_SIGNUP or an invitation (AUTH10); new
+  passwords are scored by zxcvbn (AUTH8); a sign-in is a server-side row (AUTH7,
+  rooms/signins.py) and may need a second step (AUTH11, rooms/two_step.py).
 
 Sessions and strangers (issue 12):
 - Flask's session is a signed cookie kept by the browser, so signing out must end it
