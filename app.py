@@ -43,7 +43,7 @@ from rooms.config import DEFAULTS, env_config, message_queue, secret_key  # noqa
 from rooms.playroom import Playroom
 from rooms.store import transfer
 from rooms.transport.server import few_malloc_arenas, serve, tune_gc
-from rooms.web import accounts
+from rooms.web import account_pages, accounts
 from rooms.web import pages as web
 from rooms.web import records as records_web
 from rooms.web import uploads as uploads_web
@@ -79,6 +79,7 @@ def create_app(config=None):
     # contract's Registry (docs/ARCHITECTURE.md).
     app.extensions["playroom"] = Playroom(app, socketio, build_registry())
     records_web.init_app(app, socketio)   # session records, retention (issue 7)
+    account_pages.init_app(app)       # sign-up, passwords, sign-ins, two-step (issue 15)
     transfer.register_cli(app)        # flask export-data / import-data (moving between stores)
     if app.config["BEHIND_PROXY"]:
         # Outside Socket.IO's middleware, so its same-origin check sees the public URL too.
@@ -118,6 +119,7 @@ def main():
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     few_malloc_arenas()
     app = create_app({"ASYNC_MODE": mode, **env_config()})
+    account_pages.first_run_hint(app)
     tune_gc()
     host = os.environ.get("HOST", "127.0.0.1")
     port = int(os.environ.get("PORT", "5000"))

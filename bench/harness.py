@@ -95,7 +95,8 @@ class Server:
         return self.proc.pid
 
     def start(self, timeout=30):
-        env = {**os.environ, "PORT": str(self.port), "HOST": "127.0.0.1", "PYTHONUNBUFFERED": "1"}
+        env = {**os.environ, "PORT": str(self.port), "HOST": "127.0.0.1", "PYTHONUNBUFFERED": "1",
+               "PLAYROOM_OPEN_SIGNUP": "1"}   # it registers its therapists (sign-up is closed by default)
         if self.kind == "playroom":
             env.update(PLAYROOM_ASYNC_MODE=self.mode, PLAYROOM_INSTANCE=self.workdir)
             cmd = [sys.executable, os.path.join(ROOT, "app.py")]

@@ -32,12 +32,30 @@ DEFAULTS = {
     "PERMANENT_SESSION_LIFETIME": timedelta(days=30),
     "WTF_CSRF_TIME_LIMIT": None,      # tokens live as long as the session
     "INACTIVITY_MINUTES": 30,         # a therapist is signed out after this long without a request (0: never)
-    "LOGIN_MAX_FAILURES": 5,          # failed sign-ins per email within LOGIN_WINDOW_MINUTES before HTTP 429
+    "LOGIN_MAX_FAILURES": 5,          # failed sign-ins per account within LOGIN_WINDOW_MINUTES before back-off (AUTH6)
     "LOGIN_MAX_FAILURES_PER_ADDRESS": 20,  # the same per client address (a clinic may share one)
     "LOGIN_WINDOW_MINUTES": 15,       # minutes failed sign-ins are counted for
+    "LOGIN_BACKOFF_SECONDS": 30,      # first wait over a sign-in limit, doubling per failure (AUTH6)
+    # Accounts (issue 15, rooms/web/account_pages.py)
+    "OPEN_SIGNUP": False,             # anyone may create a therapist account (PLAYROOM_OPEN_SIGNUP=1)
+    "REQUIRE_2FA": False,             # every therapist must use two-step sign-in (PLAYROOM_REQUIRE_2FA=1)
+    "PASSWORD_MIN_SCORE": 3,          # zxcvbn score (0-4) a new password needs (AUTH8)
+    "RESET_LINK_MINUTES": 60,         # a password reset link works this long (and once, AUTH9)
+    "THERAPIST_INVITE_DAYS": 7,       # an invitation to create an account works this long (AUTH10)
+    "SMTP_HOST": None,                # mail server for reset links and invitations; None: no mail
+    "SMTP_PORT": 587,
+    "SMTP_USER": None,
+    "SMTP_PASSWORD": None,
+    "SMTP_SECURITY": "starttls",      # starttls | ssl | none
+    "MAIL_FROM": "playroom@localhost",
+    "PUBLIC_URL": "http://127.0.0.1:5000",  # where links printed by CLI commands point
     "SESSION_IDLE_MINUTES": 60,       # an open session nobody has been in for this long ends by itself
     "RETENTION_INTERVAL_MINUTES": 60,  # minutes between runs of the record retention task (0: never)
 }
+
+
+# Settings the environment gives as text (PLAYROOM_<KEY>); whole numbers are parsed below.
+TEXT_ENV = ("SMTP_HOST", "SMTP_USER", "SMTP_PASSWORD", "SMTP_SECURITY", "MAIL_FROM", "PUBLIC_URL")
 
 
 def message_queue(config):
@@ -75,6 +93,12 @@ def env_config():
         config["SESSION_COOKIE_SECURE"] = config["REMEMBER_COOKIE_SECURE"] = True
     if os.environ.get("PLAYROOM_BEHIND_PROXY") == "1":
         config["BEHIND_PROXY"] = True
+    for flag in ("OPEN_SIGNUP", "REQUIRE_2FA"):
+        if os.environ.get(f"PLAYROOM_{flag}") == "1":
+            config[flag] = True
+    for key in TEXT_ENV:
+        if os.environ.get(f"PLAYROOM_{key}") is not None:
+            config[key] = os.environ[f"PLAYROOM_{key}"]
     # Every whole-number setting can be given as PLAYROOM_<KEY>, e.g.
     # PLAYROOM_INACTIVITY_MINUTES=45 or PLAYROOM_SESSION_IDLE_MINUTES=90.
     for key, default in DEFAULTS.items():

@@ -55,6 +55,7 @@ class Playroom:
         # Called after a session ends, outside the room lock: hook(room_id, first_seq, last_seq).
         self.session_end_hooks = []
         self._recovering_until = 0.0    # monotonic time; see _after_gap (FAULT2)
+        self.announcement_hooks = {}    # kind -> handler(*args), e.g. rooms/web/signins.py
         if self.storage.shared:
             # SCALE1: apply other processes' ops as they are announced, so settings,
             # presence, removals and the end of a session take effect here too.
@@ -74,6 +75,8 @@ class Playroom:
                 self._kick_invite_here(args[0])
             elif kind == "kick-room":
                 self._kick_room_here(args[0])
+            elif kind in self.announcement_hooks:
+                self.announcement_hooks[kind](*args)
         except Exception as e:
             if not store_down(e):
                 logging.getLogger("playroom").exception("handling announcement %s failed", kind)

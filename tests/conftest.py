@@ -87,6 +87,7 @@ def app(tmp_path, app_config):
         "WTF_CSRF_ENABLED": True,        # kept on: tests fetch tokens from the forms
         "TESTING": True,                 # a server error raises in the test instead of a 500
         "ASSETS_ROOT": ROOT,
+        "OPEN_SIGNUP": True,             # tests register through /register (AUTH10 tests close it)
         **app_config,
     })
     yield app

@@ -105,7 +105,9 @@ class ServerProcess:
     def start(self):
         env = {**os.environ, "PORT": str(self.port), "HOST": "127.0.0.1",
                "PLAYROOM_ASYNC_MODE": self.mode, "PLAYROOM_INSTANCE": self.instance_dir,
-               "PYTHONUNBUFFERED": "1", **self.env}
+               "PYTHONUNBUFFERED": "1",
+               # Tests register therapists through /register (closed by default, AUTH10).
+               "PLAYROOM_OPEN_SIGNUP": "1", **self.env}
         self._log = open(self.log_path, "ab")
         self.proc = subprocess.Popen([sys.executable, os.path.join(ROOT, "app.py")], cwd=ROOT,
                                      env=env, stdout=self._log, stderr=subprocess.STDOUT)

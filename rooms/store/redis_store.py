@@ -33,6 +33,7 @@ import redis
 from redis.backoff import ExponentialWithJitterBackoff
 from redis.retry import Retry
 
+from rooms.store.account_store import RedisAccounts
 from rooms.store.sqlite_store import new_id
 
 log = logging.getLogger("playroom.redis")
@@ -155,7 +156,7 @@ _DEFAULTS = {"therapist": {"session_epoch": 0}}
 _HMGET_CHUNK = 1000
 
 
-class RedisStorage:
+class RedisStorage(RedisAccounts):
     """Thread-safe (redis-py's connection pool); several instances, in one process or
     many, may share one Redis."""
 

@@ -24,6 +24,8 @@ import sqlite3
 import threading
 import time
 
+from rooms.store.account_store import SQLiteAccounts
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS therapists (
     id INTEGER PRIMARY KEY,
@@ -152,7 +154,7 @@ def new_id(nbytes=12):
     return secrets.token_urlsafe(nbytes)
 
 
-class SQLiteStorage:
+class SQLiteStorage(SQLiteAccounts):
     """All access goes through one connection guarded by one lock: SQLite allows one
     writer anyway, and the lock keeps green threads from interleaving a transaction."""
 
@@ -168,6 +170,7 @@ class SQLiteStorage:
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA foreign_keys=ON")
             self._db.executescript(SCHEMA)
+            self._account_schema()      # sign-ins, admins, two-step (rooms/store/account_store.py)
             self._migrate()
 
     # Columns added since a table was first created: (table, column, definition).

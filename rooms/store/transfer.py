@@ -13,6 +13,9 @@ File format, one JSON object per line:
     {"kind": "snapshot", "record": {"room_id", "seq", "state"}}
     {"kind": "op", "record": {"room_id", "seq", "by", "op_id", "a", "t", "kind", "target", "d", "ts"}}
     {"kind": "retention", "record": {"therapist_id", "days"}}   only when set
+    {"kind": "account", "record": {"therapist_id", "admin", "totp_secret", "totp_last_step",
+                                   "recovery"}}   administrator mark, two-step sign-in
+                                                  (rooms/store/account_store.py), only when set
     {"kind": "upload", "record": {...get_upload(), "picture": b64, "thumb": b64}}
                                                   the metadata and both files (null: missing)
     {"kind": "record", "record": {...}}           a session record, as get_record() returns it
@@ -57,6 +60,7 @@ import os
 import time
 
 from rooms.assets import uploads as uploads_mod
+from rooms.store.account_store import account_problem
 
 FORMAT = "playroom-export"
 VERSION = 1
@@ -118,6 +122,9 @@ def _kind_therapist_extras(storage, therapist, uploads_root):
     days = storage.get_retention_days(therapist["id"])
     if days is not None:
         yield "retention", {"therapist_id": therapist["id"], "days": days}
+    account = storage.account_security(therapist["id"])      # issue 15
+    if account is not None:
+        yield "account", account
     ups = sorted(storage.list_uploads(therapist["id"]), key=lambda u: (u["created_at"], u["id"]))
     if ups and uploads_root is None:
         raise TransferError("this store has uploads: the export needs the uploads folder")
@@ -220,6 +227,7 @@ FIELDS = {
     "record_picture": ("record_id", "idx", "name", "caption", "png"),
     "note": ("id", "record_id", "text", "created_at", "updated_at"),
     "audit": ("therapist_id", "at", "action", "record_id", "room_id", "detail"),
+    "account": ("therapist_id", "admin", "totp_secret", "totp_last_step", "recovery"),
 }
 KINDS = tuple(FIELDS)
 PARENTS = {"room": ("therapist_id", "therapist"), "invite": ("room_id", "room"),
@@ -227,7 +235,7 @@ PARENTS = {"room": ("therapist_id", "therapist"), "invite": ("room_id", "room"),
            "op": ("room_id", "room"), "retention": ("therapist_id", "therapist"),
            "upload": ("therapist_id", "therapist"), "record": ("room_id", "room"),
            "record_picture": ("record_id", "record"), "note": ("record_id", "record"),
-           "audit": ("therapist_id", "therapist")}
+           "audit": ("therapist_id", "therapist"), "account": ("therapist_id", "therapist")}
 # base64 fields, decoded to bytes by read_records (name -> may it be null?)
 BINARY = {"upload": {"picture": True, "thumb": True}, "record_picture": {"png": False}}
 
@@ -284,6 +292,8 @@ def read_records(fp):
                 rec[field] = _unb64(rec[field], nullable)
             except (ValueError, binascii.Error):
                 raise TransferError(f"line {no}: the {kind}'s {field} is not base64") from None
+        if kind == "account" and account_problem(rec):
+            raise TransferError(f"line {no}: {account_problem(rec)}")
         if kind == "upload" and not uploads_mod.is_upload_id(rec["id"]):
             raise TransferError(f"line {no}: upload id {rec['id']!r} is not a valid id")
         if kind == "upload" and rec["picture"] is not None and len(rec["picture"]) != rec["bytes"]:
@@ -347,6 +357,13 @@ def _plan(storage, records, uploads_root):
             if there is not None:
                 out.append(f"therapist {rec['therapist_id']} keeps records {there} days here, "
                            f"the file says {rec['days']}")
+        elif kind == "account":
+            there = storage.account_security(rec["therapist_id"]) \
+                if storage.get_therapist(rec["therapist_id"]) else None
+            if there == rec:
+                continue
+            if there is not None:
+                out.append(f"therapist {rec['therapist_id']} has other sign-in settings here")
         elif kind == "audit":
             tid = rec["therapist_id"]
             if tid not in audit_there:
@@ -411,6 +428,8 @@ def import_data(storage, fp, uploads_root=None):
             continue
         if kind == "snapshot":
             storage.save_snapshot(rec["room_id"], rec["seq"], rec["state"])
+        elif kind == "account":
+            storage.restore_account_security(rec)
         else:
             storage.restore(kind, rec)
         counts[kind] = counts.get(kind, 0) + 1

@@ -8,11 +8,14 @@ Account safety (issue 7):
   redirects to the sign-in page with a plain message. Socket events do not pass
   through here, so a page that is used only over its socket (the room) keeps the
   sign-in alive by fetching /account/alive now and then.
-- Sign-in rate limiting: failed sign-ins are counted in storage (so every process
-  sees them) per email and per client address; at LOGIN_MAX_FAILURES for an email
-  (LOGIN_MAX_FAILURES_PER_ADDRESS for an address) within LOGIN_WINDOW_MINUTES the
-  form answers HTTP 429 without checking the password. A successful sign-in clears
-  the email's count.
+- Sign-in back-off (AUTH6, rooms/web/throttle.py, issue 15): failed sign-ins are counted
+  in storage (so every process sees them) per address, per account and per pair; over
+  a limit the guesser waits a growing time (HTTP 429), but an address that has not
+  failed on an account is never held back by that account's count, so the owner is
+  not locked out.
+- Issue 15: sign-up is closed unless OPEN_SIGNUP or an invitation (AUTH10); new
+  passwords are scored by zxcvbn (AUTH8); a sign-in is a server-side row (AUTH7,
+  rooms/web/signins.py) and may need a second step (AUTH11, rooms/web/two_step.py).
 
 Sessions and strangers (issue 12):
 - Flask's session is a signed cookie kept by the browser, so signing out must end it
@@ -37,6 +40,7 @@ from wtforms import EmailField, PasswordField, StringField, ValidationError
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from activities.contract import is_text
+from rooms.web import passwords, signins, throttle, two_step
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
@@ -56,7 +60,7 @@ class Therapist(UserMixin):
         return f"th-{self.id}"
 
 
-EPOCH = "epoch"    # session key: the account's session_epoch at sign-in (AUTH4)
+EPOCH = signins.EPOCH    # session key: the account's session_epoch at sign-in (AUTH4)
 
 
 @login_manager.user_loader
@@ -67,9 +71,8 @@ def _load_user(user_id):
         rec = current_app.extensions["playroom"].storage.get_therapist(int(user_id))
     except ValueError:
         return None
-    epoch = session.get(EPOCH)
-    if rec is None or type(epoch) is not int or epoch != rec["session_epoch"]:
-        return None
+    if not signins.valid(current_app.extensions["playroom"].storage, rec, session):
+        return None     # AUTH4 (epoch moved on) or AUTH7 (this sign-in was ended)
     return Therapist(rec)
 
 
@@ -96,7 +99,8 @@ def plain_text(lines=False):
 class RegisterForm(FlaskForm):
     name = StringField("Your name", validators=[DataRequired(), Length(max=80), plain_text()])
     email = EmailField("Email", validators=[DataRequired(), Length(max=200), _email_ok])
-    password = PasswordField("Password", validators=[DataRequired(), Length(min=10, max=200)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(min=10, max=200),
+                                                     passwords.strong("email", "name")])
     confirm = PasswordField("Repeat password", validators=[EqualTo("password", "Passwords differ.")])
 
 
@@ -117,22 +121,30 @@ def _storage():
 def register():
     if current_user.is_authenticated:
         return redirect(url_for("web.dashboard"))
+    invited = passwords.invited_email(request.args.get("invite"), _storage())
+    if not current_app.config["OPEN_SIGNUP"] and invited is None:
+        return render_template("signup_closed.html"), 403        # AUTH10
     form = RegisterForm()
+    if invited is not None:
+        form.email.data = invited          # an invitation is for one address
     if form.validate_on_submit():
-        address = _address_key()
-        if _locked_out([address]):
-            form.email.errors.append(_too_many_message())
-            return render_template("register.html", form=form), 429
+        address = request.remote_addr or "-"
+        wait = throttle.wait_seconds(_storage(), address)          # AUTH5, AUTH6
+        if wait:
+            form.email.errors.append(throttle.message(wait))
+            return render_template("register.html", form=form, invited=invited), 429, \
+                {"Retry-After": str(wait)}
         rec = _storage().create_therapist(form.email.data.strip().lower(), form.name.data.strip(),
                                           generate_password_hash(form.password.data))
         if rec is None:
             # AUTH5: never "this email has an account"; probing counts as a failure.
-            _storage().add_login_failure(address[0])
+            throttle.failed(_storage(), address)
             form.email.errors.append(NOT_CREATED)
         else:
             _sign_in(rec)
             return redirect(url_for("web.dashboard"))
-    return render_template("register.html", form=form), (400 if request.method == "POST" else 200)
+    return render_template("register.html", form=form, invited=invited), \
+        (400 if request.method == "POST" else 200)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -142,17 +154,19 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         email = form.email.data.strip().lower()
-        keys = _login_keys(email)
-        if _locked_out(keys):
-            form.password.errors.append(_too_many_message())
-            return render_template("login.html", form=form), 429
+        address = request.remote_addr or "-"
+        wait = throttle.wait_seconds(_storage(), address, email)       # AUTH6
+        if wait:
+            form.password.errors.append(throttle.message(wait))
+            return render_template("login.html", form=form), 429, {"Retry-After": str(wait)}
         rec = _storage().get_therapist_by_email(email)
         if _password_ok(rec, form.password.data):
-            _storage().clear_login_failures(keys[0][0])
+            throttle.succeeded(_storage(), address, email)
+            if two_step.required_for(rec):
+                return two_step.ask(rec)         # AUTH11: not signed in before the code
             _sign_in(rec)
             return redirect(url_for("web.dashboard"))
-        for key, _ in keys:
-            _storage().add_login_failure(key)
+        throttle.failed(_storage(), address, email)
         form.password.errors.append("Email or password is not right.")
     return render_template("login.html", form=form), (400 if request.method == "POST" else 200)
 
@@ -165,7 +179,7 @@ NOT_CREATED = ("We could not create an account with these details. Please check 
 
 def _sign_in(rec):
     login_user(Therapist(rec))
-    session[EPOCH] = rec["session_epoch"]
+    signins.start(rec)           # AUTH7: a sign-in row, its id and the epoch in the session
     session["last_active"] = int(time.time())
 
 
@@ -185,27 +199,6 @@ def _dummy_hash():
     return ext["playroom.dummy_hash"]
 
 
-def _login_keys(email):
-    """[(storage key, allowed failures)] counted for a sign-in attempt."""
-    return [(f"email:{email}", current_app.config["LOGIN_MAX_FAILURES"]), _address_key()]
-
-
-def _address_key():
-    """(storage key, allowed failures) of the client address: sign-in and sign-up."""
-    return (f"ip:{request.remote_addr or '-'}", current_app.config["LOGIN_MAX_FAILURES_PER_ADDRESS"])
-
-
-def _locked_out(keys):
-    since = time.time() - current_app.config["LOGIN_WINDOW_MINUTES"] * 60
-    return any(_storage().count_login_failures(key, since) >= limit for key, limit in keys)
-
-
-def _too_many_message():
-    minutes = current_app.config["LOGIN_WINDOW_MINUTES"]
-    return (f"Too many sign-in attempts. For your safety, please wait {minutes} minutes "
-            "and try again.")
-
-
 # Requests that do not count as activity and never redirect (files a page loads).
 _PASSIVE = {"static", "web.picture", "web.vendor"}
 
@@ -219,6 +212,7 @@ def _sign_out_when_inactive():
     minutes = current_app.config["INACTIVITY_MINUTES"]
     last = session.get("last_active")
     if minutes and isinstance(last, (int, float)) and now - last > minutes * 60:
+        _storage().end_sign_in(current_user.id, signins.current_id())
         logout_user()
         session.pop("last_active", None)
         session.pop("fresh_links", None)
@@ -227,6 +221,7 @@ def _sign_out_when_inactive():
         return redirect(url_for("auth.login"))
     if not isinstance(last, (int, float)) or now - last >= 10:
         session["last_active"] = int(now)       # written at most every 10 s
+    signins.touch()
     return None
 
 
@@ -241,7 +236,7 @@ def alive():
 @login_required
 def logout():
     if EmptyForm().validate_on_submit():
-        _storage().end_sessions(current_user.id)     # AUTH4: every copy of the cookie
+        signins.end_all(current_user.id)     # AUTH4: every copy of the cookie, every socket
         logout_user()
         session.pop("last_active", None)
         session.pop(EPOCH, None)

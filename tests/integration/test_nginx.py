@@ -42,7 +42,13 @@ def render(doc_text, listen_port, backend_ports):
     # (a free port may well contain "5001", so look for the documented addresses)
     assert "127.0.0.1:5001;" not in text and "127.0.0.1:5002;" not in text
     assert "listen 80;" not in text
+    # nginx drops inherited add_header lines in a block that has its own (HSTS), so
+    # the test's header goes next to each of them as well.
+    text = text.replace("    add_header ", f"    {TEST_HEADER}\n    add_header ")
     return text
+
+
+TEST_HEADER = "add_header X-Test-Upstream $upstream_addr always;"
 
 
 MAIN = """
@@ -59,7 +65,7 @@ http {{
     uwsgi_temp_path {d}/uwsgi;
     scgi_temp_path {d}/scgi;
     # test only: which process answered (the documented file does not tell the world)
-    add_header X-Test-Upstream $upstream_addr always;
+    {test_header}
     include {d}/playroom.conf;
 }}
 """
@@ -79,7 +85,7 @@ class Nginx:
         user = "user root;" if os.geteuid() == 0 else ""
         self.conf = os.path.join(self.dir, "nginx.conf")
         with open(self.conf, "w") as f:
-            f.write(MAIN.format(d=self.dir, user=user))
+            f.write(MAIN.format(d=self.dir, user=user, test_header=TEST_HEADER))
         self.proc = None
 
     @property

@@ -172,7 +172,9 @@ export class Shell {
 
   /** Full-screen, friendly goodbye; the connection has stopped for good. */
   fatal(code, reason) {
-    const [title, text] = GOODBYE[code] || ["The connection was closed.", reason || "Please open your link again."];
+    const signedOut = code === "not_authenticated" && this.config.me.role === "therapist";   // AUTH7
+    const [title, text] = signedOut ? ["You were signed out.", "Please sign in again."]
+      : GOODBYE[code] || ["The connection was closed.", reason || "Please open your link again."];
     this.fatalEl.replaceChildren(el("div", {class: "fatal-card"},
       picture(this.config.pictures, ["session_ended", "removed"].includes(code) ? "rainbow" : "cloud", "fatal-pic"),
       el("h1", {}, title),

@@ -1,6 +1,6 @@
-"""Account safety (rooms/web/accounts.py): sign-in rate limiting per email and per client
-address, counted in storage so it holds across processes, and sign-out after
-inactivity."""
+"""Account safety (rooms/web/accounts.py, rooms/web/throttle.py): sign-in back-off per
+address and per account without locking the owner out (AUTH6), counted in storage so
+it holds across processes, and sign-out after inactivity."""
 import re
 import time
 
@@ -32,22 +32,58 @@ def kim(make_therapist):
 
 # ====================================================================== rate limiting
 
-def test_five_failures_lock_the_email_with_429_even_for_the_right_password(app, kim, login, pr):
+def test_AUTH6_five_failures_hold_back_the_failing_address_even_for_the_right_password(
+        app, kim, login, pr):
     browser = app.test_client()
     for _ in range(5):
         r = login(browser, "kim@example.org", "wrong password!")
         assert r.status_code == 400 and "Email or password is not right" in text(r)
     r = login(browser, "kim@example.org", PASSWORD)
-    assert r.status_code == 429 and TOO_MANY in text(r) and "15 minutes" in text(r)
+    assert r.status_code == 429 and TOO_MANY in text(r) and "30 seconds" in text(r)
+    assert r.headers["Retry-After"] == "30"
     assert browser.get("/dashboard").status_code == 302          # not signed in
-    # Another browser (same address) is refused for this email too.
+    # Another browser on the same address is held back for this email too.
     assert login(app.test_client(), "Kim@Example.org", PASSWORD).status_code == 429
 
 
-def test_the_lock_ends_after_the_window_and_success_clears_the_count(app, kim, login, pr):
-    old = time.time() - 16 * 60
+def from_address(app, address):
+    browser = app.test_client()
+    browser.environ_base["REMOTE_ADDR"] = address
+    return browser
+
+
+def test_AUTH6_a_guesser_does_not_lock_the_owner_out(app, kim, login, pr):
+    guesser = from_address(app, "10.6.6.6")
+    for _ in range(8):
+        login(guesser, "kim@example.org", "wrong password!")
+    assert login(guesser, "kim@example.org", PASSWORD).status_code == 429
+    r = login(from_address(app, "10.1.1.1"), "kim@example.org", PASSWORD)    # Kim, at work
+    assert r.status_code == 302 and r.location.endswith("/dashboard")
+    # A wrong password from a clean address makes that address a failing one.
+    other = from_address(app, "10.7.7.7")
     for _ in range(5):
-        pr.storage.add_login_failure("email:kim@example.org", at=old)
+        login(other, "kim@example.org", "wrong password!")
+    assert login(other, "kim@example.org", PASSWORD).status_code == 429
+
+
+def fail_at(pr, n, at, address="127.0.0.1", email="kim@example.org"):
+    for _ in range(n):
+        for key in (f"ip:{address}", f"email:{email}", f"pair:{address} {email}"):
+            pr.storage.add_login_failure(key, at=at)
+
+
+def test_AUTH6_the_back_off_doubles_with_every_failure_over_the_limit(app, kim, login, pr):
+    fail_at(pr, 5, time.time() - 40)             # 5 failures: wait 30 s, past
+    assert login(app.test_client(), "kim@example.org", PASSWORD).status_code == 302
+    fail_at(pr, 6, time.time() - 40)             # 6 failures: wait 60 s, not past
+    r = login(app.test_client(), "kim@example.org", PASSWORD)
+    assert r.status_code == 429 and r.headers["Retry-After"] == "60"
+    fail_at(pr, 2, time.time() - 100)            # 8 failures: 240 s
+    assert login(app.test_client(), "kim@example.org", PASSWORD).headers["Retry-After"] == "240"
+
+
+def test_the_back_off_ends_after_the_window_and_success_clears_the_count(app, kim, login, pr):
+    fail_at(pr, 9, time.time() - 16 * 60)
     r = login(app.test_client(), "kim@example.org", PASSWORD)
     assert r.status_code == 302 and r.location.endswith("/dashboard")
     for _ in range(4):
