@@ -101,3 +101,32 @@ def test_room_modules_follow_every_import(tmp_path):
     assert found[0] == "canvas/main.js"
     assert sorted(found) == ["canvas/a.js", "canvas/main.js", "canvas/side.js", "canvas/sub/b.js",
                              "vendor-lib"]
+
+
+class Stop(BaseException):
+    """Ends SharedPinger's endless loop in a test (not an Exception: the loop logs
+    and survives those)."""
+
+
+def test_ping_leaves_when_due_not_a_tick_later():
+    # engine.io sends a ping `ping_interval` after the last pong; the shared task
+    # must too (the protocol suites' 300 ms interval + 200 ms timeout close a
+    # session at 500 ms, tests/conformance): not at its next 0.1 s tick.
+    srv, clock = FakeServer(), Clock()
+    sent_at = []
+
+    def sleep(seconds):
+        if len(sent_at) == 1 or clock.now > 120:
+            raise Stop
+        clock.now += seconds
+    srv.sleep = sleep
+    p = transport.SharedPinger(srv, tick=0.1, clock=clock)
+    s = FakeSocket()
+    s.send = lambda pkt: sent_at.append(clock.now)
+    clock.now += 0.05                               # scheduled between two ticks
+    p.schedule(s)
+    try:
+        p._run()
+    except Stop:
+        pass
+    assert len(sent_at) == 1 and abs(sent_at[0] - (100.05 + srv.ping_interval)) < 1e-6
