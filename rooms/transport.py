@@ -21,19 +21,27 @@ from engineio import socket as eio_socket
 
 
 class SharedPinger:
-    """Sends each socket's next PING `ping_interval` after it was scheduled."""
+    """Sends each socket's next PING `ping_interval` after it was scheduled, and
+    closes a socket whose PING went `ping_timeout` without an answer at that time
+    (engine.io's own service task looks only every `ping_timeout`, so a dead
+    session outlived its timeout by up to that much: the protocol suites' polling
+    ping-timeout tests, tests/conformance)."""
+
+    GRACE = 0.001     # s past the timeout: engine.io closes only when it is exceeded
 
     def __init__(self, server, tick=0.1, clock=time.monotonic):
         self.server = server
         self.tick = tick
         self.clock = clock
         self.due = {}                 # engine.io Socket -> monotonic time its ping is due
+        self.answer_by = {}           # engine.io Socket -> monotonic time its PONG is due
         self._lock = threading.Lock()
         self._task = None
 
     def schedule(self, sock):
         with self._lock:
             self.due[sock] = self.clock() + self.server.ping_interval
+            self.answer_by.pop(sock, None)        # (scheduled once its PONG came)
             start = self._task is None
             if start:
                 self._task = True
@@ -47,21 +55,37 @@ class SharedPinger:
             ready = [s for s, t in self.due.items() if t <= now]
             for s in ready:
                 del self.due[s]
+            silent = [s for s, t in self.answer_by.items() if t <= now]
+            for s in silent:
+                del self.answer_by[s]
+        for s in silent:
+            self._close_silent(s)
         sent = 0
         for s in ready:
             if not s.closing and not s.closed:
+                with self._lock:
+                    self.answer_by[s] = self.clock() + self.server.ping_timeout + self.GRACE
                 s.last_ping = time.time()     # what engine.io's own ping task records
                 s.send(eio_packet.Packet(eio_packet.PING))
                 sent += 1
         return sent
 
+    def _close_silent(self, sock):
+        """engine.io's own check closes `sock` if its last PING is still unanswered
+        (and, with cap_queues, hangs up); an answer since leaves it open."""
+        try:
+            if not sock.closing and not sock.closed:
+                sock.check_ping_timeout()
+        except Exception:     # closed meanwhile: nothing to do; the other pings go on
+            self.server.logger.info("ping timeout check of a closing socket failed")
+
     def wait(self):
-        """Seconds to sleep before the next look: until the earliest ping is due, and
-        never more than `tick`. (Sleeping a whole tick sent each ping up to a tick
+        """Seconds to sleep before the next look: until the earliest ping or answer is
+        due, and never more than `tick`. (Sleeping a whole tick sent each ping up to a tick
         after its time: with the conformance suites' 300 ms interval and 200 ms
         timeout, a session outlived its ping timeout, tests/conformance.)"""
         with self._lock:
-            first = min(self.due.values(), default=None)
+            first = min((*self.due.values(), *self.answer_by.values()), default=None)
         if first is None:       # a ping scheduled meanwhile is due an interval later
             return min(self.tick, self.server.ping_interval)
         return min(self.tick, max(0.0, first - self.clock()))
