@@ -135,7 +135,10 @@ def patched(mode, port):
     hub = flask_app.extensions["playroom"].hub
     hub.gate.ours = suite_events(hub.gate)
     eio = echo_engineio(mode)
-    from rooms import boundary
+    try:
+        from rooms.transport import boundary      # the layout of issue 13
+    except ImportError:
+        from rooms import boundary
     boundary.screen_engineio(eio)
     flask_app.wsgi_app = engineio.WSGIApp(eio, flask_app.wsgi_app, engineio_path="engine.io")
     print(f"conformance server (patched, {mode}) on 127.0.0.1:{port}", flush=True)
