@@ -42,6 +42,7 @@ test-deps:
 	fi
 
 test: setup test-deps
+	$(VENV)/bin/ruff check --no-cache .
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 clean:

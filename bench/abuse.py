@@ -20,7 +20,7 @@ import zlib
 CAPS = {"clock": 3_000_000, "op": 500_000, "eph": 500_000, "fill_pages": 20,
         "cycle": 300, "upload": 30, "reconnects": 50}
 JOIN_WAIT_S = 30    # join_end: longest wait for one join or the end of the session
-VERSION = 1     # set from the plan (rooms.protocol.PROTOCOL_VERSION)
+VERSION = 1     # set from the plan (activities.contract.protocol.PROTOCOL_VERSION)
 
 
 class Raw:

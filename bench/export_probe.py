@@ -15,6 +15,7 @@ import tracemalloc
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402  (puts the repo root on sys.path)
 from activities import canvas  # noqa: E402
+from rooms.assets.pictures import Assets  # noqa: E402
 
 
 def main():
@@ -25,9 +26,9 @@ def main():
     # Peak RSS of one render + PNG encode, over what the process held before it.
     before = harness.rss_kib(pid)
     harness.reset_peak(pid)
-    img = canvas.render(state, "p1", harness.ROOT)
+    img = canvas.render(state, "p1", Assets(harness.ROOT))
     buf = io.BytesIO()
-    img.save(buf, "PNG", compress_level=1)   # as rooms/web.py export_png
+    img.save(buf, "PNG", compress_level=1)   # as rooms/web/pages.py export_png
     peak_rss_delta = harness.status_kib(pid, "VmHWM") - before
     png_bytes = len(buf.getvalue())
     del img, buf
@@ -35,7 +36,7 @@ def main():
     render_s, encode_s = [], []
     for _ in range(reps):
         t0 = time.perf_counter()
-        img = canvas.render(state, "p1", harness.ROOT)
+        img = canvas.render(state, "p1", Assets(harness.ROOT))
         t1 = time.perf_counter()
         img.save(io.BytesIO(), "PNG", compress_level=1)
         render_s.append(t1 - t0)
@@ -44,7 +45,7 @@ def main():
 
     # Python-heap peak (Pillow's pixel buffers are not traced: see the RSS figure).
     tracemalloc.start()
-    canvas.render(state, "p1", harness.ROOT)
+    canvas.render(state, "p1", Assets(harness.ROOT))
     _, traced_peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
 

@@ -18,7 +18,7 @@ ROOT = os.path.dirname(BENCH)
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
-from rooms.protocol import PROTOCOL_VERSION  # noqa: E402
+from activities.contract.protocol import PROTOCOL_VERSION  # noqa: E402
 from tests.support import Actions, end_process, free_port  # noqa: E402
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -231,7 +231,7 @@ def build_board(root, n_strokes, points=100):
     """A golden instance with one therapist, one room and n committed strokes, written
     through SQLiteStorage.append_op while no server runs (the server replays on load).
     Returns (dir, room_id, therapist Actions)."""
-    from rooms.storage import SQLiteStorage
+    from rooms.store.sqlite_store import SQLiteStorage
     d = os.path.join(root, "board")
     os.makedirs(d, exist_ok=True)
     srv = Server("playroom", d, "threading").start()

@@ -103,7 +103,7 @@ class Golden:
 
     def plan(self, name, url, cfg):
         window = cfg["fill_window_s"] if name == "fill" else cfg["window_s"]
-        from rooms.protocol import PROTOCOL_VERSION
+        from activities.contract.protocol import PROTOCOL_VERSION
         return {"abuse": name, "url": url, "room": self.noisy_room, "window_s": window,
                 "version": PROTOCOL_VERSION,
                 "therapist": self.noisy_th.cookie_header(),

@@ -21,10 +21,10 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from rooms.protocol import DEFAULT_SETTINGS
+from activities.contract.protocol import DEFAULT_SETTINGS
 
 from app import create_app
-from rooms.storage import SQLiteStorage
+from rooms.store.sqlite_store import SQLiteStorage
 from tests.support import ROOT, RedisServer, csrf
 
 PASSWORD = "correct horse battery"

@@ -1,5 +1,5 @@
 """An independent decoder of packed number lists (JOIN2), written from the spec in
-docs/PROTOCOL.md rather than imported from rooms/wire.py, so the tests check the
+docs/PROTOCOL.md rather than imported from rooms/core/wire.py, so the tests check the
 encoder against a second reading of the format."""
 import base64
 import struct

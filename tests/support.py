@@ -19,9 +19,12 @@ import requests
 import socketio
 
 from app import DEFAULT_ASYNC_MODE
-from rooms.protocol import PROTOCOL_VERSION
+from activities.contract.protocol import PROTOCOL_VERSION
+from rooms.assets.pictures import Assets
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# The assets service the server hands to activities (the contract's Assets).
+ASSETS = Assets(ROOT)
 # The async mode the socket and browser tests run their servers on: the app's default
 # (app.py), or PLAYROOM_TEST_MODE to run them all on another one. Tests that need
 # every mode (test_relay, test_transport) or eventlet too (multiprocess, faults) say so.
@@ -373,7 +376,7 @@ class ServerCluster:
 
 
 class Replica(SocketUser):
-    """A client that keeps the room the way the browser does (static/canvas/connection.js),
+    """A client that keeps the room the way the browser does (static/canvas/room/connection.js),
     so tests can compare what every client ends up with:
 
     - ops are applied strictly in seq order through the activities' own reducers;

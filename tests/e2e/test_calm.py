@@ -9,10 +9,12 @@ import random
 
 import pytest
 
-from activities import calm, checkin
+from activities import calm
+
+from activities import checkin
 from tests.e2e.people import Person, child_joins, therapist_creates_room
-from tests.unit.test_calm import CASES as CALM_CASES, simulate
-from tests.unit.test_checkin import CASES as CHECKIN_CASES
+from tests.unit.activities.calm.test_calm import CASES as CALM_CASES, simulate
+from tests.unit.activities.checkin.test_checkin import CASES as CHECKIN_CASES
 
 pytestmark = pytest.mark.browser
 
@@ -193,10 +195,10 @@ def test_CALM1_reduced_motion_pulses_and_the_browser_math_equals_python(pair, ar
     assert late["o"] > early["o"] + 0.3, "it pulses in opacity instead"
     c.page.screenshot(path=os.path.join(artifacts, "calm-pacer-reduced-motion-1024x768.png"))
 
-    # The same arithmetic in the browser as in Python (calm-phase.js, clock.js).
+    # The same arithmetic in the browser as in Python (calm/phase.js, room/clock.js).
     phases = _phase_cases()
     got = c.page.evaluate("""async (cases) => {
-      const m = await import('/static/canvas/calm-phase.js');
+      const m = await import('/static/canvas/calm/phase.js');
       return cases.map(([pacer, now]) => m.pacerPhase(pacer, now));
     }""", json.loads(json.dumps(phases)))
     for (pacer, now), js in zip(phases, got):
@@ -205,7 +207,7 @@ def test_CALM1_reduced_motion_pulses_and_the_browser_math_equals_python(pair, ar
         assert js["progress"] == py["progress"], (pacer, now)
     samples = _clock_cases()
     offsets = c.page.evaluate("""async (lists) => {
-      const m = await import('/static/canvas/clock.js');
+      const m = await import('/static/canvas/room/clock.js');
       return lists.map((list) => { const e = new m.ClockEstimator();
         for (const [s, n, r] of list) e.add(s, n, r); return [e.offset, e.best[0]]; });
     }""", samples)
@@ -217,7 +219,7 @@ def test_CALM1_reduced_motion_pulses_and_the_browser_math_equals_python(pair, ar
     # The reducers: the same new state and inverse for every op, then undone.
     cases = [[st, op_t, d] for _, st, (op_t, d) in CALM_CASES]
     js = c.page.evaluate("""async ([cases, presets]) => {
-      const m = await import('/static/canvas/calm-model.js');
+      const m = await import('/static/canvas/calm/model.js');
       return cases.map(([s, t, d]) => { const [n, inv] = m.apply(s, t, d, presets);
         return [n, inv, m.apply(n, inv[0], inv[1], presets)[0]]; });
     }""", [cases, calm.PRESETS])
@@ -226,12 +228,12 @@ def test_CALM1_reduced_motion_pulses_and_the_browser_math_equals_python(pair, ar
         assert (new, inv, back) == (py_new, list(py_inv), st), op_t
     cases = [[st, op_t, d] for _, st, (op_t, d) in CHECKIN_CASES]
     js = c.page.evaluate("""async (cases) => {
-      const m = await import('/static/canvas/checkin.js');
+      const m = await import('/static/canvas/checkin/checkin.js');
       return cases.map(([s, t, d]) => m.apply(s, t, d, 'kid'));
     }""", cases)
     for (st, op_t, d), (new, inv) in zip(cases, js):
         py_new, py_inv = checkin.apply(st, op_t, d, by="kid")
         assert (new, inv) == (py_new, list(py_inv)), op_t
-    assert c.page.evaluate("""async (cfg) => (await import('/static/canvas/calm-model.js')).initialState(cfg)""",
+    assert c.page.evaluate("""async (cfg) => (await import('/static/canvas/calm/model.js')).initialState(cfg)""",
                            calm.client_config()) == calm.initial_state()
     assert c.console_errors == [] and t.console_errors == []

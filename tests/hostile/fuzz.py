@@ -16,9 +16,9 @@ only source of randomness; ids come from a counter).
 import random
 from dataclasses import dataclass, field
 
-from activities import build_registry
-from rooms import pictures
-from activities import story_library
+from activities.registry import build_registry
+from rooms.assets import pictures
+from activities.stories import library as story_library
 
 from .rawwire import Raw, event_packet
 

@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 
 import requests
 
-from activities import build_registry
+from activities.registry import build_registry
 from tests.support import Actions, Replica, ServerProcess, wait_for
 
 from .fuzz import Event, Fuzzer
@@ -484,7 +484,7 @@ class Run:
         """One client's batch; a bug of the harness itself fails the run too."""
         try:
             client.batch(self.batch_size)
-        except Exception as e:
+        except Exception:
             self.report.add("harness", f"{client.tag}: {traceback.format_exc(limit=4)[-600:]}")
 
     def check_server(self, batch):

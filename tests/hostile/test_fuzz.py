@@ -9,7 +9,7 @@ import os
 
 import pytest
 
-from activities import build_registry
+from activities.registry import build_registry
 
 from .fuzz import Fuzzer, every_sample
 from .runner import POLLING, fuzz

@@ -14,7 +14,7 @@ import socketio
 
 from tests.support import DEFAULT_MODE, Actions, ServerProcess, SocketUser, stroke, wait_for
 
-from rooms.protocol import E_AUTH, E_ENDED, E_RATE, E_REVOKED, E_VERSION, PROTOCOL_VERSION
+from activities.contract.protocol import E_AUTH, E_ENDED, E_RATE, E_REVOKED, E_VERSION, PROTOCOL_VERSION
 
 
 def assert_no_crash_in_log(srv):
@@ -222,8 +222,8 @@ def assert_seqs_follow_state(user):
 def room_settings(**changes):
     """The full settings of a room the helpers create (no waiting room, so guests are
     admitted at once) with `changes` applied."""
-    from activities import build_registry
-    from rooms.control import default_settings
+    from activities.registry import build_registry
+    from rooms.core.control import default_settings
     return {**default_settings(build_registry().names()), "auto_admit": True, **changes}
 
 
@@ -246,7 +246,7 @@ def connect_refusal(actions, room_id, version=PROTOCOL_VERSION):
 
 
 def refusal_code(err):
-    """The refusal code the way the browser reads it (static/canvas/connection.js
+    """The refusal code the way the browser reads it (static/canvas/room/connection.js
     connectErrorCode): data.code, else an error code found in the message."""
     data = err.get("data") if isinstance(err, dict) else None
     if isinstance(data, dict) and isinstance(data.get("code"), str):

@@ -8,9 +8,8 @@ import os
 
 import pytest
 import requests
-import socketio
 
-from rooms.storage import SQLiteStorage
+from rooms.store.sqlite_store import SQLiteStorage
 from tests.rawwire import RawSocket, masked_frame, read_until_closed, tcp_websocket
 from tests.support import ServerProcess, SocketUser, stroke, wait_for
 

@@ -9,7 +9,7 @@ import threading
 import pytest
 import websocket
 
-from rooms.protocol import E_RATE, LIMITS, PROTOCOL_VERSION
+from activities.contract.protocol import E_RATE, LIMITS, PROTOCOL_VERSION
 from tests.support import SocketUser, stroke, wait_for
 
 from .conftest import Room, assert_alive, connect_error, new_id, send_op, wait_op

@@ -5,7 +5,7 @@ import itertools
 
 import pytest
 
-from rooms.protocol import E_FORBIDDEN, E_FROZEN, E_PRIVATE
+from activities.contract.protocol import E_FORBIDDEN, E_FROZEN, E_PRIVATE
 from tests.support import stroke, wait_for
 
 from .conftest import Room, connect_refusal, full_log, new_id, send_op

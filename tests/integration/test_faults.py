@@ -16,7 +16,7 @@ import threading
 
 import pytest
 
-from rooms.redis_storage import RedisStorage
+from rooms.store.redis_store import RedisStorage
 from tests.support import RedisServer, wait_for
 
 from .conftest import full_log

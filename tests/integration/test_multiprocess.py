@@ -14,10 +14,10 @@ import threading
 import pytest
 import socketio
 
-from activities import build_registry
+from activities.registry import build_registry
 from app import create_app, message_queue
-from rooms.protocol import LIMITS
-from rooms.redis_storage import RedisStorage
+from activities.contract.protocol import LIMITS
+from rooms.store.redis_store import RedisStorage
 from tests.support import Actions, Replica, ServerCluster, SocketUser, stroke, wait_for
 
 from .conftest import Room, assert_no_crash_in_log, wait_op

@@ -25,7 +25,7 @@ import time
 
 import pytest
 
-from rooms.protocol import E_FORBIDDEN, E_FROZEN, E_PRIVATE, E_RATE
+from activities.contract.protocol import E_FORBIDDEN, E_FROZEN, E_PRIVATE, E_RATE
 from tests.support import stroke, wait_for
 
 from .conftest import new_id
@@ -523,7 +523,7 @@ def test_PERM1_every_op_x_role_x_setting(room, block):
 
 def test_PERM1_the_matrix_names_every_client_op_of_every_activity():
     """Coverage, not expectations: a new op type or activity must join the tables."""
-    from activities import build_registry
+    from activities.registry import build_registry
     registry = build_registry()
     assert set(registry.names()) == set(CLIENT_OPS) == set(GUEST_MAY)
     for name in registry.names():

@@ -2,7 +2,7 @@
 blip does not flash "left the room". This file waits out one grace period (~8 s)."""
 import time
 
-from rooms.protocol import LIMITS
+from activities.contract.protocol import LIMITS
 
 from .conftest import mark, events_since
 

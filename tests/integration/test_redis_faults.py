@@ -9,8 +9,8 @@ import re
 
 import pytest
 
-from rooms.protocol import E_FROZEN, E_UNAVAILABLE
-from rooms.redis_storage import RedisStorage
+from activities.contract.protocol import E_FROZEN, E_UNAVAILABLE
+from rooms.store.redis_store import RedisStorage
 from tests.faultproxy import FaultProxy
 from tests.support import ServerProcess, stroke, wait_for
 

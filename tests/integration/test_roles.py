@@ -3,7 +3,7 @@ decided by the connection (cookie + invite) and the room settings, never by what
 client writes in an event."""
 import pytest
 
-from rooms.protocol import PROTOCOL_VERSION
+from activities.contract.protocol import PROTOCOL_VERSION
 from tests.support import Actions, stroke, wait_for
 
 from .conftest import (Room, connect_error, connect_refusal, mark, events_since, new_id, room_settings,

@@ -4,7 +4,7 @@ a prize picked once everything is done), the parent sees the same board live, an
 all survives a crash of the server, undo stacks included."""
 import signal
 
-from activities import build_registry
+from activities.registry import build_registry
 from tests.support import Replica
 
 from .conftest import send_op, wait_op

@@ -12,7 +12,7 @@ import pytest
 
 from tests.support import Actions, ServerProcess
 
-from rooms.web import room_modules
+from rooms.web.pages import room_modules
 
 
 def upgrade(url, extensions):
@@ -69,9 +69,12 @@ def test_room_page_preloads_every_module(any_server):
     for mod in room_modules(static):
         url = f"/static/{mod}" if mod.endswith(".js") else f"/vendor/{mod}.js"
         assert f'<link rel="modulepreload" href="{url}">' in html, mod
-    for f in os.listdir(os.path.join(static, "canvas")):
-        # Every module in static/canvas is part of the room page (none is orphaned).
-        assert f'/static/canvas/{f}"' in html, f
+    for folder, _, files in os.walk(os.path.join(static, "canvas")):
+        # Every module under static/canvas is part of the room page (none is orphaned).
+        for f in files:
+            if f.endswith(".js"):
+                rel = os.path.relpath(os.path.join(folder, f), static).replace(os.sep, "/")
+                assert f'/static/{rel}"' in html, rel
 
 
 def ws_frame(text):
@@ -123,7 +126,7 @@ def two_pings(url, out):
 
 
 def test_heartbeat_keeps_coming_from_the_shared_ping_task(tmp_path):
-    """rooms/transport.py replaced engine.io's ping task per socket: the server still
+    """rooms/transport/tuning.py replaced engine.io's ping task per socket: the server still
     pings every socket every ping_interval (10 s) after each pong, in every mode.
     (Inherently time-based: ~20 s, the three servers in parallel.)"""
     modes = [m for m in ("eventlet", "gevent", "threading")

@@ -1,5 +1,5 @@
 """A scripted therapy session written straight into storage, for the session record
-tests (tests/unit/test_records.py, tests/unit/test_records_web.py)."""
+tests (tests/unit/records/test_records.py, tests/unit/web/test_records_web.py)."""
 import json
 
 from tests.unit.payloads import stamp, stroke

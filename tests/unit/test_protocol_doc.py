@@ -5,8 +5,8 @@ import re
 
 import pytest
 
-from activities import build_registry
-from rooms import protocol
+from activities.registry import build_registry
+from activities.contract import protocol
 from tests.support import ROOT
 
 def read(path):

@@ -9,7 +9,7 @@ import zipfile
 
 import pytest
 
-from rooms.protocol import DEFAULT_SETTINGS, E_INVALID
+from activities.contract.protocol import DEFAULT_SETTINGS, E_INVALID
 from tests.unit.record_session import T0, Session
 
 SURROGATE = "\ud800"

@@ -1,0 +1,21 @@
+"""Activity plugins. `build_registry()` is the one list of activities the app serves;
+adding an activity is a module, one line here and its tests."""
+from activities.contract import Registry
+
+
+def build_registry():
+    from activities import canvas
+    from activities import sandtray
+    from activities import calm
+    from activities import checkin
+    from activities import stories
+    from activities import schedule
+
+    registry = Registry()
+    registry.add(canvas)
+    registry.add(sandtray)
+    registry.add(calm)
+    registry.add(checkin)
+    registry.add(stories)
+    registry.add(schedule)
+    return registry

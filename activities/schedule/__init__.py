@@ -1,0 +1,359 @@
+"""Visual schedule and first–then board: picture steps the child moves to "All done",
+an optional timer per step, and a reward the child picks at the end.
+
+State (plain JSON):
+    {"layout": "first-then" | "list",
+     "steps": [{"id", "pic", "text", "secs", "done"}],   in order; secs 0 = no timer
+     "timer": None | {"step": id, "at": server seconds},  the one running step timer
+     "rewards": [pic, ...],                               0-4 offered by the therapist
+     "reward": pic | None}                                the child's choice
+
+A picture is a catalog id or "upload:<id>" (rooms/assets/uploads.py), as in stories.
+"first-then" shows the first two steps not done yet as two big cards; "list" shows the
+whole schedule. A step's timer starts with a server-stamped `at` (CLK1), so every
+screen shows the same time left: secs − (server now − at), drawn as a shrinking disc.
+
+Who does what (SCHED1, `may`): the therapist everything; a guest, while their role may
+play, marks steps done (or not), starts and stops a step's timer, picks the reward and
+undoes their own ops. Every op has an inverse; an op whose step is gone is a no-op.
+"""
+from activities.contract import pictures
+from activities.contract import uploads
+from activities.contract.protocol import E_CONFLICT, E_FULL, E_INVALID, E_NOTHING, THERAPIST
+
+from activities.contract import text as person_text
+from activities.contract import (Bound, Invalid, OpSpec, Rejected, ident, integer, internal, may_play, one_of,
+                   require_dict, validate_op)
+
+NAME = "schedule"
+TITLE = "Schedule"
+ICON = "footprints"
+
+LAYOUTS = ("first-then", "list")
+MAX_STEPS = 12
+MAX_REWARDS = 4
+TEXT_CHARS = 40
+MAX_SECS = 3600          # a step's timer: 0 (none) or 10 s .. 60 min
+MIN_SECS = 10
+
+
+# ---------------------------------------------------------------- validation
+
+def picture_ref(p):
+    """A catalog picture id or "upload:<id>" (strict format; the upload's owner is
+    checked whenever it is served: only the room's therapist's, only while shown)."""
+    return isinstance(p, str) and (p in pictures.CATALOG or uploads.parse_ref(p) is not None)
+
+
+def _pic(v, name="pic"):
+    if not picture_ref(v):
+        raise Invalid(f"{name}: unknown picture")
+    return v
+
+
+def _text(v):
+    return person_text(v, TEXT_CHARS, "text").strip()      # one line: no newlines
+
+
+def _secs(v):
+    secs = integer(v, 0, MAX_SECS, "secs")
+    if 0 < secs < MIN_SECS:
+        raise Invalid(f"secs must be 0 (no timer) or {MIN_SECS}-{MAX_SECS}")
+    return secs
+
+
+def _pos(v, name="pos"):
+    return integer(v, 0, MAX_STEPS - 1, name)
+
+
+def _layout(d):
+    require_dict(d, ("layout",))
+    return {"layout": one_of(d["layout"], LAYOUTS, "layout")}
+
+
+def _step_fields(d):
+    return {"pic": _pic(d["pic"]), "text": _text(d["text"]), "secs": _secs(d["secs"])}
+
+
+def _add(d):
+    require_dict(d, ("id", "pos", "pic", "text", "secs"))
+    return {"id": ident(d["id"]), "pos": _pos(d["pos"]), **_step_fields(d)}
+
+
+def _edit(d):
+    require_dict(d, ("id", "pic", "text", "secs"))
+    return {"id": ident(d["id"]), **_step_fields(d)}
+
+
+def _id_only(d):
+    require_dict(d, ("id",))
+    return {"id": ident(d["id"])}
+
+
+def _move(d):
+    require_dict(d, ("id", "to"))
+    return {"id": ident(d["id"]), "to": _pos(d["to"], "to")}
+
+
+def _done(d):
+    require_dict(d, ("id", "done"))
+    if not isinstance(d["done"], bool):
+        raise Invalid("done must be true or false")
+    return {"id": ident(d["id"]), "done": d["done"]}
+
+
+def _timer_start(d):
+    require_dict(d, ("step",))
+    return {"step": ident(d["step"], "step")}
+
+
+def _nothing(d):
+    require_dict(d, ())
+    return {}
+
+
+def _rewards(d):
+    require_dict(d, ("pics",))
+    v = d["pics"]
+    if not isinstance(v, list) or len(v) > MAX_REWARDS:
+        raise Invalid(f"pics must list 0-{MAX_REWARDS} pictures")
+    out = [_pic(p, "pics") for p in v]
+    if len(set(out)) != len(out):
+        raise Invalid("pics must not repeat a picture")
+    return {"pics": out}
+
+
+def _pick(d):
+    require_dict(d, ("pic",))
+    return {"pic": None if d["pic"] is None else _pic(d["pic"])}
+
+
+OPS = {
+    "layout": OpSpec(_layout),
+    "step.add": OpSpec(_add),
+    "step.remove": OpSpec(_id_only),
+    "step.edit": OpSpec(_edit),
+    "step.move": OpSpec(_move),
+    "step.done": OpSpec(_done),
+    "timer.start": OpSpec(_timer_start, stamped=True),
+    "timer.stop": OpSpec(_nothing),
+    "rewards": OpSpec(_rewards),
+    "reward.pick": OpSpec(_pick),
+    "reset": OpSpec(_nothing),
+    # Produced by the server as inverses; never accepted from a client.
+    "step.put": OpSpec(internal("step"), client=False),
+    "timer.set": OpSpec(internal("timer"), client=False),
+    "rewards.set": OpSpec(internal("rewards"), client=False),
+    "restore": OpSpec(internal("steps"), client=False),
+}
+
+EPHEMERAL = {}
+
+
+def validate(t, d):
+    return validate_op(OPS, t, d)
+
+
+# ---------------------------------------------------------------- authorisation
+
+# What a guest may do while their role may play (SCHED1). One small function, so the
+# decision moves easily when permissions become per-role settings.
+GUEST_OPS = {"step.done", "timer.start", "timer.stop", "reward.pick", "history"}
+
+
+def may(role, t, settings):
+    if role == THERAPIST:
+        return True
+    return t in GUEST_OPS and may_play(settings, role, NAME)
+
+
+# ---------------------------------------------------------------- reducer
+
+def initial_state():
+    return {"layout": "first-then", "steps": [], "timer": None, "rewards": [], "reward": None}
+
+
+# ROOM1: the steps of the plan (rewards are at most 4); an undo cannot go past it.
+BOUND = Bound(MAX_STEPS, lambda state: len(state["steps"]),
+              f"A schedule has at most {MAX_STEPS} steps: remove one first.")
+
+
+def _index(state, sid):
+    for i, s in enumerate(state["steps"]):
+        if s["id"] == sid:
+            return i
+    return None
+
+
+def all_done(state):
+    return bool(state["steps"]) and all(s["done"] for s in state["steps"])
+
+
+def check(state, t, d):
+    """State-dependent rules for a client op that passed validate()."""
+    n = len(state["steps"])
+    if t == "step.add":
+        if _index(state, d["id"]) is not None:
+            return Rejected(E_CONFLICT, "a step with that id exists")
+        if n >= MAX_STEPS:
+            return Rejected(E_FULL, f"a schedule has at most {MAX_STEPS} steps")
+        if d["pos"] > n:
+            return Rejected(E_INVALID, "pos is past the end of the schedule")
+        return None
+    if t in ("step.remove", "step.edit", "step.move", "step.done"):
+        i = _index(state, d["id"])
+        if i is None:
+            return Rejected(E_INVALID, "no such step")
+        if t == "step.move" and d["to"] >= n:
+            return Rejected(E_INVALID, "to is past the end of the schedule")
+        return None
+    if t == "timer.start":
+        i = _index(state, d["step"])
+        if i is None:
+            return Rejected(E_INVALID, "no such step")
+        if not state["steps"][i]["secs"]:
+            return Rejected(E_INVALID, "this step has no timer")
+        if state["steps"][i]["done"]:
+            return Rejected(E_INVALID, "this step is done")
+        return None
+    if t == "timer.stop" and state["timer"] is None:
+        return Rejected(E_NOTHING, "no timer is running")
+    if t == "reward.pick" and d["pic"] is not None:
+        if d["pic"] not in state["rewards"]:
+            return Rejected(E_INVALID, "that reward is not on offer")
+        if not all_done(state):
+            return Rejected(E_INVALID, "the steps are not all done yet")
+    return None
+
+
+def _with_steps(state, steps, **extra):
+    return {**state, "steps": steps, **extra}
+
+
+def _timer(state, timer):
+    old = state["timer"]
+    if old == timer:
+        return state, None
+    return {**state, "timer": timer}, ("timer.set", {"timer": old})
+
+
+def _rewards_set(state, rewards, reward):
+    old = {"rewards": state["rewards"], "reward": state["reward"]}
+    if old == {"rewards": rewards, "reward": reward}:
+        return state, None
+    return {**state, "rewards": list(rewards), "reward": reward}, ("rewards.set", old)
+
+
+def _restorable(state):
+    return {"steps": state["steps"], "timer": state["timer"], "reward": state["reward"]}
+
+
+def apply(state, t, d, by=None):
+    """Apply op (t, d). Returns (new_state, inverse or None). Pure."""
+    steps = state["steps"]
+    if t == "layout":
+        if state["layout"] == d["layout"]:
+            return state, None
+        return {**state, "layout": d["layout"]}, ("layout", {"layout": state["layout"]})
+    if t == "step.add":
+        if _index(state, d["id"]) is not None or len(steps) >= MAX_STEPS or d["pos"] > len(steps):
+            return state, None
+        step = {"id": d["id"], "pic": d["pic"], "text": d["text"], "secs": d["secs"], "done": False}
+        return _with_steps(state, steps[:d["pos"]] + [step] + steps[d["pos"]:]), \
+            ("step.remove", {"id": d["id"]})
+    if t == "step.put":
+        step = d["step"]
+        pos = d["pos"]
+        if _index(state, step["id"]) is not None or pos > len(steps):
+            return state, None
+        out = _with_steps(state, steps[:pos] + [dict(step)] + steps[pos:])
+        if d.get("timer") is not None:
+            out["timer"] = d["timer"]
+        return out, ("step.remove", {"id": step["id"]})
+    if t == "step.remove":
+        i = _index(state, d["id"])
+        if i is None:
+            return state, None
+        timer = state["timer"]
+        running = timer if timer is not None and timer["step"] == d["id"] else None
+        out = _with_steps(state, steps[:i] + steps[i + 1:],
+                          timer=None if running is not None else timer)
+        return out, ("step.put", {"pos": i, "step": steps[i], "timer": running})
+    if t in ("step.edit", "step.done"):
+        i = _index(state, d["id"])
+        if i is None:
+            return state, None
+        old = steps[i]
+        changes = {k: d[k] for k in (("pic", "text", "secs") if t == "step.edit" else ("done",))}
+        new = {**old, **changes}
+        if new == old:
+            return state, None
+        return _with_steps(state, steps[:i] + [new] + steps[i + 1:]), \
+            (t, {"id": d["id"], **{k: old[k] for k in changes}})
+    if t == "step.move":
+        i = _index(state, d["id"])
+        if i is None or d["to"] >= len(steps) or d["to"] == i:
+            return state, None
+        rest = steps[:i] + steps[i + 1:]
+        return _with_steps(state, rest[:d["to"]] + [steps[i]] + rest[d["to"]:]), \
+            ("step.move", {"id": d["id"], "to": i})
+    if t == "timer.start":
+        i = _index(state, d["step"])
+        if i is None or not steps[i]["secs"]:
+            return state, None
+        return _timer(state, {"step": d["step"], "at": d["at"]})
+    if t == "timer.stop":
+        return _timer(state, None)
+    if t == "timer.set":
+        return _timer(state, d["timer"])
+    if t == "rewards":
+        reward = state["reward"] if state["reward"] in d["pics"] else None
+        return _rewards_set(state, d["pics"], reward)
+    if t == "rewards.set":
+        return _rewards_set(state, d["rewards"], d["reward"])
+    if t == "reward.pick":
+        if d["pic"] is not None and d["pic"] not in state["rewards"]:
+            return state, None
+        if state["reward"] == d["pic"]:
+            return state, None
+        return {**state, "reward": d["pic"]}, ("reward.pick", {"pic": state["reward"]})
+    if t == "reset":
+        new = {"steps": [{**s, "done": False} for s in steps], "timer": None, "reward": None}
+        if new == _restorable(state):
+            return state, None
+        return {**state, **new}, ("restore", _restorable(state))
+    if t == "restore":
+        new = {"steps": d["steps"], "timer": d["timer"], "reward": d["reward"]}
+        if new == _restorable(state):
+            return state, None
+        return {**state, **new}, ("restore", _restorable(state))
+    raise ValueError(f"unknown schedule op {t}")
+
+
+def uploads_used(state):
+    """Ids of the uploads the schedule shows: a guest may fetch exactly these."""
+    refs = [s["pic"] for s in state["steps"]] + list(state["rewards"])
+    return {uid for p in refs if (uid := uploads.parse_ref(p)) is not None}
+
+
+def client_config():
+    return {
+        "layouts": list(LAYOUTS),
+        "limits": {"steps": MAX_STEPS, "rewards": MAX_REWARDS, "text_chars": TEXT_CHARS,
+                   "max_secs": MAX_SECS, "min_secs": MIN_SECS},
+        # Quick starts for the therapist's editor: (picture, words, seconds).
+        "examples": {
+            "morning": [("alarm-clock", "Wake up", 0), ("toilet", "Toilet", 0),
+                        ("shower", "Wash", 120), ("plate", "Breakfast", 600),
+                        ("backpack", "School bag", 0)],
+            "session": [("calm-corner", "Calm body", 120), ("crayon", "Draw", 600),
+                        ("book", "Story", 300), ("thumbsup", "Goodbye", 0)],
+        },
+        "reward_ideas": ["balloon", "football", "teddy", "ice-cream", "kite", "puzzle",
+                         "guitar", "star"],
+        "uploads_url": "/uploads",
+        "upload_pic_url": "/rooms/{room}/uploads/{id}.webp",
+        "upload_thumb_url": "/rooms/{room}/uploads/{id}/thumb.webp",
+        "upload_max_bytes": uploads.MAX_BYTES,
+        "ops": [t for t, s in OPS.items() if s.client],
+    }

@@ -1,0 +1,618 @@
+"""Social stories read together, and task-analysis checklists the child ticks off.
+
+State (plain JSON):
+    {"view": "shelf" | "story" | "task",        what everybody sees
+     "open": {"story": id | None, "page": int}, the story being read and its page
+     "task": id | None,                         the checklist on screen
+     "stories": {id: {"id", "title", "pages": [{"pics": [id, ...], "text"}], "from"}},
+                                                the room's own (edited) stories
+     "progress": {task id: {"done": [bool], "prompts": [level | None]}}}
+
+The ready stories and checklists (story_library) are not copied into the state: they
+are the same for every room, reach the browser through client_config(), and a story
+id names either a ready one or one of the room's own. Only the room's own stories are
+edited; the therapist duplicates a ready one first (`story.copy`).
+
+Who does what (STORY2): the therapist everything; a guest turns pages (`page`) and
+ticks checklist steps (`task.tick`) while their role may play (child_may_draw /
+parent_may_play); never edits, never records prompt levels.
+
+Ticks and prompt levels are stamped with the server's time (CLK1), so the op log is
+the session's data sheet. Page turns and what is on screen are not undoable (nobody
+wants "undo" to flip the page back); edits, ticks and prompt levels are.
+"""
+import os
+
+from PIL import Image, ImageDraw, ImageFont
+
+from activities.contract import pictures
+
+from activities.contract import uploads
+from activities.contract.protocol import (E_CONFLICT, E_FULL, E_INVALID, E_NO_PAGE, E_NOTHING,
+                            THERAPIST)
+
+from activities.stories import library as story_library
+from activities.contract import printable, text as person_text
+from activities.contract import (Bound, may_play, wrap_text, Invalid, OpSpec, Rejected, ident, integer, internal, one_of, require_dict,
+                   validate_op)
+
+NAME = "stories"
+TITLE = "Stories"
+ICON = "book"
+
+TITLE_CHARS = 60
+TEXT_CHARS = 240
+MAX_PAGES = 16
+MAX_PICS = 3          # a page shows one picture or a small scene of up to three
+MAX_STORIES = 40      # the room's own stories
+VIEWS = ("shelf", "story", "task")
+PROMPT_LEVELS = ("independent", "gestural", "verbal", "model", "physical")
+
+READY = story_library.stories()
+TASKS = story_library.tasks()
+
+
+# ---------------------------------------------------------------- validation
+
+def _title(v):
+    if not isinstance(v, str) or not v.strip():
+        raise Invalid(f"title must be 1-{TITLE_CHARS} characters of text on one line")
+    return person_text(v, TITLE_CHARS, "title").strip()
+
+
+def _text(v):
+    return person_text(v, TEXT_CHARS, "text", newlines=True)
+
+
+def picture_ref(p):
+    """A picture on a page: a catalog id ("owl") or "upload:<id>", one of the therapist's
+    uploads (rooms/assets/uploads.py). The reducer stays pure, so only the format is checked
+    here; the upload's owner is checked when it is uploaded and whenever it is served
+    (only the room's therapist's uploads are ever sent, and to guests only while shown)."""
+    return isinstance(p, str) and (p in pictures.CATALOG or uploads.parse_ref(p) is not None)
+
+
+def _pics(v):
+    if not isinstance(v, list) or not 1 <= len(v) <= MAX_PICS:
+        raise Invalid(f"pics must list 1-{MAX_PICS} pictures")
+    for p in v:
+        if not picture_ref(p):
+            raise Invalid("unknown picture")
+    return list(v)
+
+
+def _page_no(v, name="page"):
+    return integer(v, 0, MAX_PAGES - 1, name)
+
+
+def _open(d):
+    require_dict(d, ("story",), optional=("page",))
+    return {"story": ident(d["story"], "story"), "page": _page_no(d.get("page", 0))}
+
+
+def _turn(d):
+    require_dict(d, ("page",))
+    return {"page": _page_no(d["page"])}
+
+
+def _nothing(d):
+    require_dict(d, ())
+    return {}
+
+
+def _task_open(d):
+    require_dict(d, ("task",))
+    return {"task": one_of(d["task"], TASKS, "task")}
+
+
+def _step(d):
+    return integer(d["step"], 0, 99, "step")
+
+
+def _tick(d):
+    require_dict(d, ("task", "step", "done"))
+    if not isinstance(d["done"], bool):
+        raise Invalid("done must be true or false")
+    return {"task": one_of(d["task"], TASKS, "task"), "step": _step(d), "done": d["done"]}
+
+
+def _prompt(d):
+    require_dict(d, ("task", "step", "level"))
+    level = d["level"]
+    if level is not None:
+        one_of(level, PROMPT_LEVELS, "level")
+    return {"task": one_of(d["task"], TASKS, "task"), "step": _step(d), "level": level}
+
+
+def _task_only(d):
+    require_dict(d, ("task",))
+    return {"task": one_of(d["task"], TASKS, "task")}
+
+
+def _copy(d):
+    require_dict(d, ("id", "from"))
+    return {"id": ident(d["id"]), "from": ident(d["from"], "from")}
+
+
+def _create(d):
+    require_dict(d, ("id", "title"))
+    return {"id": ident(d["id"]), "title": _title(d["title"])}
+
+
+def _id_only(d):
+    require_dict(d, ("id",))
+    return {"id": ident(d["id"])}
+
+
+def _set_title(d):
+    require_dict(d, ("id", "title"))
+    return {"id": ident(d["id"]), "title": _title(d["title"])}
+
+
+def _page_text(d):
+    require_dict(d, ("id", "page", "text"))
+    return {"id": ident(d["id"]), "page": _page_no(d["page"]), "text": _text(d["text"])}
+
+
+def _page_pics(d):
+    require_dict(d, ("id", "page", "pics"))
+    return {"id": ident(d["id"]), "page": _page_no(d["page"]), "pics": _pics(d["pics"])}
+
+
+def _page_add(d):
+    require_dict(d, ("id", "page", "pics", "text"))
+    return {"id": ident(d["id"]), "page": _page_no(d["page"]), "pics": _pics(d["pics"]),
+            "text": _text(d["text"])}
+
+
+def _page_remove(d):
+    require_dict(d, ("id", "page"))
+    return {"id": ident(d["id"]), "page": _page_no(d["page"])}
+
+
+def _page_move(d):
+    require_dict(d, ("id", "from", "to"))
+    return {"id": ident(d["id"]), "from": _page_no(d["from"], "from"), "to": _page_no(d["to"], "to")}
+
+
+OPS = {
+    # Reading together.
+    "open": OpSpec(_open, undoable=False),
+    "page": OpSpec(_turn, undoable=False),
+    "close": OpSpec(_nothing, undoable=False),
+    # Task analysis.
+    "task.open": OpSpec(_task_open, undoable=False),
+    "task.tick": OpSpec(_tick, stamped=True),
+    "task.prompt": OpSpec(_prompt, stamped=True),
+    "task.reset": OpSpec(_task_only),
+    # The therapist's editor (the room's own stories only).
+    "story.copy": OpSpec(_copy),
+    "story.create": OpSpec(_create),
+    "story.delete": OpSpec(_id_only),
+    "story.title": OpSpec(_set_title),
+    "page.text": OpSpec(_page_text),
+    "page.pics": OpSpec(_page_pics),
+    "page.add": OpSpec(_page_add),
+    "page.remove": OpSpec(_page_remove),
+    "page.move": OpSpec(_page_move),
+    # Produced by the server as inverses; never accepted from a client.
+    "view.restore": OpSpec(internal("view"), client=False),
+    "story.put": OpSpec(internal("story"), client=False),
+    "task.restore": OpSpec(internal("task"), client=False),
+}
+
+EPHEMERAL = {}
+
+
+def validate(t, d):
+    return validate_op(OPS, t, d)
+
+
+# ---------------------------------------------------------------- authorisation
+
+GUEST_OPS = {"page", "task.tick", "history"}
+
+
+def may(role, t, settings):
+    """STORY2: the therapist does everything; a child or parent turns pages, ticks steps
+    and undoes their own ticks while their role may play. Editing, opening stories and
+    prompt levels are the therapist's."""
+    if role == THERAPIST:
+        return True
+    return t in GUEST_OPS and may_play(settings, role, NAME)
+
+
+# ---------------------------------------------------------------- reducer
+
+def initial_state():
+    return {"view": "shelf", "open": {"story": None, "page": 0}, "task": None,
+            "stories": {}, "progress": {t: _blank_progress(t) for t in TASKS}}
+
+
+def content(state):
+    """Pages of the room's own stories (ROOM1's measure; a page's text is bounded)."""
+    return sum(len(s["pages"]) for s in state["stories"].values())
+
+
+# ROOM1: 40 stories of 16 pages (~0.2 MB of JSON); an undo cannot go past it.
+BOUND = Bound(MAX_STORIES * MAX_PAGES, content,
+              "The room's stories are full: delete a story or some pages first.")
+
+
+def story(state, sid):
+    """A story by id: the room's own first, then the ready ones; None if unknown."""
+    return state["stories"].get(sid) or READY.get(sid)
+
+
+def _blank_progress(task):
+    n = len(TASKS[task]["steps"])
+    return {"done": [False] * n, "prompts": [None] * n}
+
+
+def check(state, t, d):
+    """State-dependent rules for a client op that passed validate()."""
+    if t == "open":
+        s = story(state, d["story"])
+        if s is None:
+            return Rejected(E_INVALID, "no such story")
+        if d["page"] >= len(s["pages"]):
+            return Rejected(E_NO_PAGE, "no such page")
+        return None
+    if t == "page":
+        s = story(state, state["open"]["story"]) if state["view"] == "story" else None
+        if s is None:
+            return Rejected(E_NOTHING, "no story is open")
+        if d["page"] >= len(s["pages"]):
+            return Rejected(E_NO_PAGE, "no such page")
+        return None
+    if t in ("task.tick", "task.prompt") and d["step"] >= len(TASKS[d["task"]]["steps"]):
+        return Rejected(E_NO_PAGE, "no such step")
+    if t == "story.copy":
+        if story(state, d["from"]) is None:
+            return Rejected(E_INVALID, "no such story")
+    if t in ("story.copy", "story.create"):
+        if d["id"] in READY or d["id"] in state["stories"]:
+            return Rejected(E_CONFLICT, "a story with that id exists")
+        if len(state["stories"]) >= MAX_STORIES:
+            return Rejected(E_FULL, f"a room keeps at most {MAX_STORIES} stories")
+        return None
+    if t.startswith("story.") or t.startswith("page."):
+        own = state["stories"].get(d["id"])
+        if own is None:
+            return Rejected(E_INVALID, "only the room's own stories can be changed: "
+                                       "duplicate a ready story first")
+        n = len(own["pages"])
+        if t == "page.add":
+            if n >= MAX_PAGES:
+                return Rejected(E_FULL, f"a story has at most {MAX_PAGES} pages")
+            if d["page"] > n:
+                return Rejected(E_NO_PAGE, "no such page")
+        elif t == "page.remove" and n <= 1:
+            return Rejected(E_INVALID, "a story keeps at least one page")
+        elif t == "page.move" and max(d["from"], d["to"]) >= n:
+            return Rejected(E_NO_PAGE, "no such page")
+        elif "page" in d and t != "page.add" and d["page"] >= n:
+            return Rejected(E_NO_PAGE, "no such page")
+    return None
+
+
+def _view(state):
+    return {"view": state["view"], "open": state["open"], "task": state["task"]}
+
+
+def _set_view(state, view):
+    """Replace what is on screen; the inverse puts the old view back."""
+    old = _view(state)
+    if old == view:
+        return state, None
+    return {**state, **view}, ("view.restore", old)
+
+
+def _put_story(state, sid, new):
+    """Set (new None: delete) a room story; the inverse puts the old one back. A
+    deleted or shortened open story keeps the view valid (closed or last page)."""
+    old = state["stories"].get(sid)
+    if old == new:
+        return state, None
+    stories = dict(state["stories"])
+    if new is None:
+        del stories[sid]
+        inverse = ("story.put", {"id": sid, "story": old})
+    else:
+        stories[sid] = new
+        inverse = ("story.put", {"id": sid, "story": old}) if old else ("story.delete", {"id": sid})
+    out = {**state, "stories": stories}
+    if state["open"]["story"] == sid:
+        if new is None:
+            out.update({"view": "shelf" if state["view"] == "story" else state["view"],
+                        "open": {"story": None, "page": 0}})
+        elif state["open"]["page"] >= len(new["pages"]):
+            out["open"] = {"story": sid, "page": len(new["pages"]) - 1}
+        if _view(out) != _view(state):
+            # Undo puts the story back where everyone was reading it.
+            inverse = (inverse[0], {**inverse[1], "view": _view(state)})
+    return out, inverse
+
+
+def _edit_page(state, sid, i, **changes):
+    s = state["stories"].get(sid)
+    if s is None or i >= len(s["pages"]):
+        return state, None
+    pages = list(s["pages"])
+    old = pages[i]
+    pages[i] = {**old, **changes}
+    if pages[i] == old:
+        return state, None
+    state, _ = _put_story(state, sid, {**s, "pages": pages})
+    key = next(iter(changes))
+    return state, ("page." + key, {"id": sid, "page": i, key: old[key]})
+
+
+def _pages(state, t, d):
+    s = state["stories"].get(d["id"])
+    if s is None:
+        return state, None
+    pages = list(s["pages"])
+    n = len(pages)
+    if t == "page.add":
+        if d["page"] > n or n >= MAX_PAGES:
+            return state, None
+        pages.insert(d["page"], {"pics": list(d["pics"]), "text": d["text"]})
+        inverse = ("page.remove", {"id": d["id"], "page": d["page"]})
+    elif t == "page.remove":
+        if d["page"] >= n or n <= 1:
+            return state, None
+        old = pages.pop(d["page"])
+        inverse = ("page.add", {"id": d["id"], "page": d["page"], **old})
+    else:  # move
+        if max(d["from"], d["to"]) >= n or d["from"] == d["to"]:
+            return state, None
+        pages.insert(d["to"], pages.pop(d["from"]))
+        inverse = ("page.move", {"id": d["id"], "from": d["to"], "to": d["from"]})
+    state, _ = _put_story(state, d["id"], {**s, "pages": pages})
+    return state, inverse
+
+
+def _task(state, t, d):
+    task = d["task"]
+    old = state["progress"].get(task) or _blank_progress(task)
+    if t == "task.reset":
+        new = _blank_progress(task)
+        if old == new:
+            return state, None
+        return ({**state, "progress": {**state["progress"], task: new}},
+                ("task.restore", {"task": task, "progress": old}))
+    if t == "task.restore":
+        new = d["progress"]
+        return ({**state, "progress": {**state["progress"], task: new}},
+                ("task.restore", {"task": task, "progress": old}))
+    key, field = ("done", "done") if t == "task.tick" else ("prompts", "level")
+    i = d["step"]
+    if i >= len(old[key]) or old[key][i] == d[field]:
+        return state, None
+    values = list(old[key])
+    values[i] = d[field]
+    new = {**old, key: values}
+    return ({**state, "progress": {**state["progress"], task: new}},
+            (t, {"task": task, "step": i, field: old[key][i]}))
+
+
+def apply(state, t, d, by=None):
+    """Apply op (t, d). Returns (new_state, inverse or None). Pure."""
+    if t == "open":
+        return _set_view(state, {"view": "story", "open": {"story": d["story"], "page": d["page"]},
+                                 "task": state["task"]})
+    if t == "page":
+        s = story(state, state["open"]["story"])
+        if s is None or d["page"] >= len(s["pages"]):
+            return state, None
+        return _set_view(state, {**_view(state), "open": {**state["open"], "page": d["page"]}})
+    if t == "close":
+        return _set_view(state, {**_view(state), "view": "shelf"})
+    if t == "task.open":
+        return _set_view(state, {**_view(state), "view": "task", "task": d["task"]})
+    if t == "view.restore":
+        return _set_view(state, {"view": d["view"], "open": d["open"], "task": d["task"]})
+    if t.startswith("task."):
+        return _task(state, t, d)
+    if t == "story.copy":
+        src = story(state, d["from"])
+        if src is None or d["id"] in state["stories"]:
+            return state, None
+        new = {"id": d["id"], "title": src["title"], "from": d["from"],
+               "pages": [{"pics": list(p["pics"]), "text": p["text"]} for p in src["pages"]]}
+        return _put_story(state, d["id"], new)
+    if t == "story.create":
+        if d["id"] in state["stories"]:
+            return state, None
+        return _put_story(state, d["id"], {"id": d["id"], "title": d["title"], "from": None,
+                                           "pages": [{"pics": ["book"], "text": ""}]})
+    if t == "story.delete":
+        return _put_story(state, d["id"], None)
+    if t == "story.put":
+        state, inverse = _put_story(state, d["id"], d["story"])
+        if "view" in d:        # an undone delete or shortening: the view it closed
+            state = {**state, **d["view"]}
+        return state, inverse
+    if t == "story.title":
+        s = state["stories"].get(d["id"])
+        if s is None or s["title"] == d["title"]:
+            return state, None
+        state, _ = _put_story(state, d["id"], {**s, "title": d["title"]})
+        return state, ("story.title", {"id": d["id"], "title": s["title"]})
+    if t == "page.text":
+        return _edit_page(state, d["id"], d["page"], text=d["text"])
+    if t == "page.pics":
+        return _edit_page(state, d["id"], d["page"], pics=list(d["pics"]))
+    if t in ("page.add", "page.remove", "page.move"):
+        return _pages(state, t, d)
+    raise ValueError(f"unknown stories op {t}")
+
+
+def uploads_used(state):
+    """Ids of the uploads the room's own stories show: a guest may fetch exactly these."""
+    return {uid for s in state["stories"].values() for page in s["pages"] for p in page["pics"]
+            if (uid := uploads.parse_ref(p)) is not None}
+
+
+def client_config():
+    return {
+        "ready": READY, "ready_order": list(story_library.STORY_ORDER),
+        "tasks": TASKS, "task_order": list(story_library.TASK_ORDER),
+        "prompt_levels": list(PROMPT_LEVELS),
+        "limits": {"title_chars": TITLE_CHARS, "text_chars": TEXT_CHARS, "pages": MAX_PAGES,
+                   "pics": MAX_PICS, "stories": MAX_STORIES},
+        # Uploaded pictures ("upload:<id>", rooms/web/uploads.py): listed and sent by the
+        # therapist's editor, shown to everyone in the room through the room's URL.
+        "uploads_url": "/uploads",
+        "upload_pic_url": "/rooms/{room}/uploads/{id}.webp",
+        "upload_thumb_url": "/rooms/{room}/uploads/{id}/thumb.webp",
+        "upload_max_bytes": uploads.MAX_BYTES,
+        "ops": [t for t, s in OPS.items() if s.client],
+    }
+
+
+# ---------------------------------------------------------------- PDF for home
+
+PDF_SIZE = (1240, 877)        # A4 landscape at 150 dpi
+PDF_DPI = 150
+FONT_FILES = ("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
+              "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+
+
+def _font(size):
+    """DejaVu when Debian's fonts-dejavu-core is there, else Pillow's built-in font
+    (scalable since Pillow 10.1): a PDF is made either way."""
+    for path in FONT_FILES:
+        if os.path.exists(path):
+            return ImageFont.truetype(path, size)
+    return ImageFont.load_default(size=size)
+
+
+
+
+def render_page(s, i, assets):
+    """One story page as an RGB image: the picture(s) large, the text big below.
+    `assets` (the contract's Assets) draws catalog pictures and gives an uploaded picture as RGBA that fits size×size (or
+    None when it is gone or not the room therapist's); without it uploads are left out."""
+    w, h = PDF_SIZE
+    img = Image.new("RGBA", PDF_SIZE, (255, 255, 255, 255))
+    draw = ImageDraw.Draw(img)
+    page = s["pages"][i]
+    small = _font(26)
+    draw.text((40, 30), s["title"], font=small, fill=(90, 90, 90, 255))
+    draw.text((w - 40, 30), f"{i + 1} / {len(s['pages'])}", font=small, fill=(90, 90, 90, 255),
+              anchor="ra")
+    size = {1: 400, 2: 340, 3: 300}.get(len(page["pics"]), 0)
+    pics = []
+    for p in page["pics"]:
+        uid = uploads.parse_ref(p)
+        if uid is not None:
+            pic = assets.upload_image(uid, size)
+        else:
+            pic = assets.raster(p, size) if p in pictures.CATALOG else None
+        if pic is not None:
+            pics.append(pic)
+    gap = 40
+    x = (w - (len(pics) * size + (len(pics) - 1) * gap)) // 2
+    for pic in pics:
+        # An upload keeps its proportions: centred in its size×size box.
+        img.alpha_composite(pic, (x + (size - pic.width) // 2,
+                                  90 + (400 - size) // 2 + (size - pic.height) // 2))
+        x += size + gap
+    font = _font(44)
+    lines = wrap_text(draw, page["text"], font, w - 120)[:5]
+    y = 530
+    for line in lines:
+        draw.text((w // 2, y), line, font=font, fill=(20, 20, 20, 255), anchor="ma")
+        y += 62
+    # PDF from RGBA comes out garbled: flatten onto white, then RGB.
+    return img.convert("RGB")
+
+
+def pdf(state, sid, assets):
+    """The story as PDF bytes, one page per story page. KeyError if no such story."""
+    import io
+
+    s = story(state, sid)
+    if s is None:
+        raise KeyError(sid)
+    s = printable(s)      # text stored before TEXT1 may not encode
+    pages = [render_page(s, i, assets) for i in range(len(s["pages"]))]
+    buf = io.BytesIO()
+    pages[0].save(buf, "PDF", save_all=True, append_images=pages[1:], resolution=PDF_DPI,
+                  title=s["title"], author="Playroom")
+    return buf.getvalue()
+
+
+def download(state, key, fmt, ctx):
+    """The activity's download (activities/contract/__init__.py): story `key` as it is now in the
+    room (a ready one or the room's own copy) as "pdf", named after its title, with
+    the room therapist's uploaded pictures (ctx.assets.upload_image). KeyError otherwise."""
+    if fmt != "pdf":
+        raise KeyError(fmt)
+    data = pdf(state, key, ctx.assets)
+    title = story(state, key)["title"]
+    safe = "".join(c for c in title if c.isalnum() or c in " -_").strip() or "story"
+    return data, "application/pdf", f"{safe}.pdf"
+
+
+# ---------------------------------------------------------------- session record
+
+def record_entries(ops, state=None, ended_at=None):
+    """Timeline entries for the session record (activities/contract/__init__.py): each story read
+    (with the pages seen), checklists opened, every tick and prompt level with its
+    step (STORY3: the op log is the data sheet), resets. Undone ticks say so."""
+    state = state or initial_state()
+    out, reading = [], None
+
+    def title(sid):
+        s = story(state, sid)
+        return s["title"] if s else str(sid)
+
+    def finish():
+        if reading is not None:
+            seen, n = sorted(reading["data"]["pages"]), reading["data"]["of"]
+            span = f"page {seen[0] + 1}" if len(seen) == 1 else f"{len(seen)} pages"
+            reading["text"] = f"read the story “{reading['data']['title']}” ({span}" + \
+                (f" of {n})" if n else ")")
+
+    for op in ops:
+        t, d = op["t"], op["d"]
+        base = {"seq": op["seq"], "at": d.get("at", op["ts"]), "by": op["by"]}
+        if t == "open":
+            finish()
+            s = story(state, d["story"])
+            reading = {**base, "kind": "story", "data": {
+                "story": d["story"], "title": title(d["story"]), "pages": {d.get("page", 0)},
+                "of": len(s["pages"]) if s else None}}
+            out.append(reading)
+        elif t == "page" and reading is not None:
+            reading["data"]["pages"].add(d["page"])
+        elif t == "task.open":
+            task = TASKS.get(d["task"], {})
+            out.append({**base, "kind": "task", "data": {"task": d["task"]},
+                        "text": f"opened the checklist “{task.get('title', d['task'])}”"})
+        elif t in ("task.tick", "task.prompt"):
+            task = TASKS.get(d["task"], {"title": d["task"], "steps": []})
+            i = d["step"]
+            step = task["steps"][i]["text"] if i < len(task["steps"]) else ""
+            undo = " (undo)" if op["kind"] == "undo" else ""
+            if t == "task.tick":
+                text = f"{'ticked' if d['done'] else 'unticked'} step {i + 1} “{step}”"
+                data = {"task": d["task"], "step": i, "done": d["done"]}
+            else:
+                level = d["level"]
+                text = (f"prompt level for step {i + 1} “{step}”: {level}" if level
+                        else f"cleared the prompt level of step {i + 1} “{step}”")
+                data = {"task": d["task"], "step": i, "level": level}
+            out.append({**base, "kind": t, "text": f"{text} ({task['title']}){undo}", "data": data})
+        elif t == "task.reset" and op["kind"] == "do":
+            task = TASKS.get(d["task"], {"title": d["task"]})
+            out.append({**base, "kind": "task.reset", "data": {"task": d["task"]},
+                        "text": f"reset the checklist “{task['title']}”"})
+    finish()
+    for e in out:
+        if e["kind"] == "story":
+            e["data"]["pages"] = sorted(e["data"]["pages"])
+    return out

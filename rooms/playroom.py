@@ -1,0 +1,135 @@
+"""The app's services, wired together: storage, the activity registry, the sync
+engine and the Socket.IO hub, and what one process hears from the others (SCALE1,
+FAULT2). Built once per app by create_app (app.py); reachable as
+app.extensions["playroom"]."""
+import logging
+import time
+
+from activities.contract.protocol import E_ENDED, E_REVOKED
+from rooms.core.engine import Engine
+from rooms.core.events import RoomEvents
+from rooms.core.faults import one_line, store_down
+from rooms.core.offload import Offload
+from rooms.store.redis_store import RedisStorage
+from rooms.store.sqlite_store import SQLiteStorage
+from rooms.transport.hub import Hub, room_key
+from rooms.web import pages as web
+
+# Seconds after a gap in a process's announcements during which ops it applies from
+# announcements also go to its own sockets directly (FAULT2): python-socketio's
+# message-queue listener waits up to 60 s between its attempts to reconnect.
+RECOVERY_S = 60
+
+class _Events(RoomEvents):
+    """Who hears the engine (rooms/core/events.py): the sockets of this process
+    through the hub, and the session-end hooks (the session record)."""
+
+    def __init__(self, playroom):
+        self.playroom = playroom
+
+    def broadcast(self, room_id, event, data):
+        self.playroom.hub.broadcast(room_id, event, data)
+
+    def room_op(self, live, op, local):
+        self.playroom.hub.on_room_op(live, op, local)
+
+    def session_ended(self, room_id, first_seq, last_seq):
+        for hook in self.playroom.session_end_hooks:
+            hook(room_id, first_seq, last_seq)
+
+
+class Playroom:
+    """The app's services, reachable as app.extensions["playroom"]."""
+
+    def __init__(self, app, socketio, registry):
+        self.storage = make_storage(app.config)
+        self.registry = registry
+        # Heavy work off the serving loop (WORK1): inline until serve() installs a pool.
+        self.offload = Offload()
+        self.engine = Engine(self.storage, self.registry, _Events(self),
+                             snapshot_every=app.config["SNAPSHOT_EVERY"],
+                             session_idle_s=app.config["SESSION_IDLE_MINUTES"] * 60,
+                             offload=self.offload)
+        self.hub = Hub(socketio, self.engine, self.registry, web.socket_identity,
+                       participant_of=self._participant_of, on_revoke=self._revoke)
+        # Called after a session ends, outside the room lock: hook(room_id, first_seq, last_seq).
+        self.session_end_hooks = []
+        self._recovering_until = 0.0    # monotonic time; see _after_gap (FAULT2)
+        if self.storage.shared:
+            # SCALE1: apply other processes' ops as they are announced, so settings,
+            # presence, removals and the end of a session take effect here too.
+            socketio.start_background_task(self.storage.listen, self._announced)
+
+    def _announced(self, kind, args):
+        """Another process said something (SCALE1): a room's new seq, or a kick; or
+        our listener missed what was said while its link was down ("gap")."""
+        try:
+            if kind == "seq":
+                ops = self.engine.catch_up(args[0])
+                if ops and time.monotonic() < self._recovering_until:
+                    self._deliver_here(args[0], ops)
+            elif kind == "gap":
+                self._after_gap()
+            elif kind == "kick-invite":
+                self._kick_invite_here(args[0])
+            elif kind == "kick-room":
+                self._kick_room_here(args[0])
+        except Exception as e:
+            if not store_down(e):
+                logging.getLogger("playroom").exception("handling announcement %s failed", kind)
+            else:   # the next gap in announcements re-reads every room (FAULT2)
+                logging.getLogger("playroom").warning("handling announcement %s failed (%s)",
+                                                      kind, one_line(e))
+
+    def _after_gap(self):
+        """FAULT2: announcements (and op broadcasts through the message queue, which
+        shares the link's fate) published while the link was down are gone. Re-read
+        every loaded room and hand this process's sockets its latest op: a client
+        that missed ops sees the gap and syncs (SEQ1). The message queue's own
+        listener may come back later than ours (it backs off up to a minute), so
+        until then ops applied from announcements are delivered here too (clients
+        ignore an op they already have)."""
+        self._recovering_until = time.monotonic() + RECOVERY_S
+        for room_id in self.engine.loaded():
+            self._deliver_here(room_id, self.engine.catch_up(room_id, last=True))
+
+    def _deliver_here(self, room_id, ops):
+        """Send `ops` to this process's sockets of the room only (not through the queue)."""
+        for op in ops:
+            self.hub.socketio.server.emit("op", op, to=room_key(room_id), namespace="/",
+                                          ignore_queue=True)
+
+    def _participant_of(self, room_id, pid):
+        part = self.storage.get_participant(pid)
+        return part if part is not None and part["room_id"] == room_id else None
+
+    def _revoke(self, invite_id):
+        """CTL4: removing a guest with "switch off their link" revokes the invite."""
+        self.storage.revoke_invite(invite_id)
+        self.kick_invite(invite_id)
+
+    def kick_invite(self, invite_id):
+        """A revoked link disconnects everyone who came in through it, on every
+        process."""
+        self._kick_invite_here(invite_id)
+        self.storage.announce("kick-invite", invite_id)
+
+    def _kick_invite_here(self, invite_id):
+        self.hub.kick(lambda c: c.participant.get("invite_id") == invite_id,
+                      E_REVOKED, "This link was switched off by the therapist.")
+
+    def delete_room(self, room_id):
+        self._kick_room_here(room_id)
+        self.storage.delete_room(room_id)
+        self.storage.announce("kick-room", room_id)
+
+    def _kick_room_here(self, room_id):
+        self.hub.kick(lambda c: c.room_id == room_id, E_ENDED, "This room was closed.")
+        self.engine.forget(room_id)
+
+
+def make_storage(config):
+    """RedisStorage when REDIS_URL is set, else SQLite in DATABASE."""
+    if config.get("REDIS_URL"):
+        return RedisStorage(config["REDIS_URL"])
+    return SQLiteStorage(config["DATABASE"])

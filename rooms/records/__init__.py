@@ -1,0 +1,1 @@
+"""Session records: written when a session ends, kept per the retention setting."""

@@ -1,0 +1,500 @@
+"""Session records: what happened in one session, written by the server from the op log.
+
+Single entry point, called by the engine when the therapist ends a session, AFTER it
+has released the room lock (rendering pictures can take a second on a big board):
+
+    RecordService(storage, registry, assets_root).close_session(
+        room_id, first_seq, last_seq, states=None) -> record dict | None
+
+    room_id    the room whose session ended
+    first_seq  seq of the session's first op (its `room`/`session` start op)
+    last_seq   seq of its last op (the `room`/`session` end op)
+    states     {activity name: state at the end of the session}; None: asked of
+               `states_of(room_id)` given to the service (the engine's current states)
+
+In the app the service is app.extensions["playroom"].records, also registered in
+Playroom.session_end_hooks (run as a background task). A repeated call for the same
+session (same room and first_seq) returns the stored record instead of a second one.
+
+It reads the session's ops (first_seq..last_seq) and the room's participants, builds
+the timeline (`build_timeline`, pure), renders the snapshot pictures from `states`,
+and stores all of it as one record (storage.create_record), so the record no longer
+depends on the op log. It returns the stored record, or None when the room is gone
+or the session held no ops. It never raises for bad data: an activity whose summary
+or picture fails is logged and left out, the rest is kept.
+
+Room-level ops (activity name "room", reserved) are described here; every activity
+describes its own ops through the optional interface functions (activities/contract/__init__.py):
+
+    record_entries(ops, state=None, ended_at=None) -> [entry]
+        entry = {seq, at, by, kind, text, data}; `by` a participant id or None. The
+        text never names a person: the timeline adds `who`.
+    record_pictures(state) -> [(key, caption)]
+        the pictures worth keeping of the final state; each key is passed to the
+        activity's render(state, key, assets). An entry whose data holds
+        {"picture": key} (an explicit snapshot, e.g. a saved sand tray) is rendered
+        the same way.
+
+An activity without these functions contributes nothing (and never breaks a record).
+"""
+import io
+import json
+import logging
+import re
+import time
+import zipfile
+
+from PIL import Image, ImageDraw, ImageFont
+
+from activities.contract import printable, wrap_text
+from rooms.assets.pictures import Assets
+from rooms.core.offload import Offload
+
+log = logging.getLogger("playroom.records")
+
+ROOM = "room"                     # the reserved activity name of room-level ops
+MAX_PICTURES = 40                 # per record: bounds the work at session end
+ROLE_LABELS = {"therapist": "Therapist", "child": "Child", "parent": "Parent"}
+
+
+# ------------------------------------------------------------------ timeline (pure)
+
+def _at(op):
+    d = op.get("d")
+    at = d.get("at") if isinstance(d, dict) else None
+    return at if isinstance(at, (int, float)) and not isinstance(at, bool) else op.get("ts", 0.0)
+
+
+def _on_off(v):
+    return "on" if v else "off"
+
+
+# What the therapist did, in words, per room setting (others: "set <key> on/off").
+# The timeline puts the person first: "Dr. Kim locked the room (no new joins)".
+SETTING_TEXT = {
+    "lock": ("locked the room (no new joins)", "unlocked the room"),
+    "freeze": ("paused everyone's input", "let everyone play again"),
+    "follow": ("turned follow me on", "turned follow me off"),
+    "private": ("started private child time", "ended private child time"),
+    "auto_admit": ("let guests in automatically", "made guests wait to be let in"),
+    "child_may_draw": ("let the child play", "made the child watch only"),
+    "parent_may_play": ("let the parent play", "made the parent watch only"),
+}
+SETTING_TEXT.update({"locked": SETTING_TEXT["lock"], "frozen": SETTING_TEXT["freeze"],
+                     "follow_me": SETTING_TEXT["follow"]})
+
+
+def _setting_text(key, value):
+    if key in SETTING_TEXT and isinstance(value, bool):
+        return SETTING_TEXT[key][0 if value else 1]
+    label = str(key).replace("_", " ")
+    return f"set {label} {_on_off(value) if isinstance(value, bool) else value}"
+
+
+def _perm_texts(perms, registry):
+    """{role: {activity | "switch": bool}} -> [(text, data)], e.g. "let the child play in Draw"."""
+    out = []
+    for role, table in perms.items() if isinstance(perms, dict) else ():
+        who = f"the {role}"
+        for key, allowed in (table.items() if isinstance(table, dict) else ()):
+            if key == "switch":
+                what = "switch activities"
+            else:
+                mod = registry.get(key)
+                what = f"play in {getattr(mod, 'TITLE', None) or key}"
+            out.append((f"let {who} {what}" if allowed else f"stopped {who} from being able to {what}",
+                        {"key": "perms", "role": role, "activity": key, "value": allowed}))
+    return out
+
+
+def room_entries(ops, registry, names):
+    """Timeline entries of the room-level ops (joins and leaves, waiting room, settings,
+    follow-me activity switches, private child time, session start and end)."""
+    out = []
+    shown = None
+    for op in ops:
+        t, d = op.get("t"), op.get("d") if isinstance(op.get("d"), dict) else {}
+        base = {"seq": op["seq"], "at": _at(op), "by": op.get("by")}
+        pid = d.get("pid")
+        if t == "session":
+            # The start happens when the first person comes in: nobody "started" it.
+            start = d.get("state") == "start"
+            out.append({**base, "by": None if start else base["by"], "kind": "session",
+                        "text": "Session started" if start else "ended the session",
+                        "data": {"state": d.get("state")}})
+        elif t == "presence":
+            online = bool(d.get("online"))
+            out.append({**base, "by": pid, "kind": "join" if online else "leave",
+                        "text": "joined" if online else "left", "data": {"pid": pid}})
+        elif t == "admit":
+            out.append({**base, "kind": "admit", "text": f"let {names(pid)} in",
+                        "data": {"pid": pid}})
+        elif t == "remove":
+            text = f"removed {names(pid)}" + (" and switched off their link" if d.get("revoke") else "")
+            out.append({**base, "kind": "remove", "text": text,
+                        "data": {"pid": pid, "revoke": bool(d.get("revoke"))}})
+        elif t == "settings":
+            changes = {k: v for k, v in d.items() if k != "at"}
+            for key, value in changes.items():
+                if key == "perms":
+                    for text, data in _perm_texts(value, registry):
+                        out.append({**base, "kind": "settings", "text": text, "data": data})
+                    continue
+                kind = "private" if key == "private" else "settings"
+                out.append({**base, "kind": kind, "text": _setting_text(key, value),
+                            "data": {"key": key, "value": value}})
+        elif t == "view":
+            act = d.get("activity")
+            if act == shown:
+                continue          # a page turn inside the same activity is not a switch
+            shown = act
+            mod = registry.get(act)
+            title = getattr(mod, "TITLE", None) or str(act)
+            out.append({**base, "kind": "switch", "text": f"showed everyone {title}",
+                        "data": {"activity": act}})
+        elif t == "private":
+            on = bool(d.get("on"))
+            out.append({**base, "kind": "private",
+                        "text": SETTING_TEXT["private"][0 if on else 1],
+                        "data": {"on": on}})
+        else:
+            out.append({**base, "kind": "room", "text": f"room: {t}", "data": {}})
+    return out
+
+
+def participant_names(participants):
+    """pid -> {name, role} from the room's participants (list of dicts)."""
+    return {p["id"]: {"name": p.get("name") or ROLE_LABELS.get(p.get("role"), "Someone"),
+                      "role": p.get("role")} for p in participants}
+
+
+def build_timeline(ops, participants, registry, states=None, ended_at=None):
+    """The session's ops -> timeline entries [{seq, at, who, role, kind, text, data,
+    activity}], in seq order. Pure: `ops` as storage.ops_since returns them,
+    `participants` as storage.list_participants (plus the therapist), `states` the
+    final activity states (for names of things that only the state knows)."""
+    people = participant_names(participants)
+    for op in ops:     # presence ops name who came (a guest removed since, the therapist)
+        d = op.get("d") if isinstance(op.get("d"), dict) else {}
+        if op.get("a") == ROOM and d.get("pid") not in people and d.get("name"):
+            people[d["pid"]] = {"name": d["name"], "role": d.get("role")}
+
+    def name(pid):
+        return people.get(pid, {}).get("name") or "someone"
+
+    states = states or {}
+    if ended_at is None:
+        ended_at = max((_at(op) for op in ops), default=0.0)
+    by_activity = {}
+    for op in ops:
+        by_activity.setdefault(op.get("a"), []).append(op)
+    entries = []
+    for act_name, act_ops in by_activity.items():
+        if act_name == ROOM:
+            found = room_entries(act_ops, registry, name)
+        else:
+            mod = registry.get(act_name)
+            fn = getattr(mod, "record_entries", None)
+            if fn is None:
+                continue
+            try:
+                found = list(fn(act_ops, states.get(act_name), ended_at))
+            except Exception:
+                log.exception("record_entries of %s failed; its entries are left out", act_name)
+                continue
+        for e in found:
+            pid = e.get("by")
+            who = people.get(pid)
+            entries.append({"seq": e.get("seq", 0), "at": e.get("at", 0.0),
+                            "who": who["name"] if who else None,
+                            "role": who["role"] if who else None,
+                            "kind": e.get("kind", "note"), "text": str(e.get("text", "")),
+                            "data": e.get("data") or {}, "activity": act_name})
+    entries.sort(key=lambda e: (e["seq"], e["at"]))
+    return entries
+
+
+# ------------------------------------------------------------------ pictures
+
+def _safe(text):
+    return re.sub(r"[^A-Za-z0-9_-]+", "-", str(text)).strip("-")[:40] or "picture"
+
+
+def picture_requests(timeline, touched, states, registry):
+    """[(activity, key, caption)] to render: the explicit snapshots in the timeline,
+    then each touched activity's record_pictures of its final state."""
+    wanted, seen = [], set()
+    for e in timeline:
+        key = e["data"].get("picture") if isinstance(e.get("data"), dict) else None
+        if key is not None and (e["activity"], key) not in seen:
+            seen.add((e["activity"], key))
+            wanted.append((e["activity"], key, e["data"].get("caption") or e["text"]))
+    for act_name in touched:
+        mod = registry.get(act_name)
+        fn = getattr(mod, "record_pictures", None)
+        if fn is None or not hasattr(mod, "render") or act_name not in states:
+            continue
+        try:
+            for key, caption in fn(states[act_name]):
+                if (act_name, key) not in seen:
+                    seen.add((act_name, key))
+                    wanted.append((act_name, key, caption))
+        except Exception:
+            log.exception("record_pictures of %s failed", act_name)
+    return wanted[:MAX_PICTURES]
+
+
+def render_pictures(requests, states, registry, assets_root):
+    """PNG bytes for each request: [{name, caption, activity, png}]. A picture that
+    cannot be rendered (its saved tray is gone) is left out."""
+    out = []
+    for act_name, key, caption in requests:
+        mod = registry.get(act_name)
+        try:
+            img = mod.render(states[act_name], key, Assets(assets_root))
+        except KeyError:
+            continue
+        except Exception:
+            log.exception("rendering %s/%s for a record failed", act_name, key)
+            continue
+        buf = io.BytesIO()
+        img.save(buf, "PNG", optimize=False)
+        out.append({"name": f"{len(out) + 1:02d}-{_safe(act_name)}-{_safe(key)}.png",
+                    "caption": caption, "activity": act_name, "png": buf.getvalue()})
+    return out
+
+
+# ------------------------------------------------------------------ the service
+
+class RecordService:
+    """Builds and stores session records (see the module docstring)."""
+
+    def __init__(self, storage, registry, assets_root, states_of=None, offload=None):
+        self.storage = storage
+        # Timeline and pictures are built off the serving loop (WORK1).
+        self.offload = offload or Offload()
+        self.registry = registry
+        self.assets_root = assets_root
+        # states_of(room_id) -> {activity: state}: used when close_session gets no states.
+        self.states_of = states_of
+
+    def _participants(self, room):
+        people = list(self.storage.list_participants(room["id"]))
+        th_pid = f"th-{room['therapist_id']}"
+        if not any(p["id"] == th_pid for p in people):
+            th = self.storage.get_therapist(room["therapist_id"])
+            people.append({"id": th_pid, "role": "therapist",
+                           "name": th["name"] if th else "Therapist", "avatar": "owl"})
+        return people
+
+    def close_session(self, room_id, first_seq, last_seq, states):
+        """Build and store the record of the session first_seq..last_seq. Returns the
+        stored record (without pictures' bytes), or None."""
+        try:
+            if states is None and self.states_of is not None:
+                states = self.states_of(room_id)
+            return self._close(room_id, int(first_seq), int(last_seq), dict(states or {}))
+        except Exception:
+            log.exception("building the record of room %s failed", room_id)
+            return None
+
+    def _close(self, room_id, first_seq, last_seq, states):
+        room = self.storage.get_room(room_id)
+        if room is None:
+            return None
+        for done in self.storage.list_records(room_id):
+            if done["first_seq"] == first_seq:      # already written (a repeated call)
+                return self.storage.get_record(done["id"])
+        ops = [op for op in self.storage.ops_since(room_id, max(0, first_seq - 1))
+               if op["seq"] <= last_seq]
+        if not ops:
+            return None
+        starts = [_at(o) for o in ops if o["a"] == ROOM and o["t"] == "session"
+                  and o["d"].get("state") == "start"]
+        ends = [_at(o) for o in ops if o["a"] == ROOM and o["t"] == "session"
+                and o["d"].get("state") == "end"]
+        started_at = starts[0] if starts else _at(ops[0])
+        ended_at = ends[-1] if ends else max(_at(ops[-1]), started_at)
+        people = self._participants(room)
+        timeline, pics = self.offload.run(self._contents, ops, people, states, ended_at)
+        present = {op["by"] for op in ops} | {op["d"].get("pid") for op in ops if op["a"] == ROOM}
+        record = {
+            "room_id": room_id, "therapist_id": room["therapist_id"],
+            "room_name": room["name"], "started_at": float(started_at),
+            "ended_at": float(ended_at), "first_seq": first_seq, "last_seq": last_seq,
+            "participants": [{"id": p["id"], "name": p["name"], "role": p["role"]}
+                             for p in people if p["id"] in present],
+            "timeline": timeline,
+        }
+        return self.storage.create_record(record, pics)
+
+    def _contents(self, ops, people, states, ended_at):
+        """Pure (it runs in a worker thread): the timeline and its pictures. Rendering
+        a big board took seconds that no other room was served in."""
+        timeline = build_timeline(ops, people, self.registry, states, ended_at)
+        touched = []
+        for op in ops:
+            if op["a"] != ROOM and op["a"] not in touched:
+                touched.append(op["a"])
+        pics = render_pictures(picture_requests(timeline, touched, states, self.registry),
+                               states, self.registry, self.assets_root)
+        return timeline, pics
+
+
+# ------------------------------------------------------------------ exports
+
+PAGE = (1240, 1754)              # A4 portrait at 150 dpi
+DPI = 150
+MARGIN = 90
+FONT_FILES = {"bold": "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
+              "regular": "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"}
+
+
+def _font(size, weight="regular"):
+    try:
+        return ImageFont.truetype(FONT_FILES[weight], size)
+    except OSError:
+        return ImageFont.load_default(size=size)
+
+
+def clock_time(ts):
+    return time.strftime("%H:%M", time.localtime(ts))
+
+
+def day(ts):
+    return time.strftime("%a %d %b %Y", time.localtime(ts))
+
+
+def duration(seconds):
+    seconds = max(0, int(round(seconds)))
+    if seconds < 60:
+        return f"{seconds} s"
+    m, s = divmod(seconds, 60)
+    if m < 60:
+        return f"{m} min {s} s" if s else f"{m} min"
+    h, m = divmod(m, 60)
+    return f"{h} h {m} min"
+
+
+def entry_line(e):
+    who = f"{e['who']} " if e.get("who") else ""
+    return f"{who}{e['text']}" if who else e["text"][:1].upper() + e["text"][1:]
+
+
+
+
+class _Pages:
+    """Text pages for the PDF, filled top to bottom."""
+
+    def __init__(self, title):
+        self.title = title
+        self.pages = []
+        self._new()
+
+    def _new(self):
+        self.img = Image.new("RGB", PAGE, "white")
+        self.draw = ImageDraw.Draw(self.img)
+        self.pages.append(self.img)
+        self.draw.text((MARGIN, 50), self.title, font=_font(22), fill=(110, 110, 110))
+        self.draw.text((PAGE[0] - MARGIN, 50), f"page {len(self.pages)}", font=_font(22),
+                       fill=(110, 110, 110), anchor="ra")
+        self.y = 110
+
+    def line(self, text, size=28, weight="regular", indent=0, gap=10, color=(25, 25, 25)):
+        font = _font(size, weight)
+        for part in wrap_text(self.draw, text, font, PAGE[0] - 2 * MARGIN - indent):
+            if self.y + size > PAGE[1] - MARGIN:
+                self._new()
+            self.draw.text((MARGIN + indent, self.y), part, font=font, fill=color)
+            self.y += size + gap
+
+    def entry(self, when, text, size=26, gap=8):
+        """A timeline line: the time in its own column, the text wrapped beside it."""
+        font = _font(size)
+        col = 110
+        parts = wrap_text(self.draw, text, font, PAGE[0] - 2 * MARGIN - col)
+        if self.y + len(parts) * (size + gap) > PAGE[1] - MARGIN:
+            self._new()
+        self.draw.text((MARGIN, self.y), when, font=font, fill=(110, 110, 110))
+        for part in parts:
+            self.draw.text((MARGIN + col, self.y), part, font=font, fill=(25, 25, 25))
+            self.y += size + gap
+
+    def space(self, px):
+        self.y += px
+
+
+def record_pdf(record, pictures, notes=()):
+    """The record as PDF bytes: a summary and the timeline, the therapist's notes,
+    then one page per picture. `pictures` = [{caption, png}]."""
+    record, pictures, notes = printable((record, pictures, notes))   # TEXT1: old rooms
+    title = f"Session record — {record['room_name']}"
+    doc = _Pages(title)
+    doc.line(title, size=44, weight="bold", gap=18)
+    span = (f"{day(record['started_at'])}, {clock_time(record['started_at'])}–"
+            f"{clock_time(record['ended_at'])} "
+            f"({duration(record['ended_at'] - record['started_at'])})")
+    doc.line(span, size=30)
+    people = ", ".join(f"{p['name']} ({ROLE_LABELS.get(p['role'], p['role'])})"
+                       for p in record["participants"])
+    if people:
+        doc.line(f"With: {people}", size=28)
+    doc.space(24)
+    doc.line("Timeline", size=34, weight="bold", gap=14)
+    for e in record["timeline"]:
+        doc.entry(clock_time(e["at"]), entry_line(e))
+    if notes:
+        doc.space(24)
+        doc.line("Private notes", size=34, weight="bold", gap=14)
+        for n in notes:
+            doc.line(f"{day(n['updated_at'])} {clock_time(n['updated_at'])}", size=22,
+                     color=(110, 110, 110), gap=6)
+            doc.line(n["text"], size=26, gap=8)
+            doc.space(12)
+    pages = doc.pages
+    for i, pic in enumerate(pictures):
+        page = Image.new("RGB", PAGE, "white")
+        draw = ImageDraw.Draw(page)
+        draw.text((MARGIN, 50), title, font=_font(22), fill=(110, 110, 110))
+        draw.text((MARGIN, 110), pic.get("caption") or f"Picture {i + 1}", font=_font(34, "bold"),
+                  fill=(25, 25, 25))
+        with Image.open(io.BytesIO(pic["png"])) as src:
+            img = src.convert("RGBA")
+        box = (PAGE[0] - 2 * MARGIN, PAGE[1] - 200 - MARGIN)
+        img.thumbnail(box, Image.Resampling.LANCZOS)
+        flat = Image.new("RGBA", img.size, (255, 255, 255, 255))
+        flat.alpha_composite(img)   # PDF from RGBA comes out garbled: flatten first
+        x0 = (PAGE[0] - img.width) // 2
+        page.paste(flat.convert("RGB"), (x0, 180))
+        # A thin frame: a drawing on white shows where its page ends.
+        draw.rectangle([x0 - 2, 178, x0 + img.width + 1, 180 + img.height + 1],
+                       outline=(200, 200, 200), width=2)
+        pages.append(page)
+    buf = io.BytesIO()
+    pages[0].save(buf, "PDF", save_all=True, append_images=pages[1:], resolution=DPI,
+                  title=title, author="Playroom")
+    return buf.getvalue()
+
+
+def record_json(record, pictures, notes=()):
+    """The record as plain JSON-able data (what record.json in the ZIP holds)."""
+    return {
+        "room": record["room_name"], "started_at": record["started_at"],
+        "ended_at": record["ended_at"], "participants": record["participants"],
+        "timeline": record["timeline"],
+        "pictures": [{"file": p["name"], "caption": p.get("caption")} for p in pictures],
+        "notes": [{"text": n["text"], "created_at": n["created_at"],
+                   "updated_at": n["updated_at"]} for n in notes],
+    }
+
+
+def record_zip(record, pictures, notes=()):
+    """ZIP bytes: record.json and every picture as its PNG file."""
+    record, pictures, notes = printable((record, pictures, notes))   # TEXT1: old rooms
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("record.json", json.dumps(record_json(record, pictures, notes),
+                                             ensure_ascii=False, indent=2))
+        for p in pictures:
+            z.writestr(p["name"], p["png"], compress_type=zipfile.ZIP_STORED)
+    return buf.getvalue()

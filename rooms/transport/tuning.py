@@ -1,0 +1,373 @@
+"""Engine.IO tuning applied by the server entry point (app.py), the same in every
+async mode: one shared ping task (here), and bounded queues per connection (RATE4,
+below).
+
+One ping task per server instead of one per connection. python-engineio sends each
+socket's heartbeat from a task of its own that sleeps `ping_interval` and sends one
+PING; so every idle connection kept a sleeping green thread (eventlet, gevent) or a
+whole OS thread (threading), with its stack, as long as it lived: about a third of
+the memory of an idle connection (bench/ idle). Here one task wakes every `tick`
+(0.1 s), or sooner when a ping falls due before that, and sends the pings that are
+due: each ping leaves on time, `ping_interval` after it was scheduled, as
+engine.io's own task sends it.
+"""
+import collections
+import logging
+import threading
+import time
+
+from engineio import packet as eio_packet
+from engineio import socket as eio_socket
+
+
+class SharedPinger:
+    """Sends each socket's next PING `ping_interval` after it was scheduled, and
+    closes a socket whose PING went `ping_timeout` without an answer at that time
+    (engine.io's own service task looks only every `ping_timeout`, so a dead
+    session outlived its timeout by up to that much: the protocol suites' polling
+    ping-timeout tests, tests/conformance)."""
+
+    GRACE = 0.001     # s past the timeout: engine.io closes only when it is exceeded
+
+    def __init__(self, server, tick=0.1, clock=time.monotonic):
+        self.server = server
+        self.tick = tick
+        self.clock = clock
+        self.due = {}                 # engine.io Socket -> monotonic time its ping is due
+        self.answer_by = {}           # engine.io Socket -> monotonic time its PONG is due
+        self._lock = threading.Lock()
+        self._task = None
+
+    def schedule(self, sock):
+        with self._lock:
+            self.due[sock] = self.clock() + self.server.ping_interval
+            self.answer_by.pop(sock, None)        # (scheduled once its PONG came)
+            start = self._task is None
+            if start:
+                self._task = True
+        if start:
+            self._task = self.server.start_background_task(self._run)
+
+    def send_due(self):
+        """Send every ping that is due; returns how many were sent."""
+        now = self.clock()
+        with self._lock:
+            ready = [s for s, t in self.due.items() if t <= now]
+            for s in ready:
+                del self.due[s]
+            silent = [s for s, t in self.answer_by.items() if t <= now]
+            for s in silent:
+                del self.answer_by[s]
+        for s in silent:
+            self._close_silent(s)
+        sent = 0
+        for s in ready:
+            if not s.closing and not s.closed:
+                with self._lock:
+                    self.answer_by[s] = self.clock() + self.server.ping_timeout + self.GRACE
+                s.last_ping = time.time()     # what engine.io's own ping task records
+                s.send(eio_packet.Packet(eio_packet.PING))
+                sent += 1
+        return sent
+
+    def _close_silent(self, sock):
+        """engine.io's own check closes `sock` if its last PING is still unanswered
+        (and, with cap_queues, hangs up); an answer since leaves it open."""
+        try:
+            if not sock.closing and not sock.closed:
+                sock.check_ping_timeout()
+        except Exception:     # closed meanwhile: nothing to do; the other pings go on
+            self.server.logger.info("ping timeout check of a closing socket failed")
+
+    def wait(self):
+        """Seconds to sleep before the next look: until the earliest ping or answer is
+        due, and never more than `tick`. (Sleeping a whole tick sent each ping up to a tick
+        after its time: with the conformance suites' 300 ms interval and 200 ms
+        timeout, a session outlived its ping timeout, tests/conformance.)"""
+        with self._lock:
+            first = min((*self.due.values(), *self.answer_by.values()), default=None)
+        if first is None:       # a ping scheduled meanwhile is due an interval later
+            return min(self.tick, self.server.ping_interval)
+        return min(self.tick, max(0.0, first - self.clock()))
+
+    def _run(self):
+        while True:
+            self.server.sleep(self.wait())
+            try:
+                self.send_due()
+            except Exception:   # a broken socket must not stop every heartbeat
+                self.server.logger.exception("sending pings failed")
+
+
+def share_pings(tick=0.1):
+    """Make engine.io's sockets use one SharedPinger per server (idempotent)."""
+    if getattr(eio_socket.Socket.schedule_ping, "shared", False):
+        return
+
+    def schedule_ping(self):
+        # Same rule as engine.io's: a new ping only once the last one was answered.
+        if self.last_ping:
+            self.last_ping = None
+            pinger = self.server.__dict__.get("_playroom_pinger")
+            if pinger is None:
+                pinger = self.server.__dict__.setdefault("_playroom_pinger",
+                                                         SharedPinger(self.server, tick))
+            pinger.schedule(self)
+
+    schedule_ping.shared = True
+    eio_socket.Socket.schedule_ping = schedule_ping
+
+
+# ---------------------------------------------------------------- queue caps (RATE4)
+#
+# python-engineio and simple-websocket queue without bound on both sides of a
+# connection: simple-websocket's reader task reads the TCP socket as fast as data
+# comes and appends every message to `input_buffer` (gevent, threading), and each
+# engine.io Socket keeps what it is asked to send in `Socket.queue` until its
+# writer task gets it onto the wire, which under WebSocket blocks for as long as
+# the client does not read. One socket that floods without reading its answers
+# (or a tablet that stops reading a busy room) thus took memory and time from
+# every room. The caps below close such a socket instead; its browser reconnects
+# and syncs (JOIN1). eventlet reads each message only when engine.io asks for the
+# next one, so TCP itself holds a fast sender back there.
+
+_COUNT_LOCK = threading.Lock()
+log = logging.getLogger("playroom.transport")
+
+
+class QueueCaps:
+    """The bounds of RATE4, per connection (default: activities.contract.protocol.LIMITS)."""
+
+    def __init__(self, in_packets=None, in_bytes=None, out_packets=None, out_bytes=None):
+        from activities.contract.protocol import LIMITS
+        self.in_packets = in_packets or LIMITS["in_packets"]
+        self.in_bytes = in_bytes or LIMITS["in_bytes"]
+        self.out_packets = out_packets or LIMITS["out_packets"]
+        self.out_bytes = out_bytes or LIMITS["out_bytes"]
+
+
+def _size(pkt):
+    data = getattr(pkt, "data", None)
+    return len(data) if isinstance(data, (str, bytes, bytearray)) else 0
+
+
+def check_patchable(socket_class=None, ws_base=None):
+    """Fail at start-up, not under load, if the library internals the caps hook
+    into are not what they were written against (python-engineio 4.x,
+    simple-websocket 1.x: pyproject.toml pins both ranges). The classes default
+    to the installed ones (arguments: for the test of this check)."""
+    import inspect
+    import simple_websocket.ws as sws
+    socket_class = socket_class or eio_socket.Socket
+    ws_base = ws_base or sws.Base
+    problems = []
+    for owner, name in ((socket_class, "send"), (socket_class, "poll"),
+                        (socket_class, "close"), (socket_class, "_websocket_handler"),
+                        (socket_class, "check_ping_timeout"),
+                        (ws_base, "_handle_events"), (ws_base, "_thread")):
+        if not callable(getattr(owner, name, None)):
+            problems.append(f"{owner.__module__}.{owner.__name__}.{name} is gone")
+    if not problems:
+        expected = (
+            (socket_class._websocket_handler, "ws.wait()", "engine.io's websocket handler reads ws.wait()"),
+            (socket_class._websocket_handler, "self.poll()", "engine.io's websocket writer uses self.poll()"),
+            (socket_class.send, "self.queue.put(pkt)", "engine.io's Socket.send puts into self.queue"),
+            (socket_class.check_ping_timeout, "return False",
+             "engine.io's check_ping_timeout answers False when it closed the socket"),
+            (ws_base._thread, "self.connected = self._handle_events()",
+             "simple-websocket's reader stops when _handle_events is false"),
+            (ws_base._handle_events, "self.input_buffer.append",
+             "simple-websocket buffers messages in input_buffer"),
+        )
+        for func, text, what in expected:
+            if text not in inspect.getsource(getattr(func, "original", func)):
+                problems.append(f"no longer true: {what}")
+    if problems:
+        raise RuntimeError("cannot cap the transport queues (RATE4): " + "; ".join(problems))
+
+
+class _Guarded:
+    """The WebSocket as engine.io's handler sees it: once the engine.io socket is
+    closed (the server cut it, or sent a flooder away), it reads nothing more, so
+    messages still waiting behind the cut are never handled."""
+
+    def __init__(self, eio_sock, ws):
+        self._eio_sock = eio_sock
+        self._ws = ws
+
+    def wait(self):
+        # Let other tasks run between two messages: with a client whose messages
+        # are always there to read, eventlet never switched away from this
+        # connection (one flooding socket froze every room).
+        self._eio_sock.server.sleep(0)
+        if self._eio_sock.closed:
+            return None
+        return self._ws.wait()
+
+    def send(self, message):
+        return self._ws.send(message)
+
+    def close(self):
+        from simple_websocket import ConnectionClosed
+        from wsproto.utilities import LocalProtocolError
+        try:
+            return self._ws.close()
+        except (OSError, ConnectionClosed, LocalProtocolError):
+            pass        # already closing: hung up on (RATE4) or closed by the client
+
+    def __getattr__(self, name):
+        return getattr(self._ws, name)
+
+    def raw_socket(self):
+        """The TCP socket: eventlet's WebSocket has `socket`; simple-websocket's
+        wrapper a Server in `ws` with `sock`."""
+        sock = getattr(self._ws, "socket", None)
+        if sock is None:
+            sock = getattr(getattr(self._ws, "ws", None), "sock", None)
+        return sock
+
+
+def _cut(eio_sock, why):
+    """Close a socket that went past its queue caps: engine.io first (the
+    disconnect handler runs, the socket leaves its rooms), then the TCP connection."""
+    log.warning("closing socket %s: %s (RATE4)", eio_sock.sid, why)
+    try:
+        eio_sock.close(wait=False, abort=True, reason=eio_sock.server.reason.TRANSPORT_ERROR)
+    finally:
+        _hang_up(eio_sock)
+
+
+def _hang_up(eio_sock):
+    """Shut the TCP connection under a WebSocket: a writer blocked on a client
+    that does not read, and the reader waiting for its next message, both end."""
+    import socket
+    ws = eio_sock._playroom_ws
+    raw = ws.raw_socket() if ws is not None else None
+    if raw is not None:
+        try:
+            raw.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass                    # already gone
+
+
+def drop_connection(eio_server, eio_sid, why, grace):
+    """Stop reading from an engine.io connection now (nothing more it sent is
+    handled) and let its writer send what is queued (a `bye`); hang up the TCP
+    connection after `grace` seconds if the client has not taken it by then (a
+    flood that does not read: RATE3)."""
+    sock = getattr(eio_server, "sockets", {}).get(eio_sid)
+    if sock is None or sock.closed:
+        return
+    log.warning("closing socket %s: %s", eio_sid, why)
+    sock.close(wait=False, abort=True, reason=eio_server.reason.TRANSPORT_ERROR)
+    if getattr(sock, "_playroom_ws", None) is not None:      # (cap_queues installed)
+        eio_server.start_background_task(_hang_up_after, sock, grace)
+
+
+def _hang_up_after(eio_sock, grace):
+    eio_sock.server.sleep(grace)
+    _hang_up(eio_sock)
+
+
+def _over_in(ws, caps):
+    waiting = ws.input_buffer
+    if len(waiting) > caps.in_packets:
+        return True
+    return ws.incoming_message_len + sum(map(len, waiting)) > caps.in_bytes
+
+
+def cap_queues(caps=None):
+    """Patch engine.io's Socket and simple-websocket's reader with `caps`
+    (idempotent). Invariants: an engine.io socket never holds more than
+    `out_packets` packets or (a packet more than) `out_bytes` bytes to send; a
+    simple-websocket connection never holds more than `in_packets` messages or
+    `in_bytes` bytes it has read but engine.io has not taken."""
+    import simple_websocket.ws as sws
+    from wsproto.events import CloseConnection
+    from wsproto.frame_protocol import CloseReason
+    if getattr(eio_socket.Socket.send, "capped", False):
+        return
+    check_patchable()
+    caps = caps or QueueCaps()
+    Socket = eio_socket.Socket
+    send, poll, handler = Socket.send, Socket.poll, Socket._websocket_handler
+    check_ping = Socket.check_ping_timeout
+    handle_events = sws.Base._handle_events
+    Socket._playroom_out = 0          # bytes queued in self.queue (under _COUNT_LOCK)
+    Socket._playroom_sizes = ()       # their sizes, oldest first (a deque once used)
+    Socket._playroom_cut = False      # True once past a cap: nothing more is queued
+    Socket._playroom_ws = None
+
+    def capped_send(self, pkt):
+        if self._playroom_cut:
+            return
+        size = _size(pkt)
+        with _COUNT_LOCK:
+            queued = self.queue.qsize()
+            sizes = self._playroom_sizes
+            # Bytes behind the oldest queued packet: that one is next to be written,
+            # so one large message (a joiner's state) followed by its ack is no
+            # backlog; a client that does not read is.
+            behind = self._playroom_out - (sizes[0] if sizes else 0)
+            over = queued and (queued >= caps.out_packets or behind > caps.out_bytes)
+            if over:
+                self._playroom_cut = True
+            else:
+                if not sizes:
+                    sizes = self._playroom_sizes = collections.deque()
+                sizes.append(size)
+                self._playroom_out += size
+        if over:
+            why = f"{queued} packets, {self._playroom_out} bytes waiting to be sent"
+            self.server.start_background_task(_cut, self, why)
+            return
+        send(self, pkt)
+
+    def counted_poll(self):
+        packets = poll(self)
+        with _COUNT_LOCK:
+            sizes = self._playroom_sizes
+            for _ in packets:
+                if sizes:
+                    self._playroom_out -= sizes.popleft()
+            self._playroom_out = max(0, self._playroom_out) if sizes else 0
+        return packets
+
+    def checked_ping(self):
+        # engine.io closes a socket whose client stopped answering pings, but its
+        # writer may be blocked on that very client forever: hang up as well.
+        alive = check_ping(self)
+        if not alive:
+            self.server.start_background_task(_hang_up, self)
+        return alive
+
+    def guarded_handler(self, ws):
+        self._playroom_ws = _Guarded(self, ws)
+        return handler(self, self._playroom_ws)
+
+    def bounded_events(self):
+        keep = handle_events(self)
+        if keep and _over_in(self, caps):
+            self.connected = False      # first: no other task sends a close of its own
+            log.warning("closing a WebSocket: %d messages waiting to be handled (RATE4)",
+                        len(self.input_buffer))
+            self.input_buffer.clear()
+            self.incoming_message = None
+            try:
+                self.sock.send(self.ws.send(CloseConnection(CloseReason.POLICY_VIOLATION,
+                                                            "too much unread input")))
+            except Exception:           # the connection is being dropped anyway
+                pass
+            self.event.set()            # wake engine.io's reader: it finds the end
+            return False
+        return keep
+
+    capped_send.capped = True
+    capped_send.original, counted_poll.original = send, poll
+    guarded_handler.original, bounded_events.original = handler, handle_events
+    checked_ping.original = check_ping
+    Socket.send = capped_send
+    Socket.check_ping_timeout = checked_ping
+    Socket.poll = counted_poll
+    Socket._websocket_handler = guarded_handler
+    sws.Base._handle_events = bounded_events

@@ -1,0 +1,401 @@
+"""HTTP pages: dashboard, rooms and invites, the guest join page, the room page,
+pictures, vendored browser modules, the server-rendered PNG export and activities'
+downloads (e.g. a story as PDF)."""
+import io
+import os
+import re
+
+import segno
+from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
+                   send_file, session, url_for)
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, RadioField, StringField
+from wtforms.validators import DataRequired, Length
+
+from activities.contract import DownloadContext
+
+from rooms.core import control as room_control
+from rooms.core import invites
+from rooms.assets import pictures
+from rooms.web import services
+from rooms.assets.pictures import Assets
+from rooms.assets import uploads
+from rooms.web.accounts import EmptyForm, plain_text
+from activities.contract.protocol import (CHILD, DEFAULT_SETTINGS, E_AUTH, E_ENDED, E_REVOKED, GUEST_ROLES, PARENT,
+                       THERAPIST, client_config)
+
+bp = Blueprint("web", __name__)
+
+# Browser modules installed by npm at set-up time, served under /vendor/<name>.
+VENDOR = {
+    "socket.io-client.js": "socket.io-client/dist/socket.io.esm.min.js",
+    "perfect-freehand.js": "perfect-freehand/dist/esm/index.mjs",
+}
+_IMPORT = re.compile(r"""^\s*(?:import|export)\b[^'"]*?\bfrom\s*["']([^"']+)["']|^\s*import\s*["']([^"']+)["']""",
+                     re.M)
+DEFAULT_NAMES = {CHILD: "Friend", PARENT: "Grown-up"}
+ROLE_LABELS = {THERAPIST: "Therapist", CHILD: "Child", PARENT: "Parent"}
+
+
+def room_modules(static_dir, entry="canvas/room/main.js"):
+    """Every module the room page imports, directly or not, in the order found:
+    static paths ("canvas/x.js") and vendor names ("socket.io-client"). The page
+    preloads them all at once: a module's imports are otherwise only requested
+    once it has arrived, one round of requests per level of the import tree
+    (bench/: a big share of the time to first paint)."""
+    order, seen, todo = [], {entry}, [entry]
+    while todo:
+        rel = todo.pop(0)
+        order.append(rel)
+        try:
+            with open(os.path.join(static_dir, rel), encoding="utf-8") as f:
+                text = f.read()
+        except OSError:
+            continue
+        for m in _IMPORT.finditer(text):
+            spec = m.group(1) or m.group(2)
+            if spec.startswith("."):
+                dep = os.path.normpath(os.path.join(os.path.dirname(rel), spec)).replace(os.sep, "/")
+            else:
+                dep = spec                     # a bare name from the page's import map
+            if dep not in seen:
+                seen.add(dep)
+                (todo.append(dep) if spec.startswith(".") else order.append(dep))
+    return order
+
+
+_MODULES = {}
+
+
+def _preloads():
+    """URLs of the room page's modules (computed once per static folder)."""
+    static = current_app.static_folder
+    if static not in _MODULES:
+        _MODULES[static] = room_modules(static)
+    urls = []
+    for m in _MODULES[static]:
+        if m.endswith(".js") and "/" in m:
+            urls.append(url_for("static", filename=m))
+        elif m + ".js" in VENDOR:
+            urls.append(url_for("web.vendor", name=m + ".js"))
+    return urls
+
+
+_pr = services
+
+
+class RoomForm(FlaskForm):
+    name = StringField("Who is this room for?",
+                       validators=[DataRequired(), Length(max=60), plain_text()])
+    # CTL1: on by default in the page; a form post without it lets guests straight in.
+    waiting_room = BooleanField("Guests wait until I let them in", default=True)
+
+
+class JoinForm(FlaskForm):
+    name = StringField("Your name", validators=[Length(max=24), plain_text()])
+    avatar = RadioField("Pick a picture", choices=pictures.AVATARS,
+                        default=pictures.AVATARS[0])
+
+
+def _own_room(room_id):
+    """The room when the signed-in therapist owns it; 404 otherwise (no hint that
+    someone else's room exists)."""
+    room = _pr().storage.get_room(room_id)
+    if room is None or room["therapist_id"] != current_user.id:
+        current_app.logger.warning("refused %s %s for therapist %s (not their room)",
+                                   request.method, request.path, current_user.id)
+        abort(404)
+    return room
+
+
+def _qr(url):
+    return segno.make(url, error="m").svg_data_uri(scale=4, border=2)
+
+
+@bp.route("/")
+def index():
+    return render_template("index.html")
+
+
+@bp.route("/about")
+def about():
+    return render_template("about.html", credit=pictures.CREDIT)
+
+
+@bp.route("/dashboard")
+@login_required
+def dashboard():
+    storage = _pr().storage
+    rooms = storage.list_rooms(current_user.id)
+    fresh = session.pop("fresh_links", {})
+    for room in rooms:
+        room["invites"] = {role: (inv, invites.status(inv) if inv else None)
+                           for role, inv in invites.current(storage, room["id"]).items()}
+        room["links"] = {role: {"url": url, "qr": _qr(url)}
+                         for role, url in fresh.get(room["id"], {}).items()}
+    return render_template("dashboard.html", rooms=rooms, form=RoomForm(), action=EmptyForm(),
+                           roles=GUEST_ROLES, role_labels=ROLE_LABELS)
+
+
+def _remember_links(room_id, links):
+    fresh = session.get("fresh_links", {})
+    fresh.setdefault(room_id, {}).update(links)
+    session["fresh_links"] = fresh
+
+
+def _issue(room_id, role):
+    ttl = current_app.config["INVITE_TTL_DAYS"] * 86400
+    token, _ = invites.issue(_pr().storage, room_id, role, ttl)
+    return url_for("web.join", token=token, _external=True)
+
+
+@bp.route("/rooms", methods=["POST"])
+@login_required
+def create_room():
+    form = RoomForm()
+    if not form.validate_on_submit():
+        flash("Please give the room a name (up to 60 characters).", "error")
+        return redirect(url_for("web.dashboard"))
+    settings = {**DEFAULT_SETTINGS, "auto_admit": not form.waiting_room.data}
+    room = _pr().storage.create_room(current_user.id, form.name.data.strip(), settings)
+    _remember_links(room["id"], {role: _issue(room["id"], role) for role in GUEST_ROLES})
+    flash(f"Room “{room['name']}” is ready. Copy the links now: they are shown only once.", "ok")
+    return redirect(url_for("web.dashboard") + f"#room-{room['id']}")
+
+
+@bp.route("/rooms/<room_id>/invites/<role>", methods=["POST"])
+@login_required
+def regenerate_invite(room_id, role):
+    room = _own_room(room_id)
+    if role not in GUEST_ROLES or not EmptyForm().validate_on_submit():
+        abort(400)
+    old = invites.current(_pr().storage, room_id)[role]
+    _remember_links(room_id, {role: _issue(room_id, role)})
+    if old:
+        _pr().kick_invite(old["id"])
+    flash(f"New {ROLE_LABELS[role].lower()} link for {room['name']}. The old link no longer works.", "ok")
+    return redirect(url_for("web.dashboard") + f"#room-{room_id}")
+
+
+@bp.route("/rooms/<room_id>/invites/<role>/revoke", methods=["POST"])
+@login_required
+def revoke_invite(room_id, role):
+    room = _own_room(room_id)
+    if role not in GUEST_ROLES or not EmptyForm().validate_on_submit():
+        abort(400)
+    inv = invites.current(_pr().storage, room_id)[role]
+    if inv and _pr().storage.revoke_invite(inv["id"]):
+        _pr().kick_invite(inv["id"])
+    flash(f"The {ROLE_LABELS[role].lower()} link for {room['name']} is switched off.", "ok")
+    return redirect(url_for("web.dashboard") + f"#room-{room_id}")
+
+
+@bp.route("/rooms/<room_id>/delete", methods=["POST"])
+@login_required
+def delete_room(room_id):
+    room = _own_room(room_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    _pr().delete_room(room_id)
+    flash(f"Room “{room['name']}” and everything in it is deleted.", "ok")
+    return redirect(url_for("web.dashboard"))
+
+
+# ------------------------------------------------------------------ guests
+
+def _bad_link(reason):
+    status = 410 if reason in ("revoked", "expired") else 403 if reason == "used_up" else 404
+    return render_template("join_error.html", reason=reason), status
+
+
+@bp.route("/j/<token>", methods=["GET", "POST"])
+def join(token):
+    storage = _pr().storage
+    invite, reason = invites.resolve(storage, token)
+    if reason:
+        return _bad_link(reason)
+    room = storage.get_room(invite["room_id"])
+    known = session.get("guests", {}).get(room["id"])
+    if request.method == "GET" and known:
+        part = storage.get_participant(known)
+        if part and part["invite_id"] == invite["id"]:
+            return redirect(url_for("web.room", room_id=room["id"]))
+    if invites.is_used_up(storage, invite):
+        return _bad_link("used_up")
+    form = JoinForm()
+    if form.validate_on_submit():
+        name = (form.name.data or "").strip() or DEFAULT_NAMES[invite["role"]]
+        part = storage.create_participant(room["id"], invite["role"], name, form.avatar.data,
+                                          invite["id"])
+        guests = session.get("guests", {})
+        guests[room["id"]] = part["id"]
+        session["guests"] = guests
+        session.permanent = True
+        return redirect(url_for("web.room", room_id=room["id"]))
+    return render_template("join.html", form=form, role=invite["role"], avatars=pictures.AVATARS,
+                           default_name=DEFAULT_NAMES[invite["role"]],
+                           therapist=storage.get_therapist(room["therapist_id"])["name"]), \
+        (400 if request.method == "POST" else 200)
+
+
+def participant_for(room_id):
+    """Who the current browser is in `room_id`: the owning therapist, a guest whose
+    signed session names a participant of this room (invite still usable), or None."""
+    pr = _pr()
+    room = pr.storage.get_room(room_id) if isinstance(room_id, str) else None
+    if room is None:
+        return None, None
+    if current_user.is_authenticated and room["therapist_id"] == current_user.id:
+        return room, {"id": current_user.participant_id, "role": THERAPIST,
+                      "name": current_user.name, "avatar": "owl", "invite_id": None}
+    pid = session.get("guests", {}).get(room_id)
+    part = pr.storage.get_participant(pid) if isinstance(pid, str) else None
+    if part is None or part["room_id"] != room_id:
+        return room, None
+    invite = pr.storage.get_invite(part["invite_id"]) if part["invite_id"] else None
+    if invite is None or invites.status(invite) != "active":
+        return room, None
+    return room, part
+
+
+def visit_closed(room_id, me):
+    """Has the therapist closed this guest's visit for the rest of the session (CTL4
+    `remove`: them, or anyone on their invite)? Then their room page and the pictures
+    shown there are closed too until the next session (AUTH3), not only their socket."""
+    if me is None or me["role"] == THERAPIST:
+        return False
+    state = _pr().engine.room_state(room_id)
+    return state is not None and room_control.entry(state[1], me) == "removed"
+
+
+@bp.route("/room/<room_id>")
+def room(room_id):
+    room, me = participant_for(room_id)
+    if room is None or me is None:
+        if not current_user.is_authenticated and room is not None:
+            return render_template("join_error.html", reason="no_session"), 403
+        abort(404)
+    if visit_closed(room_id, me):
+        return render_template("join_error.html", reason="removed"), 403
+    pr = _pr()
+    config = {
+        "protocol": client_config(),
+        "room": {"id": room["id"], "name": room["name"]},
+        "me": {k: me[k] for k in ("id", "role", "name", "avatar")},
+        "activities": pr.registry.client_config(),
+        "pictures": pictures.client_config(),
+        # "{activity}", "{key}" (and "{fmt}") are filled in by the browser.
+        "urls": {"export": (url_for("web.export_png", room_id=room_id, activity="ACT", key="KEY")
+                            .replace("ACT", "{activity}").replace("KEY", "{key}")
+                            if me["role"] == THERAPIST else None),
+                 "download": (url_for("web.download", room_id=room_id, activity="ACT", key="KEY",
+                                      fmt="FMT")
+                              .replace("ACT", "{activity}").replace("KEY", "{key}")
+                              .replace("FMT", "{fmt}")
+                              if me["role"] == THERAPIST else None),
+                 "leave": url_for("web.index"),
+                 # The therapist's sign-in stays alive while they are in the room.
+                 "alive": url_for("auth.alive") if me["role"] == THERAPIST else None},
+    }
+    return render_template("room.html", config=config, room=room, preloads=_preloads())
+
+
+@bp.route("/rooms/<room_id>/export/<activity>/<key>.png")
+@login_required
+def export_png(room_id, activity, key):
+    """A picture of an activity's current state, rendered on the server from the
+    stored state by the activity's own `render(state, key, assets)` (what `key`
+    names is the activity's business: a canvas page, a saved tray …)."""
+    room = _own_room(room_id)
+    act = _pr().registry.get(activity)
+    if act is None or not hasattr(act, "render"):
+        abort(404)
+    _, state = _pr().engine.state(room_id, activity)
+    try:        # rendering and encoding: off the serving loop (WORK1)
+        buf = _pr().offload.run(_png, act, state, key, current_app.config["ASSETS_ROOT"])
+    except KeyError:
+        abort(404)
+    safe = "".join(c for c in room["name"] if c.isalnum() or c in " -_").strip() or "room"
+    return send_file(buf, mimetype="image/png", as_attachment=True,
+                     download_name=f"{safe} - {activity} {key}.png", max_age=0)
+
+
+def _png(act, state, key, assets_root):
+    """The PNG of `act.render(state, key, …)` in a buffer (pure: runs in a worker)."""
+    img = act.render(state, key, Assets(assets_root))
+    buf = io.BytesIO()
+    # zlib level 1: faster than the default for a somewhat larger file (an RGB
+    # picture of the 5,000-stroke board: ~45 instead of ~80 ms; most of the rest is
+    # Pillow's row filters, which palette pictures skip: ~12 ms, bench/).
+    img.save(buf, "PNG", compress_level=1)
+    buf.seek(0)
+    return buf
+
+
+def _upload_image(therapist_id):
+    """upload_image(id, size) for a download: only the room therapist's own uploads."""
+    files = uploads.UploadStore(os.path.join(current_app.config["INSTANCE_PATH"], "uploads"))
+    storage = _pr().storage
+
+    def image(upload_id, size):
+        rec = storage.get_upload(upload_id) if uploads.is_upload_id(upload_id) else None
+        if rec is None or rec["therapist_id"] != therapist_id:
+            return None
+        return files.open_image(upload_id, size)
+    return image
+
+
+@bp.route("/rooms/<room_id>/download/<activity>/<key>.<fmt>")
+@login_required
+def download(room_id, activity, key, fmt):
+    """A file of an activity's current state for the therapist who owns the room (a
+    story as PDF …), made from the stored state by the activity's own optional
+    `download(state, key, fmt, ctx) -> (bytes, mimetype, filename)` (activities/contract/__init__.py).
+    Anyone else, an activity without `download`, or an unknown key or format: 404."""
+    room = _own_room(room_id)
+    act = _pr().registry.get(activity)
+    if act is None or not hasattr(act, "download"):
+        abort(404)
+    _, state = _pr().engine.state(room_id, activity)
+    ctx = DownloadContext(Assets(current_app.config["ASSETS_ROOT"], _upload_image(room["therapist_id"])))
+    try:
+        data, mimetype, filename = act.download(state, key, fmt, ctx)
+    except KeyError:
+        abort(404)
+    return send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=True,
+                     download_name=filename, max_age=0)
+
+
+# ------------------------------------------------------------------ static assets
+
+@bp.route("/pictures/<pid>.svg")
+def picture(pid):
+    path = pictures.svg_path(current_app.config["ASSETS_ROOT"], pid)
+    if path is None or not os.path.exists(path):
+        abort(404)
+    return send_file(path, mimetype="image/svg+xml", max_age=86400)
+
+
+@bp.route("/vendor/<name>")
+def vendor(name):
+    rel = VENDOR.get(name)
+    if rel is None:
+        abort(404)
+    path = os.path.join(current_app.config["ASSETS_ROOT"], "node_modules", rel)
+    if not os.path.exists(path):
+        abort(404)
+    return send_file(path, mimetype="text/javascript", max_age=3600)
+
+
+def socket_identity(room_id):
+    """For the socket connect handler: the participant, or a refusal code."""
+    room, me = participant_for(room_id)
+    if me is not None:
+        return me
+    pid = session.get("guests", {}).get(room_id)
+    if not isinstance(pid, str):
+        return E_AUTH
+    if room is None:
+        return E_ENDED      # the guest was here, and the room has been deleted
+    return E_REVOKED if _pr().storage.get_participant(pid) else E_AUTH

@@ -1,0 +1,318 @@
+"""Therapist-only pages of session records (issue 7): a room's records, one record
+(timeline, pictures, private notes), PDF and ZIP exports, deleting a record, the
+audit log and the retention setting.
+
+Only the therapist who owns the room sees anything. Everyone else — another
+therapist, a guest, nobody signed in — gets a 404 that does not say whether the
+record exists, and the refusal is logged. Private notes exist only in these pages
+and their exports: nothing here is ever sent over a socket. Every view, export and
+deletion of a record is written to the therapist's audit log (who, when, what).
+"""
+import io
+import logging
+import time
+
+from flask import (Blueprint, abort, flash, redirect, render_template, request,
+                   send_file, url_for)
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import SelectChoice, SelectField, TextAreaField
+from wtforms.validators import DataRequired, Length
+
+from activities.contract import printable
+
+from rooms.records import service as records
+
+from rooms.records import retention
+from rooms.web.accounts import EmptyForm, plain_text
+from rooms.web import services as _pr
+from rooms.web.pages import ROLE_LABELS
+
+bp = Blueprint("records", __name__)
+log = logging.getLogger("playroom.records_web")
+
+NOTE_CHARS = 5000
+ACTION_LABELS = {"view": "Viewed", "export": "Exported", "delete": "Deleted",
+                 "retention": "Deleted (retention)"}
+
+
+class NoteForm(FlaskForm):
+    text = TextAreaField("Private note", validators=[DataRequired(), Length(max=NOTE_CHARS),
+                                                     plain_text(lines=True)])
+
+
+def _retention_label(days):
+    if days is None:
+        return "Keep records until I delete them"
+    return f"Delete records after {days} days" if days % 365 else \
+        f"Delete records after {days // 365} year{'s' * (days != 365)}"
+
+
+class RetentionForm(FlaskForm):
+    days = SelectField("Keep session records", choices=[
+        SelectChoice("forever" if d is None else str(d), _retention_label(d))
+        for d in retention.CHOICES])
+
+
+# ------------------------------------------------------------------ access
+
+def _refuse(what):
+    who = f"therapist {current_user.id}" if current_user.is_authenticated else "anonymous"
+    log.warning("refused %s to %s from %s", what, who, request.remote_addr)
+    abort(404)
+
+
+def _signed_in():
+    if not current_user.is_authenticated:
+        _refuse(request.path)
+
+
+def _own_room(room_id):
+    _signed_in()
+    room = _pr().storage.get_room(room_id)
+    if room is None or room["therapist_id"] != current_user.id:
+        _refuse(f"room {room_id!r}")
+    return room
+
+
+def _own_record(record_id):
+    """(record, room) when the signed-in therapist owns both; 404 otherwise."""
+    _signed_in()
+    storage = _pr().storage
+    rec = storage.get_record(record_id) if len(record_id) <= 64 else None
+    room = storage.get_room(rec["room_id"]) if rec else None
+    if rec is None or room is None or rec["therapist_id"] != current_user.id or \
+            room["therapist_id"] != current_user.id:
+        _refuse(f"record {record_id!r}")
+    return rec, room
+
+
+def _what(rec):
+    """How the audit log names a record (no child's name: the log outlives the room)."""
+    return f"Session of {records.day(rec['started_at'])}, {records.clock_time(rec['started_at'])}"
+
+
+def _audit(action, rec, detail=""):
+    _pr().storage.add_audit(current_user.id, action, (_what(rec) + (f" — {detail}" if detail else "")),
+                            record_id=rec["id"], room_id=rec["room_id"])
+
+
+def _download_name(rec, ext):
+    safe = "".join(c for c in rec["room_name"] if c.isalnum() or c in " -_").strip() or "room"
+    return f"{safe} - session {time.strftime('%Y-%m-%d %H%M', time.localtime(rec['started_at']))}.{ext}"
+
+
+def _pictures(rec):
+    storage = _pr().storage
+    return [{**p, "png": storage.get_record_picture(rec["id"], p["idx"])}
+            for p in storage.list_record_pictures(rec["id"])]
+
+
+# ------------------------------------------------------------------ template helpers
+
+@bp.app_template_filter("clock")
+def _clock(ts):
+    return time.strftime("%H:%M", time.localtime(ts))
+
+
+@bp.app_template_filter("daytime")
+def _daytime(ts):
+    return time.strftime("%a %d %b %Y, %H:%M", time.localtime(ts))
+
+
+@bp.app_template_filter("duration")
+def _duration(seconds):
+    return records.duration(seconds)
+
+
+# ------------------------------------------------------------------ pages
+
+@bp.route("/rooms/<room_id>/records")
+def room_records(room_id):
+    room = _own_room(room_id)
+    recs = _pr().storage.list_records(room_id)
+    return render_template("records.html", room=room, records=recs, role_labels=ROLE_LABELS)
+
+
+@bp.route("/records/<record_id>")
+def record(record_id):
+    rec, room = _own_record(record_id)
+    storage = _pr().storage
+    _audit("view", rec)
+    # Text stored before TEXT1 may not encode: the page shows it, never fails on it.
+    rec, room, notes, pictures = printable((rec, room, storage.list_notes(rec["id"]),
+                                            storage.list_record_pictures(rec["id"])))
+    return render_template("record.html", rec=rec, room=room, notes=notes, pictures=pictures,
+                           note_form=NoteForm(formdata=None), action=EmptyForm(),
+                           role_labels=ROLE_LABELS, note_chars=NOTE_CHARS,
+                           entry_line=records.entry_line)
+
+
+@bp.route("/records/<record_id>/pictures/<int:idx>.png")
+def picture(record_id, idx):
+    rec, _ = _own_record(record_id)
+    data = _pr().storage.get_record_picture(rec["id"], idx)
+    if data is None:
+        abort(404)
+    resp = send_file(io.BytesIO(data), mimetype="image/png", max_age=0)
+    resp.headers["Cache-Control"] = "private, no-store"
+    return resp
+
+
+@bp.route("/records/<record_id>/record.pdf")
+def export_pdf(record_id):
+    rec, _ = _own_record(record_id)
+    data = _pr().offload.run(records.record_pdf, rec, _pictures(rec),   # WORK1
+                             _pr().storage.list_notes(rec["id"]))
+    _audit("export", rec, "PDF")
+    return send_file(io.BytesIO(data), mimetype="application/pdf", as_attachment=True,
+                     download_name=_download_name(rec, "pdf"), max_age=0)
+
+
+@bp.route("/records/<record_id>/record.zip")
+def export_zip(record_id):
+    rec, _ = _own_record(record_id)
+    data = _pr().offload.run(records.record_zip, rec, _pictures(rec),   # WORK1
+                             _pr().storage.list_notes(rec["id"]))
+    _audit("export", rec, "ZIP")
+    return send_file(io.BytesIO(data), mimetype="application/zip", as_attachment=True,
+                     download_name=_download_name(rec, "zip"), max_age=0)
+
+
+@bp.route("/records/<record_id>/delete", methods=["POST"])
+def delete(record_id):
+    rec, room = _own_record(record_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    if _pr().storage.delete_record(rec["id"]):
+        _audit("delete", rec)
+    flash(f"The record of the session on {_daytime(rec['started_at'])} is deleted.", "ok")
+    return redirect(url_for("records.room_records", room_id=room["id"]))
+
+
+# ------------------------------------------------------------------ private notes
+
+@bp.route("/records/<record_id>/notes", methods=["POST"])
+def add_note(record_id):
+    rec, _ = _own_record(record_id)
+    form = NoteForm()
+    if not form.validate_on_submit():
+        flash(f"A note needs some text (up to {NOTE_CHARS} characters).", "error")
+    else:
+        _pr().storage.add_note(rec["id"], form.text.data)
+        flash("Note saved.", "ok")
+    return redirect(url_for("records.record", record_id=rec["id"]) + "#notes")
+
+
+def _own_note(rec, note_id):
+    note = _pr().storage.get_note(note_id) if len(note_id) <= 64 else None
+    if note is None or note["record_id"] != rec["id"]:
+        _refuse(f"note {note_id!r}")
+    return note
+
+
+@bp.route("/records/<record_id>/notes/<note_id>", methods=["POST"])
+def edit_note(record_id, note_id):
+    rec, _ = _own_record(record_id)
+    note = _own_note(rec, note_id)
+    form = NoteForm()
+    if not form.validate_on_submit():
+        flash(f"A note needs some text (up to {NOTE_CHARS} characters).", "error")
+    else:
+        _pr().storage.update_note(note["id"], form.text.data)
+        flash("Note changed.", "ok")
+    return redirect(url_for("records.record", record_id=rec["id"]) + "#notes")
+
+
+@bp.route("/records/<record_id>/notes/<note_id>/delete", methods=["POST"])
+def delete_note(record_id, note_id):
+    rec, _ = _own_record(record_id)
+    note = _own_note(rec, note_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    _pr().storage.delete_note(note["id"])
+    flash("Note deleted.", "ok")
+    return redirect(url_for("records.record", record_id=rec["id"]) + "#notes")
+
+
+# ------------------------------------------------------------------ account pages
+
+@bp.route("/account/audit")
+def audit():
+    _signed_in()
+    storage = _pr().storage
+    rooms = {r["id"]: r["name"] for r in storage.list_rooms(current_user.id)}
+    entries = storage.list_audit(current_user.id)
+    return render_template("account_audit.html", entries=entries, rooms=rooms,
+                           labels=ACTION_LABELS)
+
+
+@bp.route("/account/settings", methods=["GET", "POST"])
+def settings():
+    _signed_in()
+    storage = _pr().storage
+    days = storage.get_retention_days(current_user.id)
+    form = RetentionForm(data={"days": "forever" if days is None else str(days)})
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            flash("Please pick one of the choices.", "error")
+            return render_template("account_settings.html", form=form, days=days), 400
+        choice = form.days.data
+        days = None if choice == "forever" else int(choice)
+        storage.set_retention_days(current_user.id, days)
+        flash(f"Saved: {_retention_label(days)}.", "ok")
+        return redirect(url_for("records.settings"))
+    return render_template("account_settings.html", form=form, days=days)
+
+
+# ------------------------------------------------------------------ wiring
+
+def _cli_storage(app):
+    """The storage the server uses: PLAYROOM_INSTANCE / REDIS_URL as app.main() reads
+    them (the CLI builds the app with its defaults)."""
+    import os
+    from rooms.store.redis_store import RedisStorage
+    from rooms.store.sqlite_store import SQLiteStorage
+    if os.environ.get("REDIS_URL"):
+        return RedisStorage(os.environ["REDIS_URL"])
+    if os.environ.get("PLAYROOM_INSTANCE"):
+        return SQLiteStorage(os.path.join(os.environ["PLAYROOM_INSTANCE"], "playroom.sqlite3"))
+    return app.extensions["playroom"].storage
+
+
+def init_app(app, socketio):
+    """Register the pages, the record service (app.extensions["playroom"].records, also
+    hooked to the end of a session), the `flask retention` command and the periodic
+    retention task (RETENTION_INTERVAL_MINUTES; not in the test app)."""
+    import click
+
+    app.register_blueprint(bp)
+    pr = app.extensions["playroom"]
+    engine, registry = pr.engine, pr.registry
+
+    def states_of(room_id):
+        try:
+            return {name: engine.state(room_id, name)[1] for name in registry.names()}
+        except Exception:          # the room was deleted meanwhile: nothing to picture
+            return {}
+
+    service = records.RecordService(pr.storage, registry, app.config["ASSETS_ROOT"],
+                                    states_of=states_of, offload=getattr(pr, "offload", None))
+    pr.records = service
+    hooks = getattr(pr, "session_end_hooks", None)
+    if hooks is not None:
+        # Pictures take a moment: never in the handler that ended the session.
+        hooks.append(lambda room_id, first_seq, last_seq, states=None: socketio.start_background_task(
+            service.close_session, room_id, first_seq, last_seq, states))
+
+    @app.cli.command("retention")
+    def retention_command():
+        """Delete session records older than each therapist's retention setting."""
+        storage = _cli_storage(app)
+        n = retention.apply_retention(storage)
+        click.echo(f"Deleted {n} session record(s) older than their therapist's setting.")
+
+    minutes = app.config["RETENTION_INTERVAL_MINUTES"]
+    if minutes and not app.testing:
+        socketio.start_background_task(retention.retention_loop, pr.storage, socketio.sleep,
+                                       minutes * 60)

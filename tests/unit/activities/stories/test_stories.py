@@ -1,0 +1,423 @@
+"""Social stories and task analysis: the ready library (sentence-type rule), the pure
+reducer and its inverses, strict validation and state checks, who may do what, the
+pipeline (stamps, refusals, undo, replay after a restart) and the PDF for home."""
+import copy
+import json
+import re
+
+import pytest
+
+from activities.registry import build_registry
+
+from activities import stories
+
+from activities.stories import library as story_library
+from activities.contract import Rejected
+from rooms.assets import pictures
+from rooms.core.engine import Engine
+from activities.contract.protocol import (CHILD, E_CONFLICT, E_FORBIDDEN, E_FULL, E_INVALID, E_NO_PAGE,
+                            E_NOTHING, PARENT, THERAPIST)
+from tests.unit.core.test_engine import Broadcasts
+
+T0 = 1_700_000_000.0
+
+
+def run(state, *ops):
+    for t, d in ops:
+        state, _ = stories.apply(state, t, d, by="th")
+    return state
+
+
+def valid(t, d):
+    out = stories.validate(t, d)
+    assert not isinstance(out, Rejected), out
+    return out
+
+
+def own(state=None, sid="r1", src="angry"):
+    return run(state or stories.initial_state(), ("story.copy", {"id": sid, "from": src}))
+
+
+# ====================================================================== library (STORY1)
+
+TOPICS = ["first-visit", "angry", "worried-school", "doctor", "bedtime", "friend", "turns",
+          "calm-body"]
+
+
+def test_STORY1_the_library_has_the_eight_stories_under_ten_pages():
+    assert len(stories.READY) >= 8
+    assert set(TOPICS) <= set(stories.READY)
+    for s in stories.READY.values():
+        assert 3 <= len(s["pages"]) < 10, s["id"]
+
+
+@pytest.mark.parametrize("sid", story_library.STORY_ORDER)
+def test_STORY1_descriptive_and_perspective_outnumber_directive_two_to_one(sid):
+    kinds = [k for _, k, _ in story_library.sentences(sid)]
+    assert set(kinds) <= {story_library.D, story_library.P, story_library.C, story_library.A}
+    d_p = kinds.count(story_library.D) + kinds.count(story_library.P)
+    directive = kinds.count(story_library.C)
+    assert directive >= 1, "a social story coaches gently at least once"
+    assert d_p >= 2 * directive, (sid, d_p, directive)
+
+
+@pytest.mark.parametrize("sid", story_library.STORY_ORDER)
+def test_STORY1_ready_pages_are_valid_pages(sid):
+    for page in stories.READY[sid]["pages"]:
+        assert stories.validate("page.add", {"id": "x", "page": 0, **page}) == \
+            {"id": "x", "page": 0, **page}
+        assert all(p in pictures.CATALOG for p in page["pics"])
+
+
+def test_STORY1_directive_sentences_are_worded_positively():
+    for sid in story_library.STORY_ORDER:
+        for _, kind, s in story_library.sentences(sid):
+            if kind == story_library.C:
+                assert not re.search(r"\b(don't|do not|never|must|stop)\b", s, re.I), s
+
+
+def test_STORY3_task_lists_use_pictures_from_the_set():
+    assert "morning" in stories.TASKS
+    for t in stories.TASKS.values():
+        assert 3 <= len(t["steps"]) <= 12
+        assert all(step["pic"] in pictures.CATALOG and step["text"] for step in t["steps"])
+
+
+def test_client_config_is_json_with_the_library():
+    cfg = stories.client_config()
+    json.dumps(cfg, allow_nan=False)
+    assert cfg["ready_order"] == story_library.STORY_ORDER
+    assert "task.prompt" in cfg["ops"] and "story.put" not in cfg["ops"]
+
+
+# ====================================================================== reducer + inverses
+
+def edits():
+    """(t, d) edits that all apply to own() (story r1, a copy of "angry", 6 pages)."""
+    return [
+        ("story.title", {"id": "r1", "title": "When Sam feels angry"}),
+        ("page.text", {"id": "r1", "page": 2, "text": "I breathe like a dragon."}),
+        ("page.pics", {"id": "r1", "page": 0, "pics": ["dragon", "fire"]}),
+        ("page.add", {"id": "r1", "page": 6, "pics": ["star"], "text": "The end."}),
+        ("page.add", {"id": "r1", "page": 0, "pics": ["book"], "text": ""}),
+        ("page.remove", {"id": "r1", "page": 3}),
+        ("page.move", {"id": "r1", "from": 0, "to": 5}),
+        ("story.delete", {"id": "r1"}),
+        ("story.copy", {"id": "r2", "from": "r1"}),
+        ("story.create", {"id": "r3", "title": "My new story"}),
+        ("task.tick", {"task": "morning", "step": 2, "done": True}),
+        ("task.prompt", {"task": "morning", "step": 2, "level": "verbal"}),
+        ("open", {"story": "r1", "page": 5}),
+    ]
+
+
+@pytest.mark.parametrize("t,d", edits(), ids=[t for t, _ in edits()])
+def test_UNDO1_every_op_has_an_inverse_that_restores_the_state(t, d):
+    before = own()
+    frozen = copy.deepcopy(before)
+    after, inverse = stories.apply(before, t, d)
+    assert before == frozen, "apply must not mutate its input"
+    assert after != before and inverse is not None
+    restored, redo = stories.apply(after, *inverse)
+    assert restored == before
+    assert stories.apply(restored, *redo)[0] == after
+
+
+def test_copy_makes_an_independent_room_story():
+    s = own()
+    assert s["stories"]["r1"]["title"] == stories.READY["angry"]["title"]
+    s = run(s, ("page.text", {"id": "r1", "page": 0, "text": "changed"}))
+    assert stories.READY["angry"]["pages"][0]["text"] != "changed"
+    assert stories.story(s, "angry")["pages"][0]["text"] != "changed"
+
+
+def test_reading_opens_turns_and_closes():
+    s = run(stories.initial_state(), ("open", {"story": "bedtime", "page": 0}),
+            ("page", {"page": 3}))
+    assert (s["view"], s["open"]) == ("story", {"story": "bedtime", "page": 3})
+    s = run(s, ("task.open", {"task": "morning"}))
+    assert s["view"] == "task" and s["open"]["page"] == 3
+    assert run(s, ("close", {}))["view"] == "shelf"
+
+
+def test_removing_pages_of_the_open_story_keeps_the_page_in_range():
+    s = run(own(), ("open", {"story": "r1", "page": 5}), ("page.remove", {"id": "r1", "page": 5}))
+    assert s["open"] == {"story": "r1", "page": 4}
+    s = run(s, ("story.delete", {"id": "r1"}))
+    assert s["view"] == "shelf" and s["open"]["story"] is None
+
+
+def test_stale_ops_are_no_ops():
+    s = own()
+    for t, d in [("page.text", {"id": "gone", "page": 0, "text": "x"}),
+                 ("page.remove", {"id": "r1", "page": 9}),
+                 ("page.move", {"id": "r1", "from": 9, "to": 0}),
+                 ("story.delete", {"id": "gone"}),
+                 ("task.tick", {"task": "morning", "step": 0, "done": False})]:
+        assert stories.apply(s, t, d) == (s, None)
+
+
+def test_task_reset_is_undone_by_restore():
+    s = run(stories.initial_state(), ("task.tick", {"task": "morning", "step": 0, "done": True}),
+            ("task.prompt", {"task": "morning", "step": 0, "level": "model"}))
+    reset, inverse = stories.apply(s, "task.reset", {"task": "morning"})
+    assert reset["progress"]["morning"]["done"] == [False] * len(stories.TASKS["morning"]["steps"])
+    assert stories.apply(reset, *inverse)[0] == s
+
+
+# ====================================================================== validation (bad input)
+
+@pytest.mark.parametrize("t,d", [
+    ("story.title", {"id": "r1", "title": "x" * (stories.TITLE_CHARS + 1)}),
+    ("story.title", {"id": "r1", "title": "   "}),
+    ("story.title", {"id": "r1", "title": "two\nlines"}),
+    ("page.text", {"id": "r1", "page": 0, "text": "x" * (stories.TEXT_CHARS + 1)}),
+    ("page.text", {"id": "r1", "page": 0, "text": "bell\x07"}),
+    ("page.text", {"id": "r1", "page": stories.MAX_PAGES, "text": "x"}),
+    ("page.text", {"id": "r1", "page": -1, "text": "x"}),
+    ("page.pics", {"id": "r1", "page": 0, "pics": ["no-such-picture"]}),
+    ("page.pics", {"id": "r1", "page": 0, "pics": []}),
+    ("page.pics", {"id": "r1", "page": 0, "pics": ["cat", "dog", "fox", "owl"]}),
+    ("page.pics", {"id": "r1", "page": 0, "pics": "cat"}),
+    ("page.add", {"id": "r1", "page": 0, "pics": ["cat"]}),
+    ("story.copy", {"id": "../x", "from": "angry"}),
+    ("open", {"story": "angry", "page": True}),
+    ("page", {"page": 1.5}),
+    ("task.tick", {"task": "morning", "step": 0, "done": 1}),
+    ("task.tick", {"task": "nosuch", "step": 0, "done": True}),
+    ("task.prompt", {"task": "morning", "step": 0, "level": "shouting"}),
+    ("task.prompt", {"task": "morning", "step": 0, "level": "verbal", "at": 1}),
+    ("close", {"extra": 1}),
+    ("story.delete", None),
+])
+def test_bad_payloads_are_rejected_never_clamped(t, d):
+    out = stories.validate(t, d)
+    assert isinstance(out, Rejected) and out.code == E_INVALID, out
+
+
+def test_script_tags_in_a_title_are_stored_as_text():
+    title = "<script>alert(1)</script>"
+    s = run(own(), ("story.title", valid("story.title", {"id": "r1", "title": title})))
+    assert s["stories"]["r1"]["title"] == title
+
+
+@pytest.mark.parametrize("t,d,code", [
+    ("open", {"story": "nosuch", "page": 0}, E_INVALID),
+    ("open", {"story": "angry", "page": 6}, E_NO_PAGE),
+    ("page", {"page": 1}, E_NOTHING),                              # nothing open
+    ("page.text", {"id": "angry", "page": 0, "text": "x"}, E_INVALID),   # ready: copy first
+    ("page.text", {"id": "r1", "page": 6, "text": "x"}, E_NO_PAGE),
+    ("page.pics", {"id": "r1", "page": 6, "pics": ["cat"]}, E_NO_PAGE),
+    ("page.add", {"id": "r1", "page": 7, "pics": ["cat"], "text": ""}, E_NO_PAGE),
+    ("page.remove", {"id": "r1", "page": 6}, E_NO_PAGE),
+    ("page.move", {"id": "r1", "from": 0, "to": 6}, E_NO_PAGE),
+    ("story.copy", {"id": "r1", "from": "angry"}, E_CONFLICT),
+    ("story.copy", {"id": "bedtime", "from": "angry"}, E_CONFLICT),
+    ("story.copy", {"id": "r9", "from": "nosuch"}, E_INVALID),
+    ("story.delete", {"id": "angry"}, E_INVALID),
+    ("task.tick", {"task": "morning", "step": 8, "done": True}, E_NO_PAGE),
+    ("task.prompt", {"task": "handwashing", "step": 7, "level": None}, E_NO_PAGE),
+])
+def test_state_checks_refuse_with_a_reason(t, d, code):
+    out = stories.check(own(), t, valid(t, d))
+    assert isinstance(out, Rejected) and out.code == code, out
+
+
+def test_too_many_pages_and_stories_are_refused():
+    s = own()
+    for i in range(stories.MAX_PAGES - len(s["stories"]["r1"]["pages"])):
+        s = run(s, ("page.add", {"id": "r1", "page": 0, "pics": ["cat"], "text": str(i)}))
+    assert len(s["stories"]["r1"]["pages"]) == stories.MAX_PAGES
+    out = stories.check(s, "page.add", {"id": "r1", "page": 0, "pics": ["cat"], "text": ""})
+    assert out.code == E_FULL
+    for i in range(stories.MAX_STORIES - 1):
+        s = run(s, ("story.create", {"id": f"n{i}", "title": "t"}))
+    assert stories.check(s, "story.create", {"id": "one-more", "title": "t"}).code == E_FULL
+    one = run(own(), ("story.create", {"id": "solo", "title": "t"}))
+    assert stories.check(one, "page.remove", {"id": "solo", "page": 0}).code == E_INVALID
+
+
+# ====================================================================== who may do what (STORY2)
+
+ON = {"child_may_draw": True, "parent_may_play": True}
+OFF = {"child_may_draw": False, "parent_may_play": False}
+ALL = [t for t, s in stories.OPS.items() if s.client] + ["history"]
+
+
+@pytest.mark.parametrize("role,settings,allowed", [
+    (THERAPIST, OFF, set(ALL)),
+    (CHILD, ON, {"page", "task.tick", "history"}),
+    (PARENT, ON, {"page", "task.tick", "history"}),
+    (CHILD, OFF, set()),
+    (PARENT, OFF, set()),
+], ids=["therapist", "child-may", "parent-may", "child-not", "parent-not"])
+def test_STORY2_who_may_do_what(role, settings, allowed):
+    for t in ALL:
+        assert stories.may(role, t, settings) is (t in allowed), t
+
+
+# ====================================================================== the pipeline
+
+@pytest.fixture
+def people(storage, room_id):
+    th = storage.get_room(room_id)["therapist_id"]
+    out = {THERAPIST: {"id": f"th-{th}", "role": THERAPIST}}
+    for role, name in ((CHILD, "Sam"), (PARENT, "Mum")):
+        p = storage.create_participant(room_id, role, name, "fox")
+        out[role] = {"id": p["id"], "role": role}
+    return out
+
+
+@pytest.fixture
+def engine(storage):
+    return Engine(storage, build_registry(), Broadcasts(), clock=lambda: T0)
+
+
+def send(engine, room_id, who, t, d, op_id=None):
+    return engine.submit(room_id, who, {"op_id": op_id or f"o{t}{json.dumps(d)}{who['id']}"[:64],
+                                        "a": "stories", "t": t, "d": d})
+
+
+def st(engine, room_id):
+    return engine.state(room_id, "stories")[1]
+
+
+def test_STORY2_guests_turn_pages_but_never_edit_or_record_prompts(engine, room_id, people):
+    th, child, parent = people[THERAPIST], people[CHILD], people[PARENT]
+    assert send(engine, room_id, th, "open", {"story": "doctor"})["ok"]
+    assert send(engine, room_id, child, "page", {"page": 1})["ok"]
+    assert send(engine, room_id, parent, "page", {"page": 2})["code"] == E_FORBIDDEN
+    assert st(engine, room_id)["open"]["page"] == 1
+    before = copy.deepcopy(st(engine, room_id))
+    for who in (child, parent):
+        assert send(engine, room_id, who, "story.copy", {"id": "g1", "from": "doctor"})["code"] == E_FORBIDDEN
+        assert send(engine, room_id, who, "task.prompt",
+                    {"task": "morning", "step": 0, "level": "verbal"})["code"] == E_FORBIDDEN
+        assert send(engine, room_id, who, "open", {"story": "bedtime"})["code"] == E_FORBIDDEN
+    assert st(engine, room_id) == before
+
+
+def test_STORY3_ticks_and_prompt_levels_are_stamped_and_undoable(engine, room_id, people, storage):
+    th, child = people[THERAPIST], people[CHILD]
+    assert send(engine, room_id, child, "task.tick", {"task": "morning", "step": 0, "done": True})["ok"]
+    assert send(engine, room_id, th, "task.prompt",
+                {"task": "morning", "step": 0, "level": "gestural"})["ok"]
+    ops = [o for o in storage.ops_since(room_id, 0) if o["a"] == "stories"]
+    assert [o["d"]["at"] for o in ops] == [T0, T0]
+    p = st(engine, room_id)["progress"]["morning"]
+    assert p["done"][0] is True and p["prompts"][0] == "gestural"
+    ack = engine.history(room_id, child, {"op_id": "u1", "a": "stories", "action": "undo"})
+    assert ack["ok"], ack
+    assert st(engine, room_id)["progress"]["morning"]["done"][0] is False
+
+
+def test_DUR1_stories_and_task_data_survive_a_restart(storage, room_id, people):
+    e1 = Engine(storage, build_registry(), Broadcasts(), clock=lambda: T0)
+    th, child = people[THERAPIST], people[CHILD]
+    assert send(e1, room_id, th, "story.copy", {"id": "mine", "from": "friend"})["ok"]
+    assert send(e1, room_id, th, "page.text", {"id": "mine", "page": 0, "text": "Hi!"})["ok"]
+    assert send(e1, room_id, child, "task.tick", {"task": "handwashing", "step": 3, "done": True})["ok"]
+    assert send(e1, room_id, th, "task.prompt", {"task": "handwashing", "step": 3, "level": "model"})["ok"]
+    e2 = Engine(storage, build_registry(), Broadcasts(), clock=lambda: T0 + 999)
+    assert st(e2, room_id) == st(e1, room_id)
+    assert st(e2, room_id)["progress"]["handwashing"]["prompts"][3] == "model"
+
+
+# ====================================================================== PDF (STORY5)
+
+def pdf_pages(data):
+    assert data.startswith(b"%PDF")
+    return len(re.findall(rb"/Type\s*/Page\b(?!s)", data))
+
+
+def test_STORY5_pdf_has_one_page_per_story_page():
+    for sid in ("angry", "first-visit"):
+        assert pdf_pages(stories.pdf(stories.initial_state(), sid, pictures_root())) == \
+            len(stories.READY[sid]["pages"])
+
+
+def pictures_root():
+    from tests.support import ASSETS
+    return ASSETS
+
+
+def test_STORY5_rendered_page_is_rgb_with_the_picture_on_white():
+    img = stories.render_page(stories.READY["bedtime"], 0, pictures_root())
+    assert img.mode == "RGB" and img.size == stories.PDF_SIZE
+    assert img.getpixel((5, 5)) == (255, 255, 255)
+    # The picture area is not empty.
+    box = img.crop((200, 90, 1040, 490)).convert("L")
+    assert box.getextrema()[0] < 200
+
+
+def pdf_url(room_id, sid, fmt="pdf", activity="stories"):
+    """The generic download route of rooms/web/pages.py (activities' `download`)."""
+    return f"/rooms/{room_id}/download/{activity}/{sid}.{fmt}"
+
+
+def test_STORY5_pdf_route_for_the_owner_only(therapist, make_therapist, room, pr, client):
+    th = therapist.participant
+    assert pr.engine.submit(room.id, th, {"op_id": "c1", "a": "stories", "t": "story.copy",
+                                          "d": {"id": "home", "from": "turns"}})["ok"]
+    assert pr.engine.submit(room.id, th, {"op_id": "c2", "a": "stories", "t": "page.remove",
+                                          "d": {"id": "home", "page": 0}})["ok"]
+    r = therapist.get(pdf_url(room.id, "home"))
+    assert r.status_code == 200 and r.mimetype == "application/pdf"
+    assert "attachment" in r.headers["Content-Disposition"]
+    title = stories.READY["turns"]["title"]
+    safe = "".join(c for c in title if c.isalnum() or c in " -_").strip()
+    assert f'{safe}.pdf' in r.headers["Content-Disposition"]
+    assert pdf_pages(r.data) == len(stories.READY["turns"]["pages"]) - 1
+    assert therapist.get(pdf_url(room.id, "nosuch")).status_code == 404
+    other = make_therapist()
+    assert other.get(pdf_url(room.id, "home")).status_code == 404
+    assert other.get(pdf_url(room.id, "angry")).status_code == 404
+    anon = client.get(pdf_url(room.id, "home"))
+    assert anon.status_code in (302, 401) and "login" in anon.headers.get("Location", "login")
+    # The old activity-specific route is gone.
+    assert therapist.get(f"/rooms/{room.id}/stories/home.pdf").status_code == 404
+
+
+def test_STORY5_guests_cannot_fetch_the_pdf(room, make_guest):
+    for role in ("child", "parent"):
+        guest = make_guest(room.links[role])
+        r = guest.get(pdf_url(room.id, "angry"), follow_redirects=False)
+        assert r.status_code in (302, 401, 404)
+        assert not r.data.startswith(b"%PDF")
+
+
+def test_download_route_404s_for_unknown_activity_key_format_and_room(therapist, room):
+    assert therapist.get(pdf_url(room.id, "angry")).status_code == 200
+    for url in (pdf_url(room.id, "angry", activity="nosuch"),    # no such activity
+                pdf_url(room.id, "nosuch"),                       # no such story
+                pdf_url(room.id, "angry", fmt="png"),             # a format it does not make
+                pdf_url(room.id, "angry", fmt="exe"),
+                pdf_url("nosuch-room", "angry")):                 # no such room
+        assert therapist.get(url).status_code == 404, url
+
+
+def test_download_route_404s_for_an_activity_without_download(therapist, room, pr):
+    without = [n for n in pr.registry.names() if not hasattr(pr.registry.get(n), "download")]
+    assert "canvas" in without
+    for name in without:
+        assert therapist.get(pdf_url(room.id, "current", activity=name)).status_code == 404
+        assert therapist.get(pdf_url(room.id, "current", fmt="png", activity=name)).status_code == 404
+
+
+def test_download_is_the_activity_interface():
+    from activities.contract import DownloadContext
+    data, mime, name = stories.download(stories.initial_state(), "angry", "pdf",
+                                        DownloadContext(pictures_root()))
+    assert mime == "application/pdf" and name.endswith(".pdf")
+    assert pdf_pages(data) == len(stories.READY["angry"]["pages"])
+    for key, fmt in (("nosuch", "pdf"), ("angry", "png"), ("angry", "PDF")):
+        with pytest.raises(KeyError):
+            stories.download(stories.initial_state(), key, fmt, DownloadContext(pictures_root()))
+
+
+def test_room_page_gives_the_download_url_template_to_the_therapist_only(therapist, room, make_guest):
+    def urls(client):
+        return client.get(f"/room/{room.id}").get_data(as_text=True)
+    assert f"/rooms/{room.id}/download/{{activity}}/{{key}}.{{fmt}}" in urls(therapist)
+    guest = make_guest(room.links["child"])
+    assert "/download/" not in urls(guest)

@@ -1,0 +1,169 @@
+"""WIRE1-WIRE3 pieces without a server: the gate's verdicts, packet decoding, the
+Engine.IO frame screen, op_id checks and the start-up checks of the library
+internals the patches rely on (nothing here patches the pytest process)."""
+import logging
+
+import pytest
+import socketio
+
+from rooms.transport import boundary
+from activities.contract.protocol import LIMITS
+from rooms.core.live import _size, is_op_id
+
+
+class _Server:
+    """What Gate.ours reads of a python-socketio server: its handlers."""
+    handlers = {"/": {"op": 1, "sync": 1, "connect": 1, "disconnect": 1, "*": 1}}
+
+
+def ours(data):
+    gate = boundary.Gate.__new__(boundary.Gate)
+    gate.server = _Server()
+    return gate.ours(data)
+
+
+@pytest.mark.parametrize("data", [["op"], ["op", {}], ["sync", None]])
+def test_WIRE1_registered_events_with_one_argument_pass(data):
+    assert ours(data)
+
+
+@pytest.mark.parametrize("data", [
+    ["connect", {"v": 1}], ["disconnect"], ["*"], ["message", "x"], ["json", {}],
+    ["explode"], ["op", {}, 1], [], {"0": "op"}, "op", [1], [["op"]], None,
+])
+def test_WIRE1_reserved_unknown_or_malformed_events_are_refused(data):
+    assert not ours(data)
+
+
+def test_WIRE1_the_library_still_looks_as_the_gate_expects():
+    boundary.check_library(socketio.Server(async_mode="threading"))
+
+
+def test_WIRE2_undecodable_packets_raise_one_kind_of_error():
+    packets = boundary.checked_packets(socketio.packet.Packet)
+    for text in ('2["op",{', "2" + "[" * 100_000, '2["op",' + "1" * 101 + "]", "x", b"\x00"):
+        with pytest.raises(boundary.Undecodable):
+            packets(encoded_packet=text)
+    assert packets(encoded_packet='2["op",{"a":1}]').data == ["op", {"a": 1}]
+
+
+@pytest.mark.parametrize("text,ack_id", [
+    ('21["op",{', 1), ('2/admin,17["op",', 17), ('51-3["op",{', 3), ('2["op",{', None), ("x", None),
+])
+def test_WIRE2_an_undecodable_packet_keeps_the_ack_id_its_header_names(text, ack_id):
+    packets = boundary.checked_packets(socketio.packet.Packet)
+    with pytest.raises(boundary.Undecodable) as e:
+        packets(encoded_packet=text + "\x00")
+    assert e.value.id == ack_id
+
+
+def test_WIRE2_an_attachment_a_placeholder_cannot_name_is_undecodable():
+    packets = boundary.checked_packets(socketio.packet.Packet)
+    pkt = packets(encoded_packet='51-4["op",{"_placeholder":true,"num":7}]')
+    with pytest.raises(boundary.Undecodable) as e:
+        pkt.add_attachment(b"\x01")
+    assert e.value.id == 4
+
+
+def test_WIRE2_log_lines_name_a_nested_value_by_its_type():
+    """The fuzzer's one traceback (threading): a guest's refused `control` with an
+    `action` nested ~950 deep was logged with %r, whose repr hit the recursion limit."""
+    from rooms.transport.hub import log_label
+    deep = []
+    for _ in range(5000):
+        deep = [deep]
+    assert log_label(deep) == "<list>" and log_label({"a": deep}) == "<dict>"
+    assert log_label("view") == "'view'" and log_label(None) == "None"
+    assert len(log_label("x" * 500)) <= 60 and log_label(10 ** 400) == "<int>"
+
+
+def test_WIRE2_event_labels_echo_only_plain_names():
+    assert boundary.event_label("disconnect") == "disconnect"
+    for odd in (None, 1, "x" * 41, "\ud800", "a\nb", b"op"):
+        assert boundary.event_label(odd) == "unknown"
+
+
+def test_WIRE2_log_lines_about_abuse_are_rate_limited(caplog):
+    budget = boundary.LogBudget(logging.getLogger("test.boundary"), rate=0.001, burst=3)
+    with caplog.at_level(logging.WARNING, "test.boundary"):
+        for _ in range(1000):
+            budget.warning("bad packet %s", "x")
+    assert len(caplog.records) == 3
+    assert budget.suppressed == 997
+
+
+@pytest.mark.parametrize("frame,ok", [
+    ("4" + '2["op"]', True), ("2", True), ("3", True), (b"\x00", True),
+    ("", False), ("x", False), ("b!!", False), ("9", False), ("\u0663", False),
+])
+def test_WIRE2_engineio_frames_are_screened(frame, ok):
+    assert boundary.engineio_frame_ok(frame) is ok
+
+
+def test_WIRE2_a_screened_websocket_ends_at_garbage():
+    class WS:
+        frames = ["40{}", "x", "42[]"]
+        _sock = "the socket"
+
+        def wait(self):
+            return self.frames.pop(0)
+
+    ws = boundary.ScreenedFrames(WS())
+    assert ws.wait() == "40{}"
+    assert ws.wait() is None
+    assert ws._sock == "the socket"
+
+
+def test_WIRE2_op_ids_are_short_utf8_strings():
+    assert is_op_id("op-1") and is_op_id("ü" * LIMITS["op_id_chars"])
+    for bad in ("", "x" * (LIMITS["op_id_chars"] + 1), "\ud800", b"op", 12, None, ["op"]):
+        assert not is_op_id(bad)
+
+
+def test_WIRE2_a_payload_too_deep_to_measure_is_too_large():
+    deep = []
+    for _ in range(100_000):
+        deep = [deep]
+    assert _size({"d": deep}) > LIMITS["op_bytes"]
+    assert _size({"d": [1, 2]}) == len('{"d":[1,2]}')
+
+
+def test_WIRE3_simple_websocket_still_looks_as_the_patch_expects():
+    from rooms.transport.server import _check_simple_websocket
+    _check_simple_websocket()
+
+
+def test_WIRE3_whole_writes_finish_every_write():
+    from rooms.transport.server import _WholeWrites
+
+    class Sock:
+        sent = []
+
+        def sendall(self, data):
+            self.sent.append(data)
+
+        def fileno(self):
+            return 7
+
+    s = _WholeWrites(Sock())
+    assert s.send(b"x" * 10_000_000) == 10_000_000
+    assert Sock.sent == [b"x" * 10_000_000] and s.fileno() == 7
+
+
+def test_WIRE1_a_socket_the_hub_forgets_leaves_every_group_of_its_room(app):
+    """The server's record (Hub.conns) decides broadcast membership: once it drops a
+    socket's record, the socket is in none of the room's groups, whatever else still
+    holds the connection open."""
+    from flask import request
+    from rooms.transport.hub import Allowance, Conn, host_key, lobby_key, room_key
+    hub = app.extensions["playroom"].hub
+    server = hub.socketio.server
+    sid = server.manager.connect("eio-1", "/")
+    hub.conns[sid] = Conn(sid, "r1", {"id": "th-1", "role": "therapist"}, Allowance())
+    for key in (room_key("r1"), host_key("r1"), lobby_key("r1")):
+        server.enter_room(sid, key, namespace="/")
+    with app.test_request_context():
+        request.sid = sid
+        hub.on_disconnect()
+    assert sid not in hub.conns
+    assert server.manager.get_rooms(sid, "/") == [sid]    # its own room only
