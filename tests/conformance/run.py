@@ -182,6 +182,22 @@ def confirmed(first, second):
             for suite, tests in first.items()}
 
 
+# Tests whose outcome on the unpatched libraries is a race with the server's speed,
+# not a property of the patches: where a patched run fails one, it is listed as a
+# race, not as a new failure. Each was seen failing on the baseline too.
+RACES = {
+    ("socket.io-v5", "Engine.IO protocol upgrade should ignore WebSocket connection with same sid after upgrade"):
+        "python-engineio answers 400 to a second WebSocket once the upgrade is complete (the "
+        "engine.io-v4 twin, which waits for the probe, fails every run); this one opens it "
+        "without waiting, so a slower server passes",
+    ("socket.io-v5", "Engine.IO protocol upgrade should ignore HTTP requests with same sid after upgrade"):
+        "the same race for a poll during the upgrade",
+    ("engine.io-v4", "Engine.IO protocol message HTTP long-polling closes the session upon cancelled polling request"):
+        "python-engineio does not notice a cancelled poll; whether the next poll gets 400 "
+        "depends on which request the PING reaches first (baseline alone: 2 of 3 runs)",
+}
+
+
 def either(first, second):
     """The baseline fails a test if it failed it in either run: a few of the suites'
     tests race the server's timers (a second upgrade of one sid, a cancelled poll)
@@ -200,12 +216,13 @@ def compare(mode, base, patched):
     """Lines for the summary, and the patched run's failures the baseline has not."""
     fb, fp = failures(base), failures(patched)
     total = sum(len(t) for t in patched.values())
-    added = sorted(set(fp) - set(fb))
+    added = sorted(set(fp) - set(fb) - set(RACES))
     lines = [f"{mode}: baseline {len(fb)} failed, patched {len(fp)} failed of {total}"
              + (f", {len(added)} NEW" if added else "")]
     for key in sorted(set(fb) | set(fp)):
         where = ("baseline and patched" if key in fb and key in fp
-                 else "baseline only" if key in fb else "PATCHED ONLY")
+                 else "baseline only" if key in fb
+                 else f"patched only, a race: {RACES[key]}" if key in RACES else "PATCHED ONLY")
         lines.append(f"  [{where}] {key[0]}: {key[1]}\n      {fp.get(key) or fb.get(key)}")
     return lines, added
 
