@@ -91,3 +91,18 @@ FUZZ_MODES  ?= gevent eventlet threading
 .PHONY: fuzz
 fuzz: setup
 	FUZZ_EVENTS=$(FUZZ_EVENTS) FUZZ_SEED=$(FUZZ_SEED) $(PY) -m tests.hostile.runner $(foreach m,$(FUZZ_MODES),--mode $(m))
+
+# Protocol conformance (tests/conformance/README.md): the official Engine.IO v4 and
+# Socket.IO v5 suites against the patched server in every async mode and against
+# the unpatched libraries; fails on a failure the libraries alone do not have.
+# The suites' test dependencies come from the npm registry; the suites themselves
+# from CONFORMANCE_SUITES (see the README: no registry carries them).
+CONF_STAMP := tests/conformance/node_modules/.installed
+
+$(CONF_STAMP): tests/conformance/package.json tests/conformance/package-lock.json
+	cd tests/conformance && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+.PHONY: conformance
+conformance: setup $(CONF_STAMP)
+	$(PY) tests/conformance/run.py $(CONFORMANCE_ARGS)

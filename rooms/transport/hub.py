@@ -57,10 +57,24 @@ def lobby_key(room_id):
 
 
 class TextPacket(socketio_packet.Packet):
-    """Playroom never sends binary data, so skip python-socketio's recursive scan of
-    every outgoing payload for bytes (measurable on each relayed stroke preview).
-    Incoming binary packets are still decoded as before."""
+    """Playroom's own events carry no binary data, so skip python-socketio's
+    recursive scan of every outgoing payload for bytes (measurable on each relayed
+    stroke preview). Data that does hold bytes (an emit or ack by other code) fails
+    to encode as JSON, and only then goes out as the library's binary packet, so it
+    is sent as it would be without this class (tests/conformance). Incoming binary
+    packets are decoded as before."""
     uses_binary_events = False
+
+    def encode(self):
+        try:
+            return super().encode()
+        except TypeError:
+            binary = {socketio_packet.EVENT: socketio_packet.BINARY_EVENT,
+                      socketio_packet.ACK: socketio_packet.BINARY_ACK}.get(self.packet_type)
+            if binary is None or not self.data_is_binary(self.data):
+                raise
+            self.packet_type = binary
+            return super().encode()
 
 
 class Allowance:

@@ -7,9 +7,9 @@ socket's heartbeat from a task of its own that sleeps `ping_interval` and sends 
 PING; so every idle connection kept a sleeping green thread (eventlet, gevent) or a
 whole OS thread (threading), with its stack, as long as it lived: about a third of
 the memory of an idle connection (bench/ idle). Here one task wakes every `tick`
-(0.1 s) and sends the pings that are due: a ping leaves at most `tick` later than
-before (clients allow `ping_interval + ping_timeout`, PROTOCOL.md), and the pings of
-sockets that connected together are spread no less than before at that grain.
+(0.1 s), or sooner when a ping falls due before that, and sends the pings that are
+due: each ping leaves on time, `ping_interval` after it was scheduled, as
+engine.io's own task sends it.
 """
 import collections
 import logging
@@ -21,19 +21,27 @@ from engineio import socket as eio_socket
 
 
 class SharedPinger:
-    """Sends each socket's next PING `ping_interval` after it was scheduled."""
+    """Sends each socket's next PING `ping_interval` after it was scheduled, and
+    closes a socket whose PING went `ping_timeout` without an answer at that time
+    (engine.io's own service task looks only every `ping_timeout`, so a dead
+    session outlived its timeout by up to that much: the protocol suites' polling
+    ping-timeout tests, tests/conformance)."""
+
+    GRACE = 0.001     # s past the timeout: engine.io closes only when it is exceeded
 
     def __init__(self, server, tick=0.1, clock=time.monotonic):
         self.server = server
         self.tick = tick
         self.clock = clock
         self.due = {}                 # engine.io Socket -> monotonic time its ping is due
+        self.answer_by = {}           # engine.io Socket -> monotonic time its PONG is due
         self._lock = threading.Lock()
         self._task = None
 
     def schedule(self, sock):
         with self._lock:
             self.due[sock] = self.clock() + self.server.ping_interval
+            self.answer_by.pop(sock, None)        # (scheduled once its PONG came)
             start = self._task is None
             if start:
                 self._task = True
@@ -47,17 +55,44 @@ class SharedPinger:
             ready = [s for s, t in self.due.items() if t <= now]
             for s in ready:
                 del self.due[s]
+            silent = [s for s, t in self.answer_by.items() if t <= now]
+            for s in silent:
+                del self.answer_by[s]
+        for s in silent:
+            self._close_silent(s)
         sent = 0
         for s in ready:
             if not s.closing and not s.closed:
+                with self._lock:
+                    self.answer_by[s] = self.clock() + self.server.ping_timeout + self.GRACE
                 s.last_ping = time.time()     # what engine.io's own ping task records
                 s.send(eio_packet.Packet(eio_packet.PING))
                 sent += 1
         return sent
 
+    def _close_silent(self, sock):
+        """engine.io's own check closes `sock` if its last PING is still unanswered
+        (and, with cap_queues, hangs up); an answer since leaves it open."""
+        try:
+            if not sock.closing and not sock.closed:
+                sock.check_ping_timeout()
+        except Exception:     # closed meanwhile: nothing to do; the other pings go on
+            self.server.logger.info("ping timeout check of a closing socket failed")
+
+    def wait(self):
+        """Seconds to sleep before the next look: until the earliest ping or answer is
+        due, and never more than `tick`. (Sleeping a whole tick sent each ping up to a tick
+        after its time: with the conformance suites' 300 ms interval and 200 ms
+        timeout, a session outlived its ping timeout, tests/conformance.)"""
+        with self._lock:
+            first = min((*self.due.values(), *self.answer_by.values()), default=None)
+        if first is None:       # a ping scheduled meanwhile is due an interval later
+            return min(self.tick, self.server.ping_interval)
+        return min(self.tick, max(0.0, first - self.clock()))
+
     def _run(self):
         while True:
-            self.server.sleep(self.tick)
+            self.server.sleep(self.wait())
             try:
                 self.send_due()
             except Exception:   # a broken socket must not stop every heartbeat

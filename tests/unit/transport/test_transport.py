@@ -2,6 +2,8 @@
 rooms/web.room_modules, the room page's module preload list."""
 import logging
 
+import pytest
+
 from engineio import packet as eio_packet
 from engineio import socket as eio_socket
 
@@ -11,6 +13,7 @@ from rooms.web.pages import room_modules
 
 class FakeServer:
     ping_interval = 10
+    ping_timeout = 5
     logger = logging.getLogger("test")
 
     def __init__(self):
@@ -22,14 +25,19 @@ class FakeServer:
 
 
 class FakeSocket:
-    def __init__(self, closed=False):
+    def __init__(self, closed=False, clock=lambda: None):
+        self.clock = clock
         self.closing = False
         self.closed = closed
         self.last_ping = 1.0
         self.sent = []
+        self.checked = []             # clock times of engine.io's ping-timeout check
 
     def send(self, pkt):
         self.sent.append(pkt.packet_type)
+
+    def check_ping_timeout(self):
+        self.checked.append(self.clock())
 
 
 class Clock:
@@ -101,3 +109,55 @@ def test_room_modules_follow_every_import(tmp_path):
     assert found[0] == "canvas/main.js"
     assert sorted(found) == ["canvas/a.js", "canvas/main.js", "canvas/side.js", "canvas/sub/b.js",
                              "vendor-lib"]
+
+
+class Stop(BaseException):
+    """Ends SharedPinger's endless loop in a test (not an Exception: the loop logs
+    and survives those)."""
+
+
+def test_ping_leaves_when_due_not_a_tick_later():
+    # engine.io sends a ping `ping_interval` after the last pong; the shared task
+    # must too (the protocol suites' 300 ms interval + 200 ms timeout close a
+    # session at 500 ms, tests/conformance): not at its next 0.1 s tick.
+    srv, clock = FakeServer(), Clock()
+    sent_at = []
+
+    def sleep(seconds):
+        if len(sent_at) == 1 or clock.now > 120:
+            raise Stop
+        clock.now += seconds
+    srv.sleep = sleep
+    p = transport.SharedPinger(srv, tick=0.1, clock=clock)
+    s = FakeSocket()
+    s.send = lambda pkt: sent_at.append(clock.now)
+    clock.now += 0.05                               # scheduled between two ticks
+    p.schedule(s)
+    try:
+        p._run()
+    except Stop:
+        pass
+    assert len(sent_at) == 1 and abs(sent_at[0] - (100.05 + srv.ping_interval)) < 1e-6
+
+
+def test_unanswered_ping_closes_the_socket_at_its_timeout():
+    # engine.io's service task checks each socket only every ping_timeout, so a
+    # dead session lived on up to that much longer (the suites' polling ping-timeout
+    # tests ask at exactly interval + timeout). An answer in time keeps it open.
+    srv, clock = FakeServer(), Clock()
+    p = transport.SharedPinger(srv, clock=clock)
+    silent, answering = FakeSocket(clock=clock), FakeSocket(clock=clock)
+    p.schedule(silent)
+    p.schedule(answering)
+    clock.now += srv.ping_interval
+    assert p.send_due() == 2
+    assert p.wait() == p.tick                        # (next look within a tick)
+    clock.now += 1
+    p.send_due()
+    p.schedule(answering)                            # its PONG came
+    clock.now += srv.ping_timeout - 1
+    assert 0 < p.wait() <= 0.0011                    # wakes for the timeout itself
+    clock.now += p.wait()
+    p.send_due()
+    assert silent.checked == [pytest.approx(100 + srv.ping_interval + srv.ping_timeout, abs=0.002)]
+    assert answering.checked == []
