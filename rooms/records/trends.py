@@ -62,7 +62,7 @@ def checkin_series(entries, sessions, limit=LIMIT):
         if moment == HOME:
             _home_column(cols, trailing, e["at"])["home"].append(value)
             continue
-        col = next((c for c in cols if _within(e["at"], c)), None)
+        col = _session_column(cols, e["at"])
         if col is None:
             continue             # outside the charted sessions (older, or not recorded)
         if moment in ("start", "end"):
@@ -74,6 +74,15 @@ def checkin_series(entries, sessions, limit=LIMIT):
     if not any(c["start"] or c["end"] or c["during"] or c["home"] for c in cols):
         return []
     return cols
+
+
+def _session_column(cols, at):
+    """The session a check-in at `at` was given in: of those whose time (with the
+    slack) holds it, the last one that had started by then — back-to-back sessions
+    touch within the slack."""
+    found = [c for c in cols if _within(at, c)]
+    started = [c for c in found if c["started_at"] <= at]
+    return (started or found or [None])[-1]
 
 
 def _home_column(cols, trailing, at):

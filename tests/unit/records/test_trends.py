@@ -58,6 +58,16 @@ def test_checkins_outside_the_charted_sessions_are_left_out_and_the_last_answer_
     assert [(c["start"], c["end"]) for c in cols if c["start"] or c["end"]] == [(4, None)]
 
 
+def test_back_to_back_sessions_each_keep_their_own_checkins():
+    """A session that starts the moment the last one ended (within the second of
+    slack around each): a check-in belongs to the one that had started."""
+    a = {"started_at": W0, "ended_at": W0 + 10.0}
+    b = {"started_at": W0 + 10.2, "ended_at": W0 + 20.0}
+    entries = [{"value": 2, "at": W0 + 1, "moment": "start"}, {"value": 3, "at": W0 + 9.9, "moment": "end"},
+               {"value": 4, "at": W0 + 10.4, "moment": "start"}, {"value": 5, "at": W0 + 19, "moment": "end"}]
+    assert [(c["start"], c["end"]) for c in trends.checkin_series(entries, [b, a])] == [(2, 3), (4, 5)]
+
+
 def test_no_checkins_in_any_session_means_no_chart():
     assert trends.checkin_series([checkin(9, 1, 3, "start")], [session(0)]) == []
     assert trends.checkin_series([], []) == []
