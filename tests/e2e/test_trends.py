@@ -58,7 +58,7 @@ def trend_room(server):
 
 
 @pytest.mark.parametrize("size,touch", [((390, 844), True), ((1366, 768), False)])
-def test_trend_charts_fit_the_screen_and_read_in_words(browser, server, trend_room, artifacts, size, touch):
+def test_SAFE1_trend_charts_fit_the_screen_read_in_words_and_load_nothing_from_elsewhere(browser, server, trend_room, artifacts, size, touch):
     email, room_id = trend_room
     w, h = size
     p = Person(browser, server.url, viewport={"width": w, "height": h}, has_touch=touch, bypass_csp=True)
