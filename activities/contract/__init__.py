@@ -27,6 +27,11 @@ An activity module provides:
                     data {"picture": key} marks an explicit snapshot (rooms/records/service.py)
     record_pictures(state) -> [(key, caption)]  optional: what render(state, key, assets)
                     should draw for the session record (nothing when untouched)
+    practice_tasks() -> {"levels": [level, ...], "tasks": {id: {"title", "steps": [text]}}}
+                    optional: the task analyses whose prompt levels (record entries of
+                    kind "task.prompt", data {task, step, level}; "task.reset" clears
+                    a task) the room page charts across sessions; levels from the most
+                    independent to the most help (rooms/records/trends.py)
     visible(state, role, session) -> state
                     optional, pure: the part of the state someone of `role` may read
                     in a snapshot (READ2), for content that outlives a session (the

@@ -538,6 +538,18 @@ def download(state, key, fmt, ctx):
     return data, "application/pdf", f"{safe}.pdf"
 
 
+# ---------------------------------------------------------------- trends over weeks
+
+def practice_tasks():
+    """What the trend charts (rooms/records/trends.py) need to name a prompt level's
+    task and step across sessions: the records keep only ids and indexes, and the
+    room page may not import this activity (activities/contract/__init__.py).
+    Levels run from the most independent to the most help."""
+    return {"levels": list(PROMPT_LEVELS),
+            "tasks": {tid: {"title": t["title"], "steps": [s["text"] for s in t["steps"]]}
+                      for tid, t in TASKS.items()}}
+
+
 # ---------------------------------------------------------------- session record
 
 def record_entries(ops, state=None, ended_at=None):

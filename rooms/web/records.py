@@ -23,7 +23,7 @@ from activities.contract import printable
 from activities.contract.pdfdoc import FontsMissing
 
 from rooms.records import service as records
-from rooms.records import documents
+from rooms.records import charts, documents, trends
 
 from rooms.records import retention
 from rooms.web.accounts import EmptyForm, plain_text
@@ -134,7 +134,25 @@ def _duration(seconds):
 def room_records(room_id):
     room = _own_room(room_id)
     recs = _pr().storage.list_records(room_id)
-    return render_template("records.html", room=room, records=recs, role_labels=ROLE_LABELS)
+    return render_template("records.html", room=room, records=recs, role_labels=ROLE_LABELS,
+                           **_trends(room_id, recs))
+
+
+def _trends(room_id, recs):
+    """The trend charts of the records page (issue 17 part 4): check-ins per session
+    from the check-in state (the answers that stand) and prompt levels per step from
+    the records' timelines of the last sessions, drawn as inline SVG."""
+    pr = _pr()
+    _, state = pr.engine.state(room_id, "checkin")
+    checkins = trends.checkin_series(state["entries"], recs)
+    practice = {name: pr.registry.get(name).practice_tasks() for name in pr.registry.names()
+                if hasattr(pr.registry.get(name), "practice_tasks")}
+    full = [pr.storage.get_record(r["id"]) for r in trends.recent(recs)]
+    grids = trends.prompt_grids([r for r in full if r], practice)
+    return {"checkins": checkins, "grids": grids, "words": charts.WORDS,
+            "checkin_svg": charts.checkin_chart(checkins) if checkins else None,
+            "grid_svgs": [charts.prompt_chart(g, f"prompts-{i}") for i, g in enumerate(grids)],
+            "limit": trends.LIMIT}
 
 
 @bp.route("/rooms/<room_id>/records/session/<int:first_seq>")

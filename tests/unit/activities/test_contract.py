@@ -150,3 +150,24 @@ def test_record_entries_never_name_a_person(module):
         for role, pid in PEOPLE.items():
             assert pid not in e["text"], f"{module.NAME}: entry text names {role}: {e['text']!r}"
         assert e.get("by") in (None, *PEOPLE.values())
+
+
+def test_practice_tasks_name_every_prompt_level_the_record_writes(module):
+    """The trend charts (rooms/records/trends.py) read "task.prompt" record entries by
+    the task, step and level that practice_tasks() names: every such entry of a
+    played session must be one of them, or the room page would drop it."""
+    fn = getattr(module, "practice_tasks", None)
+    if fn is None:
+        pytest.skip(f"{module.NAME} has no task analyses")
+    practice = fn()
+    assert practice["levels"] and all(isinstance(v, str) for v in practice["levels"])
+    ops, state = [], module.initial_state()
+    for _, t, d, by, after, _, seq, at in played(module, n=1500):
+        ops.append({"seq": seq, "a": module.NAME, "t": t, "d": d, "by": by, "ts": at, "kind": "do"})
+        state = after
+    prompts = [e["data"] for e in module.record_entries(ops, state) if e["kind"] == "task.prompt"]
+    assert prompts, "the samples set prompt levels"
+    for data in prompts:
+        task = practice["tasks"][data["task"]]
+        assert 0 <= data["step"] < len(task["steps"]) and task["title"]
+        assert data["level"] is None or data["level"] in practice["levels"]

@@ -110,6 +110,36 @@ def test_checkin_trend_sheet_lists_the_rooms_checkins_and_is_audited(owner, rec,
     assert actions(pr, owner.therapist_id) == ["export"]
 
 
+def test_records_page_charts_checkins_and_prompt_levels_for_the_owner(owner, rec, pr):
+    """Issue 17 part 4: the room's records page shows the check-ins (start 2, end 5)
+    and the checklist's prompt levels (step 1 verbal) of its sessions as inline SVG
+    with words for a screen reader, and as tables."""
+    from rooms.records.trends import short_day
+    page = text(owner.get(f"/rooms/{rec['room_id']}/records"))
+    assert "Over the weeks" in page and page.count('role="img"') == 2
+    day = short_day(rec["started_at"])
+    assert f"session of {day}: start 2 of 5 (upset); end 5 of 5 (great)" in page
+    assert "Prompt levels per step: Getting ready in the morning" in page
+    assert f"Step 1, Wake up: {day} verbal." in page
+    assert "<td>2 (upset)</td><td>5 (great)</td>" in page
+    assert "<td>verbal</td>" in page and "<td>0 of 8</td>" in page
+    assert "<script" not in page.split("data-trends", 1)[1].split("</section>", 1)[0]
+
+
+def test_records_page_of_a_room_without_sessions_has_no_charts(owner, pr):
+    room = pr.storage.create_room(owner.therapist_id, "New", dict(DEFAULT_SETTINGS))
+    page = text(owner.get(f"/rooms/{room['id']}/records"))
+    assert "No session records yet" in page and "Over the weeks" not in page
+
+
+def test_nobody_else_sees_the_trends(make_therapist, client, make_guest, rec, pr):
+    """Another therapist, nobody signed in and a guest of the room: 404, no chart."""
+    token, _ = invites.issue(pr.storage, rec["room_id"], "child", 3600)
+    for who in (make_therapist(name="Dr. Lee"), client, make_guest(f"http://localhost/j/{token}")):
+        r = who.get(f"/rooms/{rec['room_id']}/records")
+        assert r.status_code == 404 and "Over the weeks" not in text(r) and "upset" not in text(r)
+
+
 def test_end_session_link_leads_to_the_record_once_it_is_written(owner, rec, pr):
     """Issue 17: "End session" shows a link to /rooms/<room>/records/session/<first seq>:
     the record when written, meanwhile a page that looks again by itself."""

@@ -467,3 +467,19 @@ def test_room_page_gives_the_download_url_template_to_the_therapist_only(therapi
     assert f"/rooms/{room.id}/download/{{activity}}/{{key}}.{{fmt}}" in urls(therapist)
     guest = make_guest(room.links["child"])
     assert "/download/" not in urls(guest)
+
+
+def test_practice_tasks_are_the_checklists_and_the_levels_the_validator_accepts():
+    """The trend charts name a step and order its levels from practice_tasks(): every
+    checklist with all its steps, and exactly the levels a `task.prompt` may set, from
+    independent to the most help."""
+    practice = stories.practice_tasks()
+    assert list(practice["tasks"]) == story_library.TASK_ORDER
+    for tid, task in practice["tasks"].items():
+        assert task["steps"] == [s["text"] for s in stories.TASKS[tid]["steps"]]
+        last = len(task["steps"]) - 1
+        for level in practice["levels"]:
+            assert not isinstance(stories.validate("task.prompt", {"task": tid, "step": last, "level": level}),
+                                  Rejected)
+    assert practice["levels"][0] == "independent" and practice["levels"][-1] == "physical"
+    assert set(practice["levels"]) == set(stories.PROMPT_LEVELS)
