@@ -284,8 +284,11 @@ def audit():
     storage = _pr().storage
     rooms = {r["id"]: r["name"] for r in storage.list_rooms(current_user.id)}
     entries = storage.list_audit(current_user.id)
+    admin = storage.is_admin(current_user.id)        # AUDIT2: an administrator sees everyone's
+    events = storage.list_security_events(None if admin else current_user.id)
     return render_template("account_audit.html", entries=entries, rooms=rooms,
-                           labels=ACTION_LABELS)
+                           labels=ACTION_LABELS, events=events, admin=admin,
+                           event_labels=security_audit.LABELS)
 
 
 @bp.route("/account/settings", methods=["GET", "POST"])
