@@ -160,7 +160,8 @@ def create_room():
     settings = {**DEFAULT_SETTINGS, "auto_admit": not form.waiting_room.data}
     room = _pr().storage.create_room(current_user.id, form.name.data.strip(), settings)
     _remember_links(room["id"], {role: _issue(room["id"], role) for role in GUEST_ROLES})
-    audit.record("room-created", f"room {room['id']}")                # AUDIT1
+    audit.record("room-created", f"room {room['id']}, waiting room "   # AUDIT1
+                 f"{'off' if settings['auto_admit'] else 'on'}")
     flash(f"Room “{room['name']}” is ready. Copy the links now: they are shown only once.", "ok")
     return redirect(url_for("web.dashboard") + f"#room-{room['id']}")
 

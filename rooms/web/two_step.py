@@ -120,6 +120,7 @@ def code():
             throttle.succeeded(_storage(), address, rec["email"])
             return _complete(rec, used)
         throttle.failed(_storage(), address, rec["email"])
+        audit.record("sign-in-failed", f"{rec['email']} (wrong {used})", therapist_id=rec["id"])
         chosen[used].errors.append("This code is not right, or was used already.")
     return render_template("login_code.html", form=form, recovery=recovery), \
         (400 if request.method == "POST" else 200)

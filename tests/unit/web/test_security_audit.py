@@ -3,6 +3,7 @@ append to one hash chain, `flask verify-audit` checks it and names the first bro
 row, and `/account/audit` shows each therapist their own events (an administrator
 everyone's; guests and strangers nothing)."""
 import re
+import time
 
 import pyotp
 import pytest
@@ -73,7 +74,7 @@ def test_AUDIT1_real_actions_append_to_one_chain_that_verifies(app, pr, therapis
     assert failed["actor"] == "anonymous" and failed["target"] == therapist.email
     assert failed["address"] == "127.0.0.1"
     assert rows[3]["actor"] == f"therapist:{therapist.therapist_id}"
-    assert rows[3]["target"] == f"room {acted.id}"
+    assert rows[3]["target"] == f"room {acted.id}, waiting room off"
     r = cli(app, "verify-audit")
     assert r.exit_code == 0 and f"OK: {len(DAY)} rows" in r.output, r.output
     assert rows[-1]["hash"] in r.output
@@ -85,6 +86,33 @@ def test_AUDIT1_sign_out_and_the_cli_commands_are_recorded(app, pr, therapist, p
     rows = pr.storage.list_security_events(therapist.therapist_id)
     assert [(e["kind"], e["actor"]) for e in rows[:2]] == [
         ("password-reset-link", "cli"), ("sign-out", f"therapist:{therapist.therapist_id}")]
+
+
+def wrong_code(secret):
+    """Six digits that are none of the codes accepted now (±1 step)."""
+    now = time.time()
+    good = {pyotp.TOTP(secret).at(now + 30 * k) for k in (-1, 0, 1)}
+    return next(c for c in ("000000", "111111", "222222", "333333") if c not in good)
+
+
+def test_AUDIT1_second_steps_and_ended_sign_ins_are_recorded(app, pr, therapist, post_form):
+    page = text(therapist.get("/account/two-step"))
+    secret = re.search(r"data-secret>([A-Z2-7 ]+)<", page).group(1).replace(" ", "")
+    r = post_form(therapist, "/account/two-step", "/account/two-step",
+                  {"code": pyotp.TOTP(secret).now()})
+    recovery = re.findall(r"<code data-recovery-code>([0-9a-f-]+)</code>", text(r))[0]
+    laptop = app.test_client()
+    creds = {"email": therapist.email, "password": PASSWORD}
+    assert post_form(laptop, "/login", "/login", creds).status_code == 302
+    assert post_form(laptop, "/login/code", "/login/code", {"code": wrong_code(secret)}).status_code == 400
+    assert post_form(laptop, "/login/code", "/login/code",
+                     {"recovery": recovery}).status_code == 302
+    assert post_form(therapist, "/account/sign-ins", "/account/sign-ins/end-others",
+                     {}).status_code == 302
+    rows = pr.storage.list_security_events(therapist.therapist_id)[::-1][-5:]
+    assert [(e["kind"], e["target"]) for e in rows] == [
+        ("two-step-on", ""), ("sign-in-failed", f"{therapist.email} (wrong code)"),
+        ("sign-in", ""), ("recovery-code-used", ""), ("sign-ins-ended", "")]
 
 
 def test_AUDIT1_record_exports_are_in_the_chain(app, pr, therapist, room):
