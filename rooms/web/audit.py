@@ -44,6 +44,21 @@ LABELS = {
 }
 
 
+ACTORS = {"anonymous": "Not signed in", "cli": "Command line", "system": "Playroom"}
+
+
+def actor_label(storage, me):
+    """actor -> what the page says: "You", another therapist's email, or ACTORS."""
+    def label(actor):
+        if actor == f"therapist:{me}":
+            return "You"
+        if actor.startswith("therapist:"):
+            rec = storage.get_therapist(int(actor.split(":", 1)[1]))
+            return rec["email"] if rec else actor
+        return ACTORS.get(actor, actor)
+    return label
+
+
 def _storage():
     return current_app.extensions["playroom"].storage
 

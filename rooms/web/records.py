@@ -288,7 +288,8 @@ def audit():
     events = storage.list_security_events(None if admin else current_user.id)
     return render_template("account_audit.html", entries=entries, rooms=rooms,
                            labels=ACTION_LABELS, events=events, admin=admin,
-                           event_labels=security_audit.LABELS)
+                           event_labels=security_audit.LABELS,
+                           actor_label=security_audit.actor_label(storage, current_user.id))
 
 
 @bp.route("/account/settings", methods=["GET", "POST"])

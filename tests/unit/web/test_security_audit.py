@@ -138,6 +138,9 @@ def test_AUDIT2_verify_audit_names_the_row_after_a_deleted_one(app, pr, acted):
 def test_AUDIT2_the_page_shows_a_therapist_only_their_own_events(app, pr, therapist, acted,
                                                                make_therapist):
     assert page_kinds(therapist) == DAY[::-1]
+    page = text(therapist.get("/account/audit"))
+    assert '<td data-label="By">Not signed in</td>' in page          # the wrong password
+    assert page.count('<td data-label="By">You</td>') == len(DAY) - 2
     other = make_therapist(name="Dr. Lee")
     assert page_kinds(other) == ["sign-in", "therapist-created"]
     assert therapist.email not in text(other.get("/account/audit"))
