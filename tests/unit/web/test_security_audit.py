@@ -115,6 +115,32 @@ def test_AUDIT1_second_steps_and_ended_sign_ins_are_recorded(app, pr, therapist,
         ("sign-in", ""), ("recovery-code-used", ""), ("sign-ins-ended", "")]
 
 
+def test_AUDIT1_invitations_reset_links_and_an_ended_sign_in_are_recorded(app, pr, therapist,
+                                                                          post_form):
+    pr.storage.set_admin(therapist.therapist_id)
+    assert post_form(therapist, "/account/therapists", "/account/therapists",
+                     {"email": "lee@example.org"}).status_code == 200
+    laptop = app.test_client()
+    assert post_form(laptop, "/login", "/login", {"email": therapist.email,
+                                                  "password": PASSWORD}).status_code == 302
+    listed = re.findall(r'data-sign-in="([^"]+)"( data-here="1")?',
+                        text(therapist.get("/account/sign-ins")))
+    other = next(sid for sid, here in listed if not here)          # the laptop's
+    assert post_form(therapist, "/account/sign-ins", f"/account/sign-ins/{other}/end",
+                     {}).status_code == 302
+    out = cli(app, "reset-password", therapist.email).output
+    path = re.search(r"http://[^/\s]+(/reset/\S+)", out).group(1)
+    assert post_form(app.test_client(), path, path, {"password": NEW_PASSWORD,
+                                                     "confirm": NEW_PASSWORD}).status_code == 302
+    rows = pr.storage.list_security_events(therapist.therapist_id)[::-1][-5:]
+    assert [(e["kind"], e["actor"]) for e in rows] == [
+        ("therapist-invited", f"therapist:{therapist.therapist_id}"),
+        ("sign-in", f"therapist:{therapist.therapist_id}"),
+        ("sign-in-ended", f"therapist:{therapist.therapist_id}"),
+        ("password-reset-link", "cli"), ("password-reset", "anonymous")]
+    assert rows[0]["target"] == "lee@example.org"
+
+
 def test_AUDIT1_record_exports_are_in_the_chain(app, pr, therapist, room):
     r = therapist.get(f"/rooms/{room.id}/checkins.pdf")
     assert r.status_code == 200 and r.mimetype == "application/pdf"
