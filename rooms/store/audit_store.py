@@ -50,6 +50,8 @@ def verify(rows):
     prev_hash, expect_seq, n = GENESIS, 1, 0
     for row in rows:
         n += 1
+        if not isinstance(row, dict) or any(c not in row for c in COLUMNS):
+            return expect_seq, f"row {expect_seq} is unreadable"
         if row.get("seq") != expect_seq:
             return row.get("seq"), f"row {row.get('seq')} follows row {expect_seq - 1} " \
                                    f"(row {expect_seq} is missing)"
@@ -144,6 +146,14 @@ class SQLiteAudit:
                 raise
 
 
+def _parsed(text):
+    """A stored row, or None when it is not JSON (verify then names it unreadable)."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
 class RedisAudit:
     """The Redis half. Keys (besides RedisStorage's):
 
@@ -190,10 +200,10 @@ class RedisAudit:
                 for seq in seqs:
                     pipe.lindex(key, int(seq) - 1)
                 raw = [r for r in pipe.execute() if r]
-        return [json.loads(r) for r in reversed(raw)]
+        return [row for row in map(_parsed, reversed(raw)) if isinstance(row, dict)]
 
     def security_chain(self):
-        return [json.loads(r) for r in self.r.lrange(self._security_key(), 0, -1)]
+        return [_parsed(r) for r in self.r.lrange(self._security_key(), 0, -1)]
 
     def restore_security_rows(self, rows):
         key = self._security_key()
