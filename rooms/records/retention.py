@@ -8,6 +8,8 @@ audit log.
 import logging
 import time
 
+from rooms.store import audit_store
+
 log = logging.getLogger("playroom.retention")
 
 # What the settings page offers (days); None keeps records until deleted by hand.
@@ -28,6 +30,9 @@ def apply_retention(storage, now=None):
                 storage.add_audit(therapist_id, "retention",
                                   f"Deleted automatically: older than {days} days",
                                   record_id=record_id)
+                storage.append_security_event(audit_store.event(      # AUDIT1
+                    "record-delete", f"record {record_id}: older than {days} days",
+                    actor="system", therapist_id=therapist_id))
     if deleted:
         log.info("retention: deleted %d session record(s)", deleted)
     return deleted

@@ -34,6 +34,7 @@ from redis.backoff import ExponentialWithJitterBackoff
 from redis.retry import Retry
 
 from rooms.store.account_store import RedisAccounts
+from rooms.store.audit_store import RedisAudit
 from rooms.store.sqlite_store import new_id
 
 log = logging.getLogger("playroom.redis")
@@ -156,7 +157,7 @@ _DEFAULTS = {"therapist": {"session_epoch": 0}}
 _HMGET_CHUNK = 1000
 
 
-class RedisStorage(RedisAccounts):
+class RedisStorage(RedisAccounts, RedisAudit):
     """Thread-safe (redis-py's connection pool); several instances, in one process or
     many, may share one Redis."""
 

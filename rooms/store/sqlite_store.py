@@ -25,6 +25,7 @@ import threading
 import time
 
 from rooms.store.account_store import SQLiteAccounts
+from rooms.store.audit_store import SQLiteAudit
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS therapists (
@@ -154,7 +155,7 @@ def new_id(nbytes=12):
     return secrets.token_urlsafe(nbytes)
 
 
-class SQLiteStorage(SQLiteAccounts):
+class SQLiteStorage(SQLiteAccounts, SQLiteAudit):
     """All access goes through one connection guarded by one lock: SQLite allows one
     writer anyway, and the lock keeps green threads from interleaving a transaction."""
 
@@ -171,6 +172,7 @@ class SQLiteStorage(SQLiteAccounts):
             self._db.execute("PRAGMA foreign_keys=ON")
             self._db.executescript(SCHEMA)
             self._account_schema()      # sign-ins, admins, two-step (rooms/store/account_store.py)
+            self._audit_schema()        # the security audit chain (rooms/store/audit_store.py)
             self._migrate()
 
     # Columns added since a table was first created: (table, column, definition).

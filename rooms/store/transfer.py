@@ -22,6 +22,10 @@ File format, one JSON object per line:
     {"kind": "record_picture", "record": {"record_id", "idx", "name", "caption", "png": b64}}
     {"kind": "note", "record": {...}}             a private note, as get_note() returns it
     {"kind": "audit", "record": {"therapist_id", "at", "action", "record_id", "room_id", "detail"}}
+    {"kind": "security_event", "record": {"seq", "at", "actor", "kind", "target", "address",
+                                          "therapist_id", "prev_hash", "hash"}}
+                                                  the security audit chain (AUDIT3), whole
+                                                  exports only, oldest first
     {"end": {"records": n}}                       a file without it was cut short
 
 What moves: for everything, every therapist with their retention setting, uploads
@@ -30,6 +34,11 @@ with pictures and notes, and the whole access (audit) log, oldest entry first. F
 room (--room): its therapist, their retention setting and all their uploads (a story
 or schedule of the room may show any of them), the room with its session records,
 pictures and notes, and the audit entries about the room or one of its records.
+The security audit chain (rooms/store/audit_store.py) moves only with everything, row
+for row with its hashes, so it still verifies in the target: into a target whose chain
+is empty, or is the same chain already (then it is left as it is); a target with a
+chain of its own refuses the import (two chains cannot be merged without re-hashing,
+which would hide tampering).
 Failed sign-in counters do not move: they only live a day and are keyed by email and
 client address, so a move starts them from zero.
 
@@ -60,6 +69,7 @@ import os
 import time
 
 from rooms.assets import uploads as uploads_mod
+from rooms.store import audit_store
 from rooms.store.account_store import account_problem
 
 FORMAT = "playroom-export"
@@ -187,6 +197,9 @@ def export_records(storage, room_id=None, uploads_root=None):
                     record_ids.add(rec["id"])
                 yield kind2, rec
         yield from EXPORTERS["audit"](storage, th, room_ids, record_ids)
+    if room_id is None:
+        for row in storage.security_chain():           # AUDIT3: the whole chain, as it is
+            yield "security_event", row
 
 
 def export_data(storage, fp, room_id=None, uploads_root=None, missing=None):
@@ -228,6 +241,7 @@ FIELDS = {
     "note": ("id", "record_id", "text", "created_at", "updated_at"),
     "audit": ("therapist_id", "at", "action", "record_id", "room_id", "detail"),
     "account": ("therapist_id", "admin", "totp_secret", "totp_last_step", "recovery"),
+    "security_event": audit_store.COLUMNS,
 }
 KINDS = tuple(FIELDS)
 PARENTS = {"room": ("therapist_id", "therapist"), "invite": ("room_id", "room"),
@@ -328,6 +342,8 @@ def _plan(storage, records, uploads_root):
     left out of the steps."""
     out, steps = [], []
     audit_there = {}                                # therapist id -> Counter of entries
+    chain = [rec for kind, rec in records if kind == "security_event"]
+    records = [(kind, rec) for kind, rec in records if kind != "security_event"]
     for kind, rec in records:
         files = {}
         if kind == "therapist":
@@ -396,7 +412,21 @@ def _plan(storage, records, uploads_root):
                 continue                            # reused
             rec = meta if there is None else None   # None: only files to write
         steps.append((kind, rec, files))
+    _plan_chain(storage, chain, out, steps)
     return out, steps
+
+
+def _plan_chain(storage, chain, out, steps):
+    """The security chain goes in whole into an empty log, or not at all (AUDIT3)."""
+    if not chain:
+        return
+    there = storage.security_chain()
+    if there == chain:
+        return                                      # the same chain: nothing to write
+    if there:
+        out.append("this store has a security audit log of its own")
+    else:
+        steps.append(("security_log", chain, {}))
 
 
 def _write_file(path, data):
@@ -430,6 +460,8 @@ def import_data(storage, fp, uploads_root=None):
             storage.save_snapshot(rec["room_id"], rec["seq"], rec["state"])
         elif kind == "account":
             storage.restore_account_security(rec)
+        elif kind == "security_log":
+            storage.restore_security_rows(rec)
         else:
             storage.restore(kind, rec)
         counts[kind] = counts.get(kind, 0) + 1
@@ -464,6 +496,8 @@ def register_cli(app):
             raise click.ClickException(str(e)) from None
         for text in missing:
             click.echo(f"warning: {text}", err=True)
+        storage().append_security_event(audit_store.event(           # AUDIT1
+            "export-data", f"room {room_id}" if room_id else "everything", actor="cli"))
         click.echo(f"exported {n} records to {path}")
 
     @app.cli.command("import-data")
@@ -475,4 +509,6 @@ def register_cli(app):
                 counts = import_data(storage(), fp, uploads_root())
         except TransferError as e:
             raise click.ClickException(str(e)) from None
+        storage().append_security_event(audit_store.event("import-data", os.path.basename(path),
+                                                          actor="cli"))
         click.echo("imported " + (", ".join(f"{n} {k}s" for k, n in counts.items()) or "nothing"))

@@ -19,7 +19,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from rooms.web import passwords, signins, two_step
+from rooms.web import audit, passwords, signins, two_step
 from rooms.web.secure_cookies import AutoSecureSessionInterface
 from rooms.web.accounts import EmptyForm, FlaskForm, _email_ok
 
@@ -44,6 +44,7 @@ def init_app(app):
     app.before_request(two_step.enforce)
     app.cli.add_command(create_therapist)
     app.cli.add_command(reset_password)
+    audit.init_app(app)                 # flask verify-audit (AUDIT2)
     pr = app.extensions["playroom"]
     pr.announcement_hooks[signins.KICK] = lambda tid: signins.kick_here(app, tid)
 
@@ -119,6 +120,7 @@ def change_password():
         else:
             epoch = _storage().set_password(rec["id"], generate_password_hash(form.password.data))
             signins.end_others(rec["id"], new_epoch=epoch)
+            audit.record("password-changed")                       # AUDIT1
             flash("Your password is changed. Every other sign-in has been ended.", "info")
             return redirect(url_for("account.sign_ins"))
     return render_template("change_password.html", form=form), \
@@ -168,6 +170,7 @@ def reset(token):
         _storage().set_password(rec["id"], generate_password_hash(form.password.data))
         _storage().end_sign_ins(rec["id"])
         signins.kick_therapist(rec["id"])
+        audit.record("password-reset", rec["email"], therapist_id=rec["id"])
         flash("Your password is changed. Please sign in with it.", "info")
         return redirect(url_for("auth.login"))
     return render_template("reset.html", form=form), (400 if request.method == "POST" else 200)
@@ -191,6 +194,7 @@ def end_sign_in(sign_in_id):
         abort(400)              # this browser signs out with "Sign out"
     if not signins.end_one(current_user.id, sign_in_id):
         abort(404)
+    audit.record("sign-in-ended")
     flash("That sign-in has been ended.", "info")
     return redirect(url_for("account.sign_ins"))
 
@@ -201,6 +205,7 @@ def end_other_sign_ins():
     if not EmptyForm().validate_on_submit():
         abort(400)
     signins.end_others(current_user.id)
+    audit.record("sign-ins-ended")
     flash("You are signed out everywhere else.", "info")
     return redirect(url_for("account.sign_ins"))
 
@@ -218,6 +223,7 @@ def therapists():
         email = form.email.data.strip().lower()
         link = url_for("auth.register", invite=passwords.invite_token(email, current_user.id),
                        _external=True)
+        audit.record("therapist-invited", email)
         if mail_configured():
             send_mail(email, "You are invited to Playroom",
                       f"{current_user.name} invites you to create a therapist account on "
@@ -256,6 +262,7 @@ def create_therapist(email, name, password, admin):
         raise click.ClickException("There is an account with this email already.")
     if admin or (admin is None and first):
         storage.set_admin(rec["id"])
+    audit.record("therapist-created", email, therapist_id=rec["id"], actor="cli")
     click.echo(f"Created {email}{' (administrator)' if storage.is_admin(rec['id']) else ''}.")
 
 
@@ -270,5 +277,6 @@ def reset_password(email):
         raise click.ClickException("No account has this email.")
     with current_app.test_request_context(base_url=current_app.config["PUBLIC_URL"]):
         link = url_for("account.reset", token=passwords.reset_token(rec), _external=True)
+    audit.record("password-reset-link", rec["email"], therapist_id=rec["id"], actor="cli")
     click.echo(f"Reset link (works once, for {current_app.config['RESET_LINK_MINUTES']} minutes):")
     click.echo(link)

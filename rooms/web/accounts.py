@@ -40,7 +40,7 @@ from wtforms import EmailField, PasswordField, StringField, ValidationError
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from activities.contract import is_text
-from rooms.web import passwords, signins, throttle, two_step
+from rooms.web import audit, passwords, signins, throttle, two_step
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
@@ -141,6 +141,7 @@ def register():
             throttle.failed(_storage(), address)
             form.email.errors.append(NOT_CREATED)
         else:
+            audit.record("therapist-created", rec["email"], therapist_id=rec["id"])
             _sign_in(rec)
             return redirect(url_for("web.dashboard"))
     return render_template("register.html", form=form, invited=invited), \
@@ -167,6 +168,7 @@ def login():
             _sign_in(rec)
             return redirect(url_for("web.dashboard"))
         throttle.failed(_storage(), address, email)
+        audit.record("sign-in-failed", email, therapist_id=rec and rec["id"])   # AUDIT1
         form.password.errors.append("Email or password is not right.")
     return render_template("login.html", form=form), (400 if request.method == "POST" else 200)
 
@@ -180,6 +182,7 @@ NOT_CREATED = ("We could not create an account with these details. Please check 
 def _sign_in(rec):
     login_user(Therapist(rec))
     signins.start(rec)           # AUTH7: a sign-in row, its id and the epoch in the session
+    audit.record("sign-in")      # AUDIT1
     session["last_active"] = int(time.time())
 
 
@@ -237,6 +240,7 @@ def alive():
 def logout():
     if EmptyForm().validate_on_submit():
         signins.end_all(current_user.id)     # AUTH4: every copy of the cookie, every socket
+        audit.record("sign-out")
         logout_user()
         session.pop("last_active", None)
         session.pop(EPOCH, None)

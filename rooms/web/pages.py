@@ -18,7 +18,7 @@ from activities.contract import DownloadContext
 from rooms.core import control as room_control
 from rooms.core import invites
 from rooms.assets import pictures
-from rooms.web import services
+from rooms.web import audit, services
 from rooms.assets.pictures import Assets
 from rooms.assets import uploads
 from rooms.web.accounts import EmptyForm, plain_text
@@ -160,6 +160,8 @@ def create_room():
     settings = {**DEFAULT_SETTINGS, "auto_admit": not form.waiting_room.data}
     room = _pr().storage.create_room(current_user.id, form.name.data.strip(), settings)
     _remember_links(room["id"], {role: _issue(room["id"], role) for role in GUEST_ROLES})
+    audit.record("room-created", f"room {room['id']}, waiting room "   # AUDIT1
+                 f"{'off' if settings['auto_admit'] else 'on'}")
     flash(f"Room “{room['name']}” is ready. Copy the links now: they are shown only once.", "ok")
     return redirect(url_for("web.dashboard") + f"#room-{room['id']}")
 
@@ -172,6 +174,7 @@ def regenerate_invite(room_id, role):
         abort(400)
     old = invites.current(_pr().storage, room_id)[role]
     _remember_links(room_id, {role: _issue(room_id, role)})
+    audit.record("invite-new", f"room {room_id}, {role} link")
     if old:
         _pr().kick_invite(old["id"])
     flash(f"New {ROLE_LABELS[role].lower()} link for {room['name']}. The old link no longer works.", "ok")
@@ -187,6 +190,7 @@ def revoke_invite(room_id, role):
     inv = invites.current(_pr().storage, room_id)[role]
     if inv and _pr().storage.revoke_invite(inv["id"]):
         _pr().kick_invite(inv["id"])
+        audit.record("invite-revoked", f"room {room_id}, {role} link")
     flash(f"The {ROLE_LABELS[role].lower()} link for {room['name']} is switched off.", "ok")
     return redirect(url_for("web.dashboard") + f"#room-{room_id}")
 
@@ -198,6 +202,7 @@ def delete_room(room_id):
     if not EmptyForm().validate_on_submit():
         abort(400)
     _pr().delete_room(room_id)
+    audit.record("room-deleted", f"room {room_id}")
     flash(f"Room “{room['name']}” and everything in it is deleted.", "ok")
     return redirect(url_for("web.dashboard"))
 

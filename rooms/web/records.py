@@ -28,6 +28,7 @@ from rooms.records import charts, documents, trends
 from rooms.records import retention
 from rooms.web.accounts import EmptyForm, plain_text
 from rooms.web import services as _pr
+from rooms.web import audit as security_audit
 from rooms.web.pages import ROLE_LABELS
 
 bp = Blueprint("records", __name__)
@@ -95,8 +96,10 @@ def _what(rec):
 
 
 def _audit(action, rec, detail=""):
-    _pr().storage.add_audit(current_user.id, action, (_what(rec) + (f" — {detail}" if detail else "")),
-                            record_id=rec["id"], room_id=rec["room_id"])
+    """The record access log (this page's history) and the security chain (AUDIT1)."""
+    what = _what(rec) + (f" — {detail}" if detail else "")
+    _pr().storage.add_audit(current_user.id, action, what, record_id=rec["id"], room_id=rec["room_id"])
+    security_audit.record(f"record-{action}", f"record {rec['id']}: {what}")
 
 
 def _download_name(rec, ext, what=None):
@@ -212,6 +215,7 @@ def checkin_sheet(room_id):
     data = pr.offload.run(documents.checkin_sheet_pdf, room["name"], state["entries"],   # WORK1
                           pr.storage.list_records(room_id), current_app.config["ASSETS_ROOT"])
     pr.storage.add_audit(current_user.id, "export", "Check-in trend sheet (PDF)", room_id=room_id)
+    security_audit.record("record-export", f"room {room_id}: check-in trend sheet (PDF)")
     return send_file(io.BytesIO(data), mimetype="application/pdf", as_attachment=True,
                      download_name=_download_name({"room_name": room["name"]}, "pdf", "check-ins"),
                      max_age=0)
@@ -298,8 +302,12 @@ def audit():
     storage = _pr().storage
     rooms = {r["id"]: r["name"] for r in storage.list_rooms(current_user.id)}
     entries = storage.list_audit(current_user.id)
+    admin = storage.is_admin(current_user.id)        # AUDIT2: an administrator sees everyone's
+    events = storage.list_security_events(None if admin else current_user.id)
     return render_template("account_audit.html", entries=entries, rooms=rooms,
-                           labels=ACTION_LABELS)
+                           labels=ACTION_LABELS, events=events, admin=admin,
+                           event_labels=security_audit.LABELS,
+                           actor_label=security_audit.actor_label(storage, current_user.id))
 
 
 @bp.route("/account/settings", methods=["GET", "POST"])

@@ -30,7 +30,7 @@ from werkzeug.security import check_password_hash
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from rooms.web import throttle
+from rooms.web import audit, throttle
 
 bp = Blueprint("two_step", __name__)
 PENDING = "two_step_pending"      # session: {"id", "at"} after the right password
@@ -120,6 +120,7 @@ def code():
             throttle.succeeded(_storage(), address, rec["email"])
             return _complete(rec, used)
         throttle.failed(_storage(), address, rec["email"])
+        audit.record("sign-in-failed", f"{rec['email']} (wrong {used})", therapist_id=rec["id"])
         chosen[used].errors.append("This code is not right, or was used already.")
     return render_template("login_code.html", form=form, recovery=recovery), \
         (400 if request.method == "POST" else 200)
@@ -137,6 +138,8 @@ def _complete(rec, used):
     from rooms.web import accounts      # accounts imports this module
     session.pop(PENDING, None)
     accounts._sign_in(_storage().get_therapist(rec["id"]))
+    if used == "recovery":
+        audit.record("recovery-code-used")                     # AUDIT1
     left = _storage().count_recovery_codes(rec["id"])
     if used == "recovery":
         flash(f"You used a recovery code; {left} left. Each works once. You can make new "
@@ -190,6 +193,7 @@ def _turn_on(secret, step):
     _storage().use_totp_step(tid, step)         # the code typed to enrol is used
     _storage().set_recovery_codes(tid, [code_hash(c) for c in codes])
     session.pop(ENROLLING, None)
+    audit.record("two-step-on")
     return render_template("two_step_codes.html", codes=codes)
 
 
@@ -211,6 +215,7 @@ def renew_codes():
         return redirect(url_for("two_step.settings"))
     codes = new_recovery_codes()
     _storage().set_recovery_codes(current_user.id, [code_hash(c) for c in codes])
+    audit.record("recovery-codes-new")
     return render_template("two_step_codes.html", codes=codes)
 
 
@@ -223,6 +228,7 @@ def turn_off():
         flash("That is not your password.", "error")
         return redirect(url_for("two_step.settings"))
     _storage().set_totp(current_user.id, None)
+    audit.record("two-step-off")
     flash("Two-step sign-in is off.", "info")
     return redirect(url_for("two_step.settings"))
 

@@ -122,7 +122,7 @@ def test_every_control_reachable_and_accessible(layout_room, vp, role, activity)
     assert person.console_errors == [], person.console_errors
 
 
-SITE_PAGES = ["/about", "/dashboard", "/account/settings"]
+SITE_PAGES = ["/about", "/dashboard", "/account/settings", "/account/audit"]
 
 
 @pytest.mark.parametrize("vp", ["phone-390x844", "laptop-1366x768"])

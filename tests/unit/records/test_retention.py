@@ -66,6 +66,10 @@ def test_apply_retention_deletes_only_records_older_than_the_setting(storage, wo
     assert [e["action"] for e in log] == ["retention", "retention"]
     assert {e["record_id"] for e in log} == {r["id"] for r in world["old"]}
     assert storage.list_audit(world["lee"]["id"]) == []
+    # AUDIT1: the security chain has them too, done by "system"
+    events = storage.list_security_events(world["kim"]["id"])
+    assert [(e["kind"], e["actor"]) for e in events] == [("record-delete", "system")] * 2
+    assert {e["target"].split(":")[0] for e in events} == {f"record {r['id']}" for r in world["old"]}
     # A second run finds nothing more.
     assert retention.apply_retention(storage, now=world["now"]) == 0
 
