@@ -149,3 +149,50 @@ def test_child_on_a_portrait_tablet_drags_up_moves_at_once_and_places_by_tap_tap
     wait_settled(c, 2)
     for p in (t, c):
         assert p.console_errors == [], p.console_errors
+
+
+def test_CTL7_the_therapists_ask_and_story_bring_the_child_there_with_follow_me_off(room):
+    t, c = room
+    c.page.wait_for_selector("#board")                     # the child plays on Draw
+    assert t.page.get_attribute('.bar-toggles [data-setting="follow"]', "aria-checked") == "false"
+
+    t.page.click('.tab[data-activity="checkin"]')
+    t.page.click('[data-action="ask"][data-moment="start"]')
+    c.page.wait_for_selector('#feelings[data-asked="start"]', timeout=10000)
+    c.page.wait_for_selector('.tab[data-activity="checkin"].on')
+    assert c.page.get_attribute("body", "data-summoned") == "checkin"   # the gentle cue
+    c.page.click('[data-feeling="4"]')
+    t.page.wait_for_selector('[data-checkin][data-value="4"][data-moment="start"]', timeout=10000)
+
+    # The child goes back to drawing; a story the therapist opens brings them to it.
+    c.page.click('.tab[data-activity="canvas"]')
+    c.page.wait_for_selector("#board")
+    t.page.click('.tab[data-activity="stories"]')
+    t.page.click('.st-card[data-story="worried-school"] [data-action="read"]')
+    c.page.wait_for_selector('#story-page[data-story="worried-school"][data-page="0"]', timeout=10000)
+    for p in (t, c):
+        assert p.console_errors == [], p.console_errors
+
+
+def test_CTL6_a_therapist_who_reloads_keeps_the_followed_page_and_page_1_brings_the_child(room):
+    t, c = room
+    t.page.click('.bar-toggles [data-setting="follow"]')
+    t.page.click('[data-action="page-add"]')
+    t.page.wait_for_function("document.querySelector('#board').dataset.page !== 'p1'")
+    second = t.page.get_attribute("#board", "data-page")
+    first = t.page.get_attribute(".pagebtn >> nth=0", "data-page")
+    assert first != second
+    c.page.wait_for_function("p => document.querySelector('#board').dataset.page === p", arg=second,
+                             timeout=10000)
+
+    t.page.reload()
+    t.wait_connected()
+    t.page.wait_for_function("p => document.querySelector('#board').dataset.page === p", arg=second,
+                             timeout=10000)
+    assert c.page.get_attribute("#board", "data-page") == second
+
+    t.page.click(f'[data-page="{first}"]')
+    c.page.wait_for_function("p => document.querySelector('#board').dataset.page === p", arg=first,
+                             timeout=10000)
+    for p in (t, c):
+        assert p.console_errors == [], p.console_errors
