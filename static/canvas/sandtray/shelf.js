@@ -138,7 +138,9 @@ export class Shelf {
   // ------------------------------------------------------------ dragging out
   pointerDown(e, fig, node) {
     if (e.pointerType === "mouse" && e.button !== 0) return;
-    if (this.drag || !this.hooks.canUse()) return;
+    if (this.drag) return;
+    // Watching only (paused, or not allowed to play): the figure says "not now".
+    if (!this.hooks.canUse()) { this.wiggle(fig); return; }
     const touch = e.pointerType !== "mouse";
     this.drag = {fig, id: e.pointerId, x0: e.clientX, y0: e.clientY, lx: e.clientX, ly: e.clientY,
       started: false, scrolled: false, touch, node};
