@@ -151,7 +151,7 @@ def test_child_on_a_portrait_tablet_drags_up_moves_at_once_and_places_by_tap_tap
         assert p.console_errors == [], p.console_errors
 
 
-def test_CTL7_the_therapists_ask_and_story_bring_the_child_there_with_follow_me_off(room):
+def test_CTL7_the_therapists_ask_story_and_schedule_bring_the_child_there_with_follow_me_off(room):
     t, c = room
     c.page.wait_for_selector("#board")                     # the child plays on Draw
     assert t.page.get_attribute('.bar-toggles [data-setting="follow"]', "aria-checked") == "false"
@@ -170,6 +170,16 @@ def test_CTL7_the_therapists_ask_and_story_bring_the_child_there_with_follow_me_
     t.page.click('.tab[data-activity="stories"]')
     t.page.click('.st-card[data-story="worried-school"] [data-action="read"]')
     c.page.wait_for_selector('#story-page[data-story="worried-school"][data-page="0"]', timeout=10000)
+
+    # The therapist builds a schedule (the child stays where they are), then starts it.
+    c.page.click('.tab[data-activity="canvas"]')
+    c.page.wait_for_selector("#board")
+    t.page.click('.tab[data-activity="schedule"]')
+    t.page.click('[data-action="example-morning"]')
+    t.page.wait_for_selector('.schedule[data-steps="5"]')
+    assert c.page.is_visible("#board")
+    t.page.click('[data-action="reset"]')
+    c.page.wait_for_selector('.schedule[data-steps="5"]', timeout=10000)
     for p in (t, c):
         assert p.console_errors == [], p.console_errors
 
