@@ -93,7 +93,8 @@ def test_child_builds_therapist_watches_saves_and_exports(session_for, server, a
 
     # A second figure, tapped onto the shelf's middle spot; then the child turns it.
     c.page.click('[data-category="fantasy"]')
-    c.page.click('.st-grid [data-fig="dragon"]')
+    c.page.click('.st-grid [data-fig="dragon"]')     # picked: waits for a tap on the sand …
+    c.page.click('.st-grid [data-fig="dragon"]')     # … or a second tap: the middle spot
     wait_figures(c, 2)
     c.page.click('[data-action="rotate-right"]')
     t.page.wait_for_selector('.fig[data-fig="dragon"]', timeout=10000)
@@ -136,6 +137,7 @@ def test_touch_selects_first_and_a_held_figure_cannot_be_grabbed(session_for):
     t.page.fill(".st-search-input", "hor")                       # search names and tags
     t.page.wait_for_selector('.st-grid [data-fig="horse"]')
     assert t.page.locator(".st-grid [data-fig]").count() < 10
+    t.page.click('.st-grid [data-fig="horse"]')
     t.page.click('.st-grid [data-fig="horse"]')
     assert t.page.is_visible('.st-recent [data-fig="horse"]')    # recently used
     wait_figures(t, 1)

@@ -109,6 +109,11 @@ class CheckinActivity {
     }
   }
 
+  /** CTL7: the therapist's "Ask how you feel" brings a guest here, Follow me or not. */
+  summons(t) {
+    return t === "ask";
+  }
+
   ephemeral() { /* none */ }
 
   changed(what) {

@@ -257,9 +257,13 @@ export class Connection {
       for (const op of data.ops || []) if (op.seq > this.seq) this.buffer.set(op.seq, op);
     }
     this.targetSeq = data.seq;
+    // The page's first state replays what happened before it came: history, not news
+    // (main.js does not let an old ask pull a guest to another activity).
+    this.replaying = !this.hasState;
     this.hasState = true;
     if (data.settings) this.onSettings(data.settings);
     this.drain(data.mode === "snapshot");
+    this.replaying = false;
   }
 
   onOp(op) {

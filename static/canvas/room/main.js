@@ -10,6 +10,8 @@ let settings = {};
 let participants = new Map([[me.id, {...me, online: true}]]);
 let current = null;            // name of the mounted activity
 let conn = null;
+let resumed = false;           // the therapist's page took up the room's shown view
+let resuming = false;          // … and is doing so now (nothing to announce)
 
 const MASTER = {child: "child_may_draw", parent: "parent_may_play"};
 
@@ -53,6 +55,25 @@ function shownView() {
   return view ? {activity: current, view} : {activity: current};
 }
 
+/** CTL6: a therapist's page that (re)loads shows what the room shows (`settings.view`),
+ *  instead of telling the followers to go back to the first activity and page.
+ *  After the state is applied (a replay drains after the settings arrive). */
+function resumeLead() {
+  resumed = true;
+  const v = settings.view || {};
+  if (!v.activity || !activities.has(v.activity)) return;
+  queueMicrotask(() => {
+    resuming = true;
+    try {
+      mount(v.activity);
+      const a = activities.get(v.activity);
+      if (settings.follow && v.view && a.follow) a.follow(v.view);
+    } finally {
+      resuming = false;
+    }
+  });
+}
+
 function notify(what) {
   for (const a of activities.values()) if (a.changed) a.changed(what);
 }
@@ -76,11 +97,26 @@ function makeContext(name, spec) {
     confirm: (q, opts) => shell.confirm(q, opts),
     // The therapist moved within an activity (e.g. another canvas page): followers follow.
     viewChanged: () => {
-      if (me.role === "therapist" && settings.follow && conn.synced && name === current) {
+      if (me.role === "therapist" && settings.follow && conn.synced && name === current && !resuming) {
         conn.control("view", shownView());
       }
     },
   };
+}
+
+/** CTL7: what the therapist asks (a check-in, a story opened) brings a guest there,
+ *  Follow me or not, with a gentle cue. Live ops only: the page's first replay is
+ *  history. The activity says which of its ops are asks (`summons(t)`). */
+function summon(op) {
+  if (me.role === "therapist" || conn.replaying || op.a === current) return;
+  const a = activities.get(op.a);
+  if (!a || !a.summons || !a.summons(op.t)) return;
+  if ((participants.get(op.by) || {}).role !== "therapist") return;
+  mount(op.a);
+  document.body.dataset.summoned = op.a;
+  shell.stage.classList.remove("summoned");
+  void shell.stage.offsetWidth;     // restart the cue's animation
+  shell.stage.classList.add("summoned");
 }
 
 function mount(name) {
@@ -111,6 +147,7 @@ conn = new Connection(config, {
       // A reducer bug must not stop the ordered stream; resync fixes local state.
       console.error("Playroom: could not apply op", op, err);
     }
+    summon(op);
   },
   eph(by, item) {
     const a = activities.get(item && item.a) || activities.get(current);
@@ -125,6 +162,7 @@ conn = new Connection(config, {
   settings(s) {
     settings = {...s};
     shell.setSettings(settings);
+    if (me.role === "therapist" && !resumed && conn.hasState) resumeLead();
     if (me.role !== "therapist") {
       // CTL3/CTL5/CTL6: paused, private time, following the therapist.
       if (me.role === "parent" && settings.private) conn.pauseForPrivateTime();

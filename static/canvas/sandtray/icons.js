@@ -26,6 +26,7 @@ const PATHS = {
               <path d="M15 12v6M12 15h6" ${S}/>`,
   bury: `<path d="M12 2.5v9M8.5 8L12 11.5 15.5 8" ${S} stroke-width="2.6"/><path d="M1.5 21.5c3-7 18-7 21 0z" ${F}/>`,
   unbury: `<path d="M12 2.5v9M8.5 6L12 2.5 15.5 6" ${S} stroke-width="2.6"/><path d="M1.5 21.5c3-7 18-7 21 0z" ${F}/>`,
+  move: `<path d="M12 2.5v19M2.5 12h19" ${S}/><path d="M9 5.5l3-3 3 3M9 18.5l3 3 3-3M5.5 9l-3 3 3 3M18.5 9l3 3-3 3" ${S}/>`,
   camera: `<rect x="2.5" y="6.5" width="19" height="14" rx="2.5" ${S}/><circle cx="12" cy="13.5" r="3.8" ${S}/><path d="M8 6.5l1.8-3h4.4l1.8 3" ${S}/>`,
   newtray: `<rect x="2.5" y="5" width="19" height="15" rx="2.5" ${S}/><path d="M12 9v7.5M8.2 12.7h7.6" ${S} stroke-width="2.6"/>`,
   trays: `<rect x="6.5" y="3" width="15" height="11" rx="2" ${S}/><rect x="2.5" y="9" width="15" height="11" rx="2" fill="#fff" stroke="currentColor" stroke-width="2.2"/>

@@ -8,9 +8,12 @@
 // hit-testing, hover titles and crisp SVG pictures come for free. Tray units
 // (config.tray, 72×57) are one coordinate space for every screen.
 //
-// Touch is select-then-drag: the first touch on a figure only selects it (and shows
-// who placed it); a selected figure moves. A figure someone else holds cannot be
-// grabbed; if two drops still race, the op order decides and everyone converges.
+// A touch on a figure selects it (and shows who placed it) and a move drags it at
+// once, selected or not (issue 14: a child's first drag must work). Every drag has
+// a tap-tap twin (WCAG 2.2 SC 2.5.7): tap a shelf figure, then the sand where it
+// goes (tapping the same figure again puts it in the middle); "Move" on a selected
+// figure, then a tap on the sand. A figure someone else holds cannot be grabbed; if
+// two drops still race, the op order decides and everyone converges.
 import {createModel, rleDecode, sameJSON} from "./model.js";
 import {SandPainter, cssColour, levelColour} from "./sand.js";
 import {Shelf} from "./shelf.js";
@@ -31,7 +34,7 @@ const ACTIONS = [
   ["rotate-left", "rotl", "Turn left"], ["rotate-right", "rotr", "Turn right"],
   ["bigger", "bigger", "Bigger"], ["smaller", "smaller", "Smaller"], ["flip", "flip", "Flip"],
   ["lie", "lie", "Lie down"], ["front", "front", "Bring to front"], ["back", "back", "Send to back"],
-  ["duplicate", "duplicate", "Copy"], ["bury", "bury", "Bury"], ["remove", "trash", "Put back on the shelf"],
+  ["move", "move", "Move: tap where it goes"], ["duplicate", "duplicate", "Copy"], ["bury", "bury", "Bury"], ["remove", "trash", "Put back on the shelf"],
 ];
 
 function loadCss() {
@@ -54,6 +57,7 @@ class SandTray {
     this.brushIdx = 1;
     this.selected = null;         // figure id
     this.drag = null;             // my figure drag {id, x, y, dx, dy, pointer, started, ...}
+    this.pick = null;             // tap-to-place: {fig} from the shelf or {id} to move
     this.stroke = null;           // my sand stroke {tool, r, pts, pointer}
     this.remote = new Map();      // figure id -> {by, x, y, fig?, rot?, t, end}
     this.cursors = new Map();     // participant id -> {x, y, t, node}
@@ -168,6 +172,8 @@ class SandTray {
 
   unmount() {
     this.cancelGestures();
+    this.setPick(null);
+    clearTimeout(this.hintTimer);
     this.shelf?.destroy();
     this.resizeObs?.disconnect();
     clearInterval(this.timer);
@@ -227,7 +233,8 @@ class SandTray {
     this.watching = el("div", {class: "cv-watching st-watching", hidden: true, role: "status"},
       icon("eye"), el("span", {}, "Watching"));
     this.savedDrawer = el("div", {class: "drawer st-saved", hidden: true, role: "dialog", "aria-label": "Earlier trays"});
-    this.stageEl = el("div", {class: "st-stage"}, this.frame, this.watching, this.savedDrawer);
+    this.hint = el("div", {class: "st-hint", hidden: true, role: "status"});
+    this.stageEl = el("div", {class: "st-stage"}, this.frame, this.watching, this.hint, this.savedDrawer);
     const t = this.tray;
     t.addEventListener("pointerdown", (e) => this.pointerDown(e));
     t.addEventListener("pointermove", (e) => this.pointerMove(e));
@@ -270,6 +277,7 @@ class SandTray {
 
   pickTool(t) {
     this.tool = t;
+    this.setPick(null);
     if (t !== "hand") this.selected = null;
     this.uiDirty = true;
     this.invalidate();
@@ -294,6 +302,7 @@ class SandTray {
       else if (k === "y") { e.preventDefault(); this.history("redo"); }
       return;
     }
+    if (e.key === "Escape" && this.pick) { this.setPick(null); return; }
     if (!this.selected) return;
     if (e.key === "Escape") this.select(null);
     else if (e.key === "Delete" || e.key === "Backspace") { e.preventDefault(); this.figureAction("remove"); }
@@ -328,6 +337,7 @@ class SandTray {
     } else if (action === "flip") s("flip", {id, flip: !f.flip});
     else if (action === "lie") s("lie", {id, lying: !f.lying});
     else if (action === "front" || action === "back") s("z", {id, to: action});
+    else if (action === "move") this.setPick(this.pick?.id === id ? null : {id});
     else if (action === "duplicate") {
       if (this.full()) return;
       const nid = randomId(12);
@@ -702,16 +712,16 @@ class SandTray {
       this.addDab(this.toTray(e));
       return;
     }
+    if (this.pick && may && this.tool === "hand") { this.putPicked(this.toTray(e)); return; }
     const node = e.target.closest?.(".fig");
     if (!node || node.classList.contains("ghost")) { this.select(null); return; }
     const id = node.dataset.id;
     const f = this.model.findFigure(this.view().tray.figures, id)[1];
     if (!f) return;
     if (this.heldByOther(id)) { this.refuseHeld(id); return; }
-    const wasSelected = this.selected === id;
     this.select(id);
-    // Touch: the first touch only selects, so a child does not move figures by accident.
-    if (!may || (e.pointerType === "touch" && !wasSelected)) return;
+    // Selected or not, a move drags it (a small threshold keeps a tap a tap).
+    if (!may) return;
     const [px, py] = this.toTray(e);
     this.active = e.pointerId;
     try { this.tray.setPointerCapture(e.pointerId); } catch { /* gone */ }
@@ -811,6 +821,41 @@ class SandTray {
     this.brushRing.style.height = `${((2 * r) / this.cfg.tray.h) * 100}%`;
   }
 
+  // ================================================================ tap to pick, tap to place
+  /** Pick a shelf figure ({fig}) or a placed one ({id}) for the next tap on the sand. */
+  setPick(pick) {
+    this.pick = pick;
+    this.shelf?.setPicked(pick && pick.fig ? pick.fig : null);
+    if (!this.tray) return;
+    this.tray.classList.toggle("picking", Boolean(pick));
+    this.tray.dataset.picking = pick ? (pick.fig ? "shelf" : "move") : "";
+    this.actionButtons?.get("move")?.setAttribute("aria-pressed", String(Boolean(pick && pick.id)));
+    this.say(pick ? "Tap the sand where it goes" : null, "hand");
+  }
+
+  /** The tap on the sand that places or moves the picked figure. */
+  putPicked([x, y]) {
+    const pick = this.pick;
+    this.setPick(null);
+    x = round1(x);
+    y = round1(y);
+    if (pick.fig) { this.placeFigure(pick.fig, x, y, randomId(12)); return; }
+    const f = this.model.findFigure(this.view().tray.figures, pick.id)[1];
+    if (!f) return;
+    if (this.heldByOther(f.id)) { this.refuseHeld(f.id); return; }
+    if (f.x !== x || f.y !== y) this.ctx.submit("move", {id: f.id, x, y});
+    this.select(f.id);
+  }
+
+  /** A short line over the tray (null hides it); `flash` hides it again by itself. */
+  say(text, ic, flash = false) {
+    clearTimeout(this.hintTimer);
+    if (!this.hint) return;
+    this.hint.hidden = !text;
+    if (text) this.hint.replaceChildren(icon(ic), el("span", {}, text));
+    if (text && flash) this.hintTimer = setTimeout(() => { if (this.hint && !this.pick) this.hint.hidden = true; }, 2500);
+  }
+
   cancelGestures() {
     if (this.active != null) {
       try { this.tray.releasePointerCapture(this.active); } catch { /* */ }
@@ -822,6 +867,7 @@ class SandTray {
     this.drag = null;
     this.stroke = null;
     this.shelf?.end();
+    if (this.pick && !this.ctx?.canDraw()) this.setPick(null);
     this.invalidate();
   }
 
@@ -849,6 +895,9 @@ class SandTray {
     this.invalidate();
     if (!this.inTray(clientX, clientY) || !this.ctx.canDraw()) {
       if (d) this.ctx.sendEph({k: "drag", id: d.id, x: d.x, y: d.y, fig, end: true});
+      // Not understood: the figure wiggles on its shelf and the tray says what works.
+      this.shelf.wiggle(fig);
+      if (this.ctx.canDraw()) this.say("Bring it onto the sand", "hand", true);
       return false;
     }
     const [x, y] = this.toTray({clientX, clientY});
@@ -864,7 +913,18 @@ class SandTray {
     this.invalidate();
   }
 
+  /** Tap-to-pick: the first tap picks, a tap on the sand places; the same figure
+   *  tapped again goes to the next free spot around the middle. */
   shelfTap(fig) {
+    if (!this.ctx.canDraw()) return;
+    if (!this.pick || this.pick.fig !== fig) {
+      this.tool = "hand";
+      this.uiDirty = true;
+      this.setPick({fig});
+      this.invalidate();
+      return;
+    }
+    this.setPick(null);
     const n = this.view().tray.figures.length;
     const [fx, fy] = TAP_SPOTS[n % TAP_SPOTS.length];
     this.placeFigure(fig, round1(fx * this.cfg.tray.w), round1(fy * this.cfg.tray.h), randomId(12));

@@ -1,8 +1,16 @@
 // The shelf of miniatures: big picture tabs per category, a search over names and
 // tags, a "recently used" row, and the figure grid. A figure is dragged from the
-// shelf onto the tray (pointer events; on touch only a sideways move starts a drag,
-// so scrolling the shelf up and down still works) or tapped to place it in the
-// middle. The shelf only reports; the activity decides and sends the ops.
+// shelf onto the tray in any direction, or tapped (the activity then waits for a
+// tap on the sand: tap-to-pick, tap-to-place, WCAG 2.2 SC 2.5.7). The shelf only
+// reports; the activity decides and sends the ops.
+//
+// Touch and scrolling share one finger (issue 14): the items take every touch
+// (`touch-action: none`), and the shelf decides. While the finger stays inside the
+// shelf, a move along a list's scroll direction scrolls that list by hand; a move
+// across it, or any move once the finger leaves the shelf, picks the figure up.
+// So "drag it up into the tray" works from a shelf below the tray (the list scrolls
+// with the finger until the finger crosses the shelf's edge, then the figure comes
+// along), and a sideways drag from a shelf beside the tray starts at once.
 import {icon} from "./icons.js";
 import {el, picture} from "../room/util.js";
 
@@ -130,10 +138,13 @@ export class Shelf {
   // ------------------------------------------------------------ dragging out
   pointerDown(e, fig, node) {
     if (e.pointerType === "mouse" && e.button !== 0) return;
-    if (this.drag || !this.hooks.canUse()) return;
+    if (this.drag) return;
+    // Watching only (paused, or not allowed to play): the figure says "not now".
+    if (!this.hooks.canUse()) { this.wiggle(fig); return; }
     const touch = e.pointerType !== "mouse";
-    this.drag = {fig, id: e.pointerId, x0: e.clientX, y0: e.clientY, started: false, touch, node};
-    if (!touch) e.preventDefault();
+    this.drag = {fig, id: e.pointerId, x0: e.clientX, y0: e.clientY, lx: e.clientX, ly: e.clientY,
+      started: false, scrolled: false, touch, node};
+    e.preventDefault();
     const move = (ev) => this.pointerMove(ev);
     const up = (ev) => this.pointerUp(ev);
     this.listeners = [["pointermove", move], ["pointerup", up], ["pointercancel", up]];
@@ -145,9 +156,8 @@ export class Shelf {
     if (!d || e.pointerId !== d.id) return;
     const dx = e.clientX - d.x0, dy = e.clientY - d.y0;
     if (!d.started) {
-      if (Math.hypot(dx, dy) < DRAG_START_PX) return;
-      // On touch the shelf scrolls up and down: only a sideways move picks a figure up.
-      if (d.touch && Math.abs(dy) > Math.abs(dx)) { this.end(); return; }
+      if (!d.scrolled && Math.hypot(dx, dy) < DRAG_START_PX) return;
+      if (d.touch && this.scrollByHand(d, e, dx, dy)) return;
       d.started = true;
       try { d.node.setPointerCapture(d.id); } catch { /* already released */ }
       d.ghost = el("div", {class: "st-ghost", "aria-hidden": "true"}, picture(this.pictures, d.fig, "st-ghost-pic"));
@@ -159,6 +169,41 @@ export class Shelf {
     this.hooks.dragMove(d.fig, e.clientX, e.clientY);
   }
 
+  /** Touch inside the shelf along a list's scroll axis: scroll it (see the top). */
+  scrollByHand(d, e, dx, dy) {
+    const r = this.root.getBoundingClientRect();
+    const inside = e.clientX >= r.left && e.clientX <= r.right && e.clientY >= r.top && e.clientY <= r.bottom;
+    const vertical = Math.abs(dy) > Math.abs(dx);
+    const list = scroller(d.node, vertical);
+    if (!inside || !list) return false;
+    e.preventDefault();
+    if (vertical) list.scrollTop -= e.clientY - d.ly;
+    else list.scrollLeft -= e.clientX - d.lx;
+    d.lx = e.clientX;
+    d.ly = e.clientY;
+    d.scrolled = true;
+    return true;
+  }
+
+  /** A gesture the shelf did not understand (a figure dropped off the sand): wiggle it. */
+  wiggle(fig) {
+    for (const node of this.root.querySelectorAll(`[data-fig="${CSS.escape(fig)}"]`)) {
+      node.classList.remove("wiggle");
+      void node.offsetWidth;    // restart the animation
+      node.classList.add("wiggle");
+      node.addEventListener("animationend", () => node.classList.remove("wiggle"), {once: true});
+    }
+  }
+
+  /** Show which figure waits for a tap on the sand (null: none). */
+  setPicked(fig) {
+    for (const node of this.root.querySelectorAll(".st-item")) {
+      const on = node.dataset.fig === fig;
+      node.classList.toggle("picked", on);
+      node.setAttribute("aria-pressed", String(on));
+    }
+  }
+
   pointerUp(e) {
     const d = this.drag;
     if (!d || e.pointerId !== d.id) return;
@@ -168,7 +213,7 @@ export class Shelf {
       return;
     }
     if (!d.started) {
-      this.hooks.tap(d.fig);
+      if (!d.scrolled) this.hooks.tap(d.fig);
       return;
     }
     if (!this.hooks.drop(d.fig, e.clientX, e.clientY)) this.hooks.dragCancel(d.fig);
@@ -185,4 +230,15 @@ export class Shelf {
   destroy() {
     this.end();
   }
+}
+
+/** The nearest ancestor of `node` that can scroll along that axis, or null. */
+function scroller(node, vertical) {
+  for (let n = node.parentElement; n && n !== document.body; n = n.parentElement) {
+    const style = getComputedStyle(n);
+    const over = vertical ? style.overflowY : style.overflowX;
+    const room = vertical ? n.scrollHeight - n.clientHeight : n.scrollWidth - n.clientWidth;
+    if (room > 1 && (over === "auto" || over === "scroll")) return n;
+  }
+  return null;
 }

@@ -87,6 +87,12 @@ class ScheduleActivity {
     }
   }
 
+  /** CTL7: the therapist's "Start again" starts the schedule: it brings a guest here,
+   *  Follow me or not. Building it (steps, layout, prizes) pulls nobody away. */
+  summons(t) {
+    return t === "reset";
+  }
+
   ephemeral() { /* no ephemeral signals */ }
 
   changed(what) {

@@ -52,6 +52,11 @@ class StoriesActivity {
     this.refresh();
   }
 
+  /** CTL7: a story or checklist the therapist opens brings a guest here, Follow me or not. */
+  summons(t) {
+    return t === "open" || t === "task.open";
+  }
+
   apply(op) {
     const next = reduce(this.state, this.cfg, op.t, op.d);
     if (next !== this.state) {
