@@ -46,6 +46,9 @@ class _SQLiteWriter:
     def __init__(self, inner):
         self.run = inner._run
 
+    def room(self, room, name):
+        self.run("UPDATE rooms SET name=? WHERE id=?", (name, room["id"]))
+
     def participant(self, p, name):
         self.run("UPDATE participants SET name=? WHERE id=?", (name, p["id"]))
 
@@ -68,6 +71,9 @@ class _SQLiteWriter:
 class _RedisWriter:
     def __init__(self, inner):
         self.r, self.key = inner.r, inner._key
+
+    def room(self, room, name):
+        self.r.hset(self.key("room", room["id"]), "name", name)
 
     def participant(self, p, name):
         self.r.hset(self.key("participant", p["id"]), "name", name)
@@ -115,6 +121,7 @@ def reseal(storage, uploads):
                     _write_file(uploads.path(up["id"], thumb), uploads.seal(up["id"], thumb, data))
                     count("upload file")
         for room in storage.list_rooms(th["id"]):
+            write.room(room, storage.keyring.seal_text(room["name"], f"rooms.name|{th['id']}"))
             _reseal_room(storage, write, room["id"], count)
     return out
 

@@ -5,7 +5,7 @@ Why a wrapper: the same fields are sealed the same way on SQLite and Redis, the
 backends stay plain (their contract suite runs on both, and on both wrapped), and
 what is encrypted is listed in one place:
 
-- participant names (`participants.name`);
+- room names (a therapist names a room after the child) and participant names;
 - the payloads of the room's own ops (activity "room": presence, admit, remove …,
   which carry names); other activities' ops (strokes, figures, breaths) identify
   nobody and stay plain, so the hot path of every stroke costs no encryption;
@@ -51,6 +51,23 @@ class SealedStorage:
     @staticmethod
     def _op_aad(room_id, by, op_id):
         return f"ops.payload|{room_id}|{by}|{op_id}"
+
+    # -- rooms: the name
+    def _open_room(self, room):
+        if room is not None:
+            room = {**room, "name": self.keyring.open_text(
+                room["name"], f"rooms.name|{room['therapist_id']}")}
+        return room
+
+    def create_room(self, therapist_id, name, settings):
+        return self._open_room(self.inner.create_room(
+            therapist_id, self.keyring.seal_text(name, f"rooms.name|{therapist_id}"), settings))
+
+    def get_room(self, room_id):
+        return self._open_room(self.inner.get_room(room_id))
+
+    def list_rooms(self, therapist_id):
+        return [self._open_room(r) for r in self.inner.list_rooms(therapist_id)]
 
     # -- participants
     def create_participant(self, room_id, role, name, avatar, invite_id=None):
@@ -178,6 +195,9 @@ class SealedStorage:
         return self.inner.restore(kind, self._seal_restored(kind, rec))
 
     def _seal_restored(self, kind, rec):
+        if kind == "room":
+            return {**rec, "name": self.keyring.seal_text(
+                rec["name"], f"rooms.name|{rec['therapist_id']}")}
         if kind == "participant":
             return {**rec, "name": self.keyring.seal_text(rec["name"], self._name(rec["room_id"]))}
         if kind == "op" and rec["a"] == ROOM_ACTIVITY:

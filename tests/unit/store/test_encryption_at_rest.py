@@ -30,6 +30,12 @@ def app_config(request):
     return {}
 
 
+@pytest.fixture
+def room(therapist, create_room):
+    """Therapists name a room after the child: the name is sealed too."""
+    return create_room(therapist, name=f"Sam's room {MARKER}")
+
+
 def instance_bytes(app):
     """Every file under the instance folder except the key file, concatenated."""
     out = b""
@@ -100,6 +106,7 @@ def assert_reads_back(client, pr, room, rec, upload):
     page = client.get(f"/records/{rec['id']}").get_data(as_text=True)
     assert f"Private: {MARKER} talked about school" in page
     assert f"Sam {MARKER}" in page                                   # who, in the timeline
+    assert f"Sam&#39;s room {MARKER}" in page or f"Sam's room {MARKER}" in page
     assert any(p["name"] == f"Sam {MARKER}" for p in pr.storage.list_participants(room.id))
     pic = fetch(client, f"/records/{rec['id']}/pictures/0.png")
     assert pic.status_code == 200 and pic.data.startswith(PNG_MAGIC)
