@@ -10,7 +10,7 @@ from rooms.core.engine import Engine
 from rooms.core.events import RoomEvents
 from rooms.core.faults import one_line, store_down
 from rooms.core.offload import Offload
-from rooms.store.crypto import load_keyring
+from rooms.store.crypto import CryptoError, load_keyring
 from rooms.store.redis_store import RedisStorage
 from rooms.store.sealed import SealedStorage
 from rooms.store.sqlite_store import SQLiteStorage
@@ -140,4 +140,11 @@ def make_storage(config):
         inner = RedisStorage(config["REDIS_URL"])
     else:
         inner = SQLiteStorage(config["DATABASE"])
-    return SealedStorage(inner, load_keyring(config))
+    storage = SealedStorage(inner, load_keyring(config))
+    try:
+        storage.check_key()
+    except CryptoError as e:
+        inner.close()
+        raise SystemExit(f"cannot read the stored data with this data key: {e}. Restore the "
+                         "key from its backup (README, Encryption at rest).") from None
+    return storage

@@ -185,10 +185,23 @@ def load_keyring(config):
         return Keyring({_env_kid(key): key}, _env_kid(key))
     path = key_file_path(config)
     if not os.path.exists(path):
-        kid, key = new_key()
-        try:
-            with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as f:
-                json.dump(Keyring({kid: key}, kid).to_file(), f)
-        except FileExistsError:
-            pass                    # another process made it first: use theirs
+        _create_keyring_file(path)
     return read_keyring_file(path)
+
+
+def _create_keyring_file(path):
+    """A new keyring at `path`, appearing whole (written aside, then hard-linked into
+    place): workers starting together on one instance folder all end up with the key
+    of whichever was first, never a half-written file."""
+    kid, key = new_key()
+    tmp = f"{path}.{secrets.token_hex(4)}.tmp"
+    with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as f:
+        json.dump(Keyring({kid: key}, kid).to_file(), f)
+        f.flush()
+        os.fsync(f.fileno())
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        pass                        # another process made it first: use theirs
+    finally:
+        os.unlink(tmp)

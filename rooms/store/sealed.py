@@ -39,6 +39,15 @@ class SealedStorage:
     def __getattr__(self, name):
         return getattr(self.inner, name)
 
+    def check_key(self):
+        """Raise CryptoError when the stored data is sealed under a key this keyring
+        lacks (a lost data.key replaced by a new one, a worker given another key): the
+        app then refuses to start instead of mixing two keys. Probes one room name."""
+        for th in self.inner.list_therapists():
+            for room in self.inner.list_rooms(th["id"]):
+                self._open_room(room)
+                return
+
     # -- small helpers
     def _name(self, room_id):
         return f"participants.name|{room_id}"

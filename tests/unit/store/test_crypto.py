@@ -5,6 +5,7 @@ import base64
 import json
 import os
 import stat
+import threading
 
 import pytest
 
@@ -97,3 +98,26 @@ def test_a_keyring_file_keeps_every_key_and_the_current_one(tmp_path):
     path.write_text(json.dumps(Keyring({"k1": KEY1, "k2": KEY2}, "k2").to_file()))
     ring = read_keyring_file(str(path))
     assert ring.current == "k2" and ring.keys == {"k1": KEY1, "k2": KEY2}
+
+
+def test_workers_starting_together_all_get_the_one_key(tmp_path):
+    """Several processes on one fresh instance folder: each reads a whole keyring, and
+    it is the same one (the first one made), never a half-written file."""
+    config = {"INSTANCE_PATH": str(tmp_path)}
+    start = threading.Barrier(8)
+    rings, errors = [], []
+
+    def worker():
+        start.wait()
+        try:
+            rings.append(load_keyring(config))
+        except Exception as e:        # noqa: BLE001 - reported below
+            errors.append(e)
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert len({(r.current, r.keys[r.current]) for r in rings}) == 1
+    assert os.listdir(tmp_path) == ["data.key"]

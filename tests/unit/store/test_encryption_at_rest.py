@@ -4,6 +4,7 @@ uploaded picture leave no readable trace in the SQLite file (and its WAL), in Re
 (every value, and an uncompressed dump), or in the instance folder; everything still
 reads back through the app; export -> import into a store with another key works;
 `rotate-key` re-encrypts everything and keeps it readable."""
+import base64
 import io
 import json
 import os
@@ -191,3 +192,16 @@ def test_an_interrupted_rotation_is_finished_by_running_it_again(
         assert any(p["name"] == f"Sam {MARKER}" for p in storage.list_participants(room.id))
     finally:
         fresh.extensions["playroom"].storage.close()
+
+
+def test_an_app_with_another_data_key_refuses_to_start_on_the_data(app, pr, therapist, room):
+    """A lost data.key silently replaced by a new one (or a worker given another key)
+    would write values nobody can read next to the old ones: the app stops with the
+    reason instead."""
+    config = {"INSTANCE_PATH": app.config["INSTANCE_PATH"], "ASYNC_MODE": "threading",
+              "DATABASE": app.config["DATABASE"], "MESSAGE_QUEUE": False,
+              "DATA_KEY": base64.b64encode(os.urandom(32)).decode(),
+              **({"REDIS_URL": app.config["REDIS_URL"]} if app.config.get("REDIS_URL") else {})}
+    with pytest.raises(SystemExit, match="cannot read the stored data with this data key.*"
+                                         "does not hold"):
+        create_app(config)
