@@ -21,7 +21,7 @@ import os
 
 from rooms.store.crypto import CryptoError, Keyring, key_file_path, new_key, read_keyring_file, \
     write_keyring_file
-from rooms.store.sealed import ROOM_ACTIVITY, SEALED_KEY
+from rooms.store.sealed import SEALED_KEY, sealed_op
 
 
 def begin(path):
@@ -132,8 +132,8 @@ def _reseal_room(storage, write, room_id, count):
         write.participant(p, ring.seal_text(p["name"], storage._name(room_id)))
         count("participant")
     for op in storage.ops_since(room_id, 0):
-        if op["a"] == ROOM_ACTIVITY:
-            text = json.dumps(op["d"], separators=(",", ":"))
+        text = json.dumps(op["d"], separators=(",", ":"))
+        if sealed_op(op["a"], text):
             write.op(room_id, op, json.dumps({SEALED_KEY: ring.seal_text(
                 text, storage._op_aad(room_id, op["by"], op["op_id"]))}))
             count("room op")

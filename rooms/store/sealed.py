@@ -6,9 +6,11 @@ backends stay plain (their contract suite runs on both, and on both wrapped), an
 what is encrypted is listed in one place:
 
 - room names (a therapist names a room after the child) and participant names;
-- the payloads of the room's own ops (activity "room": presence, admit, remove …,
-  which carry names); other activities' ops (strokes, figures, breaths) identify
-  nobody and stay plain, so the hot path of every stroke costs no encryption;
+- op payloads, except those of the busy activities whose ops carry no free text
+  (canvas strokes, sand-tray figures: `PLAIN_ACTIVITIES`), so the hot path of every
+  stroke costs no encryption. Sealed: the room's own ops (presence, admit, remove …
+  carry names), stories, schedules, calm patterns and check-ins (text a therapist
+  types, clinical answers), and any op carrying a caption ("Save to record");
 - snapshots (the whole state: presence names, check-ins, pictures placed);
 - session records: room name, participants, timeline; their pictures and captions;
 - private notes.
@@ -24,8 +26,16 @@ seals it again under the target's key.
 """
 import json
 
-ROOM_ACTIVITY = "room"       # rooms/core/control.py NAME: the ops that carry names
+# Activities whose ops are the busy path and hold no free text: kept plain. (A new
+# activity is sealed unless it is added here.)
+PLAIN_ACTIVITIES = frozenset({"canvas", "sandtray"})
 SEALED_KEY = "$sealed"
+
+
+def sealed_op(activity, payload_text):
+    """Whether an op is sealed at rest: every op except those of PLAIN_ACTIVITIES,
+    and those too when they carry a caption (a therapist's words)."""
+    return activity not in PLAIN_ACTIVITIES or '"caption"' in payload_text
 
 
 class SealedStorage:
@@ -92,7 +102,7 @@ class SealedStorage:
     # -- op log: only the room's own ops
     def append_op(self, room_id, participant_id, op_id, activity, type_, kind, target, payload,
                   expect=None):
-        if activity == ROOM_ACTIVITY:
+        if sealed_op(activity, payload):
             payload = json.dumps({SEALED_KEY: self.keyring.seal_text(
                 payload, self._op_aad(room_id, participant_id, op_id))})
         return self.inner.append_op(room_id, participant_id, op_id, activity, type_, kind,
@@ -209,8 +219,8 @@ class SealedStorage:
                 rec["name"], f"rooms.name|{rec['therapist_id']}")}
         if kind == "participant":
             return {**rec, "name": self.keyring.seal_text(rec["name"], self._name(rec["room_id"]))}
-        if kind == "op" and rec["a"] == ROOM_ACTIVITY:
-            text = json.dumps(rec["d"], separators=(",", ":"))
+        text = json.dumps(rec["d"], separators=(",", ":")) if kind == "op" else ""
+        if kind == "op" and sealed_op(rec["a"], text):
             aad = self._op_aad(rec["room_id"], rec["by"], rec["op_id"])
             return {**rec, "d": {SEALED_KEY: self.keyring.seal_text(text, aad)}}
         if kind == "record":

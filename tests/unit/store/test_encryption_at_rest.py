@@ -82,6 +82,9 @@ def a_used_room(app, pr, therapist, room, make_guest, post_form):
     pr.engine.present(room.id, me)
     ack = pr.engine.submit(room.id, {"id": me["id"], "role": "child"}, op("stroke", stroke("s1")))
     assert ack["ok"], ack
+    ack = pr.engine.submit(room.id, therapist.participant, op(
+        "page.save", {"page": "p1", "id": "keep1", "caption": f"{MARKER} drew her house"}))
+    assert ack["ok"], ack
     states = {name: pr.engine.state(room.id, name)[1] for name in pr.registry.names()}
     rec = pr.records.close_session(room.id, 1, pr.storage.last_seq(room.id), states)
     assert rec is not None and pr.storage.list_record_pictures(rec["id"])
@@ -107,6 +110,7 @@ def assert_reads_back(client, pr, room, rec, upload):
     page = client.get(f"/records/{rec['id']}").get_data(as_text=True)
     assert f"Private: {MARKER} talked about school" in page
     assert f"Sam {MARKER}" in page                                   # who, in the timeline
+    assert f"{MARKER} drew her house" in page                        # a saved page's caption
     assert f"Sam&#39;s room {MARKER}" in page or f"Sam's room {MARKER}" in page
     assert any(p["name"] == f"Sam {MARKER}" for p in pr.storage.list_participants(room.id))
     pic = fetch(client, f"/records/{rec['id']}/pictures/0.png")
