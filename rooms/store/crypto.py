@@ -12,7 +12,7 @@ Each value is sealed with associated data naming its place (table, row, field): 
 ciphertext copied into another row or field no longer opens.
 
 Formats: bytes `PRE1 | len(kid) | kid | nonce(12) | ciphertext+tag`; text
-`pr-enc1:` + base64url of those bytes. Values without the marker are read as
+`pr-enc1:` + base64 of those bytes. Values without the marker are read as
 plaintext (data written before encryption existed); `rotate-key` seals them.
 
 The key is kept apart from the data: by default a keyring file `data.key` in the
@@ -93,7 +93,7 @@ class Keyring:
 
     # -- text
     def seal_text(self, text, aad):
-        return TEXT_MARK + base64.urlsafe_b64encode(self.seal(text.encode(), aad)).decode("ascii")
+        return TEXT_MARK + base64.b64encode(self.seal(text.encode(), aad)).decode("ascii")
 
     @staticmethod
     def is_sealed_text(value):
@@ -104,7 +104,7 @@ class Keyring:
         if not self.is_sealed_text(value):
             return value
         try:
-            blob = base64.urlsafe_b64decode(value[len(TEXT_MARK):].encode("ascii"))
+            blob = base64.b64decode(value[len(TEXT_MARK):])
         except ValueError:
             raise CryptoError(f"value for {aad!r} is damaged") from None
         return self.open(blob, aad).decode()
@@ -113,7 +113,7 @@ class Keyring:
         """The key id of a sealed text value, None for plaintext."""
         if not self.is_sealed_text(value):
             return None
-        return self.key_id(base64.urlsafe_b64decode(value[len(TEXT_MARK):].encode("ascii")))
+        return self.key_id(base64.b64decode(value[len(TEXT_MARK):]))
 
     # -- JSON values (lists, dicts) stored where the backend writes JSON
     def seal_json(self, value, aad):

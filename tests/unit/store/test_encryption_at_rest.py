@@ -209,3 +209,15 @@ def test_an_app_with_another_data_key_refuses_to_start_on_the_data(app, pr, ther
     with pytest.raises(SystemExit, match="cannot read the stored data with this data key.*"
                                          "does not hold"):
         create_app(config)
+
+
+def test_rotate_key_refuses_a_key_from_the_environment_and_changes_nothing(tmp_path):
+    key = base64.b64encode(os.urandom(32)).decode()
+    app = create_app({"INSTANCE_PATH": str(tmp_path), "ASYNC_MODE": "threading",
+                      "MESSAGE_QUEUE": False, "DATA_KEY": key})
+    try:
+        r = app.test_cli_runner().invoke(args=["rotate-key"])
+        assert r.exit_code != 0 and "PLAYROOM_DATA_KEY" in r.output
+        assert not (tmp_path / "data.key").exists()
+    finally:
+        app.extensions["playroom"].storage.close()
