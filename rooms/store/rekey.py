@@ -11,7 +11,8 @@ Steps, each safe to interrupt (run the command again to finish):
 2. every sealed value (rooms/store/sealed.py's list, and the upload files) is read
    with whichever key sealed it and written back sealed under the current key; values
    from before encryption are sealed too;
-3. only then the old keys leave the keyring.
+3. on SQLite the file is rebuilt (VACUUM) so old ciphertexts leave its free pages;
+4. only then the old keys leave the keyring.
 
 Stop the servers while rotating: a running server keeps the keyring it started with.
 A key given as PLAYROOM_DATA_KEY cannot be rotated here (it lives in the environment).
@@ -67,6 +68,12 @@ class _SQLiteWriter:
     def note(self, note, text):
         self.run("UPDATE record_notes SET text=? WHERE id=?", (text, note["id"]))
 
+    def compact(self):
+        """Old ciphertexts (and plaintext from before encryption) would live on in free
+        pages and the WAL: rebuild the file and empty the WAL."""
+        self.run("VACUUM")
+        self.run("PRAGMA wal_checkpoint(TRUNCATE)")
+
 
 class _RedisWriter:
     def __init__(self, inner):
@@ -98,6 +105,9 @@ class _RedisWriter:
     def note(self, note, text):
         self.r.hset(self.key("note", note["id"]), "text", text)
 
+    def compact(self):
+        """Redis's own files (AOF, RDB) are rewritten by Redis (README)."""
+
 
 def _writer(inner):
     return _RedisWriter(inner) if hasattr(inner, "r") else _SQLiteWriter(inner)
@@ -123,6 +133,7 @@ def reseal(storage, uploads):
         for room in storage.list_rooms(th["id"]):
             write.room(room, storage.keyring.seal_text(room["name"], f"rooms.name|{th['id']}"))
             _reseal_room(storage, write, room["id"], count)
+    write.compact()
     return out
 
 

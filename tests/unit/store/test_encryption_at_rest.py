@@ -157,6 +157,7 @@ def test_rotate_key_reencrypts_everything_and_it_stays_readable(
     rec, upload = a_used_room(app, pr, therapist, room, make_guest, post_form)
     key_file = os.path.join(app.config["INSTANCE_PATH"], "data.key")
     old = read_keyring_file(key_file)
+    old_name = pr.storage.inner.list_participants(room.id)[0]["name"]
     before = everything(pr.storage, os.path.join(app.config["INSTANCE_PATH"], "uploads"))
     r = app.test_cli_runner().invoke(args=["rotate-key"])
     assert r.exit_code == 0, r.output
@@ -164,10 +165,13 @@ def test_rotate_key_reencrypts_everything_and_it_stays_readable(
     assert list(new.keys) == [new.current] and new.current not in old.keys
     assert everything(pr.storage, os.path.join(app.config["INSTANCE_PATH"], "uploads")) == before
     assert_nothing_readable(app, redis_server)
-    # the old key alone opens nothing any more: every value was sealed again
+    # the old key alone opens nothing any more: every value was sealed again, and the
+    # old ciphertext is gone from the SQLite file and its WAL too
     raw = pr.storage.inner.list_participants(room.id)[0]
     with pytest.raises(CryptoError, match="does not hold"):
         old.open_text(raw["name"], f"participants.name|{room.id}")
+    if not app.config.get("REDIS_URL"):
+        assert old_name.split(":", 1)[1].encode() not in instance_bytes(app)
     assert_reads_back(therapist, pr, room, rec, upload)
 
 
