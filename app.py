@@ -41,7 +41,7 @@ from activities.contract.protocol import LIMITS
 from activities.registry import build_registry
 from rooms.config import DEFAULTS, env_config, message_queue, secret_key  # noqa: F401 (app.env_config, app.message_queue: tests)
 from rooms.playroom import Playroom
-from rooms.store import transfer
+from rooms.store import rekey, transfer
 from rooms.transport.server import few_malloc_arenas, serve, tune_gc
 from rooms.web import account_pages, accounts
 from rooms.web import pages as web
@@ -81,6 +81,7 @@ def create_app(config=None):
     records_web.init_app(app, socketio)   # session records, retention (issue 7)
     account_pages.init_app(app)       # sign-up, passwords, sign-ins, two-step (issue 15)
     transfer.register_cli(app)        # flask export-data / import-data (moving between stores)
+    rekey.register_cli(app)           # flask rotate-key (encryption at rest, issue 15)
     if app.config["BEHIND_PROXY"]:
         # Outside Socket.IO's middleware, so its same-origin check sees the public URL too.
         from werkzeug.middleware.proxy_fix import ProxyFix

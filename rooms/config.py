@@ -18,6 +18,9 @@ DEFAULTS = {
     "MESSAGE_QUEUE_CHANNEL": "playroom",  # pub/sub channel; Redis pub/sub ignores the db number, so two
                                       # deployments on one redis-server need different channels
     "SECRET_KEY": None,               # default: generated once into INSTANCE_PATH/secret_key
+    "DATA_KEY": None,                 # base64 AES-256 key for encryption at rest (PLAYROOM_DATA_KEY)
+    "DATA_KEY_FILE": None,            # keyring file; default INSTANCE_PATH/data.key, made at first
+                                      # start, mode 0600 (PLAYROOM_DATA_KEY_FILE; rooms/store/crypto.py)
     "ASYNC_MODE": "threading",        # eventlet | gevent | threading (the entry point passes its own)
     "INVITE_TTL_DAYS": 30,            # days an invite link stays valid
     "SNAPSHOT_EVERY": 200,            # ops between room snapshots
@@ -55,7 +58,8 @@ DEFAULTS = {
 
 
 # Settings the environment gives as text (PLAYROOM_<KEY>); whole numbers are parsed below.
-TEXT_ENV = ("SMTP_HOST", "SMTP_USER", "SMTP_PASSWORD", "SMTP_SECURITY", "MAIL_FROM", "PUBLIC_URL")
+TEXT_ENV = ("SMTP_HOST", "SMTP_USER", "SMTP_PASSWORD", "SMTP_SECURITY", "MAIL_FROM", "PUBLIC_URL",
+            "DATA_KEY", "DATA_KEY_FILE")
 
 
 def message_queue(config):

@@ -10,7 +10,9 @@ from rooms.core.engine import Engine
 from rooms.core.events import RoomEvents
 from rooms.core.faults import one_line, store_down
 from rooms.core.offload import Offload
+from rooms.store.crypto import CryptoError, load_keyring
 from rooms.store.redis_store import RedisStorage
+from rooms.store.sealed import SealedStorage
 from rooms.store.sqlite_store import SQLiteStorage
 from rooms.transport.hub import Hub, room_key
 from rooms.web import pages as web
@@ -132,7 +134,17 @@ class Playroom:
 
 
 def make_storage(config):
-    """RedisStorage when REDIS_URL is set, else SQLite in DATABASE."""
+    """RedisStorage when REDIS_URL is set, else SQLite in DATABASE; either with names,
+    records, notes and snapshots encrypted at rest (rooms/store/sealed.py)."""
     if config.get("REDIS_URL"):
-        return RedisStorage(config["REDIS_URL"])
-    return SQLiteStorage(config["DATABASE"])
+        inner = RedisStorage(config["REDIS_URL"])
+    else:
+        inner = SQLiteStorage(config["DATABASE"])
+    storage = SealedStorage(inner, load_keyring(config))
+    try:
+        storage.check_key()
+    except CryptoError as e:
+        inner.close()
+        raise SystemExit(f"cannot read the stored data with this data key: {e}. Restore the "
+                         "key from its backup (README, Encryption at rest).") from None
+    return storage

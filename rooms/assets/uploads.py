@@ -158,11 +158,34 @@ def sanitise(data, *, max_bytes=MAX_BYTES, max_pixels=MAX_PIXELS, max_edge=MAX_E
 
 class UploadStore:
     """The clean files under `root`: <root>/<id>.webp and <root>/thumbs/<id>.webp.
-    Only ids that pass `is_upload_id` ever become paths."""
+    Only ids that pass `is_upload_id` ever become paths. With a `keyring`
+    (rooms/store/crypto.py) the files are sealed at rest, each bound to its upload
+    id and kind (a child's picture is a child's picture): read them with `read`."""
 
-    def __init__(self, root):
+    def __init__(self, root, keyring=None):
         self.root = root
+        self.keyring = keyring
         os.makedirs(os.path.join(root, "thumbs"), exist_ok=True)
+
+    @staticmethod
+    def aad(uid, thumb=False):
+        return f"uploads|{uid}|{'thumb' if thumb else 'picture'}"
+
+    def seal(self, uid, thumb, data):
+        """The bytes to keep on disk for `data` (sealed when there is a keyring)."""
+        return data if self.keyring is None else self.keyring.seal(data, self.aad(uid, thumb))
+
+    def unseal(self, uid, thumb, data):
+        return data if self.keyring is None else self.keyring.open(data, self.aad(uid, thumb))
+
+    def read(self, uid, thumb=False):
+        """The file's picture bytes (WebP), or None when it is gone."""
+        p = self.path(uid, thumb)
+        try:
+            with open(p, "rb") as f:
+                return self.unseal(uid, thumb, f.read())
+        except (FileNotFoundError, TypeError):
+            return None
 
     def path(self, uid, thumb=False):
         if not is_upload_id(uid):
@@ -175,10 +198,11 @@ class UploadStore:
         """Write both files; each appears whole or not at all (renamed into place)."""
         if not is_upload_id(uid):
             raise ValueError("bad upload id")
-        for path, data in ((self.path(uid, True), clean.thumb), (self.path(uid), clean.data)):
+        for thumb, data in ((True, clean.thumb), (False, clean.data)):
+            path = self.path(uid, thumb)
             tmp = path + ".tmp"
             with open(tmp, "wb") as f:
-                f.write(data)
+                f.write(self.seal(uid, thumb, data))
             os.replace(tmp, path)
 
     def delete(self, uid):
@@ -193,11 +217,11 @@ class UploadStore:
     def open_image(self, uid, size):
         """The stored picture as RGBA, scaled to fit size×size (proportions kept), or
         None when it is gone or unreadable."""
-        p = self.path(uid)
-        if p is None or not os.path.exists(p) or size < 1:
+        data = self.read(uid) if size >= 1 else None
+        if data is None:
             return None
         try:
-            with Image.open(p, formats=("WEBP",)) as im:
+            with Image.open(io.BytesIO(data), formats=("WEBP",)) as im:
                 im.load()
                 out = im.convert("RGBA")
         except (OSError, ValueError, SyntaxError):

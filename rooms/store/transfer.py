@@ -57,6 +57,12 @@ yields its records, listed in EXPORTERS, its fields in FIELDS (its parent in PAR
 base64 fields in BINARY), a collision check in `_plan`, and a branch for it in both
 storages' `_restore_more()`; the file format (version) does not change.
 
+Encryption at rest (rooms/store/crypto.py, rooms/store/sealed.py): an export is
+written in plaintext — names, notes, records and pictures included — because it is a
+file the deployer moves between installs, which may have different keys; keep it as
+carefully as the database (README, "Encryption at rest"). Import seals everything again
+under the target's key, upload files too.
+
 CLI (registered in app.py): `flask --app app export-data [--room ID] FILE` and
 `flask --app app import-data FILE`; the store is the app's (REDIS_URL or SQLite), the
 upload files are under its INSTANCE_PATH (PLAYROOM_INSTANCE).
@@ -138,9 +144,17 @@ def _kind_therapist_extras(storage, therapist, uploads_root):
     ups = sorted(storage.list_uploads(therapist["id"]), key=lambda u: (u["created_at"], u["id"]))
     if ups and uploads_root is None:
         raise TransferError("this store has uploads: the export needs the uploads folder")
+    files = ups and uploads_mod.UploadStore(uploads_root, getattr(storage, "keyring", None))
     for up in ups:
         paths = _upload_paths(uploads_root, up["id"])
-        yield "upload", {**up, **{name: _b64(_read_file(path)) for name, path in paths.items()}}
+        yield "upload", {**up, **{name: _b64(_open_file(files, up["id"], name, path))
+                                  for name, path in paths.items()}}
+
+
+def _open_file(files, uid, name, path):
+    """An upload file's plaintext (exports are plaintext; import seals them again)."""
+    data = _read_file(path)
+    return None if data is None else files.unseal(uid, name == "thumb", data)
 
 
 def _kind_records(storage, room):
@@ -397,15 +411,16 @@ def _plan(storage, records, uploads_root):
             if rec["picture"] is not None or rec["thumb"] is not None:
                 if uploads_root is None:
                     raise TransferError("the file has uploads: the import needs the uploads folder")
+                sealer = uploads_mod.UploadStore(uploads_root, getattr(storage, "keyring", None))
                 for name, path in _upload_paths(uploads_root, rec["id"]).items():
                     data = rec[name]
                     if data is None:
                         continue
-                    old = _read_file(path)
+                    old = _open_file(sealer, rec["id"], name, path)
                     if old is None:
                         if not _writable(path):
                             out.append(f"cannot write {path}")
-                        files[path] = data
+                        files[path] = sealer.seal(rec["id"], name == "thumb", data)
                     elif old != data:
                         out.append(f"the {name} file of upload {rec['id']} differs here")
             if there is not None and not files:

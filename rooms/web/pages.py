@@ -344,8 +344,9 @@ def _png(act, state, key, assets_root):
 
 def _upload_image(therapist_id):
     """upload_image(id, size) for a download: only the room therapist's own uploads."""
-    files = uploads.UploadStore(os.path.join(current_app.config["INSTANCE_PATH"], "uploads"))
     storage = _pr().storage
+    files = uploads.UploadStore(os.path.join(current_app.config["INSTANCE_PATH"], "uploads"),
+                                getattr(storage, "keyring", None))
 
     def image(upload_id, size):
         rec = storage.get_upload(upload_id) if uploads.is_upload_id(upload_id) else None

@@ -18,6 +18,8 @@ request.max_content_length before anything touches the body, so Flask-WTF's auto
 CSRF check (which would parse the whole form first) is switched off for that one view,
 which checks the header token itself before reading the body.
 """
+import hashlib
+import io
 import logging
 import os
 
@@ -43,7 +45,8 @@ def _exempt_upload_from_auto_csrf(state):
 
 
 def _files():
-    return uploads.UploadStore(os.path.join(current_app.config["INSTANCE_PATH"], "uploads"))
+    return uploads.UploadStore(os.path.join(current_app.config["INSTANCE_PATH"], "uploads"),
+                               getattr(_pr().storage, "keyring", None))
 
 
 def _error(message, status, code):
@@ -144,10 +147,11 @@ def room_picture(room_id, upload_id, thumb=False):
         abort(404)
     if me["role"] != THERAPIST and not _shown_in_room(room_id, upload_id):
         abort(404)
-    path = _files().path(upload_id, thumb)
-    if path is None or not os.path.exists(path):
+    data = _files().read(upload_id, thumb)        # sealed at rest: opened here
+    if data is None:
         abort(404)
-    resp = send_file(path, mimetype=uploads.STORED_MIME, max_age=0, conditional=True)
+    resp = send_file(io.BytesIO(data), mimetype=uploads.STORED_MIME, max_age=0,
+                     conditional=True, etag=hashlib.sha256(data).hexdigest())
     resp.headers["X-Content-Type-Options"] = "nosniff"
     resp.headers["Cache-Control"] = "private, no-cache"
     return resp

@@ -17,7 +17,7 @@ def app_config(redis_url):
 
 
 def test_REDIS_URL_selects_the_redis_storage_and_no_sqlite_file(app, pr, redis_url):
-    assert isinstance(pr.storage, RedisStorage) and pr.storage.url == redis_url
+    assert isinstance(pr.storage.inner, RedisStorage) and pr.storage.url == redis_url
     assert not os.path.exists(os.path.join(app.config["INSTANCE_PATH"], "playroom.sqlite3"))
 
 
@@ -45,8 +45,10 @@ def test_register_create_join_and_draw_on_redis(app, pr, therapist, room, make_g
 
     # a second app on the same Redis (a restarted process) has all of it
     pr.engine.unload(room.id)                               # writes a snapshot
+    # (every process on one Redis shares the data key: here the first app's key file)
     again = create_app({"INSTANCE_PATH": str(tmp_path / "again"), "ASYNC_MODE": "threading",
-                        "TESTING": True, "ASSETS_ROOT": ROOT, "REDIS_URL": redis_url})
+                        "TESTING": True, "ASSETS_ROOT": ROOT, "REDIS_URL": redis_url,
+                        "DATA_KEY_FILE": os.path.join(app.config["INSTANCE_PATH"], "data.key")})
     try:
         pr2 = again.extensions["playroom"]
         assert pr2.storage.load_snapshot(room.id)[0] == 2
@@ -74,7 +76,7 @@ def test_main_reads_REDIS_URL_from_the_environment(monkeypatch, tmp_path, redis_
     app_module.main()
     storage = served["app"].extensions["playroom"].storage
     try:
-        assert isinstance(storage, RedisStorage) and storage.url == redis_url
+        assert isinstance(storage.inner, RedisStorage) and storage.url == redis_url
     finally:
         storage.close()
 
@@ -83,7 +85,7 @@ def test_without_REDIS_URL_the_app_stays_on_sqlite(tmp_path):
     plain = create_app({"INSTANCE_PATH": str(tmp_path), "ASYNC_MODE": "threading"})
     storage = plain.extensions["playroom"].storage
     try:
-        assert not isinstance(storage, RedisStorage)
+        assert not isinstance(storage.inner, RedisStorage)
         assert os.path.exists(os.path.join(str(tmp_path), "playroom.sqlite3"))
     finally:
         storage.close()

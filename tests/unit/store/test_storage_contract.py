@@ -11,7 +11,9 @@ import threading
 
 import pytest
 
+from rooms.store.crypto import Keyring
 from rooms.store.redis_store import RedisStorage
+from rooms.store.sealed import SealedStorage
 from rooms.store.sqlite_store import SQLiteStorage
 
 # What creating a record under a missing parent raises (SQLite: its foreign keys).
@@ -28,7 +30,17 @@ def _redis(request, tmp_path):
     return lambda: RedisStorage(url)
 
 
-BACKENDS = {"sqlite": _sqlite, "redis": _redis}
+def _sealed(plain):
+    """The same backend behind SealedStorage (encryption at rest keeps the contract)."""
+    def opener(request, tmp_path):
+        open_inner = plain(request, tmp_path)
+        keyring = Keyring({"k1": bytes(range(32))}, "k1")
+        return lambda: SealedStorage(open_inner(), keyring)
+    return opener
+
+
+BACKENDS = {"sqlite": _sqlite, "redis": _redis,
+            "sealed-sqlite": _sealed(_sqlite), "sealed-redis": _sealed(_redis)}
 
 
 @pytest.fixture(params=sorted(BACKENDS))

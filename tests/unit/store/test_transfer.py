@@ -23,14 +23,20 @@ from tests.support import ROOT
 from tests.unit.payloads import op, stroke
 
 
-def files_under(root):
-    """{relative path: bytes} of every file under `root` (upload files)."""
+def files_under(root, keyring=None):
+    """{relative path: bytes} of every file under `root` (upload files), opened with
+    `keyring` when they are sealed at rest (each store seals under its own key)."""
     out = {}
     for folder, _, names in os.walk(root):
         for name in names:
             path = os.path.join(folder, name)
             with open(path, "rb") as f:
-                out[os.path.relpath(path, root)] = f.read()
+                data = f.read()
+            rel = os.path.relpath(path, root)
+            if keyring is not None:
+                uid = os.path.splitext(name)[0]
+                data = keyring.open(data, uploads.UploadStore.aad(uid, rel.startswith("thumbs")))
+            out[rel] = data
     return out
 
 
@@ -56,7 +62,7 @@ def everything(store, uploads_root=None):
                                               "notes": store.list_notes(r["id"])}
                                              for r in store.list_records(rid)]}
     if uploads_root is not None:
-        out["files"] = files_under(uploads_root)
+        out["files"] = files_under(uploads_root, getattr(store, "keyring", None))
     return out
 
 
@@ -91,7 +97,7 @@ def add_upload(store, therapist_id, root, color=(200, 40, 40)):
     Image.new("RGB", (64, 48), color).save(buf, "PNG")
     clean = uploads.sanitise(buf.getvalue())
     uid = uploads.new_upload_id()
-    uploads.UploadStore(root).save(uid, clean)
+    uploads.UploadStore(root, getattr(store, "keyring", None)).save(uid, clean)
     store.create_upload(uid, therapist_id, clean.width, clean.height, len(clean.data))
     return uid
 
@@ -437,7 +443,7 @@ def test_flask_cli_app_reads_the_store_from_the_environment(monkeypatch, tmp_pat
     monkeypatch.setenv("REDIS_URL", redis_url)
     app = create_app()
     try:
-        assert isinstance(app.extensions["playroom"].storage, RedisStorage)
+        assert isinstance(app.extensions["playroom"].storage.inner, RedisStorage)
         assert app.config["INSTANCE_PATH"] == str(tmp_path)
         assert not isinstance(app.extensions["socketio"].server.manager, socketio.PubSubManager)
     finally:
