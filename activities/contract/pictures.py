@@ -50,6 +50,10 @@ CATALOG = {
 
 AVATARS = ["cat", "dog", "fox", "lion", "panda", "rabbit", "unicorn", "frog", "owl",
            "turtle", "octopus", "bear", "monkey", "penguin", "koala", "tiger"]
+# The therapist is always the owl, so a child knows at a glance who leads; a guest
+# who picked it too would look like the therapist in the people list and on cursors.
+THERAPIST_AVATAR = "owl"
+GUEST_AVATARS = [a for a in AVATARS if a != THERAPIST_AVATAR]
 STAMPS = ["star", "heart", "smile", "sun", "rainbow", "flower", "butterfly", "dragon",
           "house", "tree", "balloon", "rocket", "thumbsup", "sparkles", "cloud", "ladybug"]
 

@@ -62,7 +62,7 @@ class Party:
             self.people.append(a)
         for k in range(parents - 1):
             a = Actions(cluster[k % len(cluster)].url)
-            assert a.join(self.link("parent", a), name=f"Mum{k}", avatar="owl") == self.room.id
+            assert a.join(self.link("parent", a), name=f"Mum{k}", avatar="bear") == self.room.id
             self.people.append(a)
         t = SocketUser(self.room.therapist, self.room.id).connect()
         ack = t.call("settings", {"parent_may_play": True, "auto_admit": True})
