@@ -15,6 +15,7 @@ import {clamp, el, picture, randomId, round1, round2} from "../room/util.js";
 
 const PREVIEW_TTL_MS = 3000;
 const CURSOR_TTL_MS = 5000;
+const CURSOR_LABEL_MS = 900;    // a cursor at rest this long shows only its dot
 const STAMP_SIZE = 120;
 const TOOL_ORDER = ["pen", "marker", "highlighter", "eraser"];
 const TOOL_LABEL = {pen: "Pen", marker: "Marker", highlighter: "Highlighter", eraser: "Eraser"};
@@ -851,6 +852,11 @@ class CanvasActivity {
     }
     Object.assign(c, {page, x, y, t: performance.now()});
     this.placeCursor(by, c);
+    // Issue 14: a resting cursor's name label would cover what was just stamped or
+    // drawn there; after a moment only the dot stays (the label comes back on a move).
+    c.node.classList.remove("still");
+    clearTimeout(c.stillTimer);
+    c.stillTimer = setTimeout(() => c.node.classList.add("still"), CURSOR_LABEL_MS);
   }
 
   labelCursor(by, c) {
