@@ -53,6 +53,8 @@ CATALOG = {
     "splash": ("1f4a6", "water splash"), "paper-towel": ("1f9fb", "paper towel"),
     "shoe": ("1f45f", "shoe"), "palms": ("1f932", "hands together"),
     "breakfast": ("1f963", "bowl and spoon"),
+    # the room's states said by a picture (waiting, let in, goodbye …)
+    "hello": ("1f44b", "waving hand"),
 }
 
 AVATARS = ["cat", "dog", "fox", "lion", "panda", "rabbit", "unicorn", "frog", "owl",
