@@ -212,3 +212,26 @@ def test_a_resting_cursor_label_gets_out_of_the_way_of_a_stamp(pair, shots):
     t.page.mouse.move(x + 40, y + 20, steps=5)
     wait_for(lambda: c.page.evaluate(
         "!document.querySelector('.cv-cursors .cursor').classList.contains('still')"), what="label back")
+
+
+def test_UNDO4_the_childs_undo_and_redo_are_greyed_out_with_nothing_to_take_back(pair, shots):
+    t, c = pair()
+    undo, redo = '[data-action="undo"]', '[data-action="redo"]'
+
+    def greyed(sel):
+        return c.page.evaluate("""s => { const b = document.querySelector(s);
+            return b.disabled && b.getAttribute('aria-disabled') === 'true'
+                && Number(getComputedStyle(b).opacity) < 0.6; }""", sel)
+
+    c.page.wait_for_selector("#board")
+    wait_for(lambda: greyed(undo) and greyed(redo), what="nothing to undo or redo yet")
+    shots(c, "child-tablet-undo-greyed")
+    c.draw_line()
+    t.wait_items(1)
+    wait_for(lambda: not greyed(undo) and greyed(redo), what="undo after a stroke")
+    c.page.locator(undo).tap()
+    t.wait_items(0)
+    wait_for(lambda: greyed(undo) and not greyed(redo), what="redo after undo")
+    c.page.locator(redo).tap()
+    t.wait_items(1)
+    wait_for(lambda: not greyed(undo) and greyed(redo), what="undo again after redo")

@@ -144,6 +144,9 @@ class CanvasActivity {
       this.invalidate();
     } else if (what === "presence") {
       for (const [by, c] of this.cursors) this.labelCursor(by, c);
+    } else if (what === "stacks") {
+      this.uiDirty = true;
+      this.invalidate();
     }
     this.updateAttrs();
   }
@@ -523,7 +526,10 @@ class CanvasActivity {
       b.setAttribute("aria-checked", String(b.dataset.color === this.color));
       b.disabled = !may;
     }
-    this.undoBtn.disabled = this.redoBtn.disabled = !may || !online;
+    // Issue 14: greyed out (and said so to screen readers) when there is nothing to take back.
+    this.undoBtn.disabled = !may || !online || !ctx.canUndo();
+    this.redoBtn.disabled = !may || !online || !ctx.canRedo();
+    for (const b of [this.undoBtn, this.redoBtn]) b.setAttribute("aria-disabled", String(b.disabled));
     const pages = this.view().pages;
     this.addPageBtn.disabled = !may || pages.length >= this.cfg.limits.pages;
     const page = pages.find((p) => p.id === this.pageId) || pages[0];

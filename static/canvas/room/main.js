@@ -69,6 +69,8 @@ function makeContext(name, spec) {
     unconfirmed: () => conn.unconfirmed(name),
     submit: (t, d) => conn.submit(name, t, d),
     history: (action, target) => conn.history(name, action, target),
+    canUndo: () => conn.canUndo(name),     // UNDO4: the server's count for me
+    canRedo: () => conn.canRedo(name),
     sendEph: (item) => conn.sendEph({a: name, ...item}),
     clockSample: () => conn.clockSample(),
     participant: (id) => participants.get(id) || null,
@@ -147,6 +149,7 @@ conn = new Connection(config, {
     if (shell.host) shell.host.knock(person);
   },
   pending: () => notify("pending"),
+  stacks: () => notify("stacks"),
   applied: () => notify("seq"),
   toast: (text) => shell.toast(text),
   fatal: (code, reason) => shell.fatal(code, reason),
