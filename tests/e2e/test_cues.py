@@ -100,6 +100,8 @@ def test_a_parent_on_a_phone_through_a_whole_family_session(browser, server, sho
         t.page.click('[data-action="room-panel"]')
         t.page.check('.room-panel [data-setting="parent_may_play"]')
         p.page.wait_for_selector('[data-action="stamps"]:not([disabled])', timeout=10000)
+        assert cue(p.page) == "your_turn"
+        p.page.wait_for_selector(".guest-welcome", state="detached", timeout=5000)
         tap(p.page, '[data-action="stamps"]')
         tap(p.page, '.stamps-drawer [data-stamp="star"]')
         box = p.page.locator("#board").bounding_box()

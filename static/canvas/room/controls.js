@@ -235,11 +235,12 @@ export class GuestScreen {
     this.el.hidden = false;
   }
 
-  /** Let in: a big waving hand for a moment (it never takes a tap: pointer-events none). */
-  welcome() {
-    this.cues?.give("let_in");
-    const card = el("div", {class: "guest-welcome", "aria-hidden": "true", dataset: {cue: "let_in"}},
-      picture(this.config.pictures, "hello", "guest-pic"));
+  /** Let in (a waving hand) or your turn (a thumbs up): a big picture for a moment
+   *  (it never takes a tap: pointer-events none). */
+  welcome(pic = "hello", cue = "let_in") {
+    this.cues?.give(cue);
+    const card = el("div", {class: "guest-welcome", "aria-hidden": "true", dataset: {cue}},
+      picture(this.config.pictures, pic, "guest-pic"));
     document.body.append(card);
     setTimeout(() => card.remove(), 1800);
   }

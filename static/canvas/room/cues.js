@@ -17,6 +17,7 @@ export function localVoice(lang = "en") {
 const CUES = {
   waiting: {notes: [440, 554], say: "Please wait. Your therapist will let you in soon."},
   let_in: {notes: [523, 659, 784], say: "Come in! Let's play."},
+  your_turn: {notes: [659, 880], say: "Your turn!"},
   frozen: {notes: [494, 392], say: "Let's pause for a moment."},
   private_time: {notes: [494, 392], say: "Private time. Please wait here."},
   goodbye: {notes: [784, 659, 523], say: "Goodbye! See you next time."},
