@@ -289,6 +289,7 @@ class SocketUser:
             ack = self.call("sync", {"since": since})
             assert ack["ok"], ack
             self.seq = ack["seq"]
+            self.sync_ack = ack
         return self
 
     def call(self, event, data=None, timeout=10):

@@ -46,10 +46,23 @@ CATALOG = {
     "feelings": ("1f321", "feelings"), "feel-1": ("1f622", "very upset"),
     "feel-2": ("1f61f", "a bit upset"), "feel-3": ("1f610", "okay"),
     "feel-4": ("1f642", "good"), "feel-5": ("1f604", "great"),
+    # daily-routine steps (checklists, schedules): each picture shows the action, so a
+    # child who cannot read knows the step ("Brush teeth" is a toothbrush, not a smile)
+    "toothbrush": ("1faa5", "toothbrush"), "t-shirt": ("1f455", "t-shirt"),
+    "soap": ("1f9fc", "soap"), "tap": ("1f6b0", "running tap"),
+    "splash": ("1f4a6", "water splash"), "paper-towel": ("1f9fb", "paper towel"),
+    "shoe": ("1f45f", "shoe"), "palms": ("1f932", "hands together"),
+    "breakfast": ("1f963", "bowl and spoon"),
+    # the room's states said by a picture (waiting, let in, goodbye …)
+    "hello": ("1f44b", "waving hand"),
 }
 
 AVATARS = ["cat", "dog", "fox", "lion", "panda", "rabbit", "unicorn", "frog", "owl",
            "turtle", "octopus", "bear", "monkey", "penguin", "koala", "tiger"]
+# The therapist is always the owl, so a child knows at a glance who leads; a guest
+# who picked it too would look like the therapist in the people list and on cursors.
+THERAPIST_AVATAR = "owl"
+GUEST_AVATARS = [a for a in AVATARS if a != THERAPIST_AVATAR]
 STAMPS = ["star", "heart", "smile", "sun", "rainbow", "flower", "butterfly", "dragon",
           "house", "tree", "balloon", "rocket", "thumbsup", "sparkles", "cloud", "ladybug"]
 

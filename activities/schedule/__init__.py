@@ -344,7 +344,7 @@ def client_config():
         # Quick starts for the therapist's editor: (picture, words, seconds).
         "examples": {
             "morning": [("alarm-clock", "Wake up", 0), ("toilet", "Toilet", 0),
-                        ("shower", "Wash", 120), ("plate", "Breakfast", 600),
+                        ("soap", "Wash", 120), ("breakfast", "Breakfast", 600),
                         ("backpack", "School bag", 0)],
             "session": [("calm-corner", "Calm body", 120), ("crayon", "Draw", 600),
                         ("book", "Story", 300), ("thumbsup", "Goodbye", 0)],

@@ -139,17 +139,17 @@ _STORIES = [
 # Task-analysis checklists: (id, title, [(picture id, step text), ...]).
 _TASKS = [
     ("morning", "Getting ready in the morning", [
-        ("alarm-clock", "Wake up"), ("toilet", "Use the toilet"), ("droplet", "Wash hands and face"),
-        ("mirror", "Get dressed"), ("bread", "Eat breakfast"), ("smile", "Brush teeth"),
-        ("backpack", "Pack my bag"), ("footprints", "Put on shoes"),
+        ("alarm-clock", "Wake up"), ("toilet", "Use the toilet"), ("soap", "Wash hands and face"),
+        ("t-shirt", "Get dressed"), ("breakfast", "Eat breakfast"), ("toothbrush", "Brush teeth"),
+        ("backpack", "Pack my bag"), ("shoe", "Put on shoes"),
     ]),
     ("handwashing", "Washing my hands", [
-        ("droplet", "Turn on the water"), ("raised-hand", "Wet my hands"),
-        ("sparkles", "Add soap"), ("calm-hand", "Rub hands, count to 20"),
-        ("wave", "Rinse"), ("check", "Turn off the water"), ("sun", "Dry my hands"),
+        ("tap", "Turn on the water"), ("splash", "Wet my hands"),
+        ("soap", "Add soap"), ("palms", "Rub hands, count to 20"),
+        ("splash", "Rinse"), ("tap", "Turn off the water"), ("paper-towel", "Dry my hands"),
     ]),
     ("bedtime-routine", "Getting ready for bed", [
-        ("bathtub", "Bath time"), ("sleepy", "Put on pyjamas"), ("smile", "Brush teeth"),
+        ("bathtub", "Bath time"), ("sleepy", "Put on pyjamas"), ("toothbrush", "Brush teeth"),
         ("toilet", "Use the toilet"), ("book", "Read a story"), ("bed", "Into bed"),
     ]),
 ]

@@ -14,6 +14,7 @@ from typing import Callable
 from PIL import Image
 
 from activities.contract.pictures import (AVATARS, CATALOG, CREDIT, FIGURE_CATEGORIES,  # noqa: F401
+                                          GUEST_AVATARS, THERAPIST_AVATAR,
                                           FIGURE_LICENCE, FIGURES, SOURCE, STAMPS, client_config,
                                           url)
 

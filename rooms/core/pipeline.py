@@ -244,6 +244,16 @@ class Pipeline:
             self._catch_up(live)
             return live.seq, live.states[activity]
 
+    def stacks(self, room_id, pid):
+        """UNDO4: {activity: [undos, redos]} that `pid` has, so their browser greys out
+        Undo and Redo when there is nothing to take back (the stacks are the server's)."""
+        with self.locked(room_id) as live:
+            if live is None:
+                return {}
+            self._catch_up(live)
+            return {a: [len(live.undo.get((pid, a), ())), len(live.redo.get((pid, a), ()))]
+                    for a in self.registry.names()}
+
     def room_state(self, room_id):
         """(seq, the room's control state) or None."""
         with self.locked(room_id) as live:

@@ -16,7 +16,7 @@ from activities.contract import Invalid, Rejected
 from rooms.core import control as room_control
 from rooms.transport.boundary import Gate
 from rooms.core.live import is_op_id
-from activities.contract.protocol import (E_AUTH, E_BAD_EVENT, E_ENDED, E_FORBIDDEN, E_INTERNAL,
+from activities.contract.protocol import (E_AUTH, E_BAD_EVENT, E_ENDED, E_FORBIDDEN, E_INTERNAL, E_NOTHING,
                        E_INVALID, E_NOT_JOINED, E_PRIVATE, E_RATE, E_REMOVED, E_REVOKED,
                        E_UNAVAILABLE, E_UNKNOWN_ACTIVITY, E_VERSION, E_WAITING, EV_BYE, EV_EPH_OUT, EV_ERROR,
                        EV_LOBBY, EV_PRESENCE, EV_STATE, GUEST_ROLES, LIMITS, PACK_VERSION,
@@ -439,7 +439,8 @@ class Hub:
         if room is not None:
             self.socketio.server.emit(EV_PRESENCE, {"participants": room_control.online(room[1])},
                                       to=sid, namespace="/")
-        return {"ok": True, "seq": seq}
+        # UNDO4: how much this person can undo and redo, for their Undo/Redo buttons.
+        return {"ok": True, "seq": seq, "stacks": self.engine.stacks(conn.room_id, conn.participant["id"])}
 
     def _not_in(self, sid, conn, verdict):
         """CTL1/CTL5: a guest who may not enter now waits in the lobby (put there by
@@ -487,6 +488,8 @@ class Hub:
             return self._refuse(sid, conn, {"ok": False, "code": E_RATE, "op_id": op_id,
                                             "reason": "Slow down a little."}, event)
         ack = handler(conn.room_id, conn.participant, data)
+        if (ack["ok"] and not ack.get("duplicate")) or ack.get("code") == E_NOTHING:   # UNDO4
+            ack = {**ack, "stacks": self.engine.stacks(conn.room_id, conn.participant["id"])}
         if not ack["ok"]:
             if ack["code"] == E_PRIVATE:
                 log.info("refused %s from parent %s during private time in room %s", event,

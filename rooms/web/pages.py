@@ -94,8 +94,9 @@ class RoomForm(FlaskForm):
 
 class JoinForm(FlaskForm):
     name = StringField("Your name", validators=[Length(max=24), plain_text()])
-    avatar = RadioField("Pick a picture", choices=pictures.AVATARS,
-                        default=pictures.AVATARS[0])
+    # The owl is the therapist's (pictures.THERAPIST_AVATAR): refused here, not only hidden.
+    avatar = RadioField("Pick a picture", choices=pictures.GUEST_AVATARS,
+                        default=pictures.GUEST_AVATARS[0])
 
 
 def _own_room(room_id):
@@ -116,6 +117,13 @@ def _qr(url):
 @bp.route("/")
 def index():
     return render_template("index.html")
+
+
+@bp.route("/bye")
+def goodbye():
+    """Where a guest goes on leaving: a friendly goodbye, never the therapists'
+    sign-up page (a child's "OK" must not land on a form for grown-ups)."""
+    return render_template("goodbye.html")
 
 
 @bp.route("/about")
@@ -238,7 +246,7 @@ def join(token):
         session["guests"] = guests
         session.permanent = True
         return redirect(url_for("web.room", room_id=room["id"]))
-    return render_template("join.html", form=form, role=invite["role"], avatars=pictures.AVATARS,
+    return render_template("join.html", form=form, role=invite["role"], avatars=pictures.GUEST_AVATARS,
                            default_name=DEFAULT_NAMES[invite["role"]],
                            therapist=storage.get_therapist(room["therapist_id"])["name"]), \
         (400 if request.method == "POST" else 200)
@@ -253,7 +261,8 @@ def participant_for(room_id):
         return None, None
     if current_user.is_authenticated and room["therapist_id"] == current_user.id:
         return room, {"id": current_user.participant_id, "role": THERAPIST,
-                      "name": current_user.name, "avatar": "owl", "invite_id": None}
+                      "name": current_user.name, "avatar": pictures.THERAPIST_AVATAR,
+                      "invite_id": None}
     pid = session.get("guests", {}).get(room_id)
     part = pr.storage.get_participant(pid) if isinstance(pid, str) else None
     if part is None or part["room_id"] != room_id:
@@ -299,7 +308,7 @@ def room(room_id):
                               .replace("ACT", "{activity}").replace("KEY", "{key}")
                               .replace("FMT", "{fmt}")
                               if me["role"] == THERAPIST else None),
-                 "leave": url_for("web.index"),
+                 "leave": url_for("web.index" if me["role"] == THERAPIST else "web.goodbye"),
                  # Issue 17: "End session" links to the record of the session that began
                  # at seq {first} (rooms/records_web.py).
                  "record": (url_for("records.session_record", room_id=room_id, first_seq=0)

@@ -64,7 +64,7 @@ class Room:
         self.child = Actions(self.base)
         assert self.child.join(self.links["child"], name="Sam", avatar="fox") == self.id
         self.parent = Actions(self.base)
-        assert self.parent.join(self.links["parent"], name="Alex", avatar="owl") == self.id
+        assert self.parent.join(self.links["parent"], name="Alex", avatar="bear") == self.id
         self.users = []
 
     def actions(self, role):

@@ -30,7 +30,7 @@ def test_PRES1_joins_are_listed_with_role_name_and_avatar(room):
         now = latest(u)
         assert all(p["online"] for p in now.values())
         assert (now["child"]["name"], now["child"]["avatar"]) == ("Sam", "fox")
-        assert (now["parent"]["name"], now["parent"]["avatar"]) == ("Alex", "owl")
+        assert (now["parent"]["name"], now["parent"]["avatar"]) == ("Alex", "bear")
         assert now["therapist"]["name"] == "Dr. Kim"
         assert {p["id"] for p in now.values()} == {therapist.me, child.me, parent.me}
 

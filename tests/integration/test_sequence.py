@@ -212,6 +212,22 @@ def test_UNDO1_undo_is_per_person_over_sockets(room):
     assert nothing["ok"] is False and nothing["code"] == "nothing_to_do"
 
 
+def test_UNDO4_acks_say_how_much_the_sender_can_undo_and_redo(room):
+    """The child's Undo/Redo buttons are greyed out from these numbers."""
+    child = room.user("child")
+    assert child.sync_ack["stacks"]["canvas"] == [0, 0]          # nothing yet: both greyed
+    assert send_op(child, "stroke", stroke(sid="s1"))["stacks"]["canvas"] == [1, 0]
+    assert send_op(child, "stroke", stroke(sid="s2"))["stacks"]["canvas"] == [2, 0]
+    assert history(child, "undo")["stacks"]["canvas"] == [1, 1]
+    assert history(child, "undo")["stacks"]["canvas"] == [0, 2]
+    nothing = history(child, "undo")
+    assert nothing["code"] == "nothing_to_do" and nothing["stacks"]["canvas"] == [0, 2]
+    # Someone else's op leaves the child's numbers alone; a rejoin gets them again.
+    therapist = room.user("therapist")
+    assert send_op(therapist, "stroke", stroke(sid="t1"))["stacks"]["canvas"] == [1, 0]
+    assert room.user("child").sync_ack["stacks"]["canvas"] == [0, 2]
+
+
 def test_UNDO3_therapist_clear_is_undoable(room):
     therapist, child = room.user("therapist"), room.user("child")
     ids = [sid for _, sid in draw_strokes(room, "child", 5)]

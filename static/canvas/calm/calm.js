@@ -11,7 +11,7 @@
 // (0..1 in the phase, 3 decimals), data-round, data-running, data-synced];
 // #timer [data-remaining-ms, data-running]; grounding [data-sense], [data-count].
 import {activeSenses, apply as reduce, findPattern, initialState, totalRounds} from "./model.js";
-import {fullness, pacerPhase, timerRemaining} from "./phase.js";
+import {elapsed, fullness, pacerPhase, timerRemaining} from "./phase.js";
 import {CalmSound} from "./sound.js";
 import {button, calmIcon, loadStyle, stepper} from "../room/ui.js";
 import {makeVisual} from "./visuals.js";
@@ -173,9 +173,13 @@ class CalmActivity {
     this.doneBadge = picture(pics, "calm-well-done", "calm-done-pic", "Well done");
     this.cue = el("div", {class: "calm-cue", "aria-live": "polite"});
     this.roundsEl = el("div", {class: "calm-rounds", "aria-hidden": "true"});
+    // Issue 14: time left beside the breathing shape as a slice that shrinks, so a
+    // child who cannot count dots or read minutes sees how much is left.
+    this.pacerLeft = new TimerDisc("pacer-left", this.ctx.pictures["calm-timer"]?.url || "");
+    this.pacerLeft.svg.setAttribute("aria-label", "Breathing time left");
     this.pacerEl = el("section", {id: "pacer", class: "calm-pacer",
       dataset: {phase: "idle", progress: "0.000", round: "0", running: "false", synced: "false"}},
-    this.visualBox, this.doneBadge, this.cue, this.roundsEl);
+    this.visualBox, this.doneBadge, this.cue, el("div", {class: "calm-progress"}, this.pacerLeft.el, this.roundsEl));
     // Timer card (the big disc) and the small one shown on the other cards.
     const bell = this.ctx.pictures["calm-timer"]?.url || "";
     this.bigDisc = new TimerDisc("big", bell);
@@ -312,6 +316,10 @@ class CalmActivity {
       this.roundBar.style.width = `${idle ? 0 : Math.min(100, (100 * ph.round) / p.total)}%`;
     }
     this.pacerEl.classList.toggle("is-done", done);
+    const cycle = p.timing.reduce((a, b) => a + b, 0);
+    const total = cycle * p.total;
+    const left = idle || !synced ? total : done ? 0 : Math.max(0, total - elapsed(p, now));
+    this.pacerLeft.update({total, left, started: !idle, running: ph.running, paused, numbers: false});
     // A gentle tone at the start of each breath in and out.
     const key = `${ph.round}/${ph.phase}/${p.started_at}`;
     if (ph.running && key !== this.lastPhaseKey) {

@@ -15,6 +15,7 @@ import {clamp, el, picture, randomId, round1, round2} from "../room/util.js";
 
 const PREVIEW_TTL_MS = 3000;
 const CURSOR_TTL_MS = 5000;
+const CURSOR_LABEL_MS = 900;    // a cursor at rest this long shows only its dot
 const STAMP_SIZE = 120;
 const TOOL_ORDER = ["pen", "marker", "highlighter", "eraser"];
 const TOOL_LABEL = {pen: "Pen", marker: "Marker", highlighter: "Highlighter", eraser: "Eraser"};
@@ -143,6 +144,9 @@ class CanvasActivity {
       this.invalidate();
     } else if (what === "presence") {
       for (const [by, c] of this.cursors) this.labelCursor(by, c);
+    } else if (what === "stacks") {
+      this.uiDirty = true;
+      this.invalidate();
     }
     this.updateAttrs();
   }
@@ -522,7 +526,10 @@ class CanvasActivity {
       b.setAttribute("aria-checked", String(b.dataset.color === this.color));
       b.disabled = !may;
     }
-    this.undoBtn.disabled = this.redoBtn.disabled = !may || !online;
+    // Issue 14: greyed out (and said so to screen readers) when there is nothing to take back.
+    this.undoBtn.disabled = !may || !online || !ctx.canUndo();
+    this.redoBtn.disabled = !may || !online || !ctx.canRedo();
+    for (const b of [this.undoBtn, this.redoBtn]) b.setAttribute("aria-disabled", String(b.disabled));
     const pages = this.view().pages;
     this.addPageBtn.disabled = !may || pages.length >= this.cfg.limits.pages;
     const page = pages.find((p) => p.id === this.pageId) || pages[0];
@@ -851,6 +858,11 @@ class CanvasActivity {
     }
     Object.assign(c, {page, x, y, t: performance.now()});
     this.placeCursor(by, c);
+    // Issue 14: a resting cursor's name label would cover what was just stamped or
+    // drawn there; after a moment only the dot stays (the label comes back on a move).
+    c.node.classList.remove("still");
+    clearTimeout(c.stillTimer);
+    c.stillTimer = setTimeout(() => c.node.classList.add("still"), CURSOR_LABEL_MS);
   }
 
   labelCursor(by, c) {

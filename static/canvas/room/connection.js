@@ -68,6 +68,7 @@ export class Connection {
     this.hooks = hooks;
     this.seq = -1;
     this.targetSeq = -1;
+    this.stacks = null;             // UNDO4: {activity: [undos, redos]} from the server
     this.hasState = false;
     this.buffer = new Map();        // seq -> op, ops that arrived ahead of seq+1
     this.synced = false;            // state received and sync acked on this socket
@@ -227,6 +228,7 @@ export class Connection {
         this.hooks.lobby(null);
       }
       this.targetSeq = Math.max(this.targetSeq, ack.seq);
+      this.setStacks(ack.stacks);
       if (!this.synced) {
         this.synced = true;
         this.setStatus("connected");
@@ -389,6 +391,7 @@ export class Connection {
 
   onAck(entry, ack) {
     const opId = entry.msg.op_id;
+    this.setStacks(ack.stacks);
     if (ack.ok) {
       this.retryDelay = 1000;
       const wasPending = this.pending.includes(entry);
@@ -413,6 +416,24 @@ export class Connection {
     }
     this.removePending(opId);
     if (!(entry.ev === "history" && QUIET_HISTORY.has(ack.code))) this.hooks.toast(friendly(ack.code, ack.reason));
+  }
+
+  /** UNDO4: the server says how much we can undo/redo per activity (null: not yet known). */
+  setStacks(stacks) {
+    if (!stacks || typeof stacks !== "object") return;
+    this.stacks = stacks;
+    this.hooks.stacks?.();
+  }
+
+  /** Undo makes sense with something on our stack or an op of ours not yet stored. */
+  canUndo(a) {
+    const s = this.stacks && this.stacks[a];
+    return !s || s[0] > 0 || this.unconfirmed(a).length > 0;
+  }
+
+  canRedo(a) {
+    const s = this.stacks && this.stacks[a];
+    return !s || s[1] > 0;
   }
 
   /** An acked op whose seq never arrives means we missed it: resync. */

@@ -198,10 +198,12 @@ const GUEST_SCREENS = {
     text: "Your therapist paused the room. You can keep watching."},
 };
 
-/** What a guest sees instead of (or over) the room. */
+/** What a guest sees instead of (or over) the room; each change is also a cue
+ *  (a tone, the local voice) for a child who cannot read (issue 14). */
 export class GuestScreen {
-  constructor(config) {
+  constructor(config, cues) {
     this.config = config;
+    this.cues = cues;
     this.el = el("div", {class: "guest-screen", hidden: true, role: "status", "aria-live": "polite"});
     this.state = null;
   }
@@ -209,16 +211,37 @@ export class GuestScreen {
   /** kind: null | "waiting" | "private_time" | "frozen" */
   show(kind) {
     if (kind === this.state) return;
+    const was = this.state;
     this.state = kind;
     document.body.dataset.screen = kind || "";
-    if (!kind) { this.el.hidden = true; this.el.replaceChildren(); return; }
+    if (!kind) {
+      this.el.hidden = true;
+      this.el.replaceChildren();
+      if (was === "waiting" || was === "private_time") this.welcome();
+      else if (was) this.cues?.give("back");
+      return;
+    }
+    this.cues?.give(kind);
     const s = GUEST_SCREENS[kind];
     this.el.className = "guest-screen screen-" + kind;
     this.el.replaceChildren(el("div", {class: "guest-card"},
       picture(this.config.pictures, s.pic, "guest-pic"),
       el("h1", {}, s.title), el("p", {}, s.text),
       kind === "frozen" ? null : el("div", {class: "guest-dots", "aria-hidden": "true"},
-        el("span"), el("span"), el("span"))));
+        el("span"), el("span"), el("span")),
+      // The room's own Leave is under this screen; waiting need not trap anyone.
+      kind === "frozen" ? null : el("a", {class: "guest-leave", href: this.config.urls.leave,
+        dataset: {action: "leave"}}, picture(this.config.pictures, "door", "guest-leave-pic"), "Leave")));
     this.el.hidden = false;
+  }
+
+  /** Let in (a waving hand) or your turn (a thumbs up): a big picture for a moment
+   *  (it never takes a tap: pointer-events none). */
+  welcome(pic = "hello", cue = "let_in") {
+    this.cues?.give(cue);
+    const card = el("div", {class: "guest-welcome", "aria-hidden": "true", dataset: {cue}},
+      picture(this.config.pictures, pic, "guest-pic"));
+    document.body.append(card);
+    setTimeout(() => card.remove(), 1800);
   }
 }

@@ -7,6 +7,7 @@ import {Shell} from "./shell.js";
 const config = JSON.parse(document.getElementById("playroom-config").textContent);
 const me = config.me;
 let settings = {};
+let mayPlayBefore = null;   // a guest's master switch as last seen (null: not yet)
 let participants = new Map([[me.id, {...me, online: true}]]);
 let current = null;            // name of the mounted activity
 let conn = null;
@@ -90,6 +91,8 @@ function makeContext(name, spec) {
     unconfirmed: () => conn.unconfirmed(name),
     submit: (t, d) => conn.submit(name, t, d),
     history: (action, target) => conn.history(name, action, target),
+    canUndo: () => conn.canUndo(name),     // UNDO4: the server's count for me
+    canRedo: () => conn.canRedo(name),
     sendEph: (item) => conn.sendEph({a: name, ...item}),
     clockSample: () => conn.clockSample(),
     participant: (id) => participants.get(id) || null,
@@ -166,6 +169,10 @@ conn = new Connection(config, {
     if (me.role !== "therapist") {
       // CTL3/CTL5/CTL6: paused, private time, following the therapist.
       if (me.role === "parent" && settings.private) conn.pauseForPrivateTime();
+      // Issue 14: being allowed to play ("your turn") is said by a picture and a cue.
+      const mayPlay = Boolean(me.role === "child" ? settings.child_may_draw : settings.parent_may_play);
+      if (mayPlay && mayPlayBefore === false) shell.guest.welcome("thumbsup", "your_turn");
+      mayPlayBefore = mayPlay;
       if (!conn.waiting) shell.guest.show(settings.freeze ? "frozen" : null);
       const shown = settings.view && settings.view.activity;
       if (settings.follow && shown && activities.has(shown)) {
@@ -185,6 +192,7 @@ conn = new Connection(config, {
     if (shell.host) shell.host.knock(person);
   },
   pending: () => notify("pending"),
+  stacks: () => notify("stacks"),
   applied: () => notify("seq"),
   toast: (text) => shell.toast(text),
   fatal: (code, reason) => shell.fatal(code, reason),

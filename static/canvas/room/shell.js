@@ -3,10 +3,13 @@
 // It knows nothing about any activity beyond config.activities' name/title/icon.
 import {icon} from "./icons.js";
 import {GuestScreen, HostControls} from "./controls.js";
+import {Cues} from "./cues.js";
 import {el, picture} from "./util.js";
 
 const ROLE_LABEL = {therapist: "Therapist", child: "Child", parent: "Parent"};
 const CONN_LABEL = {connected: "Connected", reconnecting: "Reconnecting…", closed: "Offline"};
+// Issue 14: the connection state said by a picture too (a slow snail, a cloud).
+const CONN_PICTURE = {reconnecting: "snail", closed: "cloud"};
 // The therapist's quick switches in the top bar; the rest is in the room panel.
 const TOGGLES = [
   {key: "freeze", label: "Pause guests"},
@@ -62,7 +65,8 @@ export class Shell {
         confirm: (q, o) => this.confirm(q, o), toast: (t) => this.toast(t)});
       this.toggles.append(this.host.button);
     }
-    this.guest = new GuestScreen(config);
+    this.cues = new Cues(config.me.role !== "therapist");
+    this.guest = new GuestScreen(config, this.cues);
     this.pill = el("span", {class: "pill", role: "status", "aria-live": "polite"});
     const leave = el("a", {class: "leave", href: config.urls.leave, title: "Leave the room",
       "aria-label": "Leave the room", onclick: (e) => this.confirmLeave(e)}, icon("leave"));
@@ -100,8 +104,16 @@ export class Shell {
   }
 
   setConn(state) {
+    const was = this.pill.dataset.state;
     this.pill.dataset.state = state;
-    this.pill.textContent = CONN_LABEL[state] || state;
+    const pic = CONN_PICTURE[state];
+    this.pill.replaceChildren(...(pic ? [picture(this.config.pictures, pic, "pill-pic", "")] : []),
+      CONN_LABEL[state] || state);
+    // A connection that was up and drops (or comes back) is worth a cue; the first
+    // connect is not.
+    if (was === "connected" && state !== "connected") this.cues.give("reconnecting");
+    if (state === "connected" && this.everConnected && was !== "connected") this.cues.give("back");
+    if (state === "connected") this.everConnected = true;
   }
 
   setPresence(list) {
@@ -182,5 +194,6 @@ export class Shell {
       el("a", {class: "big-btn", href: this.config.urls.leave}, "OK")));
     this.fatalEl.hidden = false;
     document.body.dataset.fatal = code || "closed";
+    this.cues.give("goodbye");
   }
 }

@@ -16,6 +16,7 @@
 // prompt levels, a child's own ticks; page turns are not undoable).
 import {button, calmIcon, loadStyle} from "../room/ui.js";
 import {icon} from "../room/icons.js";
+import {localVoice} from "../room/cues.js";   // local voices only: no text leaves the device
 import {StoryEditor} from "./editor.js";
 import {apply as reduce, initialState, story} from "./model.js";
 import {UploadClient, pictureOf} from "../room/uploads.js";
@@ -27,13 +28,6 @@ export function create(spec, app) {
   return new StoriesActivity(spec, app);
 }
 
-
-/** Local voices only: a voice with localService false may send the text elsewhere. */
-export function localVoice(lang = "en") {
-  if (!("speechSynthesis" in window)) return null;
-  const voices = window.speechSynthesis.getVoices().filter((v) => v.localService === true);
-  return voices.find((v) => v.lang && v.lang.toLowerCase().startsWith(lang)) || voices[0] || null;
-}
 
 class StoriesActivity {
   constructor(spec, app) {

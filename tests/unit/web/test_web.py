@@ -2,6 +2,7 @@
 the guest join page, room access, the PNG export, static assets and headers."""
 import hashlib
 import io
+import json
 import os
 import re
 
@@ -185,22 +186,42 @@ def test_join_page_shows_the_avatars_and_the_therapists_name(client, room):
     r = client.get(path_of(room.links["child"]))
     assert r.status_code == 200
     body = text(r)
-    for avatar in pictures.AVATARS:
+    for avatar in pictures.GUEST_AVATARS:
         assert f'name="avatar" value="{avatar}"' in body
         assert f'src="/pictures/{avatar}.svg"' in body
     assert "Dr. Kim" in body
 
 
+def test_join_page_does_not_offer_the_therapists_owl(client, room):
+    """The owl marks the therapist in the people list and on cursors."""
+    body = text(client.get(path_of(room.links["child"])))
+    assert 'value="owl"' not in body and 'value="bear"' in body
+
+
 @pytest.mark.parametrize("role,default", [("child", "Friend"), ("parent", "Grown-up")])
 def test_join_with_empty_name_gets_a_default_and_lands_in_the_room(app, room, join, pr, role, default):
     c = app.test_client()
-    r = join(c, room.links[role], name="", avatar="owl")
+    r = join(c, room.links[role], name="", avatar="bear")
     assert r.status_code == 302 and r.location.endswith(f"/room/{room.id}")
     (part,) = pr.storage.list_participants(room.id)
-    assert (part["name"], part["role"], part["avatar"]) == (default, role, "owl")
+    assert (part["name"], part["role"], part["avatar"]) == (default, role, "bear")
     with c.session_transaction() as s:
         assert s["guests"] == {room.id: part["id"]}
     assert c.get(f"/room/{room.id}").status_code == 200
+
+
+def test_a_guest_leaves_to_a_goodbye_page_not_the_sign_up_page(make_guest, room, therapist, client):
+    """The room's "Leave" and the goodbye screen's "OK" follow config.urls.leave."""
+    guest = make_guest(room.links["child"])
+    assert room_config(guest.get(f"/room/{room.id}"))["urls"]["leave"] == "/bye"
+    page = client.get("/bye")      # open to anyone: it shows nothing of any room
+    assert page.status_code == 200 and "See you next time" in text(page)
+    assert "/register" not in text(page) and "/login" not in text(page)
+    assert room_config(therapist.get(f"/room/{room.id}"))["urls"]["leave"] == "/"
+
+
+def room_config(response):
+    return json.loads(re.search(r'id="playroom-config">(.*?)</script>', text(response), re.S).group(1))
 
 
 def test_join_keeps_the_given_name(make_guest, room, pr):
@@ -208,8 +229,10 @@ def test_join_keeps_the_given_name(make_guest, room, pr):
     assert pr.storage.get_participant(guest.participant_id)["name"] == "Sam"
 
 
-def test_join_refuses_an_avatar_outside_the_set(app, room, join, pr):
-    r = join(app.test_client(), room.links["child"], avatar="dragon")
+@pytest.mark.parametrize("avatar", ["dragon", "owl"])
+def test_join_refuses_an_avatar_outside_the_set(app, room, join, pr, avatar):
+    """"owl" is the therapist's: a guest posting it by hand is refused, nothing stored."""
+    r = join(app.test_client(), room.links["child"], avatar=avatar)
     assert r.status_code == 400
     assert pr.storage.list_participants(room.id) == []
 
@@ -404,7 +427,7 @@ def assert_csp_self_only(resp):
     return directives
 
 
-@pytest.mark.parametrize("path", ["/", "/about", "/login", "/register", "/j/" + "x" * 32,
+@pytest.mark.parametrize("path", ["/", "/about", "/bye", "/login", "/register", "/j/" + "x" * 32,
                                   "/no-such-page"])
 def test_every_public_page_carries_a_self_only_csp(client, path):
     r = client.get(path)

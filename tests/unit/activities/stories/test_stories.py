@@ -77,6 +77,21 @@ def test_STORY1_directive_sentences_are_worded_positively():
                 assert not re.search(r"\b(don't|do not|never|must|stop)\b", s, re.I), s
 
 
+# Twemoji files of pictures that show the action (issue 14: a child who cannot read
+# saw a smile for "Brush teeth", a mirror for "Get dressed", a drop for washing).
+SHOWS_THE_ACTION = {"Brush teeth": "1faa5", "Get dressed": "1f455", "Wash hands and face": "1f9fc",
+                    "Add soap": "1f9fc", "Put on shoes": "1f45f", "Turn on the water": "1f6b0"}
+
+
+def test_STORY3_checklist_steps_show_their_action_in_the_picture():
+    steps = [st for task in story_library.tasks().values() for st in task["steps"]]
+    seen = {st["text"] for st in steps if st["text"] in SHOWS_THE_ACTION}
+    assert seen == set(SHOWS_THE_ACTION)
+    for st in steps:
+        if st["text"] in SHOWS_THE_ACTION:
+            assert pictures.CATALOG[st["pic"]][0] == SHOWS_THE_ACTION[st["text"]], st
+
+
 def test_STORY3_task_lists_use_pictures_from_the_set():
     assert "morning" in stories.TASKS
     for t in stories.TASKS.values():

@@ -1,0 +1,88 @@
+// Pre-reader cues (issue 14): a child who cannot read learns what is happening from
+// a picture (the screens show one), a short tone and, where the device has one, its
+// own local voice — never from text alone. Tones are made in the page with WebAudio
+// and speech uses only a voice on the device (`localService`), so nothing is
+// fetched from another host.
+//
+// Test hook: body[data-cue] is the last cue given, body[data-cues] how many so far.
+
+/** A speech voice that runs on this device (none that sends text to a server). */
+export function localVoice(lang = "en") {
+  if (!("speechSynthesis" in window)) return null;
+  const voices = window.speechSynthesis.getVoices().filter((v) => v.localService === true);
+  return voices.find((v) => v.lang && v.lang.toLowerCase().startsWith(lang)) || voices[0] || null;
+}
+
+// kind -> notes (Hz, rising = hello, falling = pause/goodbye) and a few plain words.
+const CUES = {
+  waiting: {notes: [440, 554], say: "Please wait. Your therapist will let you in soon."},
+  let_in: {notes: [523, 659, 784], say: "Come in! Let's play."},
+  your_turn: {notes: [659, 880], say: "Your turn!"},
+  frozen: {notes: [494, 392], say: "Let's pause for a moment."},
+  private_time: {notes: [494, 392], say: "Private time. Please wait here."},
+  goodbye: {notes: [784, 659, 523], say: "Goodbye! See you next time."},
+  reconnecting: {notes: [330, 330], say: null},
+  back: {notes: [523, 784], say: null},
+};
+
+export class Cues {
+  /** `enabled`: only guests get cues; the therapist's own screen stays quiet. */
+  constructor(enabled) {
+    this.enabled = enabled;
+    this.audio = null;
+    this.count = 0;
+    // Browsers start audio only after a tap: wake the context on the first one.
+    if (enabled) document.addEventListener("pointerdown", () => this.wake(), {once: true, capture: true});
+  }
+
+  wake() {
+    try {
+      this.audio = this.audio || new (window.AudioContext || window.webkitAudioContext)();
+      if (this.audio.state === "suspended") this.audio.resume().catch(() => {});
+    } catch {
+      this.audio = null;    // no WebAudio here: the picture still says it
+    }
+  }
+
+  /** Say `kind` with a tone and the local voice; the picture is the caller's. */
+  give(kind) {
+    const cue = CUES[kind];
+    if (!this.enabled || !cue) return;
+    this.count += 1;
+    document.body.dataset.cue = kind;
+    document.body.dataset.cues = String(this.count);
+    this.tone(cue.notes);
+    if (cue.say) this.speak(cue.say);
+  }
+
+  tone(notes) {
+    if (!this.audio) this.wake();
+    const ctx = this.audio;
+    if (!ctx || ctx.state !== "running") return;
+    const t0 = ctx.currentTime + 0.02;
+    notes.forEach((hz, i) => {
+      const osc = ctx.createOscillator();
+      const gain = ctx.createGain();
+      osc.type = "sine";
+      osc.frequency.value = hz;
+      const at = t0 + i * 0.18;
+      gain.gain.setValueAtTime(0.0001, at);
+      gain.gain.exponentialRampToValueAtTime(0.12, at + 0.03);
+      gain.gain.exponentialRampToValueAtTime(0.0001, at + 0.3);
+      osc.connect(gain).connect(ctx.destination);
+      osc.start(at);
+      osc.stop(at + 0.32);
+    });
+  }
+
+  speak(text) {
+    const voice = localVoice();
+    if (!voice) return;
+    window.speechSynthesis.cancel();
+    const u = new SpeechSynthesisUtterance(text);
+    u.voice = voice;
+    u.lang = voice.lang;
+    u.rate = 0.9;
+    window.speechSynthesis.speak(u);
+  }
+}
