@@ -9,19 +9,17 @@ import re
 import subprocess
 import sys
 import time
-from email import message_from_bytes
-from email.policy import default as default_policy
 from urllib.parse import parse_qs, urlparse
 
 import pyotp
 import pytest
 import zxingcpp
-from aiosmtpd.controller import Controller
 from PIL import Image
 
 from tests.e2e.conftest import ARTIFACTS
 from tests.e2e.people import Person
-from tests.support import DEFAULT_MODE, ROOT, ServerProcess, free_port, wait_for
+from tests.support import DEFAULT_MODE, ROOT, ServerProcess, wait_for
+from tests.mailsink import smtp_sink  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.browser
 
@@ -31,24 +29,6 @@ NEW_PASSWORD = "violet lantern orchard 42"
 LAPTOP = {"viewport": {"width": 1366, "height": 768}}
 TABLET = {"viewport": {"width": 1024, "height": 768}, "has_touch": True}
 PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True}
-
-
-class Sink:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(message_from_bytes(envelope.content, policy=default_policy))
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp_sink():
-    sink = Sink()
-    controller = Controller(sink, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield sink, controller.port
-    controller.stop()
 
 
 @pytest.fixture

@@ -3,27 +3,13 @@ first therapist from the CLI, password strength, change and reset, sign-ins that
 be listed and ended (AUTH6-AUTH10 in docs/PROTOCOL.md)."""
 import re
 import time
-from email import message_from_bytes
-from email.policy import default as default_policy
 
 import pytest
-from aiosmtpd.controller import Controller
 
-from tests.support import free_port
+from tests.mailsink import smtp_sink  # noqa: F401 (a fixture)
+from tests.unit.web.accounts_helpers import PASSWORD, login, text  # noqa: F401 (login: a fixture)
 
-PASSWORD = "correct horse battery"
 NEW_PASSWORD = "violet lantern orchard 42"
-
-
-def text(resp):
-    return resp.get_data(as_text=True)
-
-
-@pytest.fixture
-def login(post_form):
-    def do(client, email, password=PASSWORD):
-        return post_form(client, "/login", "/login", {"email": email, "password": password})
-    return do
 
 
 def signed_in(client):
@@ -237,26 +223,6 @@ def test_account_posts_without_csrf_are_refused(therapist, app, login):
 
 
 # ====================================================================== AUTH9 reset
-
-class Sink:
-    """A real SMTP server on a free loopback port that keeps what it receives."""
-
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(message_from_bytes(envelope.content, policy=default_policy))
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp_sink():
-    sink = Sink()
-    controller = Controller(sink, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield sink, controller.port
-    controller.stop()
-
 
 @pytest.fixture
 def mail_app_config(smtp_sink):

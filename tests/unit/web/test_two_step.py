@@ -5,19 +5,8 @@ import time
 
 import pyotp
 import pytest
+from tests.unit.web.accounts_helpers import PASSWORD, login, text  # noqa: F401 (login: a fixture)
 
-PASSWORD = "correct horse battery"
-
-
-def text(resp):
-    return resp.get_data(as_text=True)
-
-
-@pytest.fixture
-def login(post_form):
-    def do(client, email, password=PASSWORD):
-        return post_form(client, "/login", "/login", {"email": email, "password": password})
-    return do
 
 
 def enrol(browser, post_form):
