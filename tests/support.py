@@ -290,10 +290,12 @@ class SocketUser:
                 transports=("websocket",), route=None):
         """Connect (to `url`, default the person's own server: any process of a
         cluster takes the same cookies) and, unless sync=False, sync from `since`.
-        The URL carries `?room=` (`route`, default the auth's room) as the browser's
-        does: nginx routes on it (ROUTE1)."""
+        The URL carries `?room=` (`route`, default the auth's room; False: none) as
+        the browser's does: nginx routes on it (ROUTE1)."""
         auth = {"v": version, "room": room or self.room_id}
-        base = routed_url(url or self.actions.base, route or auth["room"])
+        base = url or self.actions.base
+        if route is not False:           # False: an old page's URL, without the argument
+            base = routed_url(base, route or auth["room"])
         self.sio.connect(base, headers={"Cookie": self.actions.cookie_header()},
                          auth=auth, transports=list(transports), wait_timeout=10)
         if sync:
