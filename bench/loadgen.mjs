@@ -50,7 +50,7 @@ function summary(values) {
 
 function connect(url, room, cookie, extra = {}) {
   const opts = { transports: ["websocket"], forceNew: true, reconnection: false, timeout: 20000,
-                 auth: { v: plan.version, room } };
+                 auth: { v: plan.version, room }, query: { room } };  // query: nginx routes on it (ROUTE1)
   if (cookie) opts.extraHeaders = { Cookie: cookie };
   return io(url, { ...opts, ...extra });
 }
@@ -81,7 +81,7 @@ function join(client, room, handlers) {
 function rawJoin(client, room, handlers) {
   return new Promise((resolve, reject) => {
     const u = new URL(plan.url);
-    const ws = new WebSocket(`ws://${u.host}/socket.io/?EIO=4&transport=websocket`,
+    const ws = new WebSocket(`ws://${u.host}/socket.io/?room=${encodeURIComponent(room)}&EIO=4&transport=websocket`,
                              { headers: client.cookie ? { Cookie: client.cookie } : {}, perMessageDeflate: false });
     const api = { connected: false, close: () => ws.close() };
     let done = false;

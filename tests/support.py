@@ -14,6 +14,7 @@ import subprocess
 import sys
 import threading
 import time
+from urllib.parse import urlencode
 
 import requests
 import socketio
@@ -244,6 +245,13 @@ class Actions:
         return "; ".join(f"{c.name}={c.value}" for c in self.http.cookies)
 
 
+def routed_url(base, room_id):
+    """The Socket.IO server URL with the room as a query argument: python-socketio
+    keeps it on every Engine.IO request (polls and the upgrade), as socket.io-client
+    does with its `query` option, so nginx's `hash $arg_room` sees it (ROUTE1)."""
+    return f"{base}?{urlencode({'room': room_id})}"
+
+
 class SocketUser:
     """A python-socketio client acting for one person, recording what it receives."""
 
@@ -279,11 +287,16 @@ class SocketUser:
         return record
 
     def connect(self, version=PROTOCOL_VERSION, room=None, sync=True, since=-1, url=None,
-                transports=("websocket",)):
+                transports=("websocket",), route=None):
         """Connect (to `url`, default the person's own server: any process of a
-        cluster takes the same cookies) and, unless sync=False, sync from `since`."""
+        cluster takes the same cookies) and, unless sync=False, sync from `since`.
+        The URL carries `?room=` (`route`, default the auth's room; False: none) as
+        the browser's does: nginx routes on it (ROUTE1)."""
         auth = {"v": version, "room": room or self.room_id}
-        self.sio.connect(url or self.actions.base, headers={"Cookie": self.actions.cookie_header()},
+        base = url or self.actions.base
+        if route is not False:           # False: an old page's URL, without the argument
+            base = routed_url(base, route or auth["room"])
+        self.sio.connect(base, headers={"Cookie": self.actions.cookie_header()},
                          auth=auth, transports=list(transports), wait_timeout=10)
         if sync:
             ack = self.call("sync", {"since": since})

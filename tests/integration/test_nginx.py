@@ -4,11 +4,14 @@ are replaced). nginx runs unprivileged-style: its own prefix, pid, logs and temp
 folders in the test's tmp_path, `-g 'daemon off;'`. A person registers, creates a room
 and a child joins through nginx; Socket.IO clients over WebSocket, over long-polling
 and polling-then-upgrade all work through it and see each other's ops, including a
-client connected straight to the other process."""
+client connected straight to the other process; and the room routing (ROUTE1): every
+request of every socket of one room reaches one process, while two rooms can live on
+different processes and still work."""
 import os
 import re
 import shutil
 import subprocess
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
@@ -59,6 +62,9 @@ error_log {d}/error.log notice;
 events {{ worker_connections 256; }}
 http {{
     access_log {d}/access.log;
+    # test only: nginx's own record of which process it sent each request to
+    log_format routed '$request_uri $status $upstream_addr';
+    access_log {d}/routed.log routed;
     client_body_temp_path {d}/client_body;
     proxy_temp_path {d}/proxy;
     fastcgi_temp_path {d}/fastcgi;
@@ -170,7 +176,9 @@ def test_a_session_works_through_nginx_over_websocket_and_polling(behind_nginx):
         users.append(t_ws)
         ack = t_ws.call("settings", {"auto_admit": True})
         assert ack["ok"], ack
-        c_poll = SocketUser(child, room_id).connect(transports=("polling",))
+        # Long-polling without the room argument (a page loaded before ROUTE1) still
+        # keeps its session on one process (nginx falls back to the client address).
+        c_poll = SocketUser(child, room_id).connect(transports=("polling",), route=False)
         users.append(c_poll)
         c_up = SocketUser(child, room_id).connect(transports=("polling", "websocket"))
         users.append(c_up)
@@ -196,6 +204,69 @@ def test_a_session_works_through_nginx_over_websocket_and_polling(behind_nginx):
         access = f.read()
     assert re.search(r'"GET /socket.io/\?[^"]*transport=polling', access)
     assert re.search(r'"GET /socket.io/\?[^"]*transport=websocket[^"]*" 101', access)
+
+
+def upstream_of(proxy, room_id):
+    """The process nginx picks for a room's sockets, asked with a request the server
+    refuses at once (an Engine.IO version it does not speak, so no session is opened)."""
+    r = requests.get(f"{proxy.url}/socket.io/", params={"room": room_id, "EIO": "3",
+                                                        "transport": "polling"}, timeout=5)
+    return r.headers["X-Test-Upstream"]
+
+
+def routed_requests(proxy):
+    """(room argument, process) of every /socket.io/ request nginx has logged."""
+    with open(os.path.join(proxy.dir, "routed.log")) as f:
+        for line in f:
+            uri, _status, upstream = line.split(" ", 2)
+            if uri.startswith("/socket.io/"):
+                query = parse_qs(urlsplit(uri).query)
+                yield query.get("room", [None])[0], query["transport"][0], upstream.strip()
+
+
+def test_ROUTE1_a_rooms_sockets_share_one_process_behind_nginx(behind_nginx):
+    proxy, cluster = behind_nginx
+    therapist = Actions(proxy.url)
+    therapist.register()
+    # Rooms until two are hashed to different processes (each new one: 1 in 2).
+    rooms = {}
+    for _ in range(16):
+        room_id, links = therapist.create_room()
+        rooms.setdefault(upstream_of(proxy, room_id), (room_id, links))
+        if len(rooms) == 2:
+            break
+    assert len(rooms) == 2, "16 rooms all hashed to one process"
+    people, users = [therapist], []
+    try:
+        for n, (room_id, links) in enumerate(rooms.values()):
+            child = Actions(proxy.url)
+            people.append(child)
+            assert child.join(links["child"]) == room_id
+            here = [SocketUser(therapist, room_id).connect(),
+                    SocketUser(child, room_id).connect(transports=("polling",)),
+                    SocketUser(child, room_id).connect(transports=("polling", "websocket"))]
+            users += here
+            wait_for(lambda: here[2].sio.transport() == "websocket", what="the upgrade")
+            by_poll = here[1].op("stroke", stroke(sid=f"poll-{n}"), op_id=f"poll-{n}")
+            by_ws = here[0].op("stroke", stroke(sid=f"ws-{n}"), op_id=f"ws-{n}")
+            assert by_poll["ok"] and by_ws["ok"], (by_poll, by_ws)
+            for u in here:
+                assert wait_op(u, f"poll-{n}")["seq"] == by_poll["seq"]
+                assert wait_op(u, f"ws-{n}")["seq"] == by_ws["seq"]
+    finally:
+        for u in users:
+            u.close()
+        for who in people:
+            who.http.close()
+    # A WebSocket is logged when it closes: wait for the 2 x 2 of them.
+    wait_for(lambda: sum(t == "websocket" for _, t, _ in routed_requests(proxy)) >= 4,
+             what="nginx to log the closed WebSockets")
+    seen = {}
+    for room_id, transport_name, upstream in routed_requests(proxy):
+        seen.setdefault(room_id, {}).setdefault(upstream, set()).add(transport_name)
+    for upstream, (room_id, _) in rooms.items():
+        assert seen[room_id] == {upstream: {"polling", "websocket"}}, seen[room_id]
+    assert set(rooms) == {f"127.0.0.1:{s.port}" for s in cluster.servers}
 
 
 def test_behind_proxy_trusts_the_forwarded_scheme_and_host(tmp_path):

@@ -199,3 +199,31 @@ def test_AUTH1_each_participant_is_named_by_the_server(room, trio):
     assert len(set(seen.values())) == 3
     roles = {p["id"]: p["role"] for p in therapist.received("presence")[-1]["participants"]}
     assert roles == {therapist.me: "therapist", child.me: "child", parent.me: "parent"}
+
+
+def canvas_ids(state):
+    return [it["id"] for p in state["activities"]["canvas"]["pages"] for it in p["items"]]
+
+
+def test_ROUTE1_the_room_in_the_url_is_a_routing_hint_only(server, room):
+    """A child whose connect URL says `?room=<another room>` (nginx routes on it) is
+    still bound to the room of its invite: it sees, draws into and hears only that."""
+    other = Room(server)       # another therapist's room
+    try:
+        theirs = other.user("therapist")
+        assert send_op(theirs, "stroke", stroke(sid="theirs"))["ok"]
+        ours = room.user("therapist")
+        assert send_op(ours, "stroke", stroke(sid="ours"))["ok"]
+
+        child = room.user("child", route=other.id)
+        assert canvas_ids(wait_for(lambda: child.state, what="state")) == ["ours"]
+        assert send_op(child, "stroke", stroke(sid="by-child"), op_id="by-child")["ok"]
+        assert wait_op(ours, "by-child")
+        assert send_op(theirs, "stroke", stroke(sid="theirs-2"), op_id="theirs-2")["ok"]
+        assert send_op(ours, "stroke", stroke(sid="ours-2"), op_id="ours-2")["ok"]
+        wait_op(child, "ours-2")
+        assert not ops_named(child, "theirs-2")
+        assert room.item_ids() == ["ours", "by-child", "ours-2"]
+        assert other.item_ids() == ["theirs", "theirs-2"]
+    finally:
+        other.close()

@@ -96,6 +96,10 @@ export class Connection {
   start() {
     const socket = this.socket = io({
       auth: {v: this.proto.version, room: this.config.room.id},
+      // On every Engine.IO request (each long-poll and the WebSocket upgrade): nginx
+      // hashes on it so a room's sockets share one process (ROUTE1). A routing hint
+      // only; the server reads the room from `auth` and the credentials.
+      query: {room: this.config.room.id},
       reconnectionDelay: 500,
       reconnectionDelayMax: 4000,
       // WebSocket first, long-polling only if it fails: one handshake instead of a

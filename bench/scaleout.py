@@ -1,0 +1,126 @@
+"""Scale-out by hand (issue 18, part 3; not yet a part of run.py): server CPU per
+delivered message with REDIS_URL and two processes behind the documented nginx
+(docs/deploy/nginx.conf, room-routed, ROUTE1) against one process alone at the same
+rooms per process, plus one process on SQLite for scale. Same relay load as run.py's
+relay part (raw WebSocket receivers, which carry ?room= like the browser).
+
+    .venv/bin/python bench/scaleout.py [--rooms-per-process 10] [--measure 10]
+
+The processes are not pinned (two of them need both cores, beside nginx, Redis and
+the load generator), so run it on a quiet machine and compare within one run."""
+import argparse
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+
+import redis
+
+import harness as h
+from run import RELAY
+
+from tests.integration.test_nginx import Nginx   # the documented config, ports replaced
+from tests.support import Actions, RedisServer, ServerCluster, ServerProcess
+
+
+def make_rooms(base, n):
+    """n rooms of therapist + child + parent, made through the real pages at `base`."""
+    rooms, th = [], None
+    for i in range(n):
+        if i % 25 == 0:
+            th = Actions(base)
+            th.register(email=f"scale{i}-{time.time_ns()}@example.org")
+        room_id, links = th.create_room(name=f"Bench {i}")
+        clients = [{"role": "therapist", "cookie": th.cookie_header()}]
+        for role in ("child", "parent"):
+            guest = Actions(base)
+            assert guest.join(links[role]) == room_id
+            clients.append({"role": role, "cookie": guest.cookie_header()})
+        rooms.append({"room": room_id, "clients": clients})
+    return rooms
+
+
+def measure(url, rooms, pids, root, measure_s):
+    """Run the relay load on `rooms` through `url`; CPU of all `pids` in the window."""
+    plan = {"mode": "relay", "url": url, "run_id": f"{time.time_ns() % 10**8:x}", "rooms": rooms,
+            "connect_concurrency": 16,
+            "relay": {**RELAY, "warmup_s": 3, "measure_s": measure_s, "drain_s": 2}}
+    window, result = {}, {}
+    with h.Loadgen(plan, root, 120 + measure_s) as lg:
+        for ev in lg.events():
+            if ev["event"] == "measure_start":
+                window.update(c0={p: h.cpu_seconds(p) for p in pids}, t0=time.monotonic(),
+                              b0=h.busy_seconds())
+            elif ev["event"] == "measure_end":
+                wall = time.monotonic() - window["t0"]
+                window["cpu"] = [h.cpu_seconds(p) - window["c0"][p] for p in pids]
+                window["busy"] = 100 * (h.busy_seconds() - window["b0"]) / wall
+            elif ev["event"] == "result":
+                result = ev
+    if "delivered" not in result:
+        return {"error": str(result)[:1000]}
+    msgs = result["delivered"]["msgs"]
+    return {"rooms": len(rooms), "msgs": msgs, "cpu_s_per_process": window["cpu"],
+            "us_per_msg": 1e6 * sum(window["cpu"]) / msgs if msgs else None,
+            "preview_p99_ms": result["preview_ms"]["p99"], "error": result.get("error"),
+            "loadgen_cpu_pct": result["loadgen"]["cpu_pct"], "machine_busy_pct": window["busy"]}
+
+
+def on_sqlite(root, n, measure_s):
+    srv = ServerProcess(os.path.join(root, "sqlite")).start()
+    try:
+        return measure(srv.url, make_rooms(srv.url, n), [srv.proc.pid], root, measure_s)
+    finally:
+        srv.stop()
+
+
+def on_redis(root, redis_url, processes, n, measure_s):
+    """`processes` app processes on one Redis; two or more behind nginx."""
+    workdir = os.path.join(root, f"redis-{processes}")
+    os.makedirs(workdir)
+    client = redis.Redis.from_url(redis_url)      # each run has its own data key
+    client.flushdb()
+    client.close()
+    cluster = ServerCluster(workdir, redis_url, n=processes, env={"PLAYROOM_BEHIND_PROXY": "1"}).start()
+    proxy = None
+    try:
+        url = cluster.servers[0].url
+        if processes > 1:
+            proxy = Nginx(workdir, [s.port for s in cluster.servers]).start()
+            url = proxy.url
+        pids = [s.proc.pid for s in cluster.servers]
+        return measure(url, make_rooms(url, n * processes), pids, root, measure_s)
+    finally:
+        if proxy is not None:
+            proxy.stop()
+        cluster.stop()
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rooms-per-process", type=int, default=10)
+    ap.add_argument("--measure", type=int, default=10)
+    args = ap.parse_args(argv)
+    root = tempfile.mkdtemp(prefix="scaleout-")
+    os.makedirs(os.path.join(root, "sqlite"))
+    store = RedisServer(root).start()
+    n, m = args.rooms_per_process, args.measure
+    try:
+        res = {"sqlite, 1 process": on_sqlite(root, n, m),
+               "redis, 1 process": on_redis(root, store.url, 1, n, m),
+               "redis, 2 processes behind nginx": on_redis(root, store.url, 2, n, m)}
+    finally:
+        store.stop()
+        shutil.rmtree(root, ignore_errors=True)
+    for name, r in res.items():
+        print(f"{name:34} {json.dumps(r)}")
+    one, two = res["redis, 1 process"], res["redis, 2 processes behind nginx"]
+    if one.get("us_per_msg") and two.get("us_per_msg"):
+        print(f"two / one (µs per delivered message): {two['us_per_msg'] / one['us_per_msg']:.2f}"
+              " (target ≤ 1.25)")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
