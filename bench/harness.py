@@ -178,12 +178,8 @@ class Population:
         log(f"  set-up: {n} rooms through invite links in {time.monotonic() - t0:.1f} s")
 
     def copy(self, root, name):
-        """A fresh working copy of the golden instance (database + secret key)."""
-        dst = tempfile.mkdtemp(prefix=f"{name}-", dir=root)
-        for f in os.listdir(self.dir):
-            if f.startswith("playroom.sqlite3") or f == "secret_key":
-                shutil.copy2(os.path.join(self.dir, f), dst)
-        return dst
+        """A fresh working copy of the golden instance (database, secret key, data key)."""
+        return copy_dir(self.dir, root, name)
 
     def plan_rooms(self, n):
         return [{"room": r["room"],
@@ -253,10 +249,15 @@ def build_board(root, n_strokes, points=100):
     return d, room_id, th
 
 
+# What an instance folder holds that a copy needs: the database, the session-cookie
+# secret, and the keyring the data is sealed with (without it the server refuses to start).
+INSTANCE_FILES = ("secret_key", "data.key")
+
+
 def copy_dir(src, root, name):
     dst = tempfile.mkdtemp(prefix=f"{name}-", dir=root)
     for f in os.listdir(src):
-        if f.startswith("playroom.sqlite3") or f == "secret_key":
+        if f.startswith("playroom.sqlite3") or f in INSTANCE_FILES:
             shutil.copy2(os.path.join(src, f), dst)
     return dst
 
