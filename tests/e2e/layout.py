@@ -68,13 +68,18 @@ _REACH_JS = """
       r = e.getBoundingClientRect();
     }
     const n = name(e);
-    if (r.left < -0.5 || r.top < -0.5 || r.right > vw + 0.5 || r.bottom > vh + 0.5) {
+    // A focusable region taller than the screen (a long table a keyboard can scroll)
+    // can never fit in it: on a page that scrolls it is reachable when it spans the
+    // viewport from top to bottom; its sides must still fit.
+    const tall = pageScrolls && r.height > vh + 0.5 && r.top < 0.5 && r.bottom > vh - 0.5;
+    const v = tall ? {left: r.left, top: 0, width: r.width, height: vh} : r;
+    if (r.left < -0.5 || r.right > vw + 0.5 || (!tall && (r.top < -0.5 || r.bottom > vh + 0.5))) {
       problems.push(`outside the ${vw}x${vh} viewport: ${n} at ${Math.round(r.left)},${Math.round(r.top)} ${Math.round(r.width)}x${Math.round(r.height)}`);
     } else {
-      // Its centre, and four points halfway to its corners: a target half hidden
-      // under its neighbour is a wrong tap for a child.
+      // Its centre, and four points halfway to its corners (of its part on screen): a
+      // target half hidden under its neighbour is a wrong tap for a child.
       for (const [fx, fy] of [[.5, .5], [.25, .25], [.75, .25], [.25, .75], [.75, .75]]) {
-        const hit = document.elementFromPoint(r.left + r.width * fx, r.top + r.height * fy);
+        const hit = document.elementFromPoint(v.left + v.width * fx, v.top + v.height * fy);
         if (hit && (hit === e || e.contains(hit))) continue;
         problems.push(`covered: ${n} is under ${hit ? name(hit) : 'nothing'} at ${fx},${fy} of it`);
         break;
