@@ -138,7 +138,8 @@ end
 redis.call('DEL', room .. ':records')
 local th = redis.call('HGET', room, 'therapist_id')
 if th then redis.call('ZREM', p .. ':therapist:' .. th .. ':rooms', id) end
-redis.call('DEL', room, room .. ':invites', room .. ':participants', room .. ':snapshot')
+redis.call('DEL', room, room .. ':invites', room .. ':participants', room .. ':snapshot',
+           room .. ':safety')
 redis.call('UNLINK', room .. ':ops', room .. ':op-ids')
 return 1
 """
@@ -469,6 +470,25 @@ class RedisStorage(RedisAccounts, RedisAudit):
         key = self._key("room", room_id, "snapshot")
         snap = self.r.hmget(key, "seq", "state") if key else [None, None]
         return (int(snap[0]), snap[1]) if snap[0] is not None else None
+
+    # -- session safety (issue 15 part 7): pr:room:<id>:safety, a hash of JSON text by the
+    # seq of the session's start op (deleted with the room)
+    def save_safety(self, room_id, first_seq, data):
+        """Store (or replace) the safety details of one session; KeyError if no room."""
+        key = self._key("room", room_id)
+        if key is None or not self.r.exists(key):
+            raise KeyError(f"no room {room_id}")
+        self.r.hset(key + ":safety", str(int(first_seq)), data)
+
+    def get_safety(self, room_id, first_seq):
+        """The JSON text stored for that session, or None."""
+        key = self._key("room", room_id, "safety")
+        return self.r.hget(key, str(int(first_seq))) if key else None
+
+    def safety_sessions(self, room_id):
+        """The sessions (start seqs) of a room that have safety details, oldest first."""
+        key = self._key("room", room_id, "safety")
+        return sorted(int(k) for k in self.r.hkeys(key)) if key else []
 
     # ------------------------------------------------------------------ issue 7 part B
     # Session records, pictures, private notes, audit log, retention, failed sign-ins

@@ -1,0 +1,93 @@
+"""Where the child is, whom to call, the crisis lines (issue 15 part 7, SAFE2):
+rooms/web/safety.py. Owner only; stored per session, sealed at rest; bad input 400."""
+import re
+
+import pytest
+
+from tests.unit.store.test_encryption_at_rest import instance_bytes, redis_bytes
+
+LOCATION = "home, 12 Oak St, Springfield WOMBAT71"
+GOOD = {"location": LOCATION, "contact_name": "Ana (mum) WOMBAT72",
+        "contact_phone": "+1 555 010 2030"}
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def app_config(request):
+    if request.param == "redis":
+        return {"REDIS_URL": request.getfixturevalue("redis_url")}
+    return {}
+
+
+def token(client):
+    return re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"',
+                     client.get("/dashboard").get_data(as_text=True)).group(1)
+
+
+def post(client, room_id, body):
+    return client.post(f"/rooms/{room_id}/safety", json=body,
+                       headers={"X-CSRFToken": token(client)})
+
+
+@pytest.fixture
+def open_session(pr, room, therapist):
+    """The therapist is in the room: its session is open."""
+    pr.engine.present(room.id, {**therapist.participant, "name": "Dr. Kim", "avatar": "owl"})
+    return pr.engine.room_state(room.id)[1]["session"]["start"]
+
+
+def test_SAFE2_the_therapist_records_and_reads_back_this_sessions_details(
+        therapist, room, open_session, pr):
+    r = post(therapist, room.id, GOOD)
+    assert r.status_code == 200, r.get_json()
+    card = therapist.get(f"/rooms/{room.id}/safety").get_json()
+    assert {k: card[k] for k in GOOD} == GOOD and card["session"] == open_session
+    assert card["crisis_lines"] == ["988 Suicide & Crisis Lifeline — call or text 988 (US)",
+                                    "Emergency services — call 911 (US)"]
+
+
+def test_SAFE2_sealed_at_rest(app, therapist, room, open_session, pr, redis_server):
+    assert post(therapist, room.id, GOOD).status_code == 200
+    stored = instance_bytes(app) + redis_bytes(app, redis_server)
+    assert b"WOMBAT71" not in stored and b"WOMBAT72" not in stored
+
+
+@pytest.mark.parametrize("body", [
+    {**GOOD, "location": "x" * 201},
+    {**GOOD, "contact_name": "Ana\x07"},
+    {**GOOD, "contact_phone": "555\n010"},
+    {**GOOD, "location": "\ud800"},
+    {**GOOD, "location": 12},
+    {**GOOD, "extra": "x"},
+    ["not", "an", "object"],
+])
+def test_SAFE2_TEXT1_bad_details_are_refused_and_nothing_is_stored(
+        therapist, room, open_session, pr, body):
+    r = post(therapist, room.id, body)
+    assert r.status_code == 400 and r.get_json()["error"] == "invalid"
+    assert pr.storage.get_safety(room.id, open_session) is None
+
+
+def test_SAFE2_no_open_session_stores_nothing(therapist, room, pr):
+    r = post(therapist, room.id, GOOD)
+    assert r.status_code == 409
+    assert therapist.get(f"/rooms/{room.id}/safety").get_json()["location"] == ""
+
+
+def test_SAFE2_another_therapist_gets_404_and_a_guest_or_stranger_gets_nothing(
+        therapist, room, open_session, make_therapist, make_guest, client, pr):
+    assert post(therapist, room.id, GOOD).status_code == 200
+    other = make_therapist()
+    assert other.get(f"/rooms/{room.id}/safety").status_code == 404
+    assert post(other, room.id, {**GOOD, "location": "elsewhere"}).status_code == 404
+    guest = make_guest(room.links["child"])
+    for c in (guest, client):
+        r = c.get(f"/rooms/{room.id}/safety")
+        assert r.status_code == 302 and "/login" in r.location
+        assert "WOMBAT" not in r.get_data(as_text=True)
+    assert therapist.get(f"/rooms/{room.id}/safety").get_json()["location"] == LOCATION
+
+
+def test_crisis_lines_come_from_the_setting(app, therapist, room):
+    app.config["CRISIS_LINES"] = "Childline 0800 1111 | 999"
+    assert therapist.get(f"/rooms/{room.id}/safety").get_json()["crisis_lines"] == [
+        "Childline 0800 1111", "999"]
