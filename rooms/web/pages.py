@@ -313,6 +313,9 @@ def room(room_id):
                  # at seq {first} (rooms/records_web.py).
                  "record": (url_for("records.session_record", room_id=room_id, first_seq=0)
                             .rsplit("/", 1)[0] + "/{first}" if me["role"] == THERAPIST else None),
+                 # The crisis card (SAFE2): over HTTP, never the room's socket.
+                 "safety": (url_for("safety.show", room_id=room_id)
+                            if me["role"] == THERAPIST else None),
                  # The therapist's sign-in stays alive while they are in the room.
                  "alive": url_for("auth.alive") if me["role"] == THERAPIST else None},
     }
