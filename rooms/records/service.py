@@ -375,6 +375,22 @@ def record_pdf(record, pictures, notes=(), assets_root=None):
     return documents.record_pdf(record, pictures, notes, assets_root)
 
 
+def session_safety(storage, room_id, first_seq):
+    """Where the child was and the emergency contact of one session (SAFE2; {} when
+    none): kept beside the record, never in the op log guests read."""
+    data = storage.get_safety(room_id, first_seq)
+    return json.loads(data) if data else {}
+
+
+def safety_lines(safety):
+    """The record's words for it (page, PDF): [] when nothing was recorded."""
+    if not any(safety.get(k) for k in ("location", "contact_name", "contact_phone")):
+        return []
+    contact = ", ".join(v for v in (safety.get("contact_name"), safety.get("contact_phone")) if v)
+    return [f"Child was at: {safety.get('location') or 'not recorded'}",
+            f"Emergency contact: {contact or 'not recorded'}"]
+
+
 def record_json(record, pictures, notes=()):
     """The record as plain JSON-able data (what record.json in the ZIP holds)."""
     return {
@@ -384,6 +400,8 @@ def record_json(record, pictures, notes=()):
         "pictures": [{"file": p["name"], "caption": p.get("caption")} for p in pictures],
         "notes": [{"text": n["text"], "created_at": n["created_at"],
                    "updated_at": n["updated_at"]} for n in notes],
+        "safety": {k: (record.get("safety") or {}).get(k, "")
+                   for k in ("location", "contact_name", "contact_phone")},
     }
 
 

@@ -637,8 +637,12 @@ return 1
         return base64.b64decode(data) if data is not None else None
 
     def delete_record(self, record_id):
-        """Deletes the record with its pictures and notes."""
+        """Deletes the record with its pictures and notes, and its session's safety
+        details (SAFE2: a deleted or expired record leaves no address behind)."""
         key = self._key("record", record_id)
+        room_id, first = self.r.hmget(key, "room_id", "first_seq") if key else (None, None)
+        if room_id and first is not None and ":" not in room_id:
+            self.r.hdel(self._key("room", room_id, "safety"), str(int(first)))
         return bool(key and self._script7(self._RECORD_DELETE)(keys=[key],
                                                                args=[self.prefix, record_id]))
 

@@ -464,7 +464,10 @@ class SQLiteStorage(SQLiteAccounts, SQLiteAudit):
         return bytes(row["png"]) if row else None
 
     def delete_record(self, record_id):
-        """Deletes the record with its pictures and notes."""
+        """Deletes the record with its pictures and notes, and its session's safety
+        details (SAFE2: a deleted or expired record leaves no address behind)."""
+        self._run("DELETE FROM session_safety WHERE (room_id, first_seq) IN "
+                  "(SELECT room_id, first_seq FROM records WHERE id=?)", (record_id,))
         return self._run("DELETE FROM records WHERE id=?", (record_id,)) > 0
 
     def records_ended_before(self, therapist_id, cutoff):

@@ -16,6 +16,7 @@ from flask_login import login_required
 from flask_wtf.csrf import generate_csrf
 
 from activities.contract import Invalid, text
+from rooms.records.service import session_safety
 from rooms.web import audit, services as _pr
 from rooms.web.pages import _own_room
 
@@ -43,12 +44,6 @@ def crisis_lines(config):
     """The practice's crisis lines, one per line of CRISIS_LINES (README)."""
     lines = str(config["CRISIS_LINES"]).replace("|", "\n").split("\n")
     return [line.strip() for line in lines if line.strip()]
-
-
-def session_safety(storage, room_id, first_seq):
-    """The stored details of one session ({} when none)."""
-    data = storage.get_safety(room_id, first_seq)
-    return json.loads(data) if data else {}
 
 
 def _current_session(room_id):

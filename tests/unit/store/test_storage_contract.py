@@ -850,3 +850,12 @@ class TestSessionSafety:
         assert store.get_safety(room["id"], 1) is None
         assert store.safety_sessions(room["id"]) == []
         assert store.get_safety("a:b", 1) is None
+
+    def test_deleting_the_sessions_record_takes_its_safety_details(self, store, room):
+        """A deleted (or expired, retention) record leaves no address behind."""
+        rec = store.create_record(_record(room))                     # first_seq 1
+        store.save_safety(room["id"], 1, '{"location": "home"}')
+        store.save_safety(room["id"], 20, '{"location": "school"}')  # another session
+        assert store.delete_record(rec["id"]) is True
+        assert store.get_safety(room["id"], 1) is None
+        assert store.get_safety(room["id"], 20) == '{"location": "school"}'

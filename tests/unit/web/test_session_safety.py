@@ -1,8 +1,13 @@
 """Where the child is, whom to call, the crisis lines (issue 15 part 7, SAFE2):
 rooms/web/safety.py. Owner only; stored per session, sealed at rest; bad input 400."""
+import io
+import json
 import re
+import zipfile
 
 import pytest
+
+from tests.pdftools import pdf_text
 
 from tests.unit.store.test_encryption_at_rest import instance_bytes, redis_bytes
 
@@ -91,3 +96,20 @@ def test_crisis_lines_come_from_the_setting(app, therapist, room):
     app.config["CRISIS_LINES"] = "Childline 0800 1111 | 999"
     assert therapist.get(f"/rooms/{room.id}/safety").get_json()["crisis_lines"] == [
         "Childline 0800 1111", "999"]
+
+
+def test_SAFE2_the_sessions_record_page_pdf_and_zip_say_where_the_child_was(
+        therapist, room, open_session, pr):
+    assert post(therapist, room.id, GOOD).status_code == 200
+    rec = pr.records.close_session(room.id, open_session, pr.storage.last_seq(room.id), {})
+    assert rec is not None
+    page = therapist.get(f"/records/{rec['id']}").get_data(as_text=True)
+    assert LOCATION in page and "Ana (mum) WOMBAT72, +1 555 010 2030" in page
+    text = " ".join(pdf_text(therapist.get(f"/records/{rec['id']}/record.pdf").data).split())
+    assert f"Child was at: {LOCATION}" in text
+    assert "Emergency contact: Ana (mum) WOMBAT72, +1 555 010 2030" in text
+    with zipfile.ZipFile(io.BytesIO(therapist.get(f"/records/{rec['id']}/record.zip").data)) as z:
+        assert json.loads(z.read("record.json"))["safety"] == GOOD
+    # Deleting the record takes them too (retention deletes records the same way).
+    assert pr.storage.delete_record(rec["id"])
+    assert pr.storage.get_safety(room.id, open_session) is None
