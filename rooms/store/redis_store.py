@@ -1019,6 +1019,9 @@ return 1
                 keys=[th_key, f"{self.prefix}:retention-days"],
                 args=[str(rec["therapist_id"]), int(rec["days"])])
             parent = f"therapist {rec['therapist_id']}"
+        elif kind == "safety":          # {room_id, first_seq, data} (SAFE2); KeyError if no room
+            self.save_safety(rec["room_id"], rec["first_seq"], rec["data"])
+            done, parent = 1, f"room {rec['room_id']}"
         else:
             raise KeyError(f"unknown record kind {kind!r}")
         if not done:

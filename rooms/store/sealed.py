@@ -244,6 +244,9 @@ class SealedStorage:
         if kind == "record_picture":
             return {**rec, **self._seal_picture(self._picture_room(rec["record_id"]),
                                                 int(rec["idx"]), rec)}
+        if kind == "safety":
+            return {**rec, "data": self.keyring.seal_text(
+                rec["data"], self._safety_aad(rec["room_id"], rec["first_seq"]))}
         if kind == "note":
             return {**rec, "text": self.keyring.seal_text(
                 rec["text"], f"record_notes.text|{rec['record_id']}")}

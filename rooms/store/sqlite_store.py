@@ -664,5 +664,7 @@ class SQLiteStorage(SQLiteAccounts, SQLiteAudit):
                              "WHERE therapist_settings.retention_days IS NULL",
                              (rec["therapist_id"], int(rec["days"]))):
                 raise ValueError(f"therapist {rec['therapist_id']} has a retention setting")
+        elif kind == "safety":          # {room_id, first_seq, data} (SAFE2)
+            self.save_safety(rec["room_id"], rec["first_seq"], rec["data"])
         else:
             raise KeyError(f"unknown record kind {kind!r}")
