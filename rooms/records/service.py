@@ -382,13 +382,25 @@ def session_safety(storage, room_id, first_seq):
     return json.loads(data) if data else {}
 
 
+def merge_safety(storage, room_id, first_seq, changes):
+    """Store `changes` over what the session already has (the therapist's fields and
+    the parent's confirmation are written by different people). Returns the whole."""
+    details = {**session_safety(storage, room_id, first_seq), **changes}
+    storage.save_safety(room_id, first_seq, json.dumps(details))
+    return details
+
+
 def safety_lines(safety):
     """The record's words for it (page, PDF): [] when nothing was recorded."""
-    if not any(safety.get(k) for k in ("location", "contact_name", "contact_phone")):
+    keys = ("location", "contact_name", "contact_phone", "parent_location")
+    if not any(safety.get(k) for k in keys):
         return []
     contact = ", ".join(v for v in (safety.get("contact_name"), safety.get("contact_phone")) if v)
-    return [f"Child was at: {safety.get('location') or 'not recorded'}",
-            f"Emergency contact: {contact or 'not recorded'}"]
+    lines = [f"Child was at: {safety.get('location') or 'not recorded'}",
+             f"Emergency contact: {contact or 'not recorded'}"]
+    if safety.get("parent_location"):
+        lines.append(f"The parent said on joining: {safety['parent_location']}")
+    return lines
 
 
 def record_json(record, pictures, notes=()):
@@ -401,7 +413,7 @@ def record_json(record, pictures, notes=()):
         "notes": [{"text": n["text"], "created_at": n["created_at"],
                    "updated_at": n["updated_at"]} for n in notes],
         "safety": {k: (record.get("safety") or {}).get(k, "")
-                   for k in ("location", "contact_name", "contact_phone")},
+                   for k in ("location", "contact_name", "contact_phone", "parent_location")},
     }
 
 

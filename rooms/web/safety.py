@@ -8,7 +8,6 @@ session record) through the storage contract, sealed at rest (rooms/store/sealed
 and served only to the room's owner — everyone else gets 404, as for any room they do
 not own. The session record page and its PDF/ZIP read it back by the same key.
 """
-import json
 import time
 
 from flask import Blueprint, current_app, jsonify, request
@@ -16,9 +15,9 @@ from flask_login import login_required
 from flask_wtf.csrf import generate_csrf
 
 from activities.contract import Invalid, text
-from rooms.records.service import session_safety
+from rooms.records.service import merge_safety, session_safety
 from rooms.web import audit, services as _pr
-from rooms.web.pages import _own_room
+from rooms.web.pages import _own_room, current_session as _current_session
 
 bp = Blueprint("safety", __name__)
 
@@ -46,16 +45,10 @@ def crisis_lines(config):
     return [line.strip() for line in lines if line.strip()]
 
 
-def _current_session(room_id):
-    """The seq of the open session's start op, or None when no session is open."""
-    state = _pr().engine.room_state(room_id)
-    session = state[1].get("session") if state else None
-    return session["start"] if session else None
-
-
 def _answer(room_id, first, details, status=200):
     return jsonify({"session": first, **{k: details.get(k, "") for k in FIELDS},
                     "updated_at": details.get("updated_at"),
+                    "parent_location": details.get("parent_location", ""),
                     "crisis_lines": crisis_lines(current_app.config),
                     "csrf": generate_csrf()}), status
 
@@ -86,7 +79,7 @@ def save(room_id):
         return jsonify({"error": "no_session",
                         "message": "Open the room first: nobody is in a session."}), 409
     details["updated_at"] = time.time()
-    _pr().storage.save_safety(room_id, first, json.dumps(details))
+    details = merge_safety(_pr().storage, room_id, first, details)
     audit.record("safety-details-saved", f"room:{room_id}")
     return _answer(room_id, first, details)
 

@@ -13,7 +13,8 @@ pytestmark = pytest.mark.browser
 LOCATION = "home, 12 Oak St, Springfield PLATYPUS31"
 CONTACT = "Ana Lopez PLATYPUS32"
 PHONE = "+1 555 010 2030"
-MARKERS = ("PLATYPUS31", "PLATYPUS32", "555 010 2030")
+PARENT_SAYS = "at her dad's PLATYPUS33"
+MARKERS = ("PLATYPUS31", "PLATYPUS32", "555 010 2030", "PLATYPUS33")
 
 
 class Wire:
@@ -51,7 +52,17 @@ def test_SAFE2_location_and_contact_reach_the_therapist_only(browser, server, ar
         t.page.click('[data-action="open-room"]')
         t.wait_connected()
         child_joins(c, child_link)
-        child_joins(p, parent_link)
+        # The parent confirms where the child is on the join page (a phone, by touch).
+        p.goto(parent_link)
+        p.page.tap('label.avatar >> nth=2')
+        p.page.fill('[data-field="location"]', PARENT_SAYS)
+        field = p.page.locator('[data-field="location"]').bounding_box()
+        assert field["x"] >= 0 and field["x"] + field["width"] <= 390
+        p.page.screenshot(path=os.path.join(artifacts, "crisis-parent-join-390x844.png"),
+                          full_page=True)
+        p.page.tap('[data-action="join"]')
+        p.page.wait_for_url("**/room/**")
+        p.wait_connected()
 
         # Session start: the therapist records where the child is and whom to call.
         t.page.click('[data-action="room-panel"]')
@@ -71,6 +82,7 @@ def test_SAFE2_location_and_contact_reach_the_therapist_only(browser, server, ar
         t.wait_connected()
         t.page.click('[data-action="room-panel"]')
         t.page.wait_for_selector(f'[data-safety="shown"]:has-text("{CONTACT}")')
+        assert t.page.inner_text('[data-safety="parent"]') == PARENT_SAYS
         shown = t.page.inner_text('[data-safety="shown"]')
         assert LOCATION in shown and PHONE in shown
         lines = t.page.inner_text('[data-safety="lines"]')

@@ -7,6 +7,7 @@ import zipfile
 
 import pytest
 
+from tests.conftest import link_path
 from tests.pdftools import pdf_text
 
 from tests.unit.store.test_encryption_at_rest import instance_bytes, redis_bytes
@@ -109,7 +110,31 @@ def test_SAFE2_the_sessions_record_page_pdf_and_zip_say_where_the_child_was(
     assert f"Child was at: {LOCATION}" in text
     assert "Emergency contact: Ana (mum) WOMBAT72, +1 555 010 2030" in text
     with zipfile.ZipFile(io.BytesIO(therapist.get(f"/records/{rec['id']}/record.zip").data)) as z:
-        assert json.loads(z.read("record.json"))["safety"] == GOOD
+        assert json.loads(z.read("record.json"))["safety"] == {**GOOD, "parent_location": ""}
     # Deleting the record takes them too (retention deletes records the same way).
     assert pr.storage.delete_record(rec["id"])
     assert pr.storage.get_safety(room.id, open_session) is None
+
+
+def test_SAFE2_a_parent_confirms_the_location_on_joining_for_the_therapist_only(
+        app, therapist, room, open_session, pr, join):
+    parent = app.test_client()
+    page = parent.get(link_path(room.links["parent"])).get_data(as_text=True)
+    assert 'name="location"' in page                     # asked: a session is open
+    child_page = app.test_client().get(link_path(room.links["child"])).get_data(as_text=True)
+    assert 'name="location"' not in child_page           # a child is never asked
+    r = join(parent, room.links["parent"], name="Alex", avatar="bear",
+             location="at grandma's WOMBAT73")
+    assert r.status_code == 302 and "WOMBAT73" not in r.get_data(as_text=True)
+    assert "WOMBAT73" not in parent.get(r.location).get_data(as_text=True)
+    assert post(therapist, room.id, GOOD).status_code == 200     # keeps the parent's answer
+    card = therapist.get(f"/rooms/{room.id}/safety").get_json()
+    assert card["parent_location"] == "at grandma's WOMBAT73" and card["location"] == LOCATION
+    # A child's link cannot write it, even by posting the field.
+    join(app.test_client(), room.links["child"], location="WOMBAT74")
+    assert "WOMBAT74" not in json.dumps(therapist.get(f"/rooms/{room.id}/safety").get_json())
+
+
+def test_SAFE2_the_parent_is_not_asked_when_no_session_is_open(app, room):
+    page = app.test_client().get(link_path(room.links["parent"])).get_data(as_text=True)
+    assert 'name="location"' not in page
