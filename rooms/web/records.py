@@ -89,6 +89,7 @@ def _own_record(record_id):
         _refuse(f"record {record_id!r}")
     # SAFE2: where the child was and whom to call, for the owner's page, PDF and ZIP.
     rec["safety"] = records.session_safety(storage, rec["room_id"], rec["first_seq"])
+    rec["safety_lines"] = records.safety_lines(rec["safety"])
     return rec, room
 
 

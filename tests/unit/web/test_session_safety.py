@@ -100,17 +100,21 @@ def test_crisis_lines_come_from_the_setting(app, therapist, room):
 
 
 def test_SAFE2_the_sessions_record_page_pdf_and_zip_say_where_the_child_was(
-        therapist, room, open_session, pr):
+        app, therapist, room, open_session, pr, join):
     assert post(therapist, room.id, GOOD).status_code == 200
+    join(app.test_client(), room.links["parent"], location="gran's WOMBAT75")
     rec = pr.records.close_session(room.id, open_session, pr.storage.last_seq(room.id), {})
     assert rec is not None
     page = therapist.get(f"/records/{rec['id']}").get_data(as_text=True)
-    assert LOCATION in page and "Ana (mum) WOMBAT72, +1 555 010 2030" in page
+    assert f"Child was at: {LOCATION}" in page
+    assert "Emergency contact: Ana (mum) WOMBAT72, +1 555 010 2030" in page
+    assert "The parent said on joining: gran&#39;s WOMBAT75" in page
     text = " ".join(pdf_text(therapist.get(f"/records/{rec['id']}/record.pdf").data).split())
     assert f"Child was at: {LOCATION}" in text
     assert "Emergency contact: Ana (mum) WOMBAT72, +1 555 010 2030" in text
+    assert "The parent said on joining: gran's WOMBAT75" in text
     with zipfile.ZipFile(io.BytesIO(therapist.get(f"/records/{rec['id']}/record.zip").data)) as z:
-        assert json.loads(z.read("record.json"))["safety"] == {**GOOD, "parent_location": ""}
+        assert json.loads(z.read("record.json"))["safety"] == {**GOOD, "parent_location": "gran's WOMBAT75"}
     # Deleting the record takes them too (retention deletes records the same way).
     assert pr.storage.delete_record(rec["id"])
     assert pr.storage.get_safety(room.id, open_session) is None
