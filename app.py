@@ -46,6 +46,7 @@ from rooms.transport.server import few_malloc_arenas, serve, tune_gc
 from rooms.web import account_pages, accounts
 from rooms.web import pages as web
 from rooms.web import records as records_web
+from rooms.web import safety as safety_web
 from rooms.web import uploads as uploads_web
 
 
@@ -67,6 +68,7 @@ def create_app(config=None):
     app.register_blueprint(accounts.bp)
     app.register_blueprint(web.bp)
     app.register_blueprint(uploads_web.bp)      # therapists' pictures (issue 6)
+    app.register_blueprint(safety_web.bp)       # the crisis card, therapist only (SAFE2)
 
     # async_handlers=False: each client's events are handled in order on that
     # client's own reader task (other clients are not blocked), so one socket's

@@ -53,13 +53,17 @@ DEFAULTS = {
     "MAIL_FROM": "playroom@localhost",
     "PUBLIC_URL": "http://127.0.0.1:5000",  # where links printed by CLI commands point
     "SESSION_IDLE_MINUTES": 60,       # an open session nobody has been in for this long ends by itself
+    # The therapist's crisis card (issue 15 part 7, rooms/web/safety.py): one line each
+    # (PLAYROOM_CRISIS_LINES; a newline or "|" separates lines given in the environment).
+    "CRISIS_LINES": "988 Suicide & Crisis Lifeline — call or text 988 (US)\n"
+                    "Emergency services — call 911 (US)",
     "RETENTION_INTERVAL_MINUTES": 60,  # minutes between runs of the record retention task (0: never)
 }
 
 
 # Settings the environment gives as text (PLAYROOM_<KEY>); whole numbers are parsed below.
 TEXT_ENV = ("SMTP_HOST", "SMTP_USER", "SMTP_PASSWORD", "SMTP_SECURITY", "MAIL_FROM", "PUBLIC_URL",
-            "DATA_KEY", "DATA_KEY_FILE")
+            "DATA_KEY", "DATA_KEY_FILE", "CRISIS_LINES")
 
 
 def message_queue(config):

@@ -217,10 +217,11 @@ def link_path(link):
 
 @pytest.fixture
 def join():
-    """join(client, link, name=..., avatar=...) -> the POST response of the join form."""
-    def do(client, link, name="Sam", avatar="fox"):
+    """join(client, link, name=..., avatar=..., **more fields) -> the POST response of
+    the join form."""
+    def do(client, link, name="Sam", avatar="fox", **more):
         path = link_path(link)
-        return _post_form(client, path, path, {"name": name, "avatar": avatar})
+        return _post_form(client, path, path, {"name": name, "avatar": avatar, **more})
     return do
 
 

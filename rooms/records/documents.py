@@ -12,7 +12,7 @@ from activities.contract import printable
 from activities.contract.pdfdoc import GREY, Document
 from rooms.assets import pictures
 
-from .service import clock_time, day, duration, entry_line
+from .service import clock_time, day, duration, entry_line, safety_lines
 
 ROLE_LABELS = {"therapist": "Therapist", "child": "Child", "parent": "Parent"}
 TIME_COL = 16                   # mm: the clock time beside each timeline line
@@ -40,6 +40,8 @@ def record_pdf(record, pictures_, notes=(), assets_root=None):
                        for p in record["participants"])
     if people:
         doc.text_block(f"With: {people}", size=11)
+    for line in safety_lines(record.get("safety") or {}):     # SAFE2
+        doc.text_block(line, size=11)
     doc.ln(4)
     doc.start_section("Timeline")
     doc.text_block("Timeline", size=15, bold=True, after=2)

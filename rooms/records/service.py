@@ -375,6 +375,34 @@ def record_pdf(record, pictures, notes=(), assets_root=None):
     return documents.record_pdf(record, pictures, notes, assets_root)
 
 
+def session_safety(storage, room_id, first_seq):
+    """Where the child was and the emergency contact of one session (SAFE2; {} when
+    none): kept beside the record, never in the op log guests read."""
+    data = storage.get_safety(room_id, first_seq)
+    return json.loads(data) if data else {}
+
+
+def merge_safety(storage, room_id, first_seq, changes):
+    """Store `changes` over what the session already has (the therapist's fields and
+    the parent's confirmation are written by different people). Returns the whole."""
+    details = {**session_safety(storage, room_id, first_seq), **changes}
+    storage.save_safety(room_id, first_seq, json.dumps(details))
+    return details
+
+
+def safety_lines(safety):
+    """The record's words for it (page, PDF): [] when nothing was recorded."""
+    keys = ("location", "contact_name", "contact_phone", "parent_location")
+    if not any(safety.get(k) for k in keys):
+        return []
+    contact = ", ".join(v for v in (safety.get("contact_name"), safety.get("contact_phone")) if v)
+    lines = [f"Child was at: {safety.get('location') or 'not recorded'}",
+             f"Emergency contact: {contact or 'not recorded'}"]
+    if safety.get("parent_location"):
+        lines.append(f"The parent said on joining: {safety['parent_location']}")
+    return lines
+
+
 def record_json(record, pictures, notes=()):
     """The record as plain JSON-able data (what record.json in the ZIP holds)."""
     return {
@@ -384,6 +412,8 @@ def record_json(record, pictures, notes=()):
         "pictures": [{"file": p["name"], "caption": p.get("caption")} for p in pictures],
         "notes": [{"text": n["text"], "created_at": n["created_at"],
                    "updated_at": n["updated_at"]} for n in notes],
+        "safety": {k: (record.get("safety") or {}).get(k, "")
+                   for k in ("location", "contact_name", "contact_phone", "parent_location")},
     }
 
 

@@ -138,7 +138,8 @@ end
 redis.call('DEL', room .. ':records')
 local th = redis.call('HGET', room, 'therapist_id')
 if th then redis.call('ZREM', p .. ':therapist:' .. th .. ':rooms', id) end
-redis.call('DEL', room, room .. ':invites', room .. ':participants', room .. ':snapshot')
+redis.call('DEL', room, room .. ':invites', room .. ':participants', room .. ':snapshot',
+           room .. ':safety')
 redis.call('UNLINK', room .. ':ops', room .. ':op-ids')
 return 1
 """
@@ -470,6 +471,25 @@ class RedisStorage(RedisAccounts, RedisAudit):
         snap = self.r.hmget(key, "seq", "state") if key else [None, None]
         return (int(snap[0]), snap[1]) if snap[0] is not None else None
 
+    # -- session safety (issue 15 part 7): pr:room:<id>:safety, a hash of JSON text by the
+    # seq of the session's start op (deleted with the room)
+    def save_safety(self, room_id, first_seq, data):
+        """Store (or replace) the safety details of one session; KeyError if no room."""
+        key = self._key("room", room_id)
+        if key is None or not self.r.exists(key):
+            raise KeyError(f"no room {room_id}")
+        self.r.hset(key + ":safety", str(int(first_seq)), data)
+
+    def get_safety(self, room_id, first_seq):
+        """The JSON text stored for that session, or None."""
+        key = self._key("room", room_id, "safety")
+        return self.r.hget(key, str(int(first_seq))) if key else None
+
+    def safety_sessions(self, room_id):
+        """The sessions (start seqs) of a room that have safety details, oldest first."""
+        key = self._key("room", room_id, "safety")
+        return sorted(int(k) for k in self.r.hkeys(key)) if key else []
+
     # ------------------------------------------------------------------ issue 7 part B
     # Session records, pictures, private notes, audit log, retention, failed sign-ins
     # (same records as SQLiteStorage's section of the same name). Keys:
@@ -617,8 +637,12 @@ return 1
         return base64.b64decode(data) if data is not None else None
 
     def delete_record(self, record_id):
-        """Deletes the record with its pictures and notes."""
+        """Deletes the record with its pictures and notes, and its session's safety
+        details (SAFE2: a deleted or expired record leaves no address behind)."""
         key = self._key("record", record_id)
+        room_id, first = self.r.hmget(key, "room_id", "first_seq") if key else (None, None)
+        if room_id and first is not None and ":" not in room_id:
+            self.r.hdel(self._key("room", room_id, "safety"), str(int(first)))
         return bool(key and self._script7(self._RECORD_DELETE)(keys=[key],
                                                                args=[self.prefix, record_id]))
 
@@ -995,6 +1019,9 @@ return 1
                 keys=[th_key, f"{self.prefix}:retention-days"],
                 args=[str(rec["therapist_id"]), int(rec["days"])])
             parent = f"therapist {rec['therapist_id']}"
+        elif kind == "safety":          # {room_id, first_seq, data} (SAFE2); KeyError if no room
+            self.save_safety(rec["room_id"], rec["first_seq"], rec["data"])
+            done, parent = 1, f"room {rec['room_id']}"
         else:
             raise KeyError(f"unknown record kind {kind!r}")
         if not done:

@@ -164,6 +164,9 @@ def _reseal_room(storage, write, room_id, count):
         for note in storage.list_notes(rec["id"]):
             write.note(note, ring.seal_text(note["text"], f"record_notes.text|{rec['id']}"))
             count("note")
+    for first in storage.inner.safety_sessions(room_id):   # save_safety replaces: the new key
+        storage.save_safety(room_id, first, storage.get_safety(room_id, first))
+        count("session safety")
 
 
 def _write_file(path, data):

@@ -13,7 +13,9 @@ what is encrypted is listed in one place:
   types, clinical answers), and any op carrying a caption ("Save to record");
 - snapshots (the whole state: presence names, check-ins, pictures placed);
 - session records: room name, participants, timeline; their pictures and captions;
-- private notes.
+- private notes;
+- a session's safety details: where the child is and the emergency contact (issue 15
+  part 7).
 
 Associated data binds each value to its place: op payloads to room, participant
 and op id; a participant's name, a snapshot and a record's fields to their room; a
@@ -209,6 +211,20 @@ class SealedStorage:
         return self.inner.update_note(note_id, self.keyring.seal_text(
             text, f"record_notes.text|{note['record_id']}"))
 
+    # -- session safety: the whole JSON text, bound to its room and session
+    @staticmethod
+    def _safety_aad(room_id, first_seq):
+        return f"session_safety|{room_id}|{int(first_seq)}"
+
+    def save_safety(self, room_id, first_seq, data):
+        self.inner.save_safety(room_id, first_seq, self.keyring.seal_text(
+            data, self._safety_aad(room_id, first_seq)))
+
+    def get_safety(self, room_id, first_seq):
+        data = self.inner.get_safety(room_id, first_seq)
+        return None if data is None else self.keyring.open_text(
+            data, self._safety_aad(room_id, first_seq))
+
     # -- moving data in (import-data): sealed under this store's key
     def restore(self, kind, rec):
         return self.inner.restore(kind, self._seal_restored(kind, rec))
@@ -228,6 +244,9 @@ class SealedStorage:
         if kind == "record_picture":
             return {**rec, **self._seal_picture(self._picture_room(rec["record_id"]),
                                                 int(rec["idx"]), rec)}
+        if kind == "safety":
+            return {**rec, "data": self.keyring.seal_text(
+                rec["data"], self._safety_aad(rec["room_id"], rec["first_seq"]))}
         if kind == "note":
             return {**rec, "text": self.keyring.seal_text(
                 rec["text"], f"record_notes.text|{rec['record_id']}")}

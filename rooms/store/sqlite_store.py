@@ -85,6 +85,15 @@ CREATE TABLE IF NOT EXISTS snapshots (
     state TEXT NOT NULL,
     ts REAL NOT NULL
 );
+-- Where the child is and whom to call, per session (issue 15 part 7, rooms/web/safety.py):
+-- one row per room session (keyed by the seq of the session's start op), never an op.
+CREATE TABLE IF NOT EXISTS session_safety (
+    room_id TEXT NOT NULL REFERENCES rooms(id) ON DELETE CASCADE,
+    first_seq INTEGER NOT NULL,
+    data TEXT NOT NULL,
+    ts REAL NOT NULL,
+    PRIMARY KEY (room_id, first_seq)
+);
 -- Session records (issue 7, rooms/records/service.py): stored whole, independent of the op log.
 CREATE TABLE IF NOT EXISTS records (
     id TEXT PRIMARY KEY,
@@ -369,6 +378,26 @@ class SQLiteStorage(SQLiteAccounts, SQLiteAudit):
         row = self._one("SELECT seq, state FROM snapshots WHERE room_id=?", (room_id,))
         return (row["seq"], row["state"]) if row else None
 
+    # -- session safety (issue 15 part 7): a JSON text per (room, session start seq)
+    def save_safety(self, room_id, first_seq, data):
+        """Store (or replace) the safety details of one session; KeyError if no room."""
+        if self.get_room(room_id) is None:
+            raise KeyError(f"no room {room_id}")
+        self._run("INSERT INTO session_safety (room_id, first_seq, data, ts) VALUES (?,?,?,?) "
+                  "ON CONFLICT(room_id, first_seq) DO UPDATE SET data=excluded.data, "
+                  "ts=excluded.ts", (room_id, int(first_seq), data, time.time()))
+
+    def get_safety(self, room_id, first_seq):
+        """The JSON text stored for that session, or None."""
+        row = self._one("SELECT data FROM session_safety WHERE room_id=? AND first_seq=?",
+                        (room_id, int(first_seq)))
+        return row["data"] if row else None
+
+    def safety_sessions(self, room_id):
+        """The sessions (start seqs) of a room that have safety details, oldest first."""
+        return [r["first_seq"] for r in self._all(
+            "SELECT first_seq FROM session_safety WHERE room_id=? ORDER BY first_seq", (room_id,))]
+
     # ------------------------------------------------------------------ issue 7 part B
     # Session records, their pictures and private notes, the audit log, the
     # therapist's retention setting and failed sign-ins (rooms/records/service.py,
@@ -435,7 +464,10 @@ class SQLiteStorage(SQLiteAccounts, SQLiteAudit):
         return bytes(row["png"]) if row else None
 
     def delete_record(self, record_id):
-        """Deletes the record with its pictures and notes."""
+        """Deletes the record with its pictures and notes, and its session's safety
+        details (SAFE2: a deleted or expired record leaves no address behind)."""
+        self._run("DELETE FROM session_safety WHERE (room_id, first_seq) IN "
+                  "(SELECT room_id, first_seq FROM records WHERE id=?)", (record_id,))
         return self._run("DELETE FROM records WHERE id=?", (record_id,)) > 0
 
     def records_ended_before(self, therapist_id, cutoff):
@@ -632,5 +664,7 @@ class SQLiteStorage(SQLiteAccounts, SQLiteAudit):
                              "WHERE therapist_settings.retention_days IS NULL",
                              (rec["therapist_id"], int(rec["days"]))):
                 raise ValueError(f"therapist {rec['therapist_id']} has a retention setting")
+        elif kind == "safety":          # {room_id, first_seq, data} (SAFE2)
+            self.save_safety(rec["room_id"], rec["first_seq"], rec["data"])
         else:
             raise KeyError(f"unknown record kind {kind!r}")

@@ -12,6 +12,8 @@ File format, one JSON object per line:
     {"kind": "participant", "record": {...}}
     {"kind": "snapshot", "record": {"room_id", "seq", "state"}}
     {"kind": "op", "record": {"room_id", "seq", "by", "op_id", "a", "t", "kind", "target", "d", "ts"}}
+    {"kind": "safety", "record": {"room_id", "first_seq", "data"}}  a session's location and
+                                                  emergency contact (JSON text, SAFE2)
     {"kind": "retention", "record": {"therapist_id", "days"}}   only when set
     {"kind": "account", "record": {"therapist_id", "admin", "totp_secret", "totp_last_step",
                                    "recovery"}}   administrator mark, two-step sign-in
@@ -111,6 +113,8 @@ def _kind_room_contents(storage, room):
         for op in ops:
             yield "op", {"room_id": rid, **op}
         last = ops[-1]["seq"]
+    for first in storage.safety_sessions(rid):
+        yield "safety", {"room_id": rid, "first_seq": first, "data": storage.get_safety(rid, first)}
 
 
 def _b64(data):
@@ -253,6 +257,7 @@ FIELDS = {
                "first_seq", "last_seq", "participants", "timeline", "created_at"),
     "record_picture": ("record_id", "idx", "name", "caption", "png"),
     "note": ("id", "record_id", "text", "created_at", "updated_at"),
+    "safety": ("room_id", "first_seq", "data"),      # SAFE2: a session's location and contact
     "audit": ("therapist_id", "at", "action", "record_id", "room_id", "detail"),
     "account": ("therapist_id", "admin", "totp_secret", "totp_last_step", "recovery"),
     "security_event": audit_store.COLUMNS,
@@ -260,7 +265,7 @@ FIELDS = {
 KINDS = tuple(FIELDS)
 PARENTS = {"room": ("therapist_id", "therapist"), "invite": ("room_id", "room"),
            "participant": ("room_id", "room"), "snapshot": ("room_id", "room"),
-           "op": ("room_id", "room"), "retention": ("therapist_id", "therapist"),
+           "op": ("room_id", "room"), "safety": ("room_id", "room"), "retention": ("therapist_id", "therapist"),
            "upload": ("therapist_id", "therapist"), "record": ("room_id", "room"),
            "record_picture": ("record_id", "record"), "note": ("record_id", "record"),
            "audit": ("therapist_id", "therapist"), "account": ("therapist_id", "therapist")}

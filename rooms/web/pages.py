@@ -4,6 +4,7 @@ downloads (e.g. a story as PDF)."""
 import io
 import os
 import re
+import time
 
 import segno
 from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
@@ -17,6 +18,7 @@ from activities.contract import DownloadContext
 
 from rooms.core import control as room_control
 from rooms.core import invites
+from rooms.records.service import merge_safety
 from rooms.assets import pictures
 from rooms.web import audit, services
 from rooms.assets.pictures import Assets
@@ -97,6 +99,9 @@ class JoinForm(FlaskForm):
     # The owl is the therapist's (pictures.THERAPIST_AVATAR): refused here, not only hidden.
     avatar = RadioField("Pick a picture", choices=pictures.GUEST_AVATARS,
                         default=pictures.GUEST_AVATARS[0])
+    # SAFE2: a parent confirms where the child is (optional; only the therapist sees it).
+    location = StringField("Where is your child right now?",
+                           validators=[Length(max=200), plain_text()])
 
 
 def _own_room(room_id):
@@ -241,6 +246,8 @@ def join(token):
         name = (form.name.data or "").strip() or DEFAULT_NAMES[invite["role"]]
         part = storage.create_participant(room["id"], invite["role"], name, form.avatar.data,
                                           invite["id"])
+        if invite["role"] == PARENT:
+            _parent_confirms(room["id"], form.location.data or "")
         guests = session.get("guests", {})
         guests[room["id"]] = part["id"]
         session["guests"] = guests
@@ -248,8 +255,27 @@ def join(token):
         return redirect(url_for("web.room", room_id=room["id"]))
     return render_template("join.html", form=form, role=invite["role"], avatars=pictures.GUEST_AVATARS,
                            default_name=DEFAULT_NAMES[invite["role"]],
+                           ask_location=invite["role"] == PARENT and current_session(room["id"]) is not None,
                            therapist=storage.get_therapist(room["therapist_id"])["name"]), \
         (400 if request.method == "POST" else 200)
+
+
+def current_session(room_id):
+    """The seq of the open session's start op (what a session's record and safety
+    details are keyed by), or None when no session is open."""
+    state = _pr().engine.room_state(room_id)
+    session_ = state[1].get("session") if state else None
+    return session_["start"] if session_ else None
+
+
+def _parent_confirms(room_id, location):
+    """SAFE2: the parent's answer on the join page (optional), kept beside the
+    therapist's details of the open session and shown to the therapist only. Nothing
+    when no session is open (the page asks only while one is) or it is empty."""
+    first = current_session(room_id)
+    if first is not None and location.strip():
+        merge_safety(_pr().storage, room_id, first, {"parent_location": location.strip(),
+                                                     "parent_confirmed_at": time.time()})
 
 
 def participant_for(room_id):
@@ -313,6 +339,9 @@ def room(room_id):
                  # at seq {first} (rooms/records_web.py).
                  "record": (url_for("records.session_record", room_id=room_id, first_seq=0)
                             .rsplit("/", 1)[0] + "/{first}" if me["role"] == THERAPIST else None),
+                 # The crisis card (SAFE2): over HTTP, never the room's socket.
+                 "safety": (url_for("safety.show", room_id=room_id)
+                            if me["role"] == THERAPIST else None),
                  # The therapist's sign-in stays alive while they are in the room.
                  "alive": url_for("auth.alive") if me["role"] == THERAPIST else None},
     }

@@ -87,6 +87,9 @@ def _own_record(record_id):
     if rec is None or room is None or rec["therapist_id"] != current_user.id or \
             room["therapist_id"] != current_user.id:
         _refuse(f"record {record_id!r}")
+    # SAFE2: where the child was and whom to call, for the owner's page, PDF and ZIP.
+    rec["safety"] = records.session_safety(storage, rec["room_id"], rec["first_seq"])
+    rec["safety_lines"] = records.safety_lines(rec["safety"])
     return rec, room
 
 

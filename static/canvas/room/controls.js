@@ -3,6 +3,7 @@
 // and what a guest sees instead of the room while waiting or paused.
 // It knows activities only by config.activities' name/title/icon.
 import {icon} from "./icons.js";
+import {SafetyCard} from "./safety.js";
 import {el, picture} from "./util.js";
 
 const ROLE_LABEL = {child: "Child", parent: "Parent"};
@@ -36,6 +37,8 @@ export class HostControls {
     this.panel = el("aside", {class: "room-panel", hidden: true, role: "dialog",
       "aria-label": "Room controls"});
     this.sweep = setInterval(() => this.expireKnocks(), 2000);
+    // SAFE2: the crisis card heads the panel (kept across renders, loaded on open).
+    this.safety = shell.config.urls.safety ? new SafetyCard(shell.config.urls.safety) : null;
   }
 
   // ------------------------------------------------------------ waiting room
@@ -96,6 +99,7 @@ export class HostControls {
 
   open() {
     this.renderPanel();
+    this.safety?.load();
     this.panel.hidden = false;
     this.panel.querySelector("button")?.focus();
   }
@@ -143,6 +147,7 @@ export class HostControls {
       el("header", {class: "ctl-head"}, el("h2", {}, "Room"),
         el("button", {class: "ctl-close", type: "button", "aria-label": "Close", onclick: () => this.close()},
           icon("close"))),
+      this.safety?.el,
       el("section", {}, ...SWITCHES.map((t) => sw(t.key, t.label, t.help, s[t.key],
         (v) => this.setting(t.key, v)))),
       el("section", {}, el("h3", {}, "Who may do what"), table,

@@ -94,6 +94,7 @@ def a_used_room(app, pr, therapist, room, make_guest, post_form):
     buf = io.BytesIO()
     Image.new("RGB", (120, 80), (10, 120, 200)).save(buf, "PNG")
     upload = post(therapist, buf.getvalue()).get_json()["upload"]
+    pr.storage.save_safety(room.id, 1, json.dumps({"location": f"home {MARKER}"}))   # SAFE2
     pr.engine.unload(room.id)                         # writes the snapshot
     assert pr.storage.load_snapshot(room.id) is not None
     return rec, upload
@@ -170,6 +171,8 @@ def test_rotate_key_reencrypts_everything_and_it_stays_readable(
     raw = pr.storage.inner.list_participants(room.id)[0]
     with pytest.raises(CryptoError, match="does not hold"):
         old.open_text(raw["name"], f"participants.name|{room.id}")
+    # SAFE2: the session's location was sealed again under the new key alone
+    assert MARKER in new.open_text(pr.storage.inner.get_safety(room.id, 1), f"session_safety|{room.id}|1")
     if not app.config.get("REDIS_URL"):
         assert old_name.split(":", 1)[1].encode() not in instance_bytes(app)
     assert_reads_back(therapist, pr, room, rec, upload)

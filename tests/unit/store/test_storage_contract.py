@@ -827,3 +827,35 @@ def test_AUTH4_an_sqlite_database_from_before_the_session_epoch_gets_it(tmp_path
         assert store.get_therapist(1)["session_epoch"] == 1
     finally:
         store.close()
+
+
+class TestSessionSafety:
+    """Issue 15 part 7: where the child is and whom to call, per room session."""
+
+    def test_saved_per_session_replaced_and_seen_by_another_process(self, open_store, store, room):
+        assert store.get_safety(room["id"], 1) is None
+        store.save_safety(room["id"], 1, '{"location": "home"}')
+        store.save_safety(room["id"], 1, '{"location": "grandma\'s, 3 Elm Rd"}')
+        store.save_safety(room["id"], 9, '{"location": "school"}')
+        again = open_store()
+        assert again.get_safety(room["id"], 1) == '{"location": "grandma\'s, 3 Elm Rd"}'
+        assert again.get_safety(room["id"], 9) == '{"location": "school"}'
+        assert again.safety_sessions(room["id"]) == [1, 9]
+
+    def test_no_room_no_safety_and_deleting_the_room_takes_it(self, store, room):
+        with pytest.raises(KeyError):
+            store.save_safety("nope", 1, "{}")
+        store.save_safety(room["id"], 1, "{}")
+        store.delete_room(room["id"])
+        assert store.get_safety(room["id"], 1) is None
+        assert store.safety_sessions(room["id"]) == []
+        assert store.get_safety("a:b", 1) is None
+
+    def test_deleting_the_sessions_record_takes_its_safety_details(self, store, room):
+        """A deleted (or expired, retention) record leaves no address behind."""
+        rec = store.create_record(_record(room))                     # first_seq 1
+        store.save_safety(room["id"], 1, '{"location": "home"}')
+        store.save_safety(room["id"], 20, '{"location": "school"}')  # another session
+        assert store.delete_record(rec["id"]) is True
+        assert store.get_safety(room["id"], 1) is None
+        assert store.get_safety(room["id"], 20) == '{"location": "school"}'

@@ -60,7 +60,9 @@ def everything(store, uploads_root=None):
                                               "pictures": [(p, store.get_record_picture(r["id"], p["idx"]))
                                                            for p in store.list_record_pictures(r["id"])],
                                               "notes": store.list_notes(r["id"])}
-                                             for r in store.list_records(rid)]}
+                                             for r in store.list_records(rid)],
+                                 "safety": {first: store.get_safety(rid, first)      # SAFE2
+                                            for first in store.safety_sessions(rid)}}
     if uploads_root is not None:
         out["files"] = files_under(uploads_root, getattr(store, "keyring", None))
     return out
@@ -87,6 +89,7 @@ def make_room(store, email="kim@example.org", strokes=30):
     assert undo["ok"], undo
     engine.unload(room["id"])
     assert store.load_snapshot(room["id"]) is not None
+    store.save_safety(room["id"], 1, '{"location": "home, 12 Oak St", "contact_phone": "555"}')
     return room["id"]
 
 

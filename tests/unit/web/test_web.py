@@ -292,7 +292,8 @@ def test_AUTH2_stranger_without_a_link_cannot_open_a_room(client, room):
     assert client.get("/room/no-such-room").status_code == 404
 
 
-@pytest.mark.parametrize("path", ["/dashboard", "/rooms/{id}/export/canvas/p1.png"])
+@pytest.mark.parametrize("path", ["/dashboard", "/rooms/{id}/export/canvas/p1.png",
+                                  "/rooms/{id}/safety"])
 def test_guests_are_sent_to_sign_in_for_therapist_pages(make_guest, room, path):
     guest = make_guest(room.links["child"])
     r = guest.get(path.format(id=room.id))
@@ -307,6 +308,8 @@ def test_guests_are_sent_to_sign_in_for_therapist_pages(make_guest, room, path):
     ("post", "/rooms/{id}/delete"),
     ("post", "/rooms/{id}/invites/child"),
     ("post", "/rooms/{id}/invites/child/revoke"),
+    ("get", "/rooms/{id}/safety"),          # SAFE2: the crisis card
+    ("post", "/rooms/{id}/safety"),
 ])
 def test_another_therapist_cannot_touch_my_room(room, make_therapist, read_dashboard, pr,
                                                 client, method, path):
