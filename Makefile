@@ -8,17 +8,26 @@ PY_STAMP   := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 APT_PKGS   := redis-server chromium nginx
 
-.PHONY: run test setup test-deps fonts clean
+.PHONY: run test setup test-deps fonts clean catalogs i18n
 
 run: setup fonts
 	$(PY) app.py
 
-setup: $(PY_STAMP) $(NODE_STAMP)
+setup: $(PY_STAMP) $(NODE_STAMP) catalogs
 
 $(PY_STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -e '.[test]'
 	touch $@
+
+# The message catalogs (issue 16) compiled from their .po files at every set-up
+# (cheap); `make i18n` extracts the messages from the sources into every .po.
+catalogs: $(PY_STAMP)
+	@$(PY) -m rooms.web.i18n compile
+
+i18n: $(PY_STAMP)
+	$(PY) -m rooms.web.i18n extract
+	$(PY) -m rooms.web.i18n compile
 
 $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error

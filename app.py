@@ -44,6 +44,7 @@ from rooms.playroom import Playroom
 from rooms.store import rekey, transfer
 from rooms.transport.server import few_malloc_arenas, serve, tune_gc
 from rooms.web import account_pages, accounts
+from rooms.web import i18n
 from rooms.web import pages as web
 from rooms.web import records as records_web
 from rooms.web import safety as safety_web
@@ -80,6 +81,7 @@ def create_app(config=None):
     # The one place the activities are chosen: rooms/ sees them only through the
     # contract's Registry (docs/ARCHITECTURE.md).
     app.extensions["playroom"] = Playroom(app, socketio, build_registry())
+    i18n.init_app(app)                # a language per person: catalogs, Jinja i18n (issue 16)
     records_web.init_app(app, socketio)   # session records, retention (issue 7)
     account_pages.init_app(app)       # sign-up, passwords, sign-ins, two-step (issue 15)
     transfer.register_cli(app)        # flask export-data / import-data (moving between stores)

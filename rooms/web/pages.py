@@ -15,12 +15,13 @@ from wtforms import BooleanField, RadioField, StringField
 from wtforms.validators import DataRequired, Length
 
 from activities.contract import DownloadContext
+from activities.contract.i18n import LANGUAGES, N_, supported
 
 from rooms.core import control as room_control
 from rooms.core import invites
 from rooms.records.service import merge_safety
 from rooms.assets import pictures
-from rooms.web import audit, services
+from rooms.web import audit, i18n, services
 from rooms.assets.pictures import Assets
 from rooms.assets import uploads
 from rooms.web.accounts import EmptyForm, plain_text
@@ -36,7 +37,8 @@ VENDOR = {
 }
 _IMPORT = re.compile(r"""^\s*(?:import|export)\b[^'"]*?\bfrom\s*["']([^"']+)["']|^\s*import\s*["']([^"']+)["']""",
                      re.M)
-DEFAULT_NAMES = {CHILD: "Friend", PARENT: "Grown-up"}
+# The name a guest gets when they skip it, in the language they join in.
+DEFAULT_NAMES = {CHILD: N_("Friend"), PARENT: N_("Grown-up")}
 ROLE_LABELS = {THERAPIST: "Therapist", CHILD: "Child", PARENT: "Parent"}
 
 
@@ -239,11 +241,19 @@ def join(token):
         part = storage.get_participant(known)
         if part and part["invite_id"] == invite["id"]:
             return redirect(url_for("web.room", room_id=room["id"]))
+    # A language per person (issue 16): the guest's choice for this invite, picked
+    # here (?lang=es) or pre-selected from the browser.
+    chosen = supported(request.args.get("lang"))
+    if chosen:
+        i18n.remember_invite_lang(invite["id"], chosen)
+    i18n.use_lang(i18n.invite_lang(invite["id"]) or i18n.lang())
     if invites.is_used_up(storage, invite):
         return _bad_link("used_up")
     form = JoinForm()
+    tr = i18n.translator()
     if form.validate_on_submit():
-        name = (form.name.data or "").strip() or DEFAULT_NAMES[invite["role"]]
+        i18n.remember_invite_lang(invite["id"], i18n.lang())
+        name = (form.name.data or "").strip() or tr.gettext(DEFAULT_NAMES[invite["role"]])
         part = storage.create_participant(room["id"], invite["role"], name, form.avatar.data,
                                           invite["id"])
         if invite["role"] == PARENT:
@@ -254,7 +264,11 @@ def join(token):
         session.permanent = True
         return redirect(url_for("web.room", room_id=room["id"]))
     return render_template("join.html", form=form, role=invite["role"], avatars=pictures.GUEST_AVATARS,
-                           default_name=DEFAULT_NAMES[invite["role"]],
+                           default_name=tr.gettext(DEFAULT_NAMES[invite["role"]]),
+                           lang_links={code: url_for("web.join", token=token, lang=code)
+                                       for code in LANGUAGES},
+                           picture_names={a: tr.gettext(pictures.CATALOG[a][1])
+                                          for a in pictures.GUEST_AVATARS},
                            ask_location=invite["role"] == PARENT and current_session(room["id"]) is not None,
                            therapist=storage.get_therapist(room["therapist_id"])["name"]), \
         (400 if request.method == "POST" else 200)
@@ -319,7 +333,10 @@ def room(room_id):
     if visit_closed(room_id, me):
         return render_template("join_error.html", reason="removed"), 403
     pr = _pr()
+    if me["role"] != THERAPIST:
+        i18n.use_lang(i18n.invite_lang(me["invite_id"]) or i18n.lang())
     config = {
+        "i18n": i18n.client_i18n(),
         "protocol": client_config(),
         "room": {"id": room["id"], "name": room["name"]},
         "me": {k: me[k] for k in ("id", "role", "name", "avatar")},
