@@ -31,6 +31,7 @@ from activities.contract.protocol import E_CONFLICT, E_FULL, E_INVALID, E_NOTHIN
 from activities.contract import text as person_text
 from activities.contract import (Bound, may_play, Invalid, OpSpec, Rejected, ident, integer, internal, number, one_of,
                    require_dict, validate_op)
+from activities.contract.i18n import ENGLISH
 
 NAME = "calm"
 TITLE = "Calm"
@@ -484,7 +485,7 @@ def _put_pattern(state, pid, pattern):
     return {**state, "patterns": patterns}, ("pattern.restore", {"id": pid, "pattern": old})
 
 
-def client_config():
+def client_config(tr=ENGLISH):
     return {
         "phases": list(PHASES), "visuals": list(VISUALS), "cards": list(CARDS),
         # The page JSON has sorted keys: the order to show the presets in travels apart.
@@ -507,7 +508,7 @@ def _minutes_seconds(secs):
     return f"{m} min {s} s" if m and s else f"{m} min" if m else f"{s} s"
 
 
-def record_entries(ops, state=None, ended_at=None):
+def record_entries(ops, state=None, ended_at=None, tr=ENGLISH):
     """Timeline entries for the session record (activities/contract/__init__.py): each breathing
     exercise with the time it really ran (pauses left out, at most its planned
     breaths; one still running at the end counts up to `ended_at`), timers and the

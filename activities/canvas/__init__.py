@@ -28,6 +28,7 @@ from activities.canvas import strokes
 from activities.contract import text as person_text
 from activities.contract import (Bound, may_play, OpSpec, Rejected, color, flat_points, ident, integer, internal, number, one_of,
                    require_dict, validate_op)
+from activities.contract.i18n import ENGLISH
 
 NAME = "canvas"
 TITLE = "Draw"
@@ -303,7 +304,7 @@ def _restore(state, i, page, entries):
         ("items.remove", {"page": page["id"], "ids": restored})
 
 
-def client_config():
+def client_config(tr=ENGLISH):
     return {
         "board": {"w": BOARD_W, "h": BOARD_H},
         "palette": PALETTE, "sizes": SIZES, "size_range": list(SIZE_RANGE),
@@ -563,7 +564,7 @@ def _draw_stamp(rgba, top, i, item, assets, scale):
 
 # ---------------------------------------------------------------- session record
 
-def record_entries(ops, state=None, ended_at=None):
+def record_entries(ops, state=None, ended_at=None, tr=ENGLISH):
     """Timeline entries for the session record (activities/contract/__init__.py): one line per
     person saying how much they drew (from their first mark on), and pages added or
     cleared. Pure: `ops` are this activity's ops of one session, in seq order."""

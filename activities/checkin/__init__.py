@@ -15,6 +15,7 @@ REPLACE_S seconds of the same entry changes it too (the browser reuses the id).
 from activities.contract.protocol import CHILD, E_CONFLICT, E_FULL, E_NOTHING, THERAPIST
 
 from activities.contract import (Bound, may_play, OpSpec, Rejected, ident, integer, internal, one_of, require_dict, validate_op)
+from activities.contract.i18n import ENGLISH
 
 NAME = "checkin"
 TITLE = "Feelings"
@@ -170,7 +171,7 @@ def _ask_set(state, ask):
     return {**state, "ask": ask}, ("ask.restore", {"ask": state["ask"]})
 
 
-def client_config():
+def client_config(tr=ENGLISH):
     return {
         "values": list(VALUES), "moments": list(MOMENTS),
         "faces": {str(k): v for k, v in FACES.items()},
@@ -202,7 +203,7 @@ WORDS = {1: "very upset", 2: "upset", 3: "okay", 4: "good", 5: "great"}
 MOMENT_WORDS = {"start": "start of session", "end": "end of session", "any": "during the session"}
 
 
-def record_entries(ops, state=None, ended_at=None):
+def record_entries(ops, state=None, ended_at=None, tr=ENGLISH):
     """Timeline entries for the session record (activities/contract/__init__.py): every check-in
     (a changed answer is a new line, as the op log has it), check-ins taken back or
     deleted, and the therapist's questions."""

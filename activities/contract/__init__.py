@@ -56,6 +56,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Protocol
 
 from activities.contract.protocol import E_FULL, E_INVALID
+from activities.contract.i18n import ENGLISH, Translator
 
 
 @dataclass(frozen=True)
@@ -107,8 +108,10 @@ class OpSpec:
 @dataclass(frozen=True)
 class DownloadContext:
     """What `download(state, key, fmt, ctx)` gets from the server, so an activity needs
-    no rooms/ internals: the room's `Assets` service (below)."""
+    no rooms/ internals: the room's `Assets` service (below) and the translator of the
+    person downloading (activities/contract/i18n.py)."""
     assets: "Assets"
+    tr: Translator = ENGLISH
 
 
 class Assets(Protocol):
@@ -298,9 +301,11 @@ class Registry:
     def initial_states(self):
         return {name: m.initial_state() for name, m in self.modules.items()}
 
-    def client_config(self):
+    def client_config(self, tr=ENGLISH):
+        """Each activity's browser configuration in the reader's language (`tr`, an
+        activities.contract.i18n.Translator): its title and whatever it shows."""
         return [
-            {"name": m.NAME, "title": m.TITLE, "icon": m.ICON, "config": m.client_config()}
+            {"name": m.NAME, "title": tr.gettext(m.TITLE), "icon": m.ICON, "config": m.client_config(tr)}
             for m in self.modules.values()
         ]
 

@@ -129,6 +129,10 @@ class Translator:
         return Locale.parse("en" if self.lang == PSEUDO else self.lang)
 
 
+# The source language itself: what code that is handed no translator speaks.
+ENGLISH = Translator(DEFAULT, NullTranslations(), {})
+
+
 def _load_domain(folder, lang, domain):
     """The compiled catalog (.mo, written at set-up), or the .po compiled in memory when
     the .mo is missing or older (a checkout where `make` has not run since an edit)."""

@@ -12,6 +12,8 @@ renderer rasterises the same file with resvg, so exports match the screen.
 A picture id is a short, stable name; the catalog maps it to a Twemoji file. Only
 ids in the catalog are ever served or accepted in ops.
 """
+from activities.contract.i18n import ENGLISH
+
 SOURCE = "@twemoji/svg"
 CREDIT = ("Pictures: Twemoji by Twitter/X and contributors, licensed CC-BY 4.0 "
           "(https://creativecommons.org/licenses/by/4.0/).")
@@ -71,8 +73,9 @@ def url(pid):
     return f"/pictures/{pid}.svg"
 
 
-def client_config():
-    return {pid: {"url": url(pid), "label": label} for pid, (_, label) in CATALOG.items()}
+def client_config(tr=ENGLISH):
+    """Every picture's URL and the label a screen reader speaks, in the reader's language."""
+    return {pid: {"url": url(pid), "label": tr.gettext(label)} for pid, (_, label) in CATALOG.items()}
 
 
 # ====================================================================== sand tray figures

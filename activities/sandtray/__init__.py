@@ -26,6 +26,7 @@ from activities.contract.protocol import E_CONFLICT, E_FULL, E_INVALID, THERAPIS
 
 from activities.contract import (Bound, may_play, Invalid, OpSpec, Rejected, ident, integer, internal, number, one_of,
                    require_dict, validate_op)
+from activities.contract.i18n import ENGLISH
 
 NAME = "sandtray"
 TITLE = "Sand tray"
@@ -542,7 +543,7 @@ def _set_tray(state, old, tray):
     return _with_tray(state, tray), ("tray.set", {"tray": old})
 
 
-def client_config():
+def client_config(tr=ENGLISH):
     return {
         "tray": {"w": TRAY_W, "h": TRAY_H},
         "grid": {"w": GRID_W, "h": GRID_H, "max_level": MAX_LEVEL, "start": SAND_START,
@@ -691,7 +692,7 @@ def _composite(out, img, x, y):
 
 # ---------------------------------------------------------------- session record
 
-def record_entries(ops, state=None, ended_at=None):
+def record_entries(ops, state=None, ended_at=None, tr=ENGLISH):
     """Timeline entries for the session record (activities/contract/__init__.py): how many
     figures each person placed, the sand shaped, fresh and reopened trays, and each
     saved tray as an explicit snapshot picture (data {"picture": saved id})."""

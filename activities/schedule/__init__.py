@@ -24,6 +24,7 @@ from activities.contract.protocol import E_CONFLICT, E_FULL, E_INVALID, E_NOTHIN
 from activities.contract import text as person_text
 from activities.contract import (Bound, Invalid, OpSpec, Rejected, ident, integer, internal, may_play, one_of,
                    require_dict, validate_op)
+from activities.contract.i18n import ENGLISH
 
 NAME = "schedule"
 TITLE = "Schedule"
@@ -336,7 +337,7 @@ def uploads_used(state):
     return {uid for p in refs if (uid := uploads.parse_ref(p)) is not None}
 
 
-def client_config():
+def client_config(tr=ENGLISH):
     return {
         "layouts": list(LAYOUTS),
         "limits": {"steps": MAX_STEPS, "rewards": MAX_REWARDS, "text_chars": TEXT_CHARS,
@@ -387,7 +388,7 @@ def _step_names(ops, state):
     return names
 
 
-def record_entries(ops, state=None, ended_at=None):
+def record_entries(ops, state=None, ended_at=None, tr=ENGLISH):
     """Timeline entries for the session record (activities/contract/__init__.py): each step marked
     done or not (with its time: the op's), step timers started and stopped, the
     prizes offered and the one picked, the whole schedule finished, a fresh start.

@@ -32,6 +32,7 @@ from activities.contract import printable, text as person_text
 from activities.contract.pdfdoc import Document
 from activities.contract import (Bound, may_play, Invalid, OpSpec, Rejected, ident, integer, internal, one_of, require_dict,
                    validate_op)
+from activities.contract.i18n import ENGLISH
 
 NAME = "stories"
 TITLE = "Stories"
@@ -452,7 +453,7 @@ def uploads_used(state):
             if (uid := uploads.parse_ref(p)) is not None}
 
 
-def client_config():
+def client_config(tr=ENGLISH):
     return {
         "ready": READY, "ready_order": list(story_library.STORY_ORDER),
         "tasks": TASKS, "task_order": list(story_library.TASK_ORDER),
@@ -552,7 +553,7 @@ def practice_tasks():
 
 # ---------------------------------------------------------------- session record
 
-def record_entries(ops, state=None, ended_at=None):
+def record_entries(ops, state=None, ended_at=None, tr=ENGLISH):
     """Timeline entries for the session record (activities/contract/__init__.py): each story read
     (with the pages seen), checklists opened, every tick and prompt level with its
     step (STORY3: the op log is the data sheet), resets. Undone ticks say so."""

@@ -340,8 +340,8 @@ def room(room_id):
         "protocol": client_config(),
         "room": {"id": room["id"], "name": room["name"]},
         "me": {k: me[k] for k in ("id", "role", "name", "avatar")},
-        "activities": pr.registry.client_config(),
-        "pictures": pictures.client_config(),
+        "activities": pr.registry.client_config(i18n.translator()),
+        "pictures": pictures.client_config(i18n.translator()),
         # "{activity}", "{key}" (and "{fmt}") are filled in by the browser.
         "urls": {"export": (url_for("web.export_png", room_id=room_id, activity="ACT", key="KEY")
                             .replace("ACT", "{activity}").replace("KEY", "{key}")
@@ -423,7 +423,8 @@ def download(room_id, activity, key, fmt):
     if act is None or not hasattr(act, "download"):
         abort(404)
     _, state = _pr().engine.state(room_id, activity)
-    ctx = DownloadContext(Assets(current_app.config["ASSETS_ROOT"], _upload_image(room["therapist_id"])))
+    ctx = DownloadContext(Assets(current_app.config["ASSETS_ROOT"], _upload_image(room["therapist_id"])),
+                          tr=i18n.translator())
     try:
         data, mimetype, filename = act.download(state, key, fmt, ctx)
     except KeyError:
