@@ -2,6 +2,7 @@
 i18n extension, and the catalogs' extract / update / compile commands.
 
 Whose language a request gets (`lang()`), first that applies:
+  0. `?lang=` on this very request (a link to a page in a language; the pseudo-locale),
   1. a language the view chose for this page (`use_lang`: a guest's room page),
   2. the signed-in therapist's account language,
   3. a guest's choice for the invite they came through (`session["langs"][invite]`),
@@ -119,6 +120,9 @@ def remember_invite_lang(invite_id, code):
 
 
 def lang():
+    asked = supported(request.args.get("lang"))   # this page, asked for by its address
+    if asked:
+        return asked
     if "lang" in g:
         return g.lang
     return (account_lang() or supported(session.get("lang"))

@@ -81,7 +81,7 @@ def therapist_creates_room(t, waiting_room=False):
 
 def child_joins(c, link):
     c.goto(link)
-    c.page.click('label.avatar:has(img[alt="fox"])')
+    c.page.click('label.avatar:has(input[value="fox"])')
     c.page.click('[data-action="join"]')
     c.page.wait_for_url("**/room/**")
     c.wait_connected()

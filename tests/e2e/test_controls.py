@@ -21,7 +21,7 @@ def test_waiting_room_pause_follow_me_and_goodbye(browser, server, artifacts):
 
         # CTL1: the child waits on a calm screen; the therapist lets them in.
         c.goto(link)
-        c.page.click('label.avatar:has(img[alt="fox"])')
+        c.page.click('label.avatar:has(input[value="fox"])')
         c.page.click('[data-action="join"]')
         c.page.wait_for_selector('body[data-screen="waiting"] .guest-screen', timeout=15000)
         c.page.screenshot(path=os.path.join(artifacts, "controls-child-waiting-1024x768.png"))

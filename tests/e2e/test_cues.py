@@ -163,7 +163,7 @@ def pair(browser, server):
         t.page.click('[data-action="open-room"]')
         t.wait_connected()
         c.goto(link)
-        c.page.click('label.avatar:has(img[alt="fox"])')
+        c.page.click('label.avatar:has(input[value="fox"])')
         c.page.click('[data-action="join"]')
         c.wait_connected()
         return t, c

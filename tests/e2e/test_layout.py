@@ -71,7 +71,7 @@ class LayoutRoom:
             p.goto(f"/room/{self.room_id}")
         else:
             p.goto(self.links[role])
-            p.page.click('label.avatar:has(img[alt="fox"])' if role == "child" else "label.avatar >> nth=2")
+            p.page.click('label.avatar:has(input[value="fox"])' if role == "child" else "label.avatar >> nth=2")
             p.page.click('[data-action="join"]')
             p.page.wait_for_url("**/room/**")
         p.wait_connected()

@@ -51,7 +51,7 @@ def test_knock_strip_leaves_the_therapists_tools_free(browser, server, artifacts
         t.page.click('[data-action="open-room"]')
         t.wait_connected()
         c.goto(link)
-        c.page.click('label.avatar:has(img[alt="fox"])')
+        c.page.click('label.avatar:has(input[value="fox"])')
         c.page.click('[data-action="join"]')
         c.page.wait_for_selector('body[data-screen="waiting"] .guest-screen', timeout=15000)
         c.page.screenshot(path=os.path.join(artifacts, "waiting-screen-child-phone-390x844.png"))
