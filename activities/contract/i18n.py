@@ -152,9 +152,23 @@ def _load_domain(folder, lang, domain):
 
 
 def _categories(lang):
-    """gettext plural index -> CLDR category, in the order Babel writes catalogs."""
-    rule = Locale.parse(lang).plural_form
-    tags = [tag for tag, _ in rule.abstract] + ["other"]
+    """gettext plural index -> CLDR category. The indexes follow the catalog's
+    Plural-Forms expression (Babel's, es: one, many, other), not the order of the CLDR
+    rule's tags (es: many, one): each index is named by the category of the numbers
+    that pick it."""
+    import gettext
+
+    from babel.messages.plurals import get_plural
+    locale = Locale.parse(lang)
+    count, expr = get_plural(locale)
+    index = gettext.c2py(expr)
+    tags = ["other"] * count
+    named = set()
+    for n in [*range(0, 1001), 10 ** 6, 2 * 10 ** 6, 10 ** 9]:
+        i = index(n)
+        if i not in named and 0 <= i < count:
+            tags[i] = locale.plural_form(n)
+            named.add(i)
     return tags
 
 

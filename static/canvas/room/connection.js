@@ -17,6 +17,7 @@
 //   pending, under the calm "paused" overlay) and is sent again when the freeze
 //   lifts — a child who drew as the pause began expects their drawing to stay.
 import {io} from "socket.io-client";
+import {N_, t} from "./i18n.js";
 import {randomId} from "./util.js";
 import {PACK, unpack} from "./wire.js";
 
@@ -39,19 +40,25 @@ const INFLIGHT_TIMEOUT_MS = 15000;
 const AWAIT_APPLY_MS = 3000;
 
 // Generic codes only: activity-specific refusals (full, conflict, invalid …) keep
-// the reason the activity gave ("the tray is full", "this page is full").
+// the reason the activity gave ("the tray is full", "this page is full"). Messages
+// are marked with N_() and said with t() in the reader's language when shown.
+const SOMETHING = N_("Something did not work.");
 const FRIENDLY = {
-  forbidden: "This is paused right now.",
-  rate_limited: "Whoa, slow down a little.",
-  too_large: "That was too big to save.",
-  internal_error: "Something went wrong. Trying again…",
-  unavailable: "The room is out of reach for a moment. Trying again…",
-  private_time: "Private time: that was not kept.",
+  forbidden: N_("This is paused right now."),
+  rate_limited: N_("Whoa, slow down a little."),
+  too_large: N_("That was too big to save."),
+  internal_error: N_("Something went wrong. Trying again…"),
+  unavailable: N_("The room is out of reach for a moment. Trying again…"),
+  private_time: N_("Private time: that was not kept."),
+  // A page that speaks an older protocol, or a bug: nothing the person can act on.
+  bad_event: SOMETHING,
+  unknown_activity: SOMETHING,
+  unknown_op: SOMETHING,
 };
-const HELD_TEXT = "Paused for a moment: it will be added when we carry on.";
+const HELD_TEXT = N_("Paused for a moment: it will be added when we carry on.");
 
 export function friendly(code, reason) {
-  return FRIENDLY[code] || reason || "Something did not work.";
+  return FRIENDLY[code] ? t(FRIENDLY[code]) : reason || t(SOMETHING);
 }
 
 export class Connection {
@@ -184,7 +191,7 @@ export class Connection {
     const now = Date.now();
     let stamps = [];
     try { stamps = JSON.parse(sessionStorage.getItem(key) || "[]").filter((t) => now - t < 60000); } catch { /* */ }
-    if (stamps.length >= 3) return this.close("version_mismatch", "Please close this tab and open the link again.");
+    if (stamps.length >= 3) return this.close("version_mismatch", t("Please close this tab and open the link again."));
     stamps.push(now);
     try { sessionStorage.setItem(key, JSON.stringify(stamps)); } catch { /* */ }
     location.reload();
@@ -414,7 +421,7 @@ export class Connection {
     }
     if (ack.code === this.proto.errors.frozen && entry.ev === "op" && this.pending.includes(entry)) {
       // Held, not dropped: sent again when the freeze lifts (onSettings).
-      if (!this.held) this.hooks.toast(HELD_TEXT);
+      if (!this.held) this.hooks.toast(t(HELD_TEXT));
       this.held = true;
       return;
     }
@@ -494,7 +501,7 @@ export class Connection {
   setSetting(key, value) {
     return new Promise((resolve) => {
       if (!this.synced) {
-        this.hooks.toast("Not connected right now.");
+        this.hooks.toast(t("Not connected right now."));
         return resolve(false);
       }
       this.socket.emit(this.ev.settings, {[key]: value}, (ack) => {
@@ -528,7 +535,7 @@ export class Connection {
   control(action, body = {}) {
     return new Promise((resolve) => {
       if (!this.synced) {
-        this.hooks.toast("Not connected right now.");
+        this.hooks.toast(t("Not connected right now."));
         return resolve(null);
       }
       this.socket.emit(this.ev.control, {op_id: this.newOpId(), action, ...body}, (ack) => {

@@ -5,22 +5,25 @@
 // fetched from another host.
 //
 // Test hook: body[data-cue] is the last cue given, body[data-cues] how many so far.
+import {N_, language, t} from "./i18n.js";
 
-/** A speech voice that runs on this device (none that sends text to a server). */
-export function localVoice(lang = "en") {
+/** A speech voice that runs on this device (none that sends text to a server), for
+ *  `lang` (the reader's language unless told) if the device has one. */
+export function localVoice(lang = language()) {
   if (!("speechSynthesis" in window)) return null;
   const voices = window.speechSynthesis.getVoices().filter((v) => v.localService === true);
   return voices.find((v) => v.lang && v.lang.toLowerCase().startsWith(lang)) || voices[0] || null;
 }
 
-// kind -> notes (Hz, rising = hello, falling = pause/goodbye) and a few plain words.
+// kind -> notes (Hz, rising = hello, falling = pause/goodbye) and a few plain words,
+// marked with N_() and said in the reader's language (t() when given).
 const CUES = {
-  waiting: {notes: [440, 554], say: "Please wait. Your therapist will let you in soon."},
-  let_in: {notes: [523, 659, 784], say: "Come in! Let's play."},
-  your_turn: {notes: [659, 880], say: "Your turn!"},
-  frozen: {notes: [494, 392], say: "Let's pause for a moment."},
-  private_time: {notes: [494, 392], say: "Private time. Please wait here."},
-  goodbye: {notes: [784, 659, 523], say: "Goodbye! See you next time."},
+  waiting: {notes: [440, 554], say: N_("Please wait. Your therapist will let you in soon.")},
+  let_in: {notes: [523, 659, 784], say: N_("Come in! Let's play.")},
+  your_turn: {notes: [659, 880], say: N_("Your turn!")},
+  frozen: {notes: [494, 392], say: N_("Let's pause for a moment.")},
+  private_time: {notes: [494, 392], say: N_("Private time. Please wait here.")},
+  goodbye: {notes: [784, 659, 523], say: N_("Goodbye! See you next time.")},
   reconnecting: {notes: [330, 330], say: null},
   back: {notes: [523, 784], say: null},
 };
@@ -52,7 +55,7 @@ export class Cues {
     document.body.dataset.cue = kind;
     document.body.dataset.cues = String(this.count);
     this.tone(cue.notes);
-    if (cue.say) this.speak(cue.say);
+    if (cue.say) this.speak(t(cue.say));
   }
 
   tone(notes) {
@@ -76,8 +79,12 @@ export class Cues {
   }
 
   speak(text) {
-    const voice = localVoice();
+    const lang = language();
+    const voice = localVoice(lang);
     if (!voice) return;
+    // Words in the reader's language need a voice of that language: another one
+    // would say them wrongly (the tone and the picture still tell it).
+    if (lang !== "en" && !(voice.lang || "").toLowerCase().startsWith(lang)) return;
     window.speechSynthesis.cancel();
     const u = new SpeechSynthesisUtterance(text);
     u.voice = voice;

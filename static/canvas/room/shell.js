@@ -2,26 +2,28 @@
 // connection pill), toasts, a confirm dialog and the full-screen goodbye message.
 // It knows nothing about any activity beyond config.activities' name/title/icon.
 import {icon} from "./icons.js";
-import {GuestScreen, HostControls} from "./controls.js";
+import {GuestScreen, HostControls, roleLabel} from "./controls.js";
 import {Cues} from "./cues.js";
+import {N_, t} from "./i18n.js";
 import {el, picture} from "./util.js";
 
-const ROLE_LABEL = {therapist: "Therapist", child: "Child", parent: "Parent"};
-const CONN_LABEL = {connected: "Connected", reconnecting: "Reconnecting…", closed: "Offline"};
+// Tables of messages are marked with N_() and said with t() when shown (the
+// reader's language is known by then).
+const CONN_LABEL = {connected: N_("Connected"), reconnecting: N_("Reconnecting…"), closed: N_("Offline")};
 // Issue 14: the connection state said by a picture too (a slow snail, a cloud).
 const CONN_PICTURE = {reconnecting: "snail", closed: "cloud"};
 // The therapist's quick switches in the top bar; the rest is in the room panel.
 const TOGGLES = [
-  {key: "freeze", label: "Pause guests"},
-  {key: "follow", label: "Follow me"},
+  {key: "freeze", label: N_("Pause guests")},
+  {key: "follow", label: N_("Follow me")},
 ];
 const GOODBYE = {
-  session_ended: ["The session has ended.", "Thank you for playing today!"],
-  revoked: ["This link is switched off.", "Please ask your therapist for a new link."],
-  removed: ["See you next time!", "Your therapist has closed your visit for today."],
-  not_authenticated: ["Let’s get you back in.", "Please open your invite link again."],
-  version_mismatch: ["Playroom was updated.", "Please close this tab and open the link again."],
-  rate_limited: ["We paused the connection.", "Please reload the page to keep playing."],
+  session_ended: [N_("The session has ended."), N_("Thank you for playing today!")],
+  revoked: [N_("This link is switched off."), N_("Please ask your therapist for a new link.")],
+  removed: [N_("See you next time!"), N_("Your therapist has closed your visit for today.")],
+  not_authenticated: [N_("Let’s get you back in."), N_("Please open your invite link again.")],
+  version_mismatch: [N_("Playroom was updated."), N_("Please close this tab and open the link again.")],
+  rate_limited: [N_("We paused the connection."), N_("Please reload the page to keep playing.")],
 };
 
 export class Shell {
@@ -37,7 +39,7 @@ export class Shell {
   build() {
     const {config} = this;
     const pics = config.pictures;
-    this.tabs = el("nav", {class: "bar-tabs", role: "tablist", "aria-label": "Activities"});
+    this.tabs = el("nav", {class: "bar-tabs", role: "tablist", "aria-label": t("Activities")});
     for (const a of config.activities) {
       const b = el("button", {
         class: "tab", role: "tab", type: "button", title: a.title, "aria-label": a.title,
@@ -45,16 +47,16 @@ export class Shell {
       }, picture(pics, a.icon, "tab-pic"), el("span", {class: "tab-title"}, a.title));
       this.tabs.append(b);
     }
-    this.people = el("ul", {class: "bar-people", "aria-label": "People in the room"});
+    this.people = el("ul", {class: "bar-people", "aria-label": t("People in the room")});
     this.toggles = el("div", {class: "bar-toggles"});
     if (config.me.role === "therapist") {
-      for (const t of TOGGLES) {
+      for (const sw of TOGGLES) {
         const b = el("button", {
           class: "toggle", type: "button", role: "switch", "aria-checked": "false",
-          dataset: {setting: t.key},
-          onclick: () => this.onSetting(t.key, !this.settings[t.key]),
+          dataset: {setting: sw.key},
+          onclick: () => this.onSetting(sw.key, !this.settings[sw.key]),
         }, el("span", {class: "toggle-track"}, el("span", {class: "toggle-knob"})),
-        el("span", {class: "toggle-label"}, t.label));
+        el("span", {class: "toggle-label"}, t(sw.label)));
         this.toggles.append(b);
       }
     }
@@ -62,14 +64,14 @@ export class Shell {
     if (config.me.role === "therapist") {
       this.host = new HostControls(this, {
         run: (action, body) => this.onControl(action, body),
-        confirm: (q, o) => this.confirm(q, o), toast: (t) => this.toast(t)});
+        confirm: (q, o) => this.confirm(q, o), toast: (text) => this.toast(text)});
       this.toggles.append(this.host.button);
     }
     this.cues = new Cues(config.me.role !== "therapist");
     this.guest = new GuestScreen(config, this.cues);
     this.pill = el("span", {class: "pill", role: "status", "aria-live": "polite"});
-    const leave = el("a", {class: "leave", href: config.urls.leave, title: "Leave the room",
-      "aria-label": "Leave the room", onclick: (e) => this.confirmLeave(e)}, icon("leave"));
+    const leave = el("a", {class: "leave", href: config.urls.leave, title: t("Leave the room"),
+      "aria-label": t("Leave the room"), onclick: (e) => this.confirmLeave(e)}, icon("leave"));
     this.bar = el("header", {class: "bar" + (config.me.role === "therapist" ? " host" : "")},
       el("div", {class: "bar-room"}, picture(pics, "palette", "bar-logo"),
         el("span", {class: "bar-name", title: config.room.name}, config.room.name)),
@@ -108,7 +110,7 @@ export class Shell {
     this.pill.dataset.state = state;
     const pic = CONN_PICTURE[state];
     this.pill.replaceChildren(...(pic ? [picture(this.config.pictures, pic, "pill-pic", "")] : []),
-      CONN_LABEL[state] || state);
+      CONN_LABEL[state] ? t(CONN_LABEL[state]) : state);
     // A connection that was up and drops (or comes back) is worth a cue; the first
     // connect is not.
     if (was === "connected" && state !== "connected") this.cues.give("reconnecting");
@@ -124,11 +126,12 @@ export class Shell {
     this.people.replaceChildren(...sorted.map((p) => el("li", {
       class: "person" + (p.online ? "" : " offline") + (p.id === this.config.me.id ? " me" : ""),
       dataset: {participant: p.id, online: String(Boolean(p.online)), role: p.role},
-      title: `${p.name} (${ROLE_LABEL[p.role] || p.role}${p.online ? "" : ", away"})`,
+      title: p.online ? t("{name} ({role})", {name: p.name, role: roleLabel(p.role)})
+        : t("{name} ({role}, away)", {name: p.name, role: roleLabel(p.role)}),
     }, picture(pics, p.avatar, "person-pic", ""),
     el("span", {class: "person-text"},
       el("span", {class: "person-name"}, p.name),
-      el("span", {class: "role role-" + p.role}, ROLE_LABEL[p.role] || p.role)))));
+      el("span", {class: "role role-" + p.role}, roleLabel(p.role))))));
   }
 
   setSettings(settings) {
@@ -148,14 +151,14 @@ export class Shell {
       last._timer = setTimeout(() => last.remove(), ms);
       return;
     }
-    const t = el("div", {class: "toast"}, text);
-    this.toasts.append(t);
+    const note = el("div", {class: "toast"}, text);
+    this.toasts.append(note);
     while (this.toasts.children.length > 3) this.toasts.firstElementChild.remove();
-    t._timer = setTimeout(() => t.remove(), ms);
+    note._timer = setTimeout(() => note.remove(), ms);
   }
 
   /** A calm yes/no question with big picture buttons. Resolves true for yes. */
-  confirm(question, {yes = "Yes", no = "No"} = {}) {
+  confirm(question, {yes = t("Yes"), no = t("No")} = {}) {
     return new Promise((resolve) => {
       const done = (v) => {
         this.modal.hidden = true;
@@ -179,19 +182,21 @@ export class Shell {
 
   async confirmLeave(e) {
     e.preventDefault();
-    if (await this.confirm("Leave the room?", {yes: "Leave", no: "Stay"})) location.href = this.config.urls.leave;
+    if (await this.confirm(t("Leave the room?"), {yes: t("Leave"), no: t("Stay")})) location.href = this.config.urls.leave;
   }
 
   /** Full-screen, friendly goodbye; the connection has stopped for good. */
   fatal(code, reason) {
     const signedOut = code === "not_authenticated" && this.config.me.role === "therapist";   // AUTH7
-    const [title, text] = signedOut ? ["You were signed out.", "Please sign in again."]
-      : GOODBYE[code] || ["The connection was closed.", reason || "Please open your link again."];
+    const known = signedOut ? [N_("You were signed out."), N_("Please sign in again.")] : GOODBYE[code];
+    // A code the shell does not know keeps the server's own reason, if it gave one.
+    const [title, text] = known ? known.map((m) => t(m))
+      : [t("The connection was closed."), reason || t("Please open your link again.")];
     this.fatalEl.replaceChildren(el("div", {class: "fatal-card"},
       picture(this.config.pictures, ["session_ended", "removed"].includes(code) ? "rainbow" : "cloud", "fatal-pic"),
       el("h1", {}, title),
       el("p", {}, text),
-      el("a", {class: "big-btn", href: this.config.urls.leave}, "OK")));
+      el("a", {class: "big-btn", href: this.config.urls.leave}, t("OK"))));
     this.fatalEl.hidden = false;
     document.body.dataset.fatal = code || "closed";
     this.cues.give("goodbye");

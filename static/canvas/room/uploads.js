@@ -5,6 +5,7 @@
 // An upload is checked and cleaned on the server (real picture formats only, size and
 // pixel limits, metadata removed); the browser only offers a file input and reports
 // progress and refusals in plain words.
+import {formatNumber, t} from "./i18n.js";
 import {el, picture} from "./util.js";
 
 export const PREFIX = "upload:";
@@ -32,12 +33,12 @@ const GONE = "camera";
 export function pictureOf(ctx, cfg, ref, cls, alt = "", thumb = false) {
   const url = uploadUrl(cfg, ctx.config.room.id, ref, thumb);
   if (!url) return picture(ctx.pictures, ref, cls, alt || ctx.pictures[ref]?.label || "");
-  const img = el("img", {class: cls + " pic-upload", src: url, alt: alt || "our picture", draggable: "false"});
+  const img = el("img", {class: cls + " pic-upload", src: url, alt: alt || t("our picture"), draggable: "false"});
   const gone = ctx.pictures[GONE];
   img.addEventListener("error", () => {
     if (!gone || img.dataset.gone) return;
     img.dataset.gone = "true";
-    img.alt = "This picture is not here any more";
+    img.alt = t("This picture is not here any more");
     img.src = gone.url;
   });
   return img;
@@ -77,9 +78,10 @@ export class UploadClient {
    * new upload, or rejects with an Error whose message is for the therapist.
    */
   async send(file, onProgress = () => {}) {
-    if (!file) throw new Error("No picture was chosen.");
+    if (!file) throw new Error(t("No picture was chosen."));
     const max = this.cfg.upload_max_bytes;
-    if (file.size > max) throw new Error(`This picture is too big (at most ${Math.round(max / MB)} MB).`);
+    const tooBig = () => t("This picture is too big (at most {mb} MB).", {mb: formatNumber(Math.round(max / MB))});
+    if (file.size > max) throw new Error(tooBig());
     if (!this.csrf) await this.list(true);
     const form = new FormData();
     form.append("file", file, file.name || "picture");
@@ -89,18 +91,19 @@ export class UploadClient {
       xhr.setRequestHeader("X-CSRFToken", this.csrf || "");
       xhr.setRequestHeader("Accept", "application/json");
       xhr.upload.onprogress = (e) => {
-        if (e.lengthComputable) onProgress(`Sending the picture… ${Math.round((100 * e.loaded) / e.total)}%`);
+        if (e.lengthComputable) onProgress(t("Sending the picture… {percent}",
+          {percent: formatNumber(e.loaded / e.total, {style: "percent", maximumFractionDigits: 0})}));
       };
-      xhr.upload.onload = () => onProgress("Checking and cleaning the picture…");
-      xhr.onerror = () => reject(new Error("The picture could not be sent. Check the connection and try again."));
+      xhr.upload.onload = () => onProgress(t("Checking and cleaning the picture…"));
+      xhr.onerror = () => reject(new Error(t("The picture could not be sent. Check the connection and try again.")));
       xhr.onload = () => {
         let data = null;
         try { data = JSON.parse(xhr.responseText); } catch { data = null; }
         if (xhr.status === 201 && data && data.ok) resolve(data);
-        else if (xhr.status === 413) reject(new Error(`This picture is too big (at most ${Math.round(max / MB)} MB).`));
-        else reject(new Error((data && data.error) || "The picture could not be saved."));
+        else if (xhr.status === 413) reject(new Error(tooBig()));
+        else reject(new Error((data && data.error) || t("The picture could not be saved.")));
       };
-      onProgress("Sending the picture…");
+      onProgress(t("Sending the picture…"));
       xhr.send(form);
     });
     this.items = [body.upload, ...(this.items || []).filter((u) => u.id !== body.upload.id)];

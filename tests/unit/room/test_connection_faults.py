@@ -80,7 +80,8 @@ def run(tmp_path, case):
         {"name": "socket.io-client", "type": "module", "exports": "./index.js"}))
     (stub / "index.js").write_text(STUB)
     (tmp_path / "package.json").write_text(json.dumps({"type": "module"}))
-    modules = {"connection.js": "room/connection.js", "util.js": "room/util.js", "wire.js": "room/wire.js"}
+    modules = {"connection.js": "room/connection.js", "util.js": "room/util.js", "wire.js": "room/wire.js",
+               "i18n.js": "room/i18n.js"}
     return run_node(tmp_path, modules, SCRIPT, {"case": case, "protocol": client_config()})
 
 

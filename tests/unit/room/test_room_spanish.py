@@ -1,0 +1,88 @@
+"""The room shell's browser modules speak the reader's language (issue 16), run under
+node with the messages the room page hands a Spanish reader (client_i18n): a refusal's
+toast, a plural, and the cue a child hears, said by a Spanish voice on the device (and
+not at all by an English one: the tone and the picture still say it)."""
+import json
+import os
+
+from activities.contract.i18n import Catalogs
+from rooms.web import i18n
+from tests.support import run_node
+
+STUB = "export function io() { return null; }\n"
+
+SCRIPT = r"""
+import {setLanguage, tn} from "./i18n.js";
+import {friendly} from "./connection.js";
+import {Cues} from "./cues.js";
+let text = "";
+for await (const chunk of process.stdin) text += chunk;
+const input = JSON.parse(text);
+const spoken = [];
+globalThis.document = {addEventListener() {}, body: {dataset: {}}};
+globalThis.SpeechSynthesisUtterance = class { constructor(t) { this.text = t; } };
+const device = (voices) => {
+  globalThis.window = {speechSynthesis: {getVoices: () => voices, cancel() {},
+                                         speak: (u) => spoken.push([u.text, u.lang])}};
+};
+const out = {};
+for (const lang of ["en", "es"]) {
+  setLanguage(lang === "en" ? null : input.i18n);
+  device([{lang: "en-US", localService: true}, {lang: "es-MX", localService: true}]);
+  spoken.length = 0;
+  const cues = new Cues(true);
+  cues.tone = () => {};
+  cues.give("waiting");
+  cues.give("your_turn");
+  out[lang] = {
+    private_time: friendly("private_time", "private"),
+    unknown_op: friendly("unknown_op", "bad op name"),
+    activity_reason: friendly("full", "the tray is full"),
+    one: tn("{n} guest waiting", "{n} guests waiting", 1),
+    three: tn("{n} guest waiting", "{n} guests waiting", 3),
+    spoken: [...spoken],
+  };
+}
+// A Spanish reader on a device with only an English voice hears the tone, not English
+// sounds read out of Spanish words.
+setLanguage(input.i18n);
+device([{lang: "en-US", localService: true}]);
+spoken.length = 0;
+new Cues(true).give("waiting");
+out.es_without_a_spanish_voice = [...spoken];
+console.log(JSON.stringify(out));
+"""
+
+
+def run(tmp_path):
+    stub = tmp_path / "node_modules" / "socket.io-client"
+    os.makedirs(stub)
+    (stub / "package.json").write_text(json.dumps(
+        {"name": "socket.io-client", "type": "module", "exports": "./index.js"}))
+    (stub / "index.js").write_text(STUB)
+    (tmp_path / "package.json").write_text(json.dumps({"type": "module"}))
+    modules = {name: f"room/{name}" for name in ("connection.js", "cues.js", "i18n.js", "util.js", "wire.js")}
+    cats = Catalogs([(folder, domain) for domain, folder, _ in i18n.domains()])
+    payload = {"i18n": {"lang": "es", "messages": cats.translator("es").client}}
+    return run_node(tmp_path, modules, SCRIPT, payload)
+
+
+def test_the_room_shell_speaks_spanish_to_a_spanish_reader_and_english_to_the_rest(tmp_path):
+    out = run(tmp_path)
+    assert out["en"] == {
+        "private_time": "Private time: that was not kept.",
+        "unknown_op": "Something did not work.",
+        "activity_reason": "the tray is full",
+        "one": "1 guest waiting", "three": "3 guests waiting",
+        "spoken": [["Please wait. Your therapist will let you in soon.", "en-US"], ["Your turn!", "en-US"]],
+    }
+    assert out["es"] == {
+        "private_time": "Tiempo a solas: eso no se guardó.",
+        "unknown_op": "Algo no funcionó.",
+        # An activity's own refusal keeps the reason the activity gave.
+        "activity_reason": "the tray is full",
+        "one": "1 invitado esperando", "three": "3 invitados esperando",
+        "spoken": [["Espera, por favor. Tu terapeuta te dejará entrar muy pronto.", "es-MX"],
+                   ["¡Te toca!", "es-MX"]],
+    }
+    assert out["es_without_a_spanish_voice"] == []
