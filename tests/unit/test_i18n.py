@@ -21,7 +21,6 @@ NOT_YET = {
     "static/canvas/calm/calm.js",
     "static/canvas/calm/visuals.js",
     "static/canvas/canvas/canvas.js",
-    "static/canvas/checkin/checkin.js",
     "static/canvas/room/connection.js",
     "static/canvas/room/controls.js",
     "static/canvas/room/cues.js",
