@@ -244,3 +244,13 @@ def test_record_lines_in_the_readers_language(spanish):
         "preguntó cómo se siente (al empezar la sesión)",
         "dijo cómo se siente: 2 de 5, mal (al empezar la sesión)",
         "borró un registro de cómo se siente"]
+
+
+def test_the_browser_gets_the_check_in_words_in_spanish(spanish):
+    """What the room page hands to checkin.js, calm.js and schedule.js (the messages their
+    modules say), with the contexts tp() looks up."""
+    assert spanish.client["How do you feel?"] == "¿Cómo te sientes?"
+    assert spanish.client["moment\u0004Start"] == "Al empezar"
+    assert spanish.client["breathing shape\u0004balloon"] == "globo"
+    assert spanish.client["{n} breath"]["other"] == "{n} respiraciones"
+    assert spanish.client["{step}: tap when done"] == "{step}: toca cuando termines"
