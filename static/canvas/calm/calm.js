@@ -538,6 +538,12 @@ class CalmActivity {
       this.ctx.toast(t("Give the pattern a name."));
       return;
     }
+    const max = this.cfg.limits.patterns;
+    if (!ed.id && Object.keys(this.view().patterns).length >= max) {
+      // Said here in the reader's language (the server's refusal would say it in English).
+      this.ctx.toast(t("At most {max} saved patterns: delete one first.", {max}));
+      return;
+    }
     const id = ed.id || "p" + randomId(10);
     this.submit("pattern.save", {id, name, inhale: ed.inhale, hold: ed.hold, exhale: ed.exhale, hold2: ed.hold2,
       visual: ed.visual});

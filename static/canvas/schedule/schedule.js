@@ -157,6 +157,12 @@ class ScheduleActivity {
     return (this.cfg.words && this.cfg.words[text]) || text;
   }
 
+  /** What a step card says: its words, else (a step made from a picture of the set, no
+   *  words typed) the picture's name in this reader's language. */
+  stepText(st) {
+    return this.words(st.text) || this.ctx.pictures[st.pic]?.label || "";
+  }
+
   // ================================================================ rendering
   refresh() {
     if (!this.root) return;
@@ -204,10 +210,10 @@ class ScheduleActivity {
     const can = this.canPlay();
     const card = button({class: "sc-step" + (current ? " current" : ""), disabled: !can,
       dataset: {step: st.id, done: String(st.done), slot: slot || ""},
-      "aria-label": t("{step}: tap when done", {step: this.words(st.text) || this.label(st.pic)})},
+      "aria-label": t("{step}: tap when done", {step: this.stepText(st) || this.label(st.pic)})},
     slot ? el("span", {class: "sc-slot"}, slot === "first" ? t("First") : t("Then")) : null,
     this.pic(st.pic, "sc-step-pic"),
-    el("span", {class: "sc-step-text"}, this.words(st.text)));
+    el("span", {class: "sc-step-text"}, this.stepText(st)));
     card.addEventListener("pointerdown", (e) => this.dragStart(e, st, card));
     card.addEventListener("click", (e) => {
       if (this.dragged) { this.dragged = false; e.preventDefault(); return; }
@@ -354,7 +360,7 @@ class ScheduleActivity {
   editRow(st, i) {
     const n = this.state.steps.length;
     const text = el("input", {class: "sc-input", name: "text", maxlength: this.cfg.limits.text_chars,
-      "aria-label": t("Words for this step")});
+      "aria-label": t("Words for this step"), placeholder: this.ctx.pictures[st.pic]?.label || ""});
     const shown = this.words(st.text);
     text.value = shown;
     this.drafts.keep(text, `step:${st.id}`, shown);
@@ -432,7 +438,9 @@ class ScheduleActivity {
       this.ctx.toast(t("A plan has at most {max} steps.", {max: this.cfg.limits.steps}));
       return;
     }
-    const words = (text ?? (this.ctx.pictures[ref]?.label || "")).slice(0, this.cfg.limits.text_chars);
+    // A picture of the set with no words typed: every screen names it in its own
+    // language (stepText), the record in the therapist's.
+    const words = (text ?? "").slice(0, this.cfg.limits.text_chars);
     this.submit("step.add", {id: `st-${randomId(8)}`, pos: n, pic: ref, text: words, secs});
   }
 
