@@ -154,7 +154,8 @@ class ScheduleActivity {
 
   /** A step's words as this reader reads them: a quick start's in their language. */
   words(text) {
-    return (this.cfg.words && this.cfg.words[text]) || text;
+    const words = this.cfg.words || {};
+    return Object.hasOwn(words, text) ? words[text] : text;   // typed words ("constructor" too) as written
   }
 
   /** What a step card says: its words, else (a step made from a picture of the set, no
