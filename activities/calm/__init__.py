@@ -31,10 +31,10 @@ from activities.contract.protocol import E_CONFLICT, E_FULL, E_INVALID, E_NOTHIN
 from activities.contract import text as person_text
 from activities.contract import (Bound, may_play, Invalid, OpSpec, Rejected, ident, integer, internal, number, one_of,
                    require_dict, validate_op)
-from activities.contract.i18n import ENGLISH
+from activities.contract.i18n import ENGLISH, N_
 
 NAME = "calm"
-TITLE = "Calm"
+TITLE = N_("Calm")
 ICON = "calm-corner"
 
 PHASES = ("inhale", "hold", "exhale", "hold2")
@@ -67,14 +67,38 @@ PRESETS = {
     "478": {"name": "4-7-8", "timing": [4, 7, 8, 0], "visual": "orb", "rounds": 4,
             "picture": "calm-orb"},
 }
-# Word cues per visual (the default for every visual not listed).
-CUES = {
-    "default": {"inhale": "Breathe in", "hold": "Hold", "exhale": "Breathe out", "hold2": "Hold"},
-    "flower": {"inhale": "Smell the flower", "hold": "Hold", "exhale": "Blow out the candle",
-               "hold2": "Hold"},
-    "balloon": {"inhale": "Fill the balloon", "hold": "Hold", "exhale": "Let it go",
-                "hold2": "Hold"},
-}
+
+
+def preset_names(tr=ENGLISH):
+    """The presets' names in `tr`'s language (the state and PRESETS keep the source's)."""
+    return {
+        "balloon": tr.pgettext("breathing pattern", "Balloon"),
+        "box4": tr.pgettext("breathing pattern", "Box 4-4-4-4"),
+        "box3": tr.pgettext("breathing pattern", "Little box 3-3-3-3"),
+        "flower": tr.pgettext("breathing pattern", "Flower and candle"),
+        "hand": tr.pgettext("breathing pattern", "Five fingers"),
+        "star": tr.pgettext("breathing pattern", "Star"),
+        "478": tr.pgettext("breathing pattern", "4-7-8"),
+    }
+
+
+def cue_words(tr=ENGLISH):
+    """What the pacer says for each phase, per visual (the default for every visual not
+    listed), in `tr`'s language."""
+    hold = tr.pgettext("breathing", "Hold")
+    return {
+        "default": {"inhale": tr.pgettext("breathing", "Breathe in"), "hold": hold,
+                    "exhale": tr.pgettext("breathing", "Breathe out"), "hold2": hold},
+        "flower": {"inhale": tr.pgettext("breathing", "Smell the flower"), "hold": hold,
+                   "exhale": tr.pgettext("breathing", "Blow out the candle"), "hold2": hold},
+        "balloon": {"inhale": tr.pgettext("breathing", "Fill the balloon"), "hold": hold,
+                    "exhale": tr.pgettext("breathing", "Let it go"), "hold2": hold},
+    }
+
+
+# Word cues per visual (the default for every visual not listed), in the source language.
+CUES = cue_words()
+
 VISUAL_PICTURE = {"balloon": "balloon", "orb": "calm-orb", "box": "calm-box", "star": "star",
                   "hand": "calm-hand", "flower": "calm-tulip"}
 
@@ -489,7 +513,9 @@ def client_config(tr=ENGLISH):
     return {
         "phases": list(PHASES), "visuals": list(VISUALS), "cards": list(CARDS),
         # The page JSON has sorted keys: the order to show the presets in travels apart.
-        "presets": PRESETS, "preset_order": list(PRESETS), "cues": CUES, "visual_picture": VISUAL_PICTURE,
+        "presets": PRESETS, "preset_order": list(PRESETS), "visual_picture": VISUAL_PICTURE,
+        # What a reader sees and hears: the presets' names and the breathing cues in their language.
+        "preset_names": preset_names(tr), "cues": cue_words(tr),
         "senses": SENSES, "sense_order": list(SENSE_ORDER), "sense_picture": SENSE_PICTURE,
         "limits": {"breath": list(BREATH_RANGE), "hold": list(HOLD_RANGE),
                    "rounds": list(ROUNDS_RANGE), "pacer_minutes": list(PACER_MINUTES_RANGE),
@@ -502,10 +528,12 @@ def client_config(tr=ENGLISH):
 
 # ---------------------------------------------------------------- session record
 
-def _minutes_seconds(secs):
+def _minutes_seconds(secs, tr=ENGLISH):
     secs = int(round(secs))
     m, s = divmod(secs, 60)
-    return f"{m} min {s} s" if m and s else f"{m} min" if m else f"{s} s"
+    if m and s:
+        return tr.gettext("{m} min {s} s", m=m, s=s)
+    return tr.gettext("{m} min", m=m) if m else tr.gettext("{s} s", s=s)
 
 
 def record_entries(ops, state=None, ended_at=None, tr=ENGLISH):
@@ -516,6 +544,7 @@ def record_entries(ops, state=None, ended_at=None, tr=ENGLISH):
     patterns = {pid: (p["name"], p["timing"]) for pid, p in ((state or {}).get("patterns") or {}).items()}
     patterns.update({pid: (p["name"], p["timing"]) for pid, p in PRESETS.items()})
     out, cur = [], {}
+    presets = preset_names(tr)
 
     def close(at):
         if not cur:
@@ -526,8 +555,11 @@ def record_entries(ops, state=None, ended_at=None, tr=ENGLISH):
         breaths = min(p["total"], int(secs // cycle)) if cycle else 0
         entry["data"].update(seconds=round(secs, 1), breaths=breaths,
                              completed=breaths >= p["total"])
-        entry["text"] = (f"started breathing “{p['name']}”: {_minutes_seconds(secs)} "
-                         f"({breaths} of {p['total']} breaths)")
+        pid = p.get("pattern")
+        name = presets[pid] if pid in PRESETS else p["name"]   # a saved pattern: as the therapist wrote it
+        entry["text"] = tr.ngettext("started breathing “{name}”: {time} ({breaths} of {n} breath)",
+                                    "started breathing “{name}”: {time} ({breaths} of {n} breaths)",
+                                    p["total"], name=name, time=_minutes_seconds(secs, tr), breaths=breaths)
 
     def start(op, p):
         entry = {"seq": op["seq"], "at": p["started_at"], "by": op["by"], "kind": "breathing",
@@ -564,14 +596,14 @@ def record_entries(ops, state=None, ended_at=None, tr=ENGLISH):
             patterns[d["id"]] = (d["name"], [d["inhale"], d["hold"], d["exhale"], d["hold2"]])
         elif t == "timer.start" and op["kind"] == "do":
             out.append({"seq": op["seq"], "at": at, "by": op["by"], "kind": "timer",
-                        "text": f"started a {d['minutes']} min timer",
+                        "text": tr.gettext("started a {minutes} min timer", minutes=d["minutes"]),
                         "data": {"minutes": d["minutes"]}})
         elif t == "grounding.start" and op["kind"] == "do":
             out.append({"seq": op["seq"], "at": at, "by": op["by"], "kind": "grounding",
-                        "text": "started 5-4-3-2-1 grounding", "data": {}})
+                        "text": tr.gettext("started 5-4-3-2-1 grounding"), "data": {}})
         elif t == "grounding.go" and d.get("to") == "done" and op["kind"] == "do":
             out.append({"seq": op["seq"], "at": at, "by": op["by"], "kind": "grounding",
-                        "text": "finished 5-4-3-2-1 grounding", "data": {}})
+                        "text": tr.gettext("finished 5-4-3-2-1 grounding"), "data": {}})
     last = max((o["d"].get("at", o["ts"]) for o in ops), default=0.0)
     close(ended_at if ended_at is not None else last)
     return out

@@ -15,10 +15,10 @@ REPLACE_S seconds of the same entry changes it too (the browser reuses the id).
 from activities.contract.protocol import CHILD, E_CONFLICT, E_FULL, E_NOTHING, THERAPIST
 
 from activities.contract import (Bound, may_play, OpSpec, Rejected, ident, integer, internal, one_of, require_dict, validate_op)
-from activities.contract.i18n import ENGLISH
+from activities.contract.i18n import ENGLISH, N_
 
 NAME = "checkin"
-TITLE = "Feelings"
+TITLE = N_("Feelings")
 ICON = "feelings"
 
 VALUES = (1, 2, 3, 4, 5)
@@ -176,6 +176,8 @@ def client_config(tr=ENGLISH):
         "values": list(VALUES), "moments": list(MOMENTS),
         "faces": {str(k): v for k, v in FACES.items()},
         "colors": {str(k): v for k, v in COLORS.items()},
+        # The feelings words of the faces, in the reader's language (the faces' names).
+        "words": {str(k): v for k, v in feeling_words(tr).items()},
         "replace_s": REPLACE_S,
         "limits": {"entries": MAX_ENTRIES},
         "ops": [t for t, s in OPS.items() if s.client],
@@ -199,8 +201,21 @@ def visible(state, role, session):
 
 # ---------------------------------------------------------------- session record
 
-WORDS = {1: "very upset", 2: "upset", 3: "okay", 4: "good", 5: "great"}
-MOMENT_WORDS = {"start": "start of session", "end": "end of session", "any": "during the session"}
+def feeling_words(tr=ENGLISH):
+    """The faces' feelings words in `tr`'s language (with a context: "good" or "okay"
+    may mean something else in another catalog)."""
+    return {1: tr.pgettext("feeling", "very upset"), 2: tr.pgettext("feeling", "upset"),
+            3: tr.pgettext("feeling", "okay"), 4: tr.pgettext("feeling", "good"),
+            5: tr.pgettext("feeling", "great")}
+
+
+WORDS = feeling_words()
+MOMENT_WORDS = {"start": N_("start of session"), "end": N_("end of session"),
+                "any": N_("during the session")}
+
+
+def _moment(tr, m):
+    return tr.gettext(MOMENT_WORDS[m]) if m in MOMENT_WORDS else m
 
 
 def record_entries(ops, state=None, ended_at=None, tr=ENGLISH):
@@ -214,19 +229,20 @@ def record_entries(ops, state=None, ended_at=None, tr=ENGLISH):
         if t == "checkin" or (t == "checkin.put" and op["kind"] != "do"):
             e = d if t == "checkin" else d["entry"]
             v = e["value"]
-            verb = "checked in" if t == "checkin" else "put back a check-in"
-            out.append({**base, "kind": "checkin",
-                        "text": f"{verb}: {v} of 5, {WORDS.get(v, '')} "
-                                f"({MOMENT_WORDS.get(e['moment'], e['moment'])})",
+            params = {"value": v, "word": feeling_words(tr).get(v, ""),
+                      "moment": _moment(tr, e["moment"])}
+            text = tr.gettext("checked in: {value} of 5, {word} ({moment})", **params) if t == "checkin" \
+                else tr.gettext("put back a check-in: {value} of 5, {word} ({moment})", **params)
+            out.append({**base, "kind": "checkin", "text": text,
                         "data": {"id": e["id"], "value": v, "moment": e["moment"]}})
         elif t == "checkin.remove":
-            out.append({**base, "kind": "checkin.undo", "text": "took back a check-in",
+            out.append({**base, "kind": "checkin.undo", "text": tr.gettext("took back a check-in"),
                         "data": {"id": d["id"]}})
         elif t == "checkin.delete":
-            out.append({**base, "kind": "checkin.delete", "text": "deleted a check-in",
+            out.append({**base, "kind": "checkin.delete", "text": tr.gettext("deleted a check-in"),
                         "data": {"id": d["id"]}})
         elif t == "ask":
             out.append({**base, "kind": "ask",
-                        "text": f"asked for a check-in ({MOMENT_WORDS.get(d['moment'], d['moment'])})",
+                        "text": tr.gettext("asked for a check-in ({moment})", moment=_moment(tr, d["moment"])),
                         "data": {"moment": d["moment"]}})
     return out

@@ -24,10 +24,10 @@ from activities.contract.protocol import E_CONFLICT, E_FULL, E_INVALID, E_NOTHIN
 from activities.contract import text as person_text
 from activities.contract import (Bound, Invalid, OpSpec, Rejected, ident, integer, internal, may_play, one_of,
                    require_dict, validate_op)
-from activities.contract.i18n import ENGLISH
+from activities.contract.i18n import ENGLISH, N_
 
 NAME = "schedule"
-TITLE = "Schedule"
+TITLE = N_("Schedule")
 ICON = "footprints"
 
 LAYOUTS = ("first-then", "list")
@@ -337,19 +337,44 @@ def uploads_used(state):
     return {uid for p in refs if (uid := uploads.parse_ref(p)) is not None}
 
 
+# Quick starts for the therapist's editor: (picture, words, seconds). The words are
+# stored as written here (English, the source language) and every screen shows them in
+# its reader's language (`step_words`), so a step from a quick start reads in Spanish to
+# a Spanish-speaking child whatever the therapist's language.
+EXAMPLES = {
+    "morning": [("alarm-clock", "Wake up", 0), ("toilet", "Toilet", 0),
+                ("soap", "Wash", 120), ("breakfast", "Breakfast", 600),
+                ("backpack", "School bag", 0)],
+    "session": [("calm-corner", "Calm body", 120), ("crayon", "Draw", 600),
+                ("book", "Story", 300), ("thumbsup", "Goodbye", 0)],
+}
+
+
+def step_words(tr=ENGLISH):
+    """The quick starts' step words in `tr`'s language: {as stored: as read}. With a
+    context: "Story" or "Draw" may be a button elsewhere."""
+    return {
+        "Wake up": tr.pgettext("schedule step", "Wake up"),
+        "Toilet": tr.pgettext("schedule step", "Toilet"),
+        "Wash": tr.pgettext("schedule step", "Wash"),
+        "Breakfast": tr.pgettext("schedule step", "Breakfast"),
+        "School bag": tr.pgettext("schedule step", "School bag"),
+        "Calm body": tr.pgettext("schedule step", "Calm body"),
+        "Draw": tr.pgettext("schedule step", "Draw"),
+        "Story": tr.pgettext("schedule step", "Story"),
+        "Goodbye": tr.pgettext("schedule step", "Goodbye"),
+    }
+
+
 def client_config(tr=ENGLISH):
     return {
         "layouts": list(LAYOUTS),
         "limits": {"steps": MAX_STEPS, "rewards": MAX_REWARDS, "text_chars": TEXT_CHARS,
                    "max_secs": MAX_SECS, "min_secs": MIN_SECS},
-        # Quick starts for the therapist's editor: (picture, words, seconds).
-        "examples": {
-            "morning": [("alarm-clock", "Wake up", 0), ("toilet", "Toilet", 0),
-                        ("soap", "Wash", 120), ("breakfast", "Breakfast", 600),
-                        ("backpack", "School bag", 0)],
-            "session": [("calm-corner", "Calm body", 120), ("crayon", "Draw", 600),
-                        ("book", "Story", 300), ("thumbsup", "Goodbye", 0)],
-        },
+        "examples": EXAMPLES,
+        # The quick starts' words in the reader's language, and the names of the quick starts.
+        "words": step_words(tr),
+        "example_names": {"morning": tr.gettext("Morning routine"), "session": tr.gettext("Our session")},
         "reward_ideas": ["balloon", "football", "teddy", "ice-cream", "kite", "puzzle",
                          "guitar", "star"],
         "uploads_url": "/uploads",
@@ -362,29 +387,36 @@ def client_config(tr=ENGLISH):
 
 # ---------------------------------------------------------------- session record
 
-def _label(step):
-    """How the record names a step: its words, else its picture's label."""
+def _label(step, tr=ENGLISH):
+    """How the record names a step: its words (a quick start's in `tr`'s language),
+    else its picture's label."""
     if step.get("text"):
-        return step["text"]
-    entry = pictures.CATALOG.get(step.get("pic"))
-    return entry[1] if entry else "a picture"
+        return step_words(tr).get(step["text"], step["text"])
+    return _prize(step.get("pic"), tr)
 
 
-def _prize(pic):
+def _prize(pic, tr=ENGLISH):
     entry = pictures.CATALOG.get(pic)
-    return entry[1] if entry else "a picture"
+    return tr.gettext(entry[1]) if entry else tr.gettext("a picture")
 
 
-def _step_names(ops, state):
+def _duration(secs, tr):
+    m, s = divmod(secs, 60)
+    if m and s:
+        return tr.gettext("{m} min {s} s", m=m, s=s)
+    return tr.gettext("{m} min", m=m) if m else tr.gettext("{s} s", s=s)
+
+
+def _step_names(ops, state, tr=ENGLISH):
     """step id -> label, from the final state and the session's own adds and edits
     (a step removed since keeps the name it had)."""
-    names = {s["id"]: _label(s) for s in (state or {}).get("steps", [])}
+    names = {s["id"]: _label(s, tr) for s in (state or {}).get("steps", [])}
     for op in ops:
         d = op["d"]
         if op["t"] in ("step.add", "step.edit") and "id" in d:
-            names.setdefault(d["id"], _label(d))
+            names.setdefault(d["id"], _label(d, tr))
         elif op["t"] == "step.put":
-            names.setdefault(d["step"]["id"], _label(d["step"]))
+            names.setdefault(d["step"]["id"], _label(d["step"], tr))
     return names
 
 
@@ -393,39 +425,45 @@ def record_entries(ops, state=None, ended_at=None, tr=ENGLISH):
     done or not (with its time: the op's), step timers started and stopped, the
     prizes offered and the one picked, the whole schedule finished, a fresh start.
     Building the schedule is one line per person ("added 4 steps"). Undone ops say so."""
-    names = _step_names(ops, state)
+    names = _step_names(ops, state, tr)
     out, added, last_done = [], {}, None
+
+    def undone(text):
+        return tr.gettext("{text} (undo)", text=text) if kind == "undo" else text
+
     for op in ops:
         t, d, kind = op["t"], op["d"], op["kind"]
         base = {"seq": op["seq"], "at": d.get("at", op["ts"]), "by": op["by"]}
-        undo = " (undo)" if kind == "undo" else ""
         if t == "step.done":
-            name = names.get(d["id"], "a step")
-            text = f"finished the step “{name}”" if d["done"] else f"put the step “{name}” back to do"
-            out.append({**base, "kind": "schedule.step", "text": text + undo,
+            name = names.get(d["id"]) or tr.gettext("a step")
+            text = tr.gettext("finished the step “{name}”", name=name) if d["done"] \
+                else tr.gettext("put the step “{name}” back to do", name=name)
+            out.append({**base, "kind": "schedule.step", "text": undone(text),
                         "data": {"step": d["id"], "done": d["done"], "name": name}})
             if d["done"] and kind != "undo":
                 last_done = out[-1]
         elif t == "timer.start" and kind != "undo":
-            name = names.get(d["step"], "a step")
+            name = names.get(d["step"]) or tr.gettext("a step")
             secs = next((s["secs"] for s in (state or {}).get("steps", []) if s["id"] == d["step"]), 0)
-            length = f" ({secs // 60} min{f' {secs % 60} s' if secs % 60 else ''})" if secs >= 60 \
-                else f" ({secs} s)" if secs else ""
+            text = tr.gettext("started the timer for “{name}” ({length})", name=name,
+                              length=_duration(secs, tr)) if secs \
+                else tr.gettext("started the timer for “{name}”", name=name)
             out.append({**base, "kind": "schedule.timer", "data": {"step": d["step"], "secs": secs},
-                        "text": f"started the timer for “{name}”{length}"})
+                        "text": text})
         elif t == "timer.stop" and kind == "do":
-            out.append({**base, "kind": "schedule.timer", "data": {}, "text": "stopped the step timer"})
+            out.append({**base, "kind": "schedule.timer", "data": {}, "text": tr.gettext("stopped the step timer")})
         elif t == "rewards" and kind == "do":
-            offered = ", ".join(_prize(p) for p in d["pics"]) or "none"
+            offered = ", ".join(_prize(p, tr) for p in d["pics"]) or tr.gettext("none")
             out.append({**base, "kind": "schedule.rewards", "data": {"pics": d["pics"]},
-                        "text": f"offered prizes: {offered}"})
+                        "text": tr.gettext("offered prizes: {prizes}", prizes=offered)})
         elif t == "reward.pick":
-            text = f"picked the prize: {_prize(d['pic'])}" if d["pic"] else "put the prize back"
+            text = tr.gettext("picked the prize: {prize}", prize=_prize(d["pic"], tr)) if d["pic"] \
+                else tr.gettext("put the prize back")
             out.append({**base, "kind": "schedule.prize", "data": {"pic": d["pic"]},
-                        "text": text + undo})
+                        "text": undone(text)})
         elif t == "reset" and kind == "do":
             out.append({**base, "kind": "schedule.reset", "data": {},
-                        "text": "started the schedule again"})
+                        "text": tr.gettext("started the schedule again")})
         elif t == "step.add" and kind == "do":
             entry = added.get(op["by"])
             if entry is None:
@@ -434,10 +472,11 @@ def record_entries(ops, state=None, ended_at=None, tr=ENGLISH):
             entry["data"]["added"] += 1
     for entry in added.values():
         n = entry["data"]["added"]
-        entry["text"] = f"added {n} step{'s' * (n != 1)} to the schedule"
+        entry["text"] = tr.ngettext("added {n} step to the schedule", "added {n} steps to the schedule", n)
     if last_done is not None and state is not None and all_done(state):
         out.insert(out.index(last_done) + 1, {
             **{k: last_done[k] for k in ("seq", "at", "by")}, "kind": "schedule.all",
             "data": {"steps": len(state["steps"])},
-            "text": f"finished the whole schedule ({len(state['steps'])} steps)"})
+            "text": tr.ngettext("finished the whole schedule ({n} step)", "finished the whole schedule ({n} steps)",
+                                len(state["steps"]))})
     return out

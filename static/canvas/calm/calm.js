@@ -14,15 +14,19 @@ import {activeSenses, apply as reduce, findPattern, initialState, totalRounds} f
 import {elapsed, fullness, pacerPhase, timerRemaining} from "./phase.js";
 import {CalmSound} from "./sound.js";
 import {button, calmIcon, loadStyle, stepper} from "../room/ui.js";
-import {makeVisual} from "./visuals.js";
+import {makeVisual, visualLabel} from "./visuals.js";
 import {ServerClock} from "../room/clock.js";
 import {icon} from "../room/icons.js";
 import {el, picture, randomId} from "../room/util.js";
+import {t, tn, tp} from "../room/i18n.js";
 
 const CARD_PICTURE = {pacer: "balloon", timer: "calm-timer", grounding: "sense-see"};
-const CARD_LABEL = {pacer: "Breathing", timer: "Timer", grounding: "5-4-3-2-1"};
+// Words in the reader's language, looked up when shown (the page's language is known then).
+const cardLabel = (c) => ({pacer: t("Breathing"), timer: t("Timer"), grounding: t("5-4-3-2-1")})[c] || c;
 const TIMER_CHOICES = [1, 2, 3, 5, 10, 15, 20, 30, 45, 60];
-const SENSE_LABEL = {see: "See", touch: "Touch", hear: "Hear", smell: "Smell", taste: "Taste"};
+// The 5-4-3-2-1 steps, said to the child: what to do with each sense.
+const senseLabel = (sense) => ({see: tp("sense", "See"), touch: tp("sense", "Touch"), hear: tp("sense", "Hear"),
+  smell: tp("sense", "Smell"), taste: tp("sense", "Taste")})[sense] || sense;
 const PHASE_COLOR = {inhale: "#2f6fde", hold: "#7c3aed", exhale: "#0f9d58", hold2: "#7c3aed"};
 const CHIME_WINDOW_S = 3;     // a timer that ran out this recently still chimes on arrival
 
@@ -157,26 +161,26 @@ class CalmActivity {
   // ================================================================ building
   build() {
     const pics = this.ctx.pictures;
-    this.soundBtn = button({class: "calm-btn calm-sound", dataset: {action: "sound"}, "aria-label": "Sound",
+    this.soundBtn = button({class: "calm-btn calm-sound", dataset: {action: "sound"}, "aria-label": t("Sound"),
       onclick: () => { this.sound.setOn(!this.sound.on); this.refresh(); }});
     const top = el("div", {class: "calm-top"});
     if (this.isTherapist) {
       this.cardTabs = this.cfg.cards.map((c) => button({class: "calm-tab", role: "tab", dataset: {card: c},
-        "aria-label": CARD_LABEL[c], title: CARD_LABEL[c], onclick: () => this.showCard(c)},
-      picture(pics, CARD_PICTURE[c], "calm-tab-pic"), el("span", {}, CARD_LABEL[c])));
+        "aria-label": cardLabel(c), title: cardLabel(c), onclick: () => this.showCard(c)},
+      picture(pics, CARD_PICTURE[c], "calm-tab-pic"), el("span", {}, cardLabel(c))));
       top.append(el("div", {class: "calm-tabs", role: "tablist"}, this.cardTabs));
     }
     top.append(el("span", {class: "spacer"}), this.soundBtn);
 
     // Pacer card.
     this.visualBox = el("div", {class: "calm-visual-box"});
-    this.doneBadge = picture(pics, "calm-well-done", "calm-done-pic", "Well done");
+    this.doneBadge = picture(pics, "calm-well-done", "calm-done-pic", t("Well done"));
     this.cue = el("div", {class: "calm-cue", "aria-live": "polite"});
     this.roundsEl = el("div", {class: "calm-rounds", "aria-hidden": "true"});
     // Issue 14: time left beside the breathing shape as a slice that shrinks, so a
     // child who cannot count dots or read minutes sees how much is left.
     this.pacerLeft = new TimerDisc("pacer-left", this.ctx.pictures["calm-timer"]?.url || "");
-    this.pacerLeft.svg.setAttribute("aria-label", "Breathing time left");
+    this.pacerLeft.svg.setAttribute("aria-label", t("Breathing time left"));
     this.pacerEl = el("section", {id: "pacer", class: "calm-pacer",
       dataset: {phase: "idle", progress: "0.000", round: "0", running: "false", synced: "false"}},
     this.visualBox, this.doneBadge, this.cue, el("div", {class: "calm-progress"}, this.pacerLeft.el, this.roundsEl));
@@ -192,7 +196,7 @@ class CalmActivity {
       el("div", {class: "calm-card"}, this.pacerEl, this.timerCard, this.groundEl), this.miniDisc.el);
     this.root.append(this.main);
     if (this.isTherapist) {
-      this.panel = el("aside", {class: "calm-panel", "aria-label": "Calm corner controls"});
+      this.panel = el("aside", {class: "calm-panel", "aria-label": t("Calm corner controls")});
       this.root.append(this.panel);
     }
   }
@@ -214,7 +218,7 @@ class CalmActivity {
     for (const b of this.cardTabs || []) b.setAttribute("aria-selected", String(b.dataset.card === card));
     this.soundBtn.replaceChildren(picture(this.ctx.pictures, this.sound.on ? "calm-sound-on" : "calm-sound-off", "calm-btn-pic"));
     this.soundBtn.setAttribute("aria-pressed", String(this.sound.on));
-    this.soundBtn.title = this.sound.on ? "Sound on" : "Silent";
+    this.soundBtn.title = this.sound.on ? t("Sound on") : t("Silent");
     // The disc with id="timer" is the one on screen.
     const big = card === "timer";
     this.bigDisc.el.id = big ? "timer" : "";
@@ -263,7 +267,7 @@ class CalmActivity {
     const moving = this.renderPacer(s.pacer, now, reduced);
     const ticking = this.renderTimer(s.timer, now);
     // The pacer finishing or the timer running out changes which controls make sense.
-    const ended = `${this.finished(s.pacer, now)}/${this.ranOut(s.timer, now)}`;
+    const ended = `${this.finished(s.pacer, now)}/${this.ranOut(s.timer, now)}`;   // i18n-ok
     if (ended !== this.ended) {
       this.ended = ended;
       this.panelSig = null;
@@ -300,8 +304,8 @@ class CalmActivity {
     // Word cue.
     const cues = this.cfg.cues[p.visual] || this.cfg.cues.default;
     let cue = "";
-    if (done) cue = "Well done!";
-    else if (paused) cue = "Paused";
+    if (done) cue = t("Well done!");
+    else if (paused) cue = t("Paused");
     else if (!idle) cue = cues[ph.phase] || "";
     if (this.cue.textContent !== cue) this.cue.textContent = cue;
     this.cue.dataset.phase = ph.phase;
@@ -313,7 +317,7 @@ class CalmActivity {
         d.classList.toggle("now", !idle && !done && i === ph.round);
       });
     } else if (this.roundBar) {
-      this.roundBar.style.width = `${idle ? 0 : Math.min(100, (100 * ph.round) / p.total)}%`;
+      this.roundBar.style.width = `${idle ? 0 : Math.min(100, (100 * ph.round) / p.total)}%`;   // i18n-ok
     }
     this.pacerEl.classList.toggle("is-done", done);
     const cycle = p.timing.reduce((a, b) => a + b, 0);
@@ -355,15 +359,15 @@ class CalmActivity {
     const strip = el("div", {class: "calm-senses"}, active.map((sense) => {
       const i = active.indexOf(sense), ci = active.indexOf(g.current);
       const state = g.current === "done" || (ci >= 0 && i < ci) ? "done" : sense === g.current ? "now" : "later";
-      return el("div", {class: `calm-sense ${state}`, dataset: {sense, state}, title: SENSE_LABEL[sense]},
-        picture(pics, this.cfg.sense_picture[sense], "calm-sense-pic", SENSE_LABEL[sense]),
+      return el("div", {class: `calm-sense ${state}`, dataset: {sense, state}, title: senseLabel(sense)},
+        picture(pics, this.cfg.sense_picture[sense], "calm-sense-pic", senseLabel(sense)),
         el("span", {class: "calm-sense-n"}, String(targets[sense])));
     }));
     let body;
     if (g.current === null) {
       body = el("div", {class: "calm-ground-intro"}, picture(pics, "calm-corner", "calm-big-pic", ""));
     } else if (g.current === "done") {
-      body = el("div", {class: "calm-ground-done"}, picture(pics, "calm-well-done", "calm-big-pic", "Well done"));
+      body = el("div", {class: "calm-ground-done"}, picture(pics, "calm-well-done", "calm-big-pic", t("Well done")));
     } else {
       const sense = g.current;
       const n = g.counts[sense] || 0;
@@ -374,7 +378,7 @@ class CalmActivity {
         onclick: () => this.count(sense, i + 1 === n ? i : i + 1),
       }, i < n ? picture(pics, "star", "calm-spot-pic", "") : null));
       body = el("div", {class: "calm-ground-now" + (n >= target ? " complete" : ""), dataset: {current: sense}},
-        picture(pics, this.cfg.sense_picture[sense], "calm-big-pic", SENSE_LABEL[sense]),
+        picture(pics, this.cfg.sense_picture[sense], "calm-big-pic", senseLabel(sense)),
         el("div", {class: "calm-spots"}, spots));
     }
     this.groundEl.replaceChildren(strip, body);
@@ -393,15 +397,15 @@ class CalmActivity {
     if (sig === this.panelSig) return;
     this.panelSig = sig;
     const parts = s.card === "pacer" ? this.pacerPanel(s) : s.card === "timer" ? this.timerPanel(s) : this.groundingPanel(s);
-    const undo = button({class: "calm-btn", dataset: {action: "undo"}, "aria-label": "Undo", title: "Undo",
+    const undo = button({class: "calm-btn", dataset: {action: "undo"}, "aria-label": t("Undo"), title: t("Undo"),
       onclick: () => this.history("undo")}, icon("undo"));
-    const redo = button({class: "calm-btn", dataset: {action: "redo"}, "aria-label": "Redo", title: "Redo",
+    const redo = button({class: "calm-btn", dataset: {action: "redo"}, "aria-label": t("Redo"), title: t("Redo"),
       onclick: () => this.history("redo")}, icon("redo"));
     this.panel.replaceChildren(...parts, el("div", {class: "calm-row calm-history"}, undo, redo));
   }
 
   history(action) {
-    if (this.ctx && this.ctx.history(action) === null) this.ctx.toast("Not connected right now.");
+    if (this.ctx && this.ctx.history(action) === null) this.ctx.toast(t("Not connected right now."));
   }
 
   pickPattern(id) {
@@ -423,23 +427,24 @@ class CalmActivity {
       picture(pics, pictureId, "calm-pattern-pic", ""), el("span", {class: "calm-pattern-name"}, name));
       if (!custom) return b;
       return el("div", {class: "calm-pattern-wrap"}, b,
-        button({class: "calm-mini-btn", dataset: {action: "pattern-edit", pattern: id}, "aria-label": `Edit ${name}`,
-          title: "Edit", onclick: () => this.editPattern(id, s.patterns[id])}, calmIcon("edit")),
+        button({class: "calm-mini-btn", dataset: {action: "pattern-edit", pattern: id}, "aria-label": t("Edit {name}", {name}),
+          title: t("Edit"), onclick: () => this.editPattern(id, s.patterns[id])}, calmIcon("edit")),
         button({class: "calm-mini-btn danger", dataset: {action: "pattern-delete", pattern: id},
-          "aria-label": `Delete ${name}`, title: "Delete", onclick: () => this.deletePattern(id, name)}, calmIcon("cross")));
+          "aria-label": t("Delete {name}", {name}), title: t("Delete"), onclick: () => this.deletePattern(id, name)}, calmIcon("cross")));
     };
     const grid = el("div", {class: "calm-patterns"},
-      this.cfg.preset_order.map((id) => patternBtn(id, this.presets[id].name, this.presets[id].picture, false)),
+      this.cfg.preset_order.map((id) => patternBtn(id, this.cfg.preset_names?.[id] || this.presets[id].name,
+        this.presets[id].picture, false)),
       saved.map(([id, pt]) => patternBtn(id, pt.name, this.cfg.visual_picture[pt.visual], true)),
-      button({class: "calm-pattern add", dataset: {action: "pattern-new"}, title: "New pattern",
+      button({class: "calm-pattern add", dataset: {action: "pattern-new"}, title: t("New pattern"),
         onclick: () => this.editPattern(null)}, calmIcon("plus", "icon calm-pattern-pic"),
-      el("span", {class: "calm-pattern-name"}, "Own pattern")));
+      el("span", {class: "calm-pattern-name"}, t("Own pattern"))));
     const lim = this.cfg.limits;
     const len = this.lengthMode === "rounds"
-      ? stepper({label: "Rounds", action: "rounds", get: () => this.rounds, min: lim.rounds[0], max: lim.rounds[1],
+      ? stepper({label: t("Rounds"), action: "rounds", get: () => this.rounds, min: lim.rounds[0], max: lim.rounds[1],
         set: (v) => { this.rounds = v; this.refresh(); }, fmt: (v) => `${v} ×`})
-      : stepper({label: "Minutes", action: "minutes", get: () => this.minutes, min: lim.pacer_minutes[0],
-        max: lim.pacer_minutes[1], set: (v) => { this.minutes = v; this.refresh(); }, fmt: (v) => `${v} min`});
+      : stepper({label: t("Minutes"), action: "minutes", get: () => this.minutes, min: lim.pacer_minutes[0],
+        max: lim.pacer_minutes[1], set: (v) => { this.minutes = v; this.refresh(); }, fmt: (v) => t("{n} min", {n: v})});
     const modeBtn = (mode, label) => button({class: "calm-chip", dataset: {length: mode},
       "aria-pressed": String(this.lengthMode === mode), onclick: () => { this.lengthMode = mode; this.refresh(); }}, label);
     const chosen = findPattern(s, this.presets, this.choice);
@@ -447,26 +452,27 @@ class CalmActivity {
     const controls = el("div", {class: "calm-row calm-controls"});
     const paused = started && p.paused_at !== null;
     const done = this.finished(p, this.serverNow());
-    controls.append(button({class: "calm-btn go", dataset: {action: "pacer-start"}, title: started ? "Start again" : "Start",
-      "aria-label": "Start", onclick: () => this.startPacer()}, calmIcon("play")));
+    controls.append(button({class: "calm-btn go", dataset: {action: "pacer-start"}, title: started ? t("Start again") : t("Start"),
+      "aria-label": t("Start"), onclick: () => this.startPacer()}, calmIcon("play")));
     if (started && !paused && !done) {
-      controls.append(button({class: "calm-btn", dataset: {action: "pacer-pause"}, "aria-label": "Pause", title: "Pause",
+      controls.append(button({class: "calm-btn", dataset: {action: "pacer-pause"}, "aria-label": t("Pause"), title: t("Pause"),
         onclick: () => this.submit("pacer.pause", {})}, calmIcon("pause")));
     }
     if (paused) {
-      controls.append(button({class: "calm-btn go", dataset: {action: "pacer-resume"}, "aria-label": "Resume",
-        title: "Resume", onclick: () => this.submit("pacer.resume", {})}, calmIcon("play"), el("span", {}, "Go on")));
+      controls.append(button({class: "calm-btn go", dataset: {action: "pacer-resume"}, "aria-label": t("Resume"),
+        title: t("Resume"), onclick: () => this.submit("pacer.resume", {})}, calmIcon("play"), el("span", {}, t("Go on"))));
     }
     if (started) {
-      controls.append(button({class: "calm-btn", dataset: {action: "pacer-stop"}, "aria-label": "Stop", title: "Stop",
+      controls.append(button({class: "calm-btn", dataset: {action: "pacer-stop"}, "aria-label": t("Stop"), title: t("Stop"),
         onclick: () => this.submit("pacer.stop", {})}, calmIcon("stop")));
     }
     const out = [
-      el("h2", {class: "calm-h"}, "Breathing"),
+      el("h2", {class: "calm-h"}, t("Breathing")),
       grid,
-      el("p", {class: "calm-timing"}, timingText(timing), chosen ? el("span", {}, ` · ${totalRounds(timing,
-        this.lengthMode === "rounds" ? this.rounds : null, this.lengthMode === "minutes" ? this.minutes : null)} breaths`) : null),
-      el("div", {class: "calm-row"}, modeBtn("rounds", "Rounds"), modeBtn("minutes", "Minutes"), len.el),
+      el("p", {class: "calm-timing"}, timingText(timing), chosen ? el("span", {}, " · " + tn("{n} breath", "{n} breaths",
+        totalRounds(timing, this.lengthMode === "rounds" ? this.rounds : null,
+          this.lengthMode === "minutes" ? this.minutes : null))) : null),
+      el("div", {class: "calm-row"}, modeBtn("rounds", t("Rounds")), modeBtn("minutes", t("Minutes")), len.el),
       controls,
     ];
     if (this.editor) out.push(this.patternEditor());
@@ -481,9 +487,9 @@ class CalmActivity {
   }
 
   editPattern(id, pattern) {
-    const t = pattern ? pattern.timing : [4, 2, 4, 2];
-    this.editor = {id: id || null, name: pattern ? pattern.name : "", inhale: t[0], hold: t[1], exhale: t[2],
-      hold2: t[3], visual: pattern ? pattern.visual : "balloon"};
+    const tm = pattern ? pattern.timing : [4, 2, 4, 2];
+    this.editor = {id: id || null, name: pattern ? pattern.name : "", inhale: tm[0], hold: tm[1], exhale: tm[2],
+      hold2: tm[3], visual: pattern ? pattern.visual : "balloon"};
     this.refresh();
     const ed = this.panel.querySelector(".calm-editor");
     ed?.scrollIntoView({block: "nearest"});
@@ -491,7 +497,7 @@ class CalmActivity {
   }
 
   async deletePattern(id, name) {
-    if (await this.ctx.confirm(`Delete “${name}”?`, {yes: "Delete", no: "Keep"})) {
+    if (await this.ctx.confirm(t("Delete “{name}”?", {name}), {yes: t("Delete"), no: t("Keep")})) {
       if (this.choice === id) this.choice = "balloon";
       this.submit("pattern.delete", {id});
     }
@@ -502,24 +508,26 @@ class CalmActivity {
     const lim = this.cfg.limits;
     const pics = this.ctx.pictures;
     const name = el("input", {type: "text", class: "calm-input", maxlength: String(lim.name_chars),
-      placeholder: "Name", value: ed.name, "aria-label": "Pattern name", dataset: {field: "name"},
+      placeholder: t("Name"), value: ed.name, "aria-label": t("Pattern name"), dataset: {field: "name"},
       oninput: (e) => { ed.name = e.target.value; }});
     const step = (key, label, range) => stepper({label, action: `edit-${key}`, get: () => ed[key],
-      min: range[0], max: range[1], fmt: (v) => `${v} s`, set: (v) => { ed[key] = v; rows[key].update(); }});
-    const rows = {inhale: step("inhale", "In", lim.breath), hold: step("hold", "Hold", lim.hold),
-      exhale: step("exhale", "Out", lim.breath), hold2: step("hold2", "Hold", lim.hold)};
+      min: range[0], max: range[1], fmt: (v) => t("{n} s", {n: v}), set: (v) => { ed[key] = v; rows[key].update(); }});
+    const label = {inhale: tp("breathing", "In"), hold: tp("breathing", "Hold"), exhale: tp("breathing", "Out"),
+      hold2: tp("breathing", "Hold")};
+    const rows = {inhale: step("inhale", label.inhale, lim.breath), hold: step("hold", label.hold, lim.hold),
+      exhale: step("exhale", label.exhale, lim.breath), hold2: step("hold2", label.hold2, lim.hold)};
     const visuals = el("div", {class: "calm-row calm-visuals"}, this.cfg.visuals.map((v) => button({
-      class: "calm-chip pic", dataset: {visual: v}, "aria-pressed": String(ed.visual === v), title: v, "aria-label": v,
+      class: "calm-chip pic", dataset: {visual: v}, "aria-pressed": String(ed.visual === v), title: visualLabel(v), "aria-label": visualLabel(v),
       onclick: () => { ed.visual = v; for (const b of visuals.children) b.setAttribute("aria-pressed", String(b.dataset.visual === v)); },
     }, picture(pics, this.cfg.visual_picture[v], "calm-chip-pic", ""))));
     const save = button({class: "calm-btn go wide", dataset: {action: "pattern-save"}, onclick: () => this.savePattern()},
-      calmIcon("save"), el("span", {}, "Save"));
+      calmIcon("save"), el("span", {}, t("Save")));
     const cancel = button({class: "calm-btn wide", dataset: {action: "pattern-cancel"},
-      onclick: () => { this.editor = null; this.refresh(); }}, calmIcon("cross"), el("span", {}, "Cancel"));
-    return el("div", {class: "calm-editor", role: "group", "aria-label": "Own breathing pattern"},
+      onclick: () => { this.editor = null; this.refresh(); }}, calmIcon("cross"), el("span", {}, t("Cancel")));
+    return el("div", {class: "calm-editor", role: "group", "aria-label": t("Own breathing pattern")},
       name,
-      ...[["inhale", "In"], ["hold", "Hold"], ["exhale", "Out"], ["hold2", "Hold"]].map(([k, label]) =>
-        el("div", {class: "calm-edit-row"}, el("span", {class: "calm-edit-label"}, label), rows[k].el)),
+      ...["inhale", "hold", "exhale", "hold2"].map((k) =>
+        el("div", {class: "calm-edit-row"}, el("span", {class: "calm-edit-label"}, label[k]), rows[k].el)),
       visuals, el("div", {class: "calm-row"}, cancel, save));
   }
 
@@ -527,7 +535,13 @@ class CalmActivity {
     const ed = this.editor;
     const name = ed.name.trim();
     if (!name) {
-      this.ctx.toast("Give the pattern a name.");
+      this.ctx.toast(t("Give the pattern a name."));
+      return;
+    }
+    const max = this.cfg.limits.patterns;
+    if (!ed.id && Object.keys(this.view().patterns).length >= max) {
+      // Said here in the reader's language (the server's refusal would say it in English).
+      this.ctx.toast(t("At most {max} saved patterns: delete one first.", {max}));
       return;
     }
     const id = ed.id || "p" + randomId(10);
@@ -545,27 +559,27 @@ class CalmActivity {
     const chips = el("div", {class: "calm-row calm-minutes"}, TIMER_CHOICES.map((m) => button({
       class: "calm-chip", dataset: {minutes: String(m)}, "aria-pressed": String(this.timerMinutes === m),
       onclick: () => { this.timerMinutes = m; this.refresh(); }}, String(m))));
-    const st = stepper({label: "Minutes", action: "timer-minutes", get: () => this.timerMinutes, min: lim[0], max: lim[1],
-      set: (v) => { this.timerMinutes = v; this.refresh(); }, fmt: (v) => `${v} min`});
+    const st = stepper({label: t("Minutes"), action: "timer-minutes", get: () => this.timerMinutes, min: lim[0], max: lim[1],
+      set: (v) => { this.timerMinutes = v; this.refresh(); }, fmt: (v) => t("{n} min", {n: v})});
     const controls = el("div", {class: "calm-row calm-controls"},
-      button({class: "calm-btn go", dataset: {action: "timer-start"}, "aria-label": "Start", title: "Start",
+      button({class: "calm-btn go", dataset: {action: "timer-start"}, "aria-label": t("Start"), title: t("Start"),
         onclick: () => this.submit("timer.start", {minutes: this.timerMinutes})}, calmIcon("play")));
     if (tm.running && !this.ranOut(tm, this.serverNow())) {
-      controls.append(button({class: "calm-btn", dataset: {action: "timer-pause"}, "aria-label": "Pause", title: "Pause",
+      controls.append(button({class: "calm-btn", dataset: {action: "timer-pause"}, "aria-label": t("Pause"), title: t("Pause"),
         onclick: () => this.submit("timer.pause", {})}, calmIcon("pause")));
     }
     if (started && tm.paused_at !== null) {
-      controls.append(button({class: "calm-btn go", dataset: {action: "timer-resume"}, "aria-label": "Resume",
-        title: "Resume", onclick: () => this.submit("timer.resume", {})}, calmIcon("play"), el("span", {}, "Go on")));
+      controls.append(button({class: "calm-btn go", dataset: {action: "timer-resume"}, "aria-label": t("Resume"),
+        title: t("Resume"), onclick: () => this.submit("timer.resume", {})}, calmIcon("play"), el("span", {}, t("Go on"))));
     }
     if (started) {
-      controls.append(button({class: "calm-btn", dataset: {action: "timer-reset"}, "aria-label": "Reset", title: "Reset",
+      controls.append(button({class: "calm-btn", dataset: {action: "timer-reset"}, "aria-label": t("Reset"), title: t("Reset"),
         onclick: () => this.submit("timer.reset", {})}, calmIcon("reset")));
     }
     const numbers = button({class: "calm-chip", dataset: {action: "numbers"}, "aria-pressed": String(this.showNumbers),
-      title: "Show minutes on my screen", onclick: () => { this.showNumbers = !this.showNumbers; this.refresh(); }},
+      title: t("Show minutes on my screen"), onclick: () => { this.showNumbers = !this.showNumbers; this.refresh(); }},
     calmIcon("numbers", "icon calm-chip-icon"));
-    return [el("h2", {class: "calm-h"}, "Timer"), chips, el("div", {class: "calm-row"}, st.el, numbers), controls];
+    return [el("h2", {class: "calm-h"}, t("Timer")), chips, el("div", {class: "calm-row"}, st.el, numbers), controls];
   }
 
   groundingPanel(s) {
@@ -589,38 +603,39 @@ class CalmActivity {
       class: "calm-order-row" + (g.skipped.includes(sense) ? " skipped" : "") + (g.current === sense ? " now" : ""),
       dataset: {sense}},
     picture(pics, this.cfg.sense_picture[sense], "calm-order-pic", ""),
-    el("span", {class: "calm-order-name"}, `${this.cfg.senses[sense]} ${SENSE_LABEL[sense]}`),
-    button({class: "calm-mini-btn", "aria-label": `Move ${SENSE_LABEL[sense]} up`, disabled: i === 0,
+    el("span", {class: "calm-order-name"}, t("{n} {sense}", {n: this.cfg.senses[sense], sense: senseLabel(sense)})),
+    button({class: "calm-mini-btn", "aria-label": t("Move {sense} up", {sense: senseLabel(sense)}), disabled: i === 0,
       dataset: {action: "sense-up"}, onclick: () => move(sense, -1)}, calmIcon("up")),
-    button({class: "calm-mini-btn", "aria-label": `Move ${SENSE_LABEL[sense]} down`, disabled: i === g.order.length - 1,
+    button({class: "calm-mini-btn", "aria-label": t("Move {sense} down", {sense: senseLabel(sense)}), disabled: i === g.order.length - 1,
       dataset: {action: "sense-down"}, onclick: () => move(sense, 1)}, calmIcon("down")),
-    button({class: "calm-mini-btn", "aria-label": `Skip ${SENSE_LABEL[sense]}`, title: "Skip",
+    button({class: "calm-mini-btn", "aria-label": t("Skip {sense}", {sense: senseLabel(sense)}), title: t("Skip"),
       "aria-pressed": String(g.skipped.includes(sense)), dataset: {action: "sense-skip"},
       onclick: () => toggleSkip(sense)}, calmIcon("skip")))));
     const controls = el("div", {class: "calm-row calm-controls"});
     if (!started || g.current === "done") {
-      controls.append(button({class: "calm-btn go", dataset: {action: "grounding-start"}, "aria-label": "Start",
-        title: "Start", onclick: () => this.submit("grounding.start", {})}, calmIcon("play")));
+      controls.append(button({class: "calm-btn go", dataset: {action: "grounding-start"}, "aria-label": t("Start"),
+        title: t("Start"), onclick: () => this.submit("grounding.start", {})}, calmIcon("play")));
     }
     if (started && g.current !== "done") {
       const i = active.indexOf(g.current);
       controls.append(
-        button({class: "calm-btn", dataset: {action: "grounding-back"}, "aria-label": "Back", title: "Back",
+        button({class: "calm-btn", dataset: {action: "grounding-back"}, "aria-label": t("Back"), title: t("Back"),
           disabled: i <= 0, onclick: () => this.submit("grounding.go", {to: active[i - 1]})}, calmIcon("back")),
-        button({class: "calm-btn go", dataset: {action: "grounding-next"}, "aria-label": "Next", title: "Next",
+        button({class: "calm-btn go", dataset: {action: "grounding-next"}, "aria-label": t("Next"), title: t("Next"),
           onclick: () => this.submit("grounding.go", {to: active[i + 1] || "done"})}, calmIcon("next")));
     }
     if (started) {
-      controls.append(button({class: "calm-btn", dataset: {action: "grounding-stop"}, "aria-label": "Stop", title: "Stop",
+      controls.append(button({class: "calm-btn", dataset: {action: "grounding-stop"}, "aria-label": t("Stop"), title: t("Stop"),
         onclick: () => this.submit("grounding.stop", {})}, calmIcon("stop")));
     }
     return [el("h2", {class: "calm-h"}, "5-4-3-2-1"), rows, controls];
   }
 }
 
-function timingText(t) {
-  const names = ["in", "hold", "out", "hold"];
-  return t.map((v, i) => (v ? `${names[i]} ${v}` : null)).filter(Boolean).join(" · ");
+function timingText(timing) {
+  const say = [(n) => tp("timing", "in {n}", {n}), (n) => tp("timing", "hold {n}", {n}),
+    (n) => tp("timing", "out {n}", {n}), (n) => tp("timing", "hold {n}", {n})];
+  return timing.map((v, i) => (v ? say[i](v) : null)).filter(Boolean).join(" · ");
 }
 
 /** The countdown disc: a coloured slice that shrinks as the time runs out. */
@@ -632,7 +647,7 @@ class TimerDisc {
       for (const [k, v] of Object.entries(attrs)) n.setAttribute(k, String(v));
       return n;
     };
-    this.svg = mk("svg", {viewBox: "0 0 200 200", class: "calm-disc-svg", role: "img", "aria-label": "Time left"});
+    this.svg = mk("svg", {viewBox: "0 0 200 200", class: "calm-disc-svg", role: "img", "aria-label": t("Time left")});
     this.svg.append(mk("circle", {cx: 100, cy: 100, r: 96, fill: "#ffffff", stroke: "#d9dee8", "stroke-width": 4}));
     for (let i = 0; i < 12; i++) {
       const a = (i * 30 * Math.PI) / 180;
@@ -645,7 +660,7 @@ class TimerDisc {
     this.label = mk("rect", {x: 58, y: 126, width: 84, height: 36, rx: 18, fill: "#ffffff", opacity: 0.92,
       visibility: "hidden"});
     this.text = mk("text", {x: 100, y: 153, "text-anchor": "middle", "font-size": 26, "font-weight": 800,
-      fill: "#1f2937", "font-family": "system-ui, sans-serif"});
+      fill: "#1f2937", "font-family": "system-ui, sans-serif"});   // i18n-ok
     this.svg.append(this.full, this.slice, this.knob, this.label, this.text);
     this.bell = el("img", {class: "calm-disc-bell", src: bellUrl, alt: "", hidden: true});
     this.el = el("div", {class: `calm-disc ${kind}`, dataset: {remainingMs: "0", running: "false"}}, this.svg, this.bell);
@@ -669,7 +684,7 @@ class TimerDisc {
     this.bell.hidden = !out;
     const secs = Math.ceil(left);
     this.label.setAttribute("visibility", numbers ? "visible" : "hidden");
-    this.text.textContent = numbers ? `${Math.floor(secs / 60)}:${String(secs % 60).padStart(2, "0")}` : "";
+    this.text.textContent = numbers ? `${Math.floor(secs / 60)}:${String(secs % 60).padStart(2, "0")}` : "";   // m:ss // i18n-ok
   }
 }
 
@@ -678,5 +693,5 @@ function slicePath(frac) {
   const a = frac * 2 * Math.PI;
   const x = 100 + 80 * Math.sin(a), y = 100 - 80 * Math.cos(a);
   const large = frac > 0.5 ? 1 : 0;
-  return `M100 100 L100 20 A80 80 0 ${large} 1 ${x.toFixed(2)} ${y.toFixed(2)} Z`;
+  return `M100 100 L100 20 A80 80 0 ${large} 1 ${x.toFixed(2)} ${y.toFixed(2)} Z`;   // i18n-ok
 }

@@ -6,6 +6,7 @@
 // Reduced motion: nothing grows, shrinks or travels; the shape pulses in colour and
 // opacity with the breath instead, and the part being traced is lit as a whole.
 import {ease} from "./phase.js";
+import {tp} from "../room/i18n.js";
 
 const NS = "http://www.w3.org/2000/svg";
 const INK = "#5b6b8c";
@@ -21,6 +22,14 @@ function s(tag, attrs = {}, ...children) {
 
 const fmt = (v) => (Math.round(v * 100) / 100).toString();
 const lerp = (a, b, k) => a + (b - a) * k;
+
+/** A breathing shape's name, as the reader reads it (its picture's label for a screen reader). */
+export function visualLabel(kind) {
+  const names = {balloon: tp("breathing shape", "balloon"), orb: tp("breathing shape", "breathing circle"),
+    box: tp("breathing shape", "box"), star: tp("breathing shape", "star"), hand: tp("breathing shape", "hand"),
+    flower: tp("breathing shape", "flower and candle")};
+  return names[kind] || kind;
+}
 
 function svgRoot(label) {
   return s("svg", {viewBox: "0 0 400 400", class: "calm-visual", role: "img", "aria-label": label,
@@ -66,7 +75,7 @@ function pointsAttr(pts) {
 // ------------------------------------------------------------------ balloon and orb
 
 function balloon() {
-  const root = svgRoot("balloon");
+  const root = svgRoot(visualLabel("balloon"));
   const defs = s("defs", {},
     s("radialGradient", {id: "calm-balloon-g", cx: "0.38", cy: "0.32", r: "0.75"},
       s("stop", {offset: "0", "stop-color": "#ff8a80"}),
@@ -85,7 +94,7 @@ function balloon() {
     root,
     render(v) {
       if (v.reduced) {
-        body.setAttribute("transform", "translate(200 298) scale(0.8) translate(-200 -298)");
+        body.setAttribute("transform", "translate(200 298) scale(0.8) translate(-200 -298)");   // i18n-ok
         body.setAttribute("opacity", fmt(0.35 + 0.65 * v.fill));
         glow.setAttribute("opacity", fmt(0.7 * v.fill));
       } else {
@@ -99,7 +108,7 @@ function balloon() {
 }
 
 function orb() {
-  const root = svgRoot("breathing circle");
+  const root = svgRoot(visualLabel("orb"));
   const defs = s("defs", {},
     s("radialGradient", {id: "calm-orb-g", cx: "0.5", cy: "0.45", r: "0.6"},
       s("stop", {offset: "0", "stop-color": "#b3e5fc"}),
@@ -169,7 +178,7 @@ function box() {
   };
   const order = ["inhale", "hold", "exhale", "hold2"];
   const corners = [[L, B], [L, T], [R, T], [R, B]];
-  return tracer("box", [[L, B], [L, T], [R, T], [R, B]], (v) => {
+  return tracer(visualLabel("box"), [[L, B], [L, T], [R, T], [R, B]], (v) => {
     if (v.idle || v.phase === "done") return {done: "", path: edges.inhale, k: 0};
     const i = order.indexOf(v.phase);
     return {done: i > 0 ? pointsAttr(corners.slice(0, i + 1)) : "", path: edges[v.phase], k: v.progress};
@@ -211,7 +220,7 @@ function star() {
     const k = v.round % 5;
     return pointsAttr([inn(k - 1), outer[k], inn(k)]);
   };
-  return tracer("star", outline, segment, lit);
+  return tracer(visualLabel("star"), outline, segment, lit);
 }
 
 /** An open hand, palm towards you, thumb on the left: five finger outlines. */
@@ -260,13 +269,13 @@ function hand() {
     return {done: doneStr + (doneStr ? " " : "") + upStr, path: f.down, k: v.phase === "exhale" ? v.progress : 1};
   };
   const lit = (v) => (v.idle || v.phase === "done" ? "" : pointsAttr(fingers[v.round % 5].all));
-  return tracer("hand", outline, segment, lit);
+  return tracer(visualLabel("hand"), outline, segment, lit);
 }
 
 // ------------------------------------------------------------------ flower and candle
 
 function flower(pictures) {
-  const root = svgRoot("flower and candle");
+  const root = svgRoot(visualLabel("flower"));
   const flowerUrl = pictures["calm-tulip"] ? pictures["calm-tulip"].url : "";
   const scent = s("g", {fill: "#f48fb1"});
   const dots = [0, 1, 2].map(() => s("circle", {r: 9, cx: 110, cy: 150}));
@@ -317,9 +326,9 @@ function flower(pictures) {
       // Blowing out: the flame leans away and shrinks; it is back for the next breath.
       const b = exhaling ? ease(v.progress) : 0;
       flame.setAttribute("transform",
-        `translate(300 212) skewX(${fmt(-32 * b)}) scale(${fmt(1 - 0.3 * b)} ${fmt(1 - 0.55 * b)}) translate(-300 -212)`);
+        `translate(300 212) skewX(${fmt(-32 * b)}) scale(${fmt(1 - 0.3 * b)} ${fmt(1 - 0.55 * b)}) translate(-300 -212)`);   // i18n-ok
       wind.setAttribute("opacity", exhaling ? fmt(0.9 - 0.5 * v.progress) : "0");
-      wind.setAttribute("transform", `translate(${fmt(150 + 60 * v.progress)} 180)`);
+      wind.setAttribute("transform", `translate(${fmt(150 + 60 * v.progress)} 180)`);   // i18n-ok
     },
   };
 }

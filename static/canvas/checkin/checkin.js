@@ -12,8 +12,12 @@
 import {button, calmIcon, loadStyle} from "../room/ui.js";
 import {icon} from "../room/icons.js";
 import {el, picture, randomId} from "../room/util.js";
+import {formatTime, language, t, tp} from "../room/i18n.js";
 
-const MOMENT_LABEL = {start: "Start", end: "End", any: "Any time"};
+// The moments a question belongs to, in the reader's language (a context: "Start" is
+// also a button elsewhere).
+const momentLabel = (m) => ({start: tp("moment", "Start"), end: tp("moment", "End"),
+  any: tp("moment", "Any time")})[m] || m;
 const CHART_DAYS = 8;
 
 // ------------------------------------------------------------------ reducer (mirror)
@@ -199,7 +203,7 @@ class CheckinActivity {
     const ask = this.state.ask;
     const pics = this.ctx.pictures;
     this.prompt.replaceChildren(picture(pics, "feelings", "feel-prompt-pic", ""),
-      el("span", {}, "How do you feel?"));
+      el("span", {}, t("How do you feel?")));
     this.prompt.classList.toggle("asked", Boolean(ask));
   }
 
@@ -215,12 +219,12 @@ class CheckinActivity {
         el("div", {class: `feel-seg ${level}`, "aria-hidden": "true", style: {"--fill": color}}),
         button({class: "feel-face" + (chosen === v ? " on" : ""), role: "radio",
           dataset: {feeling: String(v)}, "aria-checked": String(chosen === v),
-          "aria-label": pics[face]?.label || String(v), disabled: !may, style: {"--feel": this.cfg.colors[v]},
+          "aria-label": this.cfg.words?.[v] || pics[face]?.label || String(v), disabled: !may, style: {"--feel": this.cfg.colors[v]},
           onclick: () => this.tap(v)}, picture(pics, face, "feel-face-pic", "")));
     });
     const bulb = el("div", {class: "feel-row bulb", "aria-hidden": "true"},
       el("div", {class: "feel-bulb", style: {background: chosen ? color : "#fff"}}));
-    this.thermo.replaceChildren(el("div", {class: "feel-faces", role: "radiogroup", "aria-label": "How do you feel?"},
+    this.thermo.replaceChildren(el("div", {class: "feel-faces", role: "radiogroup", "aria-label": t("How do you feel?")},
       rows), bulb);
   }
 
@@ -230,18 +234,19 @@ class CheckinActivity {
     const asks = el("div", {class: "feel-asks"}, this.cfg.moments.map((m) => button({
       class: "calm-chip" + (ask && ask.moment === m ? " on" : ""), dataset: {action: "ask", moment: m},
       "aria-pressed": String(Boolean(ask && ask.moment === m)),
-      onclick: () => this.ctx.submit("ask", {id: "q" + randomId(12), moment: m})}, MOMENT_LABEL[m])),
+      onclick: () => this.ctx.submit("ask", {id: "q" + randomId(12), moment: m})}, momentLabel(m))),
     ask ? button({class: "calm-chip", dataset: {action: "ask-close"}, onclick: () => this.ctx.submit("ask.close", {})},
-      calmIcon("cross", "icon calm-chip-icon"), "Close") : null);
-    const undo = button({class: "calm-btn", dataset: {action: "undo"}, "aria-label": "Undo", title: "Undo",
+      calmIcon("cross", "icon calm-chip-icon"), t("Close")) : null);
+    const undo = button({class: "calm-btn", dataset: {action: "undo"}, "aria-label": t("Undo"), title: t("Undo"),
       onclick: () => this.ctx.history("undo")}, icon("undo"));
-    const redo = button({class: "calm-btn", dataset: {action: "redo"}, "aria-label": "Redo", title: "Redo",
+    const redo = button({class: "calm-btn", dataset: {action: "redo"}, "aria-label": t("Redo"), title: t("Redo"),
       onclick: () => this.ctx.history("redo")}, icon("redo"));
     this.side.replaceChildren(
-      el("h2", {class: "calm-h"}, "Ask"), asks,
-      el("h2", {class: "calm-h"}, "Over time"), this.chart(),
-      el("div", {class: "feel-legend"}, el("span", {class: "lg start"}), "start", el("span", {class: "lg end"}), "end",
-        el("span", {class: "lg any"}), "any time"),
+      el("h2", {class: "calm-h"}, t("Ask")), asks,
+      el("h2", {class: "calm-h"}, t("Over time")), this.chart(),
+      el("div", {class: "feel-legend"}, el("span", {class: "lg start"}), tp("chart legend", "start"),
+        el("span", {class: "lg end"}), tp("chart legend", "end"),
+        el("span", {class: "lg any"}), tp("chart legend", "any time")),
       this.recent(),
       el("div", {class: "calm-row calm-history"}, undo, redo));
   }
@@ -258,7 +263,7 @@ class CheckinActivity {
     const W = 520, H = 256, left = 44, top = 24, bottom = 220;
     const y = (v) => bottom - ((v - 1) / 4) * (bottom - top);
     const svg = mk("svg", {viewBox: `0 0 ${W} ${H}`, class: "feel-chart", role: "img",
-      "aria-label": "Check-ins over time"});
+      "aria-label": t("Check-ins over time")});
     for (const v of this.cfg.values) {
       svg.append(mk("line", {x1: left, x2: W - 6, y1: y(v), y2: y(v), stroke: "#eceff4", "stroke-width": 2}));
       const face = this.ctx.pictures[this.cfg.faces[v]];
@@ -273,7 +278,7 @@ class CheckinActivity {
     const shown = [...days.entries()].slice(-CHART_DAYS);
     if (!shown.length) {
       svg.append(mk("text", {x: (W + left) / 2, y: H / 2, "text-anchor": "middle", fill: "#9ca3af", "font-size": 18},
-        "No check-ins yet"));
+        t("No check-ins yet")));
       return svg;
     }
     const colW = (W - left - 10) / Math.max(shown.length, 4);
@@ -294,7 +299,7 @@ class CheckinActivity {
       for (const [px, py, e] of pts) svg.append(marker(mk, px, py, e, this.cfg.colors[e.value]));
       const d = new Date(sorted[0].at * 1000);
       svg.append(mk("text", {x: x0 + colW / 2, y: H - 12, "text-anchor": "middle", fill: "#4b5563", "font-size": 15,
-        "font-weight": 600}, d.toLocaleDateString(undefined, {month: "short", day: "numeric"})));
+        "font-weight": 600}, d.toLocaleDateString(language(), {month: "short", day: "numeric"})));
       if (c) svg.append(mk("line", {x1: x0, x2: x0, y1: top, y2: bottom, stroke: "#f3f4f6", "stroke-width": 2}));
     });
     // From one session to the next: where each day ended.
@@ -308,12 +313,12 @@ class CheckinActivity {
     const list = this.state.entries.filter((e) => new Date(e.at * 1000).toDateString() === today).slice(-6).reverse();
     const pics = this.ctx.pictures;
     return el("ul", {class: "feel-recent"}, list.map((e) => {
-      const who = e.by === this.ctx.me.id ? "you" : (this.ctx.participant(e.by)?.name || "child");
-      const time = new Date(e.at * 1000).toLocaleTimeString(undefined, {hour: "2-digit", minute: "2-digit"});
+      const who = e.by === this.ctx.me.id ? t("you") : (this.ctx.participant(e.by)?.name || t("child"));
+      const time = formatTime(new Date(e.at * 1000), {hour: "2-digit", minute: "2-digit"});
       return el("li", {dataset: {entry: e.id}},
         picture(pics, this.cfg.faces[e.value], "feel-recent-pic", ""),
-        el("span", {class: "feel-recent-text"}, `${MOMENT_LABEL[e.moment]} · ${time} · ${who}`),
-        button({class: "calm-mini-btn danger", "aria-label": "Delete this check-in", title: "Delete",
+        el("span", {class: "feel-recent-text"}, t("{moment} · {time} · {who}", {moment: momentLabel(e.moment), time, who})),
+        button({class: "calm-mini-btn danger", "aria-label": t("Delete this check-in"), title: t("Delete"),
           dataset: {action: "checkin-delete"}, onclick: () => this.ctx.submit("checkin.delete", {id: e.id})},
         calmIcon("cross")));
     }));

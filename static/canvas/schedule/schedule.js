@@ -21,6 +21,7 @@ import {icon} from "../room/icons.js";
 import {allDone, apply as reduce, initialState, timeLeft} from "./model.js";
 import {UploadClient, pictureOf} from "../room/uploads.js";
 import {Drafts, el, picture, randomId} from "../room/util.js";
+import {t} from "../room/i18n.js";
 
 const TIMER_CHOICES = [0, 60, 120, 300, 600, 900, 1800];
 const PICKER_MAX = 48;
@@ -33,12 +34,12 @@ export function create(spec, app) {
 
 function fmtTime(secs) {
   const s = Math.max(0, Math.ceil(secs));
-  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;   // a clock (m:ss), no words // i18n-ok
 }
 
 function timerLabel(secs) {
-  if (!secs) return "No timer";
-  return secs % 60 ? `${secs} s` : `${secs / 60} min`;
+  if (!secs) return t("No timer");
+  return secs % 60 ? t("{n} s", {n: secs}) : t("{n} min", {n: secs / 60});
 }
 
 /** A disc showing `frac` (0..1) of the time left, as a slice from 12 o'clock. */
@@ -49,7 +50,7 @@ function disc(frac) {
   const y = 50 - 46 * Math.cos(a);
   const large = f > 0.5 ? 1 : 0;
   const slice = f >= 0.999 ? '<circle cx="50" cy="50" r="46" class="sc-disc-left"/>'
-    : f <= 0 ? "" : `<path d="M50 50 L50 4 A46 46 0 ${large} 1 ${x.toFixed(2)} ${y.toFixed(2)} Z" class="sc-disc-left"/>`;
+    : f <= 0 ? "" : `<path d="M50 50 L50 4 A46 46 0 ${large} 1 ${x.toFixed(2)} ${y.toFixed(2)} Z" class="sc-disc-left"/>`;   // SVG markup // i18n-ok
   const span = document.createElement("span");
   span.className = "sc-disc";
   span.setAttribute("aria-hidden", "true");
@@ -117,7 +118,7 @@ class ScheduleActivity {
     this.board = el("div", {class: "sc-board"});
     this.root.append(this.board);
     if (this.isTherapist) {
-      this.panel = el("aside", {class: "sc-editor", "aria-label": "Edit the schedule"});
+      this.panel = el("aside", {class: "sc-editor", "aria-label": t("Edit the schedule")});
       this.root.append(this.panel);
       this.root.classList.add("with-editor");
     }
@@ -148,7 +149,19 @@ class ScheduleActivity {
   }
 
   label(ref) {
-    return this.ctx.pictures[ref]?.label || "our picture";
+    return this.ctx.pictures[ref]?.label || t("our picture");
+  }
+
+  /** A step's words as this reader reads them: a quick start's in their language. */
+  words(text) {
+    const words = this.cfg.words || {};
+    return Object.hasOwn(words, text) ? words[text] : text;   // typed words ("constructor" too) as written
+  }
+
+  /** What a step card says: its words, else (a step made from a picture of the set, no
+   *  words typed) the picture's name in this reader's language. */
+  stepText(st) {
+    return this.words(st.text) || this.ctx.pictures[st.pic]?.label || "";
   }
 
   // ================================================================ rendering
@@ -169,24 +182,24 @@ class ScheduleActivity {
   topBar() {
     const off = !this.ctx.connected();
     const hist = this.canPlay() ? [
-      button({class: "sc-btn sc-round", dataset: {action: "undo"}, "aria-label": "Undo", title: "Undo",
+      button({class: "sc-btn sc-round", dataset: {action: "undo"}, "aria-label": t("Undo"), title: t("Undo"),
         disabled: off, onclick: () => this.history("undo")}, icon("undo")),
-      button({class: "sc-btn sc-round", dataset: {action: "redo"}, "aria-label": "Redo", title: "Redo",
+      button({class: "sc-btn sc-round", dataset: {action: "redo"}, "aria-label": t("Redo"), title: t("Redo"),
         disabled: off, onclick: () => this.history("redo")}, icon("redo")),
     ] : [];
-    return el("div", {class: "sc-top"}, el("h2", {class: "sc-title"}, "My plan"), el("span", {class: "spacer"}), ...hist);
+    return el("div", {class: "sc-top"}, el("h2", {class: "sc-title"}, t("My plan")), el("span", {class: "spacer"}), ...hist);
   }
 
   history(action) {
     if (!this.ctx || !this.canPlay()) return;
-    if (this.ctx.history(action) === null) this.ctx.toast("Not connected right now.");
+    if (this.ctx.history(action) === null) this.ctx.toast(t("Not connected right now."));
   }
 
   renderBoard() {
     const s = this.state;
     if (!s.steps.length) {
       return el("div", {class: "sc-empty"}, picture(this.ctx.pictures, "hourglass", "sc-empty-pic", ""),
-        el("p", {}, this.isTherapist ? "Add steps with the panel on the right." : "The plan is coming soon"));
+        el("p", {}, this.isTherapist ? t("Add steps with the panel on the right.") : t("The plan is coming soon")));
     }
     const todo = s.steps.filter((x) => !x.done);
     const main = allDone(s) ? this.renderReward()
@@ -198,10 +211,10 @@ class ScheduleActivity {
     const can = this.canPlay();
     const card = button({class: "sc-step" + (current ? " current" : ""), disabled: !can,
       dataset: {step: st.id, done: String(st.done), slot: slot || ""},
-      "aria-label": `${st.text || this.label(st.pic)}: tap when done`},
-    slot ? el("span", {class: "sc-slot"}, slot === "first" ? "First" : "Then") : null,
+      "aria-label": t("{step}: tap when done", {step: this.stepText(st) || this.label(st.pic)})},
+    slot ? el("span", {class: "sc-slot"}, slot === "first" ? t("First") : t("Then")) : null,
     this.pic(st.pic, "sc-step-pic"),
-    el("span", {class: "sc-step-text"}, st.text));
+    el("span", {class: "sc-step-text"}, this.stepText(st)));
     card.addEventListener("pointerdown", (e) => this.dragStart(e, st, card));
     card.addEventListener("click", (e) => {
       if (this.dragged) { this.dragged = false; e.preventDefault(); return; }
@@ -216,7 +229,7 @@ class ScheduleActivity {
     const running = this.state.timer && this.state.timer.step === st.id;
     const b = button({class: "sc-timer", dataset: {action: "timer", step: st.id, running: String(Boolean(running))},
       disabled: !this.canPlay(),
-      "aria-label": running ? "Stop the timer" : `Start the timer (${timerLabel(st.secs)})`,
+      "aria-label": running ? t("Stop the timer") : t("Start the timer ({time})", {time: timerLabel(st.secs)}),
       onclick: () => running ? this.submit("timer.stop", {}) : this.submit("timer.start", {step: st.id})},
     disc(1), el("span", {class: "sc-timer-text"}, running ? "" : timerLabel(st.secs)));
     return b;
@@ -229,9 +242,9 @@ class ScheduleActivity {
       el("div", {class: "sc-arrow", "aria-hidden": "true"}, calmIcon("next")),
       then ? this.stepCard(then, "then", false)
         : el("div", {class: "sc-step-wrap sc-then"}, el("div", {class: "sc-step sc-step-reward", dataset: {slot: "then"}},
-          el("span", {class: "sc-slot"}, "Then"),
+          el("span", {class: "sc-slot"}, t("Then")),
           this.state.rewards.length ? this.pic("gift", "sc-step-pic") : this.pic("calm-well-done", "sc-step-pic"),
-          el("span", {class: "sc-step-text"}, this.state.rewards.length ? "Pick a prize" : "All done!"))));
+          el("span", {class: "sc-step-text"}, this.state.rewards.length ? t("Pick a prize") : t("All done!")))));
   }
 
   renderList(todo) {
@@ -242,22 +255,22 @@ class ScheduleActivity {
   renderDone() {
     const done = this.state.steps.filter((x) => x.done);
     return el("section", {id: "sc-done", class: "sc-done-zone", dataset: {count: String(done.length)},
-      "aria-label": "All done"},
-    el("h3", {}, calmIcon("check"), "All done"),
+      "aria-label": t("All done")},
+    el("h3", {}, calmIcon("check"), t("All done")),
     el("div", {class: "sc-done-items"}, done.map((st) => button({class: "sc-done-item",
-      dataset: {step: st.id, done: "true"}, disabled: !this.canPlay(), title: "Not done yet? Tap to move it back",
+      dataset: {step: st.id, done: "true"}, disabled: !this.canPlay(), title: t("Not done yet? Tap to move it back"),
       onclick: () => this.markDone(st.id, false)}, this.pic(st.pic, "sc-done-pic", true)))));
   }
 
   renderReward() {
     const s = this.state;
     const well = el("div", {class: "sc-well-done"}, picture(this.ctx.pictures, "calm-well-done", "sc-well-pic", ""),
-      el("span", {}, "All done! Well done!"));
+      el("span", {}, t("All done! Well done!")));
     if (!s.rewards.length) return el("div", {class: "sc-finish"}, well);
     const can = this.canPlay();
     return el("div", {class: "sc-finish"}, well,
-      el("p", {class: "sc-pick-text"}, s.reward ? "Your prize" : "Pick your prize"),
-      el("div", {class: "sc-rewards", role: "group", "aria-label": "Prizes"},
+      el("p", {class: "sc-pick-text"}, s.reward ? t("Your prize") : t("Pick your prize")),
+      el("div", {class: "sc-rewards", role: "group", "aria-label": t("Prizes")},
         s.rewards.map((p) => button({class: "sc-reward", dataset: {reward: p},
           "aria-pressed": String(s.reward === p), "aria-label": this.label(p), disabled: !can,
           onclick: () => this.submit("reward.pick", {pic: s.reward === p ? null : p})},
@@ -280,7 +293,7 @@ class ScheduleActivity {
     const frac = left / st.secs;
     b.dataset.left = String(Math.ceil(left));
     b.querySelector(".sc-disc").replaceWith(disc(frac));
-    b.querySelector(".sc-timer-text").textContent = left > 0 ? fmtTime(left) : "Time!";
+    b.querySelector(".sc-timer-text").textContent = left > 0 ? fmtTime(left) : t("Time!");
     b.classList.toggle("over", left <= 0);
   }
 
@@ -331,31 +344,32 @@ class ScheduleActivity {
     const lim = this.cfg.limits;
     const layout = el("div", {class: "sc-row"}, this.cfg.layouts.map((l) => button({class: "sc-btn",
       dataset: {action: `layout-${l}`}, "aria-pressed": String(s.layout === l),
-      onclick: () => this.submit("layout", {layout: l})}, l === "first-then" ? "First – then" : "List")));
+      onclick: () => this.submit("layout", {layout: l})}, l === "first-then" ? t("First – then") : t("List"))));
     const examples = el("div", {class: "sc-row"}, Object.keys(this.cfg.examples).map((name) => button({class: "sc-btn",
       dataset: {action: `example-${name}`}, disabled: s.steps.length >= lim.steps,
-      onclick: () => this.addExample(name)}, name === "morning" ? "Morning routine" : "Our session")));
+      onclick: () => this.addExample(name)}, this.cfg.example_names?.[name] || name)));
     const rows = el("ol", {class: "sc-rows"}, s.steps.map((st, i) => this.editRow(st, i)));
     this.panel.replaceChildren(
-      el("h3", {}, "Layout"), layout,
-      el("h3", {}, `Steps (${s.steps.length} of ${lim.steps})`), rows,
-      el("h3", {}, "Add a step"), examples, this.picker((ref) => this.addStep(ref), "add"),
-      el("h3", {}, `Prizes to choose from (up to ${lim.rewards})`), this.rewardPicker(),
+      el("h3", {}, t("Layout")), layout,
+      el("h3", {}, t("Steps ({n} of {max})", {n: s.steps.length, max: lim.steps})), rows,
+      el("h3", {}, t("Add a step")), examples, this.picker((ref) => this.addStep(ref), "add"),
+      el("h3", {}, t("Prizes to choose from (up to {max})", {max: lim.rewards})), this.rewardPicker(),
       el("div", {class: "sc-row"}, button({class: "sc-btn", dataset: {action: "reset"},
-        onclick: () => this.submit("reset", {})}, calmIcon("reset"), el("span", {}, "Start again"))));
+        onclick: () => this.submit("reset", {})}, calmIcon("reset"), el("span", {}, t("Start again")))));
   }
 
   editRow(st, i) {
     const n = this.state.steps.length;
     const text = el("input", {class: "sc-input", name: "text", maxlength: this.cfg.limits.text_chars,
-      "aria-label": "Words for this step"});
-    text.value = st.text;
-    this.drafts.keep(text, `step:${st.id}`, st.text);
+      "aria-label": t("Words for this step"), placeholder: this.ctx.pictures[st.pic]?.label || ""});
+    const shown = this.words(st.text);
+    text.value = shown;
+    this.drafts.keep(text, `step:${st.id}`, shown);
     text.addEventListener("change", () => {
       const v = text.value.trim();
-      if (v !== st.text && v.length <= this.cfg.limits.text_chars) this.submit("step.edit", {id: st.id, pic: st.pic, text: v, secs: st.secs});
+      if (v !== shown && v !== st.text && v.length <= this.cfg.limits.text_chars) this.submit("step.edit", {id: st.id, pic: st.pic, text: v, secs: st.secs});
     });
-    const secs = el("select", {class: "sc-input", name: "secs", "aria-label": "Timer for this step"},
+    const secs = el("select", {class: "sc-input", name: "secs", "aria-label": t("Timer for this step")},
       [...new Set([...TIMER_CHOICES, st.secs])].sort((a, b) => a - b).map((v) => {
         const o = el("option", {value: String(v)}, timerLabel(v));
         o.selected = v === st.secs;
@@ -364,25 +378,25 @@ class ScheduleActivity {
     secs.addEventListener("change", () => this.submit("step.edit", {id: st.id, pic: st.pic, text: st.text, secs: Number(secs.value)}));
     return el("li", {class: "sc-edit-row" + (st.done ? " done" : ""), dataset: {row: st.id}},
       this.pic(st.pic, "sc-row-pic", true), text, el("div", {class: "sc-edit-tools"}, secs,
-      button({class: "sc-btn sc-small", title: "Earlier", disabled: i === 0, dataset: {action: "up"},
+      button({class: "sc-btn sc-small", title: t("Earlier"), disabled: i === 0, dataset: {action: "up"},
         onclick: () => this.submit("step.move", {id: st.id, to: i - 1})}, calmIcon("up")),
-      button({class: "sc-btn sc-small", title: "Later", disabled: i >= n - 1, dataset: {action: "down"},
+      button({class: "sc-btn sc-small", title: t("Later"), disabled: i >= n - 1, dataset: {action: "down"},
         onclick: () => this.submit("step.move", {id: st.id, to: i + 1})}, calmIcon("down")),
-      button({class: "sc-btn sc-small", title: "Remove", dataset: {action: "remove"},
+      button({class: "sc-btn sc-small", title: t("Remove"), dataset: {action: "remove"},
         onclick: () => this.submit("step.remove", {id: st.id})}, icon("trash"))));
   }
 
   /** Pictures to choose from: the therapist's uploads first, then the picture set. */
   picker(onPick, hook) {
-    const search = el("input", {class: "sc-input", type: "search", placeholder: "Find a picture",
-      "aria-label": "Find a picture"});
+    const search = el("input", {class: "sc-input", type: "search", placeholder: t("Find a picture"),
+      "aria-label": t("Find a picture")});
     search.value = this.query;
     const grid = el("div", {class: "sc-picker"});
     const fill = () => {
       const q = search.value.trim().toLowerCase();
       this.query = search.value;
       const own = q ? [] : (this.uploads?.items || []).map((u) => button({class: "sc-pick sc-pick-own",
-        dataset: {[hook]: u.ref}, title: "Our picture", onclick: () => onPick(u.ref)},
+        dataset: {[hook]: u.ref}, title: t("Our picture"), onclick: () => onPick(u.ref)},
       this.pic(u.ref, "sc-pick-pic", true)));
       const hits = Object.entries(this.ctx.pictures)
         .filter(([id, p]) => !q || id.includes(q) || (p.label || "").toLowerCase().includes(q))
@@ -401,7 +415,7 @@ class ScheduleActivity {
       if (f) this.upload(f);
     });
     const up = button({class: "sc-btn", dataset: {action: "upload"}, disabled: this.busy,
-      onclick: () => file.click()}, calmIcon("plus"), el("span", {}, this.busy ? "Uploading…" : "Upload picture"));
+      onclick: () => file.click()}, calmIcon("plus"), el("span", {}, this.busy ? t("Uploading…") : t("Upload picture")));
     const status = el("p", {class: "sc-status" + (this.statusKind ? ` ${this.statusKind}` : ""),
       role: this.statusKind === "error" ? "alert" : "status", "aria-live": "polite"}, this.status);
     return el("div", {class: "sc-picker-wrap"}, el("div", {class: "sc-row"}, search, up, file), status, grid);
@@ -422,10 +436,12 @@ class ScheduleActivity {
   addStep(ref, text = null, secs = 0) {
     const n = this.state.steps.length;
     if (n >= this.cfg.limits.steps) {
-      this.ctx.toast(`A plan has at most ${this.cfg.limits.steps} steps.`);
+      this.ctx.toast(t("A plan has at most {max} steps.", {max: this.cfg.limits.steps}));
       return;
     }
-    const words = (text ?? (this.ctx.pictures[ref]?.label || "")).slice(0, this.cfg.limits.text_chars);
+    // A picture of the set with no words typed: every screen names it in its own
+    // language (stepText), the record in the therapist's.
+    const words = (text ?? "").slice(0, this.cfg.limits.text_chars);
     this.submit("step.add", {id: `st-${randomId(8)}`, pos: n, pic: ref, text: words, secs});
   }
 
@@ -451,16 +467,16 @@ class ScheduleActivity {
   async upload(f) {
     if (this.busy || !this.uploads) return;
     this.busy = true;
-    this.setStatus("Sending the picture…", "busy");
+    this.setStatus(t("Sending the picture…"), "busy");
     this.refresh();
     try {
       const up = await this.uploads.send(f, (t) => this.setStatus(t, "busy"));
       this.busy = false;
-      this.setStatus("Your picture is in: it is a new step now.", "ok");
+      this.setStatus(t("Your picture is in: it is a new step now."), "ok");
       this.addStep(up.ref, "");
     } catch (err) {
       this.busy = false;
-      this.setStatus(err && err.message ? err.message : "The picture could not be saved.", "error");
+      this.setStatus(err && err.message ? err.message : t("The picture could not be saved."), "error");
     }
     this.sig = null;
     this.refresh();

@@ -547,3 +547,46 @@ def test_client_config_is_json_and_lists_the_presets_in_order():
     assert all(sum(p["timing"]) > 0 for p in calm.PRESETS.values())
     assert not set(cfg["ops"]) & {"pacer.restore", "timer.restore", "grounding.restore", "pattern.restore"}
     assert math.isclose(sum(calm.PRESETS["478"]["timing"]), 19)
+
+
+# ---------------------------------------------------------------- languages (issue 16)
+
+@pytest.fixture(scope="module")
+def spanish():
+    from activities.contract.i18n import Catalogs
+    from rooms.web import i18n
+    return Catalogs([(d[1], d[0]) for d in i18n.domains()]).translator("es")
+
+
+def test_breathing_cues_and_pattern_names_follow_the_reader(spanish):
+    en, es = calm.client_config(), calm.client_config(spanish)
+    assert en["cues"] == calm.CUES and en["cues"]["default"]["inhale"] == "Breathe in"
+    assert es["cues"]["default"] == {"inhale": "Respira hondo", "hold": "Aguanta", "exhale": "Suelta el aire",
+                                     "hold2": "Aguanta"}
+    assert es["cues"]["balloon"]["inhale"] == "Infla el globo"
+    assert set(es["cues"]) == set(en["cues"]) and all(set(c) == set(calm.PHASES) for c in es["cues"].values())
+    # The presets the reducers use stay as they are (every screen computes the same state).
+    assert es["presets"] == en["presets"] == calm.PRESETS
+    assert en["preset_names"] == {pid: p["name"] for pid, p in calm.PRESETS.items()}
+    assert es["preset_names"]["balloon"] == "Globo" and es["preset_names"]["hand"] == "Cinco dedos"
+    assert spanish.gettext(calm.TITLE) == "Calma"
+
+
+def test_record_lines_in_the_readers_language(spanish):
+    def op(seq, t, d, at):
+        return {"seq": seq, "ts": at, "by": "th", "kind": "do", "t": t, "d": {**d, "at": at}}
+    ops = [op(1, "pacer.start", {"pattern": "balloon", "rounds": 5}, T0),
+           op(2, "pacer.stop", {}, T0 + 30),
+           op(3, "pattern.save", {"id": "w", "name": "Olas lentas", "inhale": 3, "hold": 0, "exhale": 3,
+                                  "hold2": 0, "visual": "orb"}, T0 + 31),
+           op(4, "pacer.start", {"pattern": "w", "rounds": 1}, T0 + 40),
+           op(5, "timer.start", {"minutes": 5}, T0 + 100),
+           op(6, "grounding.start", {}, T0 + 200)]
+    en = [e["text"] for e in calm.record_entries(ops, ended_at=T0 + 46)]
+    assert en == ["started breathing “Balloon”: 30 s (3 of 5 breaths)",
+                  "started breathing “Olas lentas”: 6 s (1 of 1 breath)",
+                  "started a 5 min timer", "started 5-4-3-2-1 grounding"]
+    es = [e["text"] for e in calm.record_entries(ops, ended_at=T0 + 46, tr=spanish)]
+    assert es == ["respiró con “Globo”: 30 s (3 de 5 respiraciones)",
+                  "respiró con “Olas lentas”: 6 s (1 de 1 respiración)",
+                  "puso un temporizador de 5 min", "empezó el ejercicio 5-4-3-2-1 de los sentidos"]

@@ -213,3 +213,44 @@ def test_FEEL2_refusals_leave_the_check_ins_unchanged(storage, room_id, people):
     ack = send(engine, room_id, child, "checkin", {"id": "c", "value": 3, "moment": "any"}, "frozen")
     assert ack["code"] == E_FORBIDDEN
     assert engine.state(room_id, "checkin")[1] == before
+
+
+# ---------------------------------------------------------------- languages (issue 16)
+
+@pytest.fixture(scope="module")
+def spanish():
+    from activities.contract.i18n import Catalogs
+    from rooms.web import i18n
+    return Catalogs([(d[1], d[0]) for d in i18n.domains()]).translator("es")
+
+
+def test_the_feelings_words_follow_the_reader(spanish):
+    assert checkin.client_config()["words"] == {"1": "very upset", "2": "upset", "3": "okay",
+                                                "4": "good", "5": "great"}
+    words = checkin.client_config(spanish)["words"]
+    assert words["1"] == "muy mal" and words["5"] == "súper bien"
+    assert spanish.gettext(checkin.TITLE) == "Sentimientos"
+
+
+def test_record_lines_in_the_readers_language(spanish):
+    ops = [{"seq": 1, "ts": T0, "by": "t", "kind": "do", "t": "ask", "d": {"id": "q1", "moment": "start", "at": T0}},
+           {"seq": 2, "ts": T0, "by": "kid", "kind": "do", "t": "checkin",
+            "d": {"id": "q1", "value": 2, "moment": "start", "at": T0 + 1}},
+           {"seq": 3, "ts": T0, "by": "t", "kind": "do", "t": "checkin.delete", "d": {"id": "q1"}}]
+    english = [e["text"] for e in checkin.record_entries(ops)]
+    assert english == ["asked for a check-in (start of session)",
+                       "checked in: 2 of 5, upset (start of session)", "deleted a check-in"]
+    assert [e["text"] for e in checkin.record_entries(ops, tr=spanish)] == [
+        "preguntó cómo se siente (al empezar la sesión)",
+        "dijo cómo se siente: 2 de 5, mal (al empezar la sesión)",
+        "borró un registro de cómo se siente"]
+
+
+def test_the_browser_gets_the_check_in_words_in_spanish(spanish):
+    """What the room page hands to checkin.js, calm.js and schedule.js (the messages their
+    modules say), with the contexts tp() looks up."""
+    assert spanish.client["How do you feel?"] == "¿Cómo te sientes?"
+    assert spanish.client["moment\u0004Start"] == "Al empezar"
+    assert spanish.client["breathing shape\u0004balloon"] == "globo"
+    assert spanish.client["{n} breath"]["other"] == "{n} respiraciones"
+    assert spanish.client["{step}: tap when done"] == "{step}: toca cuando termines"

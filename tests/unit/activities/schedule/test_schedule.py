@@ -310,3 +310,49 @@ def test_record_lists_steps_done_with_times_timers_prizes_and_the_end(storage, r
     # (an undo is the time it was stored).
     assert [e["at"] for i, e in enumerate(tl) if i > 1 and i != 3] == \
         [T0 + 60, T0 + 90, T0 + 100, T0 + 220, T0 + 220, T0 + 230]
+
+
+# ====================================================================== languages (issue 16)
+
+@pytest.fixture(scope="module")
+def spanish():
+    from activities.contract.i18n import Catalogs
+    from rooms.web import i18n
+    return Catalogs([(d[1], d[0]) for d in i18n.domains()]).translator("es")
+
+
+def test_the_quick_start_steps_read_in_the_readers_language(spanish):
+    """The quick starts are stored in the source language and every screen reads them
+    in its own: a Spanish-speaking child sees "Despertarse" whoever built the plan."""
+    en, es = sc.client_config(), sc.client_config(spanish)
+    assert en["examples"] == es["examples"]                   # what is stored: one language
+    stored = [text for steps in es["examples"].values() for _, text, _ in steps]
+    assert set(stored) == set(es["words"]) == set(en["words"])
+    assert all(en["words"][w] == w for w in stored)
+    assert es["words"]["Wake up"] == "Despertarse" and es["words"]["Toilet"] == "Ir al baño"
+    assert all(es["words"][w] != w for w in stored)
+    assert es["example_names"] == {"morning": "Rutina de la mañana", "session": "Nuestra sesión"}
+    assert spanish.gettext(sc.TITLE) == "Horario"
+
+
+def test_record_lines_in_the_readers_language(spanish):
+    state = sc.initial_state()
+    ops, seq = [], iter(range(1, 100))
+    for t, d, by in [("step.add", {"id": "a", "pos": 0, "pic": "toilet", "text": "Toilet", "secs": 0}, "th"),
+                     ("step.add", {"id": "b", "pos": 1, "pic": "plate", "text": "", "secs": 90}, "th"),
+                     ("step.done", {"id": "a", "done": True, "at": 10.0}, "kid"),
+                     ("timer.start", {"step": "b", "at": 11.0}, "kid"),
+                     ("step.done", {"id": "b", "done": True, "at": 12.0}, "kid")]:
+        state, _ = sc.apply(state, t, d)
+        ops.append({"seq": next(seq), "ts": 1.0, "by": by, "kind": "do", "t": t, "d": d})
+    en = [e["text"] for e in sc.record_entries(ops, state)]
+    assert en == ["added 2 steps to the schedule", "finished the step “Toilet”",
+                  "started the timer for “plate and cutlery” (1 min 30 s)",
+                  "finished the step “plate and cutlery”", "finished the whole schedule (2 steps)"]
+    es = [e["text"] for e in sc.record_entries(ops, state, tr=spanish)]
+    assert es[0] == "agregó 2 pasos al horario"
+    assert es[1] == "terminó el paso “Ir al baño”"
+    assert es[2].startswith("puso el temporizador de “") and es[2].endswith("” (1 min 30 s)")
+    assert es[4] == "terminó todo el horario (2 pasos)"
+    one = sc.record_entries(ops[:1], tr=spanish)
+    assert one[0]["text"] == "agregó 1 paso al horario"
