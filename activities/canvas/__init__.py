@@ -28,10 +28,10 @@ from activities.canvas import strokes
 from activities.contract import text as person_text
 from activities.contract import (Bound, may_play, OpSpec, Rejected, color, flat_points, ident, integer, internal, number, one_of,
                    require_dict, validate_op)
-from activities.contract.i18n import ENGLISH
+from activities.contract.i18n import ENGLISH, N_
 
 NAME = "canvas"
-TITLE = "Draw"
+TITLE = N_("Draw")
 ICON = "palette"
 
 BOARD_W, BOARD_H = 1600, 1000
@@ -197,7 +197,7 @@ def content(state):
 
 
 BOUND = Bound(MAX_NUMBERS, content,
-              "The drawing is full: undo some strokes or clear a page to draw more.")
+              N_("The drawing is full: undo some strokes or clear a page to draw more."))
 
 
 def check(state, t, d):
@@ -582,17 +582,21 @@ def record_entries(ops, state=None, ended_at=None, tr=ENGLISH):
                 out.append(entry)
             entry["data"]["strokes" if t == "stroke" else "stamps"] += 1
         elif t == "clear":
-            out.append({**base, "kind": "clear", "text": "cleared a drawing page",
+            out.append({**base, "kind": "clear", "text": tr.gettext("cleared a drawing page"),
                         "data": {"page": op["d"].get("page")}})
         elif t == "page.add":
-            out.append({**base, "kind": "page", "text": "added a drawing page",
+            out.append({**base, "kind": "page", "text": tr.gettext("added a drawing page"),
                         "data": {"page": op["d"].get("page")}})
         elif t == "page.save":
-            out.append(_saved_entry(base, op["d"], state))
+            out.append(_saved_entry(base, op["d"], state, tr))
     for entry in drawn.values():
         n, s = entry["data"]["strokes"], entry["data"]["stamps"]
-        parts = [f"{n} stroke{'s' * (n != 1)}"] * bool(n) + [f"{s} stamp{'s' * (s != 1)}"] * bool(s)
-        entry["text"] = "drew on the canvas: " + " and ".join(parts)
+        strokes = tr.ngettext("{n} stroke", "{n} strokes", n)
+        stamps = tr.ngettext("{n} stamp", "{n} stamps", s)
+        if n and s:
+            entry["text"] = tr.gettext("drew on the canvas: {strokes} and {stamps}", strokes=strokes, stamps=stamps)
+        else:
+            entry["text"] = tr.gettext("drew on the canvas: {what}", what=strokes if n else stamps)
     return out
 
 
@@ -675,19 +679,21 @@ def _saved_page(state, key):
     return {"id": key, "bg": entry["bg"], "n": entry["n"], "items": entry["items"]}
 
 
-def caption_of(entry_or_op):
+def caption_of(entry_or_op, tr=ENGLISH):
     """The caption a saved drawing has in the record: the therapist's words, else
     which page it was."""
     d = entry_or_op
-    return d.get("caption") or (f"Drawing, page {d['index']}" if d.get("index") else "Saved drawing")
+    if d.get("caption"):
+        return d["caption"]
+    return tr.gettext("Drawing, page {n}", n=d["index"]) if d.get("index") else tr.gettext("Saved drawing")
 
 
-def _saved_entry(base, d, state):
+def _saved_entry(base, d, state, tr=ENGLISH):
     """The timeline line of a page.save: an explicit snapshot picture (records.py)."""
     entry = _find_saved(state or {}, d["id"])[1]
-    caption = caption_of(entry or d)
+    caption = caption_of(entry or d, tr)
     return {**base, "at": d.get("at", base["at"]), "kind": "snapshot",
-            "text": f"saved the drawing to the record: “{caption}”",
+            "text": tr.gettext("saved the drawing to the record: “{caption}”", caption=caption),
             "data": {"picture": SAVED_KEY + d["id"], "caption": caption}}
 
 

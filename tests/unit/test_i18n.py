@@ -20,7 +20,6 @@ OTHER = [code for code in LANGUAGES if code != "en"]
 NOT_YET = {
     "static/canvas/calm/calm.js",
     "static/canvas/calm/visuals.js",
-    "static/canvas/canvas/canvas.js",
     "static/canvas/checkin/checkin.js",
     "static/canvas/room/connection.js",
     "static/canvas/room/controls.js",
@@ -30,10 +29,6 @@ NOT_YET = {
     "static/canvas/room/shell.js",
     "static/canvas/room/ui.js",
     "static/canvas/room/uploads.js",
-    "static/canvas/sandtray/icons.js",
-    "static/canvas/sandtray/sand.js",
-    "static/canvas/sandtray/sandtray.js",
-    "static/canvas/sandtray/shelf.js",
     "static/canvas/schedule/schedule.js",
     "static/canvas/stories/editor.js",
     "static/canvas/stories/stories.js",
