@@ -19,27 +19,53 @@ export function indexFigures(rows) {
     words: [...new Set([...words(name), ...words(tags)])], other: words(other)}));
 }
 
-/** The forms of a typed word to look for: itself, and without a plural's -s / -es. */
-function forms(part) {
-  const out = [part];
-  if (part.length > 3 && part.endsWith("es")) out.push(part.slice(0, -2));
-  if (part.length > 2 && part.endsWith("s")) out.push(part.slice(0, -1));
-  return out;
+/** Looser forms of a typed word: without a plural's -s / -es, and with the other
+ *  gender's ending ("enojado" finds "cara enojada", "perros" finds "perro"). */
+function looser(part) {
+  const stems = [part];
+  if (part.length > 3 && part.endsWith("es")) stems.push(part.slice(0, -2));
+  if (part.length > 2 && part.endsWith("s")) stems.push(part.slice(0, -1));
+  const out = new Set(stems);
+  for (const w of stems) {
+    if (w.length > 3 && /[oa]$/.test(w)) out.add(w.slice(0, -1) + (w.endsWith("o") ? "a" : "o"));
+  }
+  out.delete(part);
+  return [...out].filter((w) => w.length >= 2);
 }
 
-function hit(list, part) {
-  return forms(part).some((p) => list.some((w) => w.startsWith(p)));
+/** How well one typed word matches a word list: 3 a whole word, 2 the start of one,
+ *  1 the start of one in a looser form, 0 not at all. */
+function score(list, part, loose) {
+  let best = 0;
+  for (const w of list) {
+    if (w === part) return 3;
+    if (w.startsWith(part)) best = 2;
+    else if (!best && loose.some((l) => w.startsWith(l))) best = 1;
+  }
+  return best;
 }
 
 /** Figures matching every typed word: those found in the reader's words first, then
- *  those found only with the English words too. */
+ *  those found only with the English words too; each group best match first (whole
+ *  words before starts of words before looser forms), shelf order otherwise. */
 export function searchFigures(figures, query) {
-  const parts = fold(query).split(/\s+/).filter(Boolean);
+  const parts = fold(query).split(/\s+/).filter(Boolean).map((p) => [p, looser(p)]);
   if (!parts.length) return [];
   const first = [], then = [];
   for (const f of figures) {
-    if (parts.every((p) => hit(f.words, p))) first.push(f);
-    else if (f.other.length && parts.every((p) => hit(f.words, p) || hit(f.other, p))) then.push(f);
+    let own = 0, any = 0, ownAll = true;
+    for (const [p, loose] of parts) {
+      const a = score(f.words, p, loose);
+      const b = a ? a : score(f.other, p, loose);
+      if (!b) { any = -1; break; }
+      if (!a) ownAll = false;
+      own += a;
+      any += b;
+    }
+    if (any < 0) continue;
+    if (ownAll) first.push([own, f]);
+    else then.push([any, f]);
   }
-  return first.concat(then);
+  const order = (list) => list.map((x, i) => [...x, i]).sort((x, y) => y[0] - x[0] || x[2] - y[2]).map((x) => x[1]);
+  return order(first).concat(order(then));
 }
