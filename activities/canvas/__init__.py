@@ -216,7 +216,7 @@ def check(state, t, d):
     if t in ("stroke", "stamp"):
         if len(page["items"]) >= MAX_ITEMS_PER_PAGE or \
                 page["n"] + len(d.get("pts", ())) > MAX_NUMBERS_PER_PAGE:
-            return Rejected(E_FULL, "this page is full: add a new page")
+            return Rejected(E_FULL, N_("this page is full: add a new page"))
         if _has_id(page, d["id"]):
             return Rejected(E_CONFLICT, "an item with that id exists")
     return None
@@ -600,9 +600,10 @@ def record_entries(ops, state=None, ended_at=None, tr=ENGLISH):
     return out
 
 
-def record_pictures(state):
-    """Pictures for the session record: every page with something on it."""
-    return [(p["id"], f"Drawing, page {i + 1}") for i, p in enumerate(state["pages"])
+def record_pictures(state, tr=ENGLISH):
+    """Pictures for the session record: every page with something on it (captions in
+    the language of `tr`, the record's reader; English when none is given)."""
+    return [(p["id"], tr.gettext("Drawing, page {n}", n=i + 1)) for i, p in enumerate(state["pages"])
             if p["items"]]
 
 
@@ -639,7 +640,7 @@ def _check_save(state, page, d):
     if page is None:
         return Rejected(E_NO_PAGE, "no such page")
     if not page["items"]:
-        return Rejected(E_NOTHING, "nothing is drawn on this page yet")
+        return Rejected(E_NOTHING, N_("nothing is drawn on this page yet"))
     if _find_saved(state, d["id"])[1] is not None:
         return Rejected(E_CONFLICT, "a saved drawing with that id exists")
     if len(state.get("saved", ())) >= MAX_SAVED:

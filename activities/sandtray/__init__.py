@@ -742,9 +742,10 @@ def record_entries(ops, state=None, ended_at=None, tr=ENGLISH):
     return out
 
 
-def record_pictures(state):
-    """Pictures for the session record: the tray as it was left, unless untouched."""
+def record_pictures(state, tr=ENGLISH):
+    """Pictures for the session record: the tray as it was left, unless untouched
+    (the caption in the language of `tr`, the record's reader; English when none is given)."""
     tray = state["tray"]
     if not tray["figures"] and tray["sand"] == fresh_sand():
         return []
-    return [("current", N_("Sand tray at the end of the session"))]
+    return [("current", tr.gettext("Sand tray at the end of the session"))]

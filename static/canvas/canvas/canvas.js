@@ -19,6 +19,10 @@ const CURSOR_TTL_MS = 5000;
 const CURSOR_LABEL_MS = 900;    // a cursor at rest this long shows only its dot
 const STAMP_SIZE = 120;
 const TOOL_ORDER = ["pen", "marker", "highlighter", "eraser"];
+// The server's refusals a person may read (activities/canvas: check() and BOUND),
+// here too so the browser's catalog holds them: the room's toast can say them with t().
+export const REASONS = [N_("this page is full: add a new page"), N_("nothing is drawn on this page yet"),
+  N_("The drawing is full: undo some strokes or clear a page to draw more.")];
 // Catalog messages, translated when the buttons are built (t()).
 const TOOL_LABEL = {pen: N_("Pen"), marker: N_("Marker"), highlighter: N_("Highlighter"), eraser: N_("Eraser")};
 // How much bigger than the chosen size a tool draws (an eraser the width of a pen

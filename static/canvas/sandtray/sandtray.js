@@ -39,6 +39,10 @@ const ACTIONS = [
   ["move", "move", N_("Move: tap where it goes")], ["duplicate", "duplicate", N_("Copy")], ["bury", "bury", N_("Bury")],
   ["remove", "trash", N_("Put back on the shelf")],
 ];
+// The server's refusals a person may read (activities/sandtray: check() and BOUND),
+// here too so the browser's catalog holds them: the room's toast can say them with t().
+export const REASONS = [N_("the tray is full"), N_("there are too many saved trays"),
+  N_("The sand tray is full: remove some figures or saved trays first.")];
 // The sand colours' names (activities/sandtray THEMES), said by the colour buttons.
 const THEME_NAMES = {beach: N_("beach"), pale: N_("pale"), desert: N_("desert"), earth: N_("earth"),
   meadow: N_("meadow"), snow: N_("snow")};

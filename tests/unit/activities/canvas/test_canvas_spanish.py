@@ -34,3 +34,10 @@ def test_a_saved_drawing_without_a_caption_is_named_in_the_readers_language():
     assert canvas.caption_of({}, ES) == "Dibujo guardado"
     assert canvas.caption_of({"caption": "Our dragon", "index": 2}, ES) == "Our dragon"   # their words
     assert canvas.caption_of({"index": 2}) == "Drawing, page 2"
+
+
+def test_record_picture_captions_and_refusals_in_spanish():
+    state = {"pages": [{"id": "p1", "items": []}, {"id": "p2", "items": [{"id": "x"}]}]}
+    assert canvas.record_pictures(state, ES) == [("p2", "Dibujo, página 2")]
+    assert canvas.record_pictures(state) == [("p2", "Drawing, page 2")]
+    assert ES.client["nothing is drawn on this page yet"] == "todavía no hay nada dibujado en esta página"

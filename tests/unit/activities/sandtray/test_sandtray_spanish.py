@@ -137,3 +137,12 @@ def test_the_english_shelf_still_searches_english(tmp_path):
     found = search(tmp_path, ENGLISH, ["dog", "grandma", "perro", "tree"])
     assert found["dog"][0] == "dog-body" and "grandma-1" in found["grandma"]
     assert found["perro"] == [] and "tree" in found["tree"]
+
+
+def test_refusals_a_person_reads_reach_the_browser_catalog_and_the_record_caption_is_spanish():
+    assert ES.client["the tray is full"] == "la bandeja está llena"
+    assert ES.client["Find a figure by name"] == "Buscar una figura por nombre"
+    s, _ = st.apply(st.initial_state(), "place", {"id": "a", "fig": "dog-body", "x": 10, "y": 10, "rot": 0,
+                                                  "scale": 1, "flip": False}, by="kid")
+    assert st.record_pictures(s, ES) == [("current", "La bandeja de arena al final de la sesión")]
+    assert st.record_pictures(s) == [("current", "Sand tray at the end of the session")]
