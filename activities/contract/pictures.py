@@ -598,8 +598,9 @@ def _words(text):
 
 def _figure_table():
     """Build FIGURES: id -> {id, file, name, tags, category, licence} in English (the
-    source language; `figure_name` / `figure_words` give them in a reader's). Skin
-    tones are generated so every toned person gets the same tag vocabulary."""
+    source language; `figure_name` / `figure_words` give them in a reader's, from the
+    catalog messages kept in "_msg": name, tags' context, tags, skin tone or None).
+    Skin tones are generated so every toned person gets the same tag vocabulary."""
     rows = []
     for prefix, code, name, tags in _TONED:
         for k, (tone, tone_name) in enumerate(_TONES, 1):
