@@ -28,10 +28,10 @@ from activities.canvas import strokes
 from activities.contract import text as person_text
 from activities.contract import (Bound, may_play, OpSpec, Rejected, color, flat_points, ident, integer, internal, number, one_of,
                    require_dict, validate_op)
-from activities.contract.i18n import ENGLISH
+from activities.contract.i18n import ENGLISH, N_
 
 NAME = "canvas"
-TITLE = "Draw"
+TITLE = N_("Draw")
 ICON = "palette"
 
 BOARD_W, BOARD_H = 1600, 1000
@@ -197,7 +197,7 @@ def content(state):
 
 
 BOUND = Bound(MAX_NUMBERS, content,
-              "The drawing is full: undo some strokes or clear a page to draw more.")
+              N_("The drawing is full: undo some strokes or clear a page to draw more."))
 
 
 def check(state, t, d):
@@ -216,7 +216,7 @@ def check(state, t, d):
     if t in ("stroke", "stamp"):
         if len(page["items"]) >= MAX_ITEMS_PER_PAGE or \
                 page["n"] + len(d.get("pts", ())) > MAX_NUMBERS_PER_PAGE:
-            return Rejected(E_FULL, "this page is full: add a new page")
+            return Rejected(E_FULL, N_("this page is full: add a new page"))
         if _has_id(page, d["id"]):
             return Rejected(E_CONFLICT, "an item with that id exists")
     return None
@@ -582,23 +582,28 @@ def record_entries(ops, state=None, ended_at=None, tr=ENGLISH):
                 out.append(entry)
             entry["data"]["strokes" if t == "stroke" else "stamps"] += 1
         elif t == "clear":
-            out.append({**base, "kind": "clear", "text": "cleared a drawing page",
+            out.append({**base, "kind": "clear", "text": tr.gettext("cleared a drawing page"),
                         "data": {"page": op["d"].get("page")}})
         elif t == "page.add":
-            out.append({**base, "kind": "page", "text": "added a drawing page",
+            out.append({**base, "kind": "page", "text": tr.gettext("added a drawing page"),
                         "data": {"page": op["d"].get("page")}})
         elif t == "page.save":
-            out.append(_saved_entry(base, op["d"], state))
+            out.append(_saved_entry(base, op["d"], state, tr))
     for entry in drawn.values():
         n, s = entry["data"]["strokes"], entry["data"]["stamps"]
-        parts = [f"{n} stroke{'s' * (n != 1)}"] * bool(n) + [f"{s} stamp{'s' * (s != 1)}"] * bool(s)
-        entry["text"] = "drew on the canvas: " + " and ".join(parts)
+        strokes = tr.ngettext("{n} stroke", "{n} strokes", n)
+        stamps = tr.ngettext("{n} stamp", "{n} stamps", s)
+        if n and s:
+            entry["text"] = tr.gettext("drew on the canvas: {strokes} and {stamps}", strokes=strokes, stamps=stamps)
+        else:
+            entry["text"] = tr.gettext("drew on the canvas: {what}", what=strokes if n else stamps)
     return out
 
 
-def record_pictures(state):
-    """Pictures for the session record: every page with something on it."""
-    return [(p["id"], f"Drawing, page {i + 1}") for i, p in enumerate(state["pages"])
+def record_pictures(state, tr=ENGLISH):
+    """Pictures for the session record: every page with something on it (captions in
+    the language of `tr`, the record's reader; English when none is given)."""
+    return [(p["id"], tr.gettext("Drawing, page {n}", n=i + 1)) for i, p in enumerate(state["pages"])
             if p["items"]]
 
 
@@ -635,7 +640,7 @@ def _check_save(state, page, d):
     if page is None:
         return Rejected(E_NO_PAGE, "no such page")
     if not page["items"]:
-        return Rejected(E_NOTHING, "nothing is drawn on this page yet")
+        return Rejected(E_NOTHING, N_("nothing is drawn on this page yet"))
     if _find_saved(state, d["id"])[1] is not None:
         return Rejected(E_CONFLICT, "a saved drawing with that id exists")
     if len(state.get("saved", ())) >= MAX_SAVED:
@@ -675,19 +680,21 @@ def _saved_page(state, key):
     return {"id": key, "bg": entry["bg"], "n": entry["n"], "items": entry["items"]}
 
 
-def caption_of(entry_or_op):
+def caption_of(entry_or_op, tr=ENGLISH):
     """The caption a saved drawing has in the record: the therapist's words, else
     which page it was."""
     d = entry_or_op
-    return d.get("caption") or (f"Drawing, page {d['index']}" if d.get("index") else "Saved drawing")
+    if d.get("caption"):
+        return d["caption"]
+    return tr.gettext("Drawing, page {n}", n=d["index"]) if d.get("index") else tr.gettext("Saved drawing")
 
 
-def _saved_entry(base, d, state):
+def _saved_entry(base, d, state, tr=ENGLISH):
     """The timeline line of a page.save: an explicit snapshot picture (records.py)."""
     entry = _find_saved(state or {}, d["id"])[1]
-    caption = caption_of(entry or d)
+    caption = caption_of(entry or d, tr)
     return {**base, "at": d.get("at", base["at"]), "kind": "snapshot",
-            "text": f"saved the drawing to the record: “{caption}”",
+            "text": tr.gettext("saved the drawing to the record: “{caption}”", caption=caption),
             "data": {"picture": SAVED_KEY + d["id"], "caption": caption}}
 
 

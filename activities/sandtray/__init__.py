@@ -26,10 +26,10 @@ from activities.contract.protocol import E_CONFLICT, E_FULL, E_INVALID, THERAPIS
 
 from activities.contract import (Bound, may_play, Invalid, OpSpec, Rejected, ident, integer, internal, number, one_of,
                    require_dict, validate_op)
-from activities.contract.i18n import ENGLISH
+from activities.contract.i18n import ENGLISH, N_
 
 NAME = "sandtray"
-TITLE = "Sand tray"
+TITLE = N_("Sand tray")
 ICON = "sandtray"
 
 # The classic tray is about 72 × 57 cm; one tray unit is one of those.
@@ -372,7 +372,7 @@ def content(state):
 # ROOM1: a full tray and 20 full saved trays (with the sand, ~0.6 MB of JSON); an
 # undone removal cannot go past it.
 BOUND = Bound(MAX_FIGURES * (MAX_SAVED + 1), content,
-              "The sand tray is full: remove some figures or saved trays first.")
+              N_("The sand tray is full: remove some figures or saved trays first."))
 
 
 def _find(figures, fid):
@@ -401,13 +401,13 @@ def check(state, t, d):
         if _find(tray["figures"], d["id"])[1] is not None:
             return Rejected(E_CONFLICT, "a figure with that id is on the tray")
         if len(tray["figures"]) >= MAX_FIGURES:
-            return Rejected(E_FULL, "the tray is full")
+            return Rejected(E_FULL, N_("the tray is full"))
     elif t == "tray.save":
         if _find_saved(state, d["id"])[1] is not None:
             return Rejected(E_CONFLICT, "a saved tray with that id exists")
         used = sum(len(s["tray"]["rle"]) for s in state["saved"])
         if len(state["saved"]) >= MAX_SAVED or used + len(rle_encode(tray["sand"])) > MAX_SAVED_SAND_CHARS:
-            return Rejected(E_FULL, "there are too many saved trays")
+            return Rejected(E_FULL, N_("there are too many saved trays"))
     elif t == "tray.new":
         if d["id"] in _tray_ids(state):
             return Rejected(E_CONFLICT, "a tray with that id exists")
@@ -543,6 +543,17 @@ def _set_tray(state, old, tray):
     return _with_tray(state, tray), ("tray.set", {"tray": old})
 
 
+def figure_rows(tr=ENGLISH):
+    rows = []
+    for f in pictures.FIGURES.values():
+        words = pictures.figure_words(f, tr)
+        row = [f["id"], pictures.figure_name(f, tr), f["category"], " ".join(words)]
+        if tr.lang != ENGLISH.lang:
+            row.append(" ".join(w for w in f["tags"] if w not in words))
+        rows.append(row)
+    return rows
+
+
 def client_config(tr=ENGLISH):
     return {
         "tray": {"w": TRAY_W, "h": TRAY_H},
@@ -553,11 +564,12 @@ def client_config(tr=ENGLISH):
         "fig_size": FIG_SIZE, "scale_range": list(SCALE_RANGE), "scales": SCALES,
         "rot_step": ROT_STEP, "bury": {"cut": BURY_CUT, "mound": {str(k): v for k, v in MOUND.items()}},
         "themes": THEMES, "default_theme": DEFAULT_THEME,
-        "categories": [{"id": c, "title": title, "icon": icon}
+        "categories": [{"id": c, "title": tr.gettext(title), "icon": icon}
                        for c, title, icon in pictures.FIGURE_CATEGORIES],
-        # [id, name, category, "tag tag ..."]: compact, the shelf searches names and tags.
-        "figures": [[f["id"], f["name"], f["category"], " ".join(f["tags"])]
-                    for f in pictures.FIGURES.values()],
+        # [id, name, category, "tag tag ..."(, "English words")]: compact, the shelf
+        # searches names and tags in the reader's language, then the English ones (a
+        # bilingual family types either), which a reader of English needs only once.
+        "figures": figure_rows(tr),
         "limits": {"figures": MAX_FIGURES, "saved": MAX_SAVED},
         "frame": FRAME,
         "ops": [t for t, s in OPS.items() if s.client],
@@ -709,25 +721,31 @@ def record_entries(ops, state=None, ended_at=None, tr=ENGLISH):
                 out.append(entry)
             entry["data"]["sand" if t == "sand" else "figures"] += 1
         elif t == "tray.save":
-            out.append({**base, "kind": "snapshot", "text": "saved the sand tray as a picture",
-                        "data": {"picture": d["id"], "caption": "Saved sand tray"}})
+            out.append({**base, "kind": "snapshot", "text": tr.gettext("saved the sand tray as a picture"),
+                        "data": {"picture": d["id"], "caption": tr.gettext("Saved sand tray")}})
         elif t == "tray.new":
-            out.append({**base, "kind": "tray", "text": "started a fresh sand tray",
+            out.append({**base, "kind": "tray", "text": tr.gettext("started a fresh sand tray"),
                         "data": {"tray": d["id"]}})
         elif t == "tray.open":
-            out.append({**base, "kind": "tray", "text": "reopened a saved sand tray",
+            out.append({**base, "kind": "tray", "text": tr.gettext("reopened a saved sand tray"),
                         "data": {"tray": d["id"]}})
     for entry in placed.values():
-        n = entry["data"]["figures"]
-        parts = ([f"placed {n} figure{'s' * (n != 1)}"] if n else []) + \
-            (["shaped the sand"] if entry["data"]["sand"] else [])
-        entry["text"] = " and ".join(parts) + " in the sand tray"
+        n, sand = entry["data"]["figures"], entry["data"]["sand"]
+        # Whole sentences (never joined from parts): the record puts who did it first.
+        if n and sand:
+            entry["text"] = tr.ngettext("placed {n} figure and shaped the sand in the sand tray",
+                                        "placed {n} figures and shaped the sand in the sand tray", n)
+        elif n:
+            entry["text"] = tr.ngettext("placed {n} figure in the sand tray", "placed {n} figures in the sand tray", n)
+        else:
+            entry["text"] = tr.gettext("shaped the sand in the sand tray")
     return out
 
 
-def record_pictures(state):
-    """Pictures for the session record: the tray as it was left, unless untouched."""
+def record_pictures(state, tr=ENGLISH):
+    """Pictures for the session record: the tray as it was left, unless untouched
+    (the caption in the language of `tr`, the record's reader; English when none is given)."""
     tray = state["tray"]
     if not tray["figures"] and tray["sand"] == fresh_sand():
         return []
-    return [("current", "Sand tray at the end of the session")]
+    return [("current", tr.gettext("Sand tray at the end of the session"))]

@@ -166,3 +166,70 @@ def test_touch_selects_first_and_a_held_figure_cannot_be_grabbed(session_for):
         " return f && !f.classList.contains('held') && f.dataset.x !== x; }",
         arg=[fid, before], timeout=10000)
     assert t.console_errors == [] and c.console_errors == []
+
+
+def test_a_spanish_child_finds_figures_by_spanish_words_the_therapist_sees_english(browser, server):
+    """Issue 16: the child joins in Spanish: the shelf, its search and the tray's
+    buttons are Spanish ("perro", "árbol" typed with or without the accent find the
+    dog and the tree), while the therapist's tray in the same room stays English."""
+    from babel.messages.pofile import read_po
+
+    from tests.e2e.people import Person, therapist_creates_room
+
+    t = Person(browser, server.url, viewport={"width": 1366, "height": 768})
+    c = Person(browser, server.url, viewport={"width": 1024, "height": 768}, has_touch=True)
+    try:
+        link = therapist_creates_room(t)
+        c.goto(link + ("&" if "?" in link else "?") + "lang=es")
+        c.page.click('label.avatar:has(input[value="fox"])')
+        c.page.click('[data-action="join"]')
+        c.page.wait_for_url("**/room/**")
+        c.wait_connected()
+        t.page.click('[data-action="open-room"]')
+        t.wait_connected()
+        for p in (t, c):
+            open_tray(p)
+
+        search = ".st-search-input"
+        assert c.page.get_attribute(search, "aria-label") == "Buscar una figura por nombre"
+        assert c.page.get_attribute('[data-category="people"]', "aria-label") == "Personas y familias"
+        assert c.page.get_attribute('[data-action="rotate-left"]', "aria-label") == "Girar a la izquierda"
+        assert t.page.get_attribute(search, "aria-label") == "Find a figure by name"
+        assert t.page.get_attribute('[data-category="people"]', "aria-label") == "People and families"
+
+        for word, fid, name in (("perro", "dog-body", "perro"), ("arbol", "tree", "árbol"),
+                                ("árbol", "tree", "árbol"), ("abuelita", "grandma-1", "abuela (tono de piel claro)"),
+                                ("leon", "lion", "león"), ("dog", "dog-body", "perro")):
+            c.page.fill(search, word)
+            item = c.page.locator(f'.st-grid [data-fig="{fid}"]')
+            item.wait_for(timeout=5000)
+            assert item.get_attribute("aria-label") == name, word
+        c.page.fill(search, "zzzqqq")
+        assert c.page.inner_text(".st-grid .st-none") == "No hay ninguna figura con ese nombre."
+        t.page.fill(search, "dog")
+        assert t.page.locator('.st-grid [data-fig="dog-body"]').get_attribute("aria-label") == "dog"
+
+        # The child places the dog found by its Spanish name; both trays show it.
+        c.page.fill(search, "perro")
+        c.page.click('.st-grid [data-fig="dog-body"]')
+        c.page.click('.st-grid [data-fig="dog-body"]')
+        wait_figures(c, 1)
+        wait_figures(t, 1)
+        assert "perro" in c.page.get_attribute('.fig[data-fig="dog-body"]', "title")
+        wait_for(lambda: "dog — placed by" in (t.page.get_attribute('.fig[data-fig="dog-body"]', "title") or ""),
+                 what="the therapist's English title")
+
+        # Nothing on the child's tray is an English sentence of the sand tray's catalog.
+        with open(os.path.join(os.path.dirname(sandtray.__file__), "translations", "es", "LC_MESSAGES",
+                               "sandtray.po"), "rb") as f:
+            english = {m.id for m in read_po(f, locale="es") if isinstance(m.id, str) and m.id and m.string != m.id}
+        said = c.page.evaluate(
+            "() => [...document.querySelectorAll('.st-shelf *, .st-tools *, .st-bar *, #tray')].flatMap("
+            "n => [n.getAttribute('aria-label'), n.getAttribute('title'), n.getAttribute('placeholder'),"
+            " n.children.length ? null : n.textContent]).filter(Boolean)")
+        assert [s for s in said if s in english] == []
+        for p in (t, c):
+            assert p.console_errors == [], p.console_errors
+    finally:
+        t.close()
+        c.close()

@@ -12,18 +12,30 @@ import {apply as reduce, findPage, initialState} from "./model.js";
 import {PathCache, PictureCache, drawBackground, drawItem} from "./draw.js";
 import {icon} from "../room/icons.js";
 import {clamp, el, picture, randomId, round1, round2} from "../room/util.js";
+import {N_, t} from "../room/i18n.js";
 
 const PREVIEW_TTL_MS = 3000;
 const CURSOR_TTL_MS = 5000;
 const CURSOR_LABEL_MS = 900;    // a cursor at rest this long shows only its dot
 const STAMP_SIZE = 120;
 const TOOL_ORDER = ["pen", "marker", "highlighter", "eraser"];
-const TOOL_LABEL = {pen: "Pen", marker: "Marker", highlighter: "Highlighter", eraser: "Eraser"};
+// The server's refusals a person may read (activities/canvas: check() and BOUND),
+// here too so the browser's catalog holds them: the room's toast can say them with t().
+export const REASONS = [N_("this page is full: add a new page"), N_("nothing is drawn on this page yet"),
+  N_("The drawing is full: undo some strokes or clear a page to draw more.")];
+// Catalog messages, translated when the buttons are built (t()).
+const TOOL_LABEL = {pen: N_("Pen"), marker: N_("Marker"), highlighter: N_("Highlighter"), eraser: N_("Eraser")};
 // How much bigger than the chosen size a tool draws (an eraser the width of a pen
 // line is frustrating; a highlighter is broad).
 const TOOL_SIZE_FACTOR = {pen: 1, marker: 1.5, highlighter: 2.5, eraser: 3};
 const EMPTY = Object.freeze([]);
 const BG_ORDER = ["white", "cream", "grid", "dots", "night"];
+const BG_NAMES = {white: N_("white"), cream: N_("cream"), grid: N_("squares"), dots: N_("dots"),
+  night: N_("night")};
+
+function bgName(b) {
+  return b in BG_NAMES ? t(BG_NAMES[b]) : b;
+}
 // Longest stretch of one frame spent drawing confirmed ink: a big board (a late join)
 // fills in over a few frames instead of freezing the page until all of it is drawn.
 const INK_BUDGET_MS = 150;
@@ -287,31 +299,31 @@ class CanvasActivity {
   }
 
   buildTools() {
-    this.toolsEl = el("div", {class: "cv-tools bar-panel", role: "toolbar", "aria-label": "Tools"});
+    this.toolsEl = el("div", {class: "cv-tools bar-panel", role: "toolbar", "aria-label": t("Tools")});
     this.toolButtons = [];
-    for (const t of TOOL_ORDER.filter((t) => this.cfg.tools.includes(t))) {
-      const b = this.button({dataset: {tool: t}, title: TOOL_LABEL[t], "aria-label": TOOL_LABEL[t],
-        onclick: () => this.pickTool(t)}, icon(t, "icon tool-icon"));
+    for (const tool of TOOL_ORDER.filter((k) => this.cfg.tools.includes(k))) {
+      const b = this.button({dataset: {tool}, title: t(TOOL_LABEL[tool]), "aria-label": t(TOOL_LABEL[tool]),
+        onclick: () => this.pickTool(tool)}, icon(tool, "icon tool-icon"));
       this.toolButtons.push(b);
       this.toolsEl.append(b);
     }
-    this.stampBtn = this.button({dataset: {action: "stamps"}, title: "Stickers", "aria-label": "Stickers",
+    this.stampBtn = this.button({dataset: {action: "stamps"}, title: t("Stickers"), "aria-label": t("Stickers"),
       "aria-haspopup": "true", onclick: () => this.toggleDrawer("stamps")},
     picture(this.ctx.pictures, this.stamp, "stamp-pic"));
-    this.undoBtn = this.button({class: "tbtn big", dataset: {action: "undo"}, title: "Undo", "aria-label": "Undo",
+    this.undoBtn = this.button({class: "tbtn big", dataset: {action: "undo"}, title: t("Undo"), "aria-label": t("Undo"),
       onclick: () => this.history("undo")}, icon("undo"));
-    this.redoBtn = this.button({class: "tbtn big", dataset: {action: "redo"}, title: "Redo", "aria-label": "Redo",
+    this.redoBtn = this.button({class: "tbtn big", dataset: {action: "redo"}, title: t("Redo"), "aria-label": t("Redo"),
       onclick: () => this.history("redo")}, icon("redo"));
     this.toolsEl.append(this.stampBtn, el("span", {class: "spacer"}), this.undoBtn, this.redoBtn);
   }
 
   buildStage() {
-    this.canvas = el("canvas", {id: "board", "aria-label": "Drawing board", role: "img",
+    this.canvas = el("canvas", {id: "board", "aria-label": t("Drawing board"), role: "img",
       dataset: {seq: "-1", items: "0", pending: "0", page: this.pageId}});
     this.view2d = this.canvas.getContext("2d");
     this.cursorLayer = el("div", {class: "cv-cursors", "aria-hidden": "true"});
     this.watching = el("div", {class: "cv-watching", hidden: true, role: "status"},
-      icon("eye"), el("span", {}, "Watching"));
+      icon("eye"), el("span", {}, t("Watching")));
     this.wrap = el("div", {class: "cv-wrap"}, this.canvas, this.cursorLayer, this.watching);
     this.stageEl = el("div", {class: "cv-stage"}, this.wrap);
     const c = this.canvas;
@@ -325,24 +337,24 @@ class CanvasActivity {
 
   buildSide() {
     const ctx = this.ctx;
-    this.pagesEl = el("div", {class: "cv-pages", role: "tablist", "aria-label": "Pages"});
+    this.pagesEl = el("div", {class: "cv-pages", role: "tablist", "aria-label": t("Pages")});
     this.pagesSig = null;   // a fresh (empty) row after a remount: refreshUI must fill it
-    this.addPageBtn = this.button({class: "tbtn page-add", dataset: {action: "page-add"}, title: "New page",
-      "aria-label": "New page", onclick: () => this.addPage()}, icon("plus"));
-    this.bgBtn = this.button({dataset: {action: "bg"}, title: "Background", "aria-label": "Background",
+    this.addPageBtn = this.button({class: "tbtn page-add", dataset: {action: "page-add"}, title: t("New page"),
+      "aria-label": t("New page"), onclick: () => this.addPage()}, icon("plus"));
+    this.bgBtn = this.button({dataset: {action: "bg"}, title: t("Background"), "aria-label": t("Background"),
       "aria-haspopup": "true", onclick: () => this.toggleDrawer("bg")}, el("span", {class: "bg-chip"}));
     const extra = [];
     if (ctx.me.role === "therapist") {
-      this.clearBtn = this.button({class: "tbtn danger", dataset: {action: "clear"}, title: "Clear page",
-        "aria-label": "Clear page", onclick: () => this.clearPage()}, icon("trash"));
+      this.clearBtn = this.button({class: "tbtn danger", dataset: {action: "clear"}, title: t("Clear page"),
+        "aria-label": t("Clear page"), onclick: () => this.clearPage()}, icon("trash"));
       // Issue 17: keep this page as it is now in the session record (page.save).
-      this.saveBtn = this.button({dataset: {action: "save-record"}, title: "Save to record",
-        "aria-label": "Save to record", onclick: () => this.saveToRecord()}, icon("camera"));
+      this.saveBtn = this.button({dataset: {action: "save-record"}, title: t("Save to record"),
+        "aria-label": t("Save to record"), onclick: () => this.saveToRecord()}, icon("camera"));
       extra.push(this.saveBtn, this.clearBtn);
     }
     if (ctx.urls.export) {
-      this.downloadLink = el("a", {class: "tbtn", dataset: {action: "download"}, title: "Download PNG",
-        "aria-label": "Download PNG", download: ""}, icon("download"));
+      this.downloadLink = el("a", {class: "tbtn", dataset: {action: "download"}, title: t("Download PNG"),
+        "aria-label": t("Download PNG"), download: ""}, icon("download"));
       extra.push(this.downloadLink);
     }
     this.sideEl = el("div", {class: "cv-side bar-panel"},
@@ -353,22 +365,22 @@ class CanvasActivity {
 
   buildBottom() {
     this.sizeButtons = this.cfg.sizes.map((s, i) => this.button({class: "tbtn size", role: "radio", dataset: {size: String(s)},
-      title: `Size ${i + 1}`, "aria-label": `Size ${i + 1}`, onclick: () => this.pickSize(i)},
+      title: t("Size {n}", {n: i + 1}), "aria-label": t("Size {n}", {n: i + 1}), onclick: () => this.pickSize(i)},
     el("span", {class: "size-dot", style: {width: `${8 + i * 9}px`, height: `${8 + i * 9}px`}})));
     this.colorButtons = this.cfg.palette.map((c) => el("button", {type: "button", class: "swatch", role: "radio",
-      dataset: {color: c}, title: c, "aria-label": `Colour ${c}`, style: {"--swatch": c},
+      dataset: {color: c}, title: c, "aria-label": t("Colour {colour}", {colour: c}), style: {"--swatch": c},
       onclick: () => this.pickColor(c)}));
     this.bottomEl = el("div", {class: "cv-bottom bar-panel"},
-      el("div", {class: "sizes", role: "radiogroup", "aria-label": "Sizes"}, this.sizeButtons),
-      el("div", {class: "colors", role: "radiogroup", "aria-label": "Colours"}, this.colorButtons));
+      el("div", {class: "sizes", role: "radiogroup", "aria-label": t("Sizes")}, this.sizeButtons),
+      el("div", {class: "colors", role: "radiogroup", "aria-label": t("Colours")}, this.colorButtons));
   }
 
   buildDrawers() {
     // The sticker choices (one picture each) are built when the drawer first opens.
-    this.stampDrawer = el("div", {class: "drawer stamps-drawer", hidden: true, role: "dialog", "aria-label": "Stickers"});
-    this.bgDrawer = el("div", {class: "drawer bg-drawer", hidden: true, role: "dialog", "aria-label": "Backgrounds"},
+    this.stampDrawer = el("div", {class: "drawer stamps-drawer", hidden: true, role: "dialog", "aria-label": t("Stickers")});
+    this.bgDrawer = el("div", {class: "drawer bg-drawer", hidden: true, role: "dialog", "aria-label": t("Backgrounds")},
       bgOrder(this.cfg.backgrounds).map((b) => el("button", {type: "button", class: "bg-choice",
-        dataset: {bg: b}, title: b, "aria-label": `Background ${b}`, onclick: () => this.pickBg(b)},
+        dataset: {bg: b}, title: bgName(b), "aria-label": t("Background {name}", {name: bgName(b)}), onclick: () => this.pickBg(b)},
       el("span", {class: `bg-chip bg-${b}`, style: {"--bg": this.cfg.backgrounds[b]}}))));
     this.stageEl.append(this.stampDrawer, this.bgDrawer);
     this.drawerCloser = (e) => {
@@ -455,7 +467,7 @@ class CanvasActivity {
   addPage() {
     if (!this.ctx.canDraw()) return;
     if (this.view().pages.length >= this.cfg.limits.pages) {
-      this.ctx.toast("That is the last page there can be.");
+      this.ctx.toast(t("That is the last page there can be."));
       return;
     }
     const id = "p" + randomId(10);
@@ -470,22 +482,22 @@ class CanvasActivity {
     const pages = this.view().pages;
     const index = pages.findIndex((p) => p.id === pageId);
     if (index < 0 || !pages[index].items.length) {
-      this.ctx.toast("Draw something first.");
+      this.ctx.toast(t("Draw something first."));
       return;
     }
     const caption = el("input", {type: "text", class: "cv-caption", dataset: {field: "caption"},
-      maxlength: String(this.cfg.limits.caption_chars), value: `Drawing, page ${index + 1}`});
-    const ask = el("span", {}, "Save this page to the session record?",
-      el("label", {class: "cv-caption-row"}, el("span", {}, "Caption"), caption));
-    if (!await this.ctx.confirm(ask, {yes: "Save", no: "Cancel"}) || !this.ctx) return;
+      maxlength: String(this.cfg.limits.caption_chars), value: t("Drawing, page {n}", {n: index + 1})});
+    const ask = el("span", {}, t("Save this page to the session record?"),
+      el("label", {class: "cv-caption-row"}, el("span", {}, t("Caption")), caption));
+    if (!await this.ctx.confirm(ask, {yes: t("Save"), no: t("Cancel")}) || !this.ctx) return;
     this.ctx.submit("page.save", {page: pageId, id: randomId(12), caption: caption.value.trim() || null});
-    this.ctx.toast("Saved to the session record.");
+    this.ctx.toast(t("Saved to the session record."));
   }
 
   async clearPage() {
     if (this.ctx.me.role !== "therapist") return;
     const pageId = this.pageId;
-    if (await this.ctx.confirm("Clear this page?", {yes: "Clear", no: "Keep"})) {
+    if (await this.ctx.confirm(t("Clear this page?"), {yes: t("Clear"), no: t("Keep")})) {
       if (this.ctx) this.ctx.submit("clear", {page: pageId});
     }
   }
@@ -493,11 +505,11 @@ class CanvasActivity {
   history(action) {
     if (!this.ctx.canDraw()) return;
     this.cancelStroke(false);
-    if (this.ctx.history(action) === null) this.ctx.toast("Not connected right now.");
+    if (this.ctx.history(action) === null) this.ctx.toast(t("Not connected right now."));
   }
 
   keydown(e) {
-    if (!(e.ctrlKey || e.metaKey) || e.altKey || e.target.closest?.("input, textarea")) return;
+    if (!(e.ctrlKey || e.metaKey) || e.altKey || e.target.closest?.("input, textarea")) return;  // i18n-ok
     const k = e.key.toLowerCase();
     if (k === "z") { e.preventDefault(); this.history(e.shiftKey ? "redo" : "undo"); }
     else if (k === "y") { e.preventDefault(); this.history("redo"); }
@@ -534,7 +546,7 @@ class CanvasActivity {
     this.addPageBtn.disabled = !may || pages.length >= this.cfg.limits.pages;
     const page = pages.find((p) => p.id === this.pageId) || pages[0];
     this.bgBtn.disabled = !may;
-    this.bgBtn.firstChild.className = `bg-chip bg-${page.bg}`;
+    this.bgBtn.firstChild.className = `bg-chip bg-${page.bg}`;  // i18n-ok
     this.bgBtn.firstChild.style.setProperty("--bg", this.cfg.backgrounds[page.bg]);
     this.bgBtn.setAttribute("aria-expanded", String(!this.bgDrawer.hidden));
     for (const b of this.bgDrawer.children) b.setAttribute("aria-pressed", String(b.dataset.bg === page.bg));
@@ -547,7 +559,7 @@ class CanvasActivity {
       this.pagesSig = sig;
       this.pagesEl.replaceChildren(...pages.map((p, i) => el("button", {type: "button",
         class: "tbtn pagebtn" + (p.id === this.pageId ? " on" : ""), role: "tab",
-        "aria-selected": String(p.id === this.pageId), "aria-label": `Page ${i + 1}`,
+        "aria-selected": String(p.id === this.pageId), "aria-label": t("Page {n}", {n: i + 1}),
         dataset: {page: p.id}, onclick: () => this.showPage(p.id)}, String(i + 1))));
       this.pagesEl.querySelector(".on")?.scrollIntoView({block: "nearest", inline: "nearest"});
     }

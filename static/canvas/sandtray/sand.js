@@ -38,7 +38,7 @@ export function levelColour(theme, v, grid) {
 }
 
 export function cssColour([r, g, b]) {
-  return `rgb(${r}, ${g}, ${b})`;
+  return `rgb(${r}, ${g}, ${b})`;  // i18n-ok
 }
 
 export class SandPainter {

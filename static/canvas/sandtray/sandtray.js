@@ -19,6 +19,7 @@ import {SandPainter, cssColour, levelColour} from "./sand.js";
 import {Shelf} from "./shelf.js";
 import {icon} from "./icons.js";
 import {clamp, el, picture, randomId, round1} from "../room/util.js";
+import {N_, language, t} from "../room/i18n.js";
 
 const CSS_HREF = "/static/canvas/sandtray/sandtray.css";
 const HELD_TTL_MS = 2500;       // a drag signal older than this no longer holds a figure
@@ -30,12 +31,25 @@ const THEME_ORDER = ["beach", "pale", "desert", "earth", "meadow", "snow"];
 // Where a tapped figure lands: the middle, then around it, so taps do not pile up.
 const TAP_SPOTS = [[0.5, 0.5], [0.38, 0.38], [0.62, 0.38], [0.38, 0.62], [0.62, 0.62],
   [0.26, 0.5], [0.74, 0.5], [0.5, 0.28], [0.5, 0.72]];
+// The labels are catalog messages, translated when the buttons are built (t()).
 const ACTIONS = [
-  ["rotate-left", "rotl", "Turn left"], ["rotate-right", "rotr", "Turn right"],
-  ["bigger", "bigger", "Bigger"], ["smaller", "smaller", "Smaller"], ["flip", "flip", "Flip"],
-  ["lie", "lie", "Lie down"], ["front", "front", "Bring to front"], ["back", "back", "Send to back"],
-  ["move", "move", "Move: tap where it goes"], ["duplicate", "duplicate", "Copy"], ["bury", "bury", "Bury"], ["remove", "trash", "Put back on the shelf"],
+  ["rotate-left", "rotl", N_("Turn left")], ["rotate-right", "rotr", N_("Turn right")],
+  ["bigger", "bigger", N_("Bigger")], ["smaller", "smaller", N_("Smaller")], ["flip", "flip", N_("Flip")],
+  ["lie", "lie", N_("Lie down")], ["front", "front", N_("Bring to front")], ["back", "back", N_("Send to back")],
+  ["move", "move", N_("Move: tap where it goes")], ["duplicate", "duplicate", N_("Copy")], ["bury", "bury", N_("Bury")],
+  ["remove", "trash", N_("Put back on the shelf")],
 ];
+// The server's refusals a person may read (activities/sandtray: check() and BOUND),
+// here too so the browser's catalog holds them: the room's toast can say them with t().
+export const REASONS = [N_("the tray is full"), N_("there are too many saved trays"),
+  N_("The sand tray is full: remove some figures or saved trays first.")];
+// The sand colours' names (activities/sandtray THEMES), said by the colour buttons.
+const THEME_NAMES = {beach: N_("beach"), pale: N_("pale"), desert: N_("desert"), earth: N_("earth"),
+  meadow: N_("meadow"), snow: N_("snow")};
+
+function themeName(k) {
+  return k in THEME_NAMES ? t(THEME_NAMES[k]) : k;
+}
 
 function loadCss() {
   if (document.querySelector(`link[data-activity-css="sandtray"]`)) return;
@@ -193,29 +207,30 @@ class SandTray {
   }
 
   buildTools() {
-    const tools = [["hand", "Move figures"], ["dig", "Dig"], ["raise", "Make a hill"], ["smooth", "Smooth the sand"]];
-    this.toolButtons = tools.map(([t, label]) => this.button({dataset: {tool: t}, title: label,
-      "aria-label": label, onclick: () => this.pickTool(t)}, icon(t)));
-    this.undoBtn = this.button({class: "tbtn big", dataset: {action: "undo"}, title: "Undo", "aria-label": "Undo",
+    const tools = [["hand", t("Move figures")], ["dig", t("Dig")], ["raise", t("Make a hill")],
+      ["smooth", t("Smooth the sand")]];
+    this.toolButtons = tools.map(([tool, label]) => this.button({dataset: {tool}, title: label,
+      "aria-label": label, onclick: () => this.pickTool(tool)}, icon(tool)));
+    this.undoBtn = this.button({class: "tbtn big", dataset: {action: "undo"}, title: t("Undo"), "aria-label": t("Undo"),
       onclick: () => this.history("undo")}, icon("undo"));
-    this.redoBtn = this.button({class: "tbtn big", dataset: {action: "redo"}, title: "Redo", "aria-label": "Redo",
+    this.redoBtn = this.button({class: "tbtn big", dataset: {action: "redo"}, title: t("Redo"), "aria-label": t("Redo"),
       onclick: () => this.history("redo")}, icon("redo"));
     const host = [];
     if (this.ctx.me.role === "therapist") {
-      this.saveBtn = this.button({class: "tbtn host", dataset: {action: "save"}, title: "Save a snapshot",
-        "aria-label": "Save a snapshot", onclick: () => this.saveSnapshot()}, icon("camera"));
-      this.newBtn = this.button({class: "tbtn host", dataset: {action: "new-tray"}, title: "New tray",
-        "aria-label": "New tray", onclick: () => this.newTray()}, icon("newtray"));
-      this.openBtn = this.button({class: "tbtn host", dataset: {action: "open-trays"}, title: "Earlier trays",
-        "aria-label": "Earlier trays", "aria-haspopup": "true", onclick: () => this.toggleSaved()}, icon("trays"));
+      this.saveBtn = this.button({class: "tbtn host", dataset: {action: "save"}, title: t("Save a snapshot"),
+        "aria-label": t("Save a snapshot"), onclick: () => this.saveSnapshot()}, icon("camera"));
+      this.newBtn = this.button({class: "tbtn host", dataset: {action: "new-tray"}, title: t("New tray"),
+        "aria-label": t("New tray"), onclick: () => this.newTray()}, icon("newtray"));
+      this.openBtn = this.button({class: "tbtn host", dataset: {action: "open-trays"}, title: t("Earlier trays"),
+        "aria-label": t("Earlier trays"), "aria-haspopup": "true", onclick: () => this.toggleSaved()}, icon("trays"));
       host.push(this.saveBtn, this.newBtn, this.openBtn);
       if (this.ctx.urls.export) {
-        this.downloadLink = el("a", {class: "tbtn host", dataset: {action: "download"}, title: "Download PNG",
-          "aria-label": "Download PNG", download: ""}, icon("download"));
+        this.downloadLink = el("a", {class: "tbtn host", dataset: {action: "download"}, title: t("Download PNG"),
+          "aria-label": t("Download PNG"), download: ""}, icon("download"));
         host.push(this.downloadLink);
       }
     }
-    this.toolsEl = el("div", {class: "st-tools bar-panel", role: "toolbar", "aria-label": "Tools"},
+    this.toolsEl = el("div", {class: "st-tools bar-panel", role: "toolbar", "aria-label": t("Tools")},
       ...this.toolButtons, el("span", {class: "spacer"}), this.undoBtn, this.redoBtn,
       host.length ? el("span", {class: "st-sep"}) : null, ...host);
   }
@@ -227,22 +242,22 @@ class SandTray {
     this.brushRing = el("div", {class: "st-brush", hidden: true, "aria-hidden": "true"});
     this.badge = el("div", {class: "st-badge", hidden: true, role: "status"});
     this.tray = el("div", {id: "tray", class: "st-tray", role: "application",
-      "aria-label": "Sand tray", dataset: {seq: "-1", figures: "0", pending: "0", tool: this.tool}},
+      "aria-label": t("Sand tray"), dataset: {seq: "-1", figures: "0", pending: "0", tool: this.tool}},
     this.sandCanvas, this.figLayer, this.brushRing, this.badge, this.cursorLayer);
     this.frame = el("div", {class: "st-frame"}, this.tray);
     this.watching = el("div", {class: "cv-watching st-watching", hidden: true, role: "status"},
-      icon("eye"), el("span", {}, "Watching"));
-    this.savedDrawer = el("div", {class: "drawer st-saved", hidden: true, role: "dialog", "aria-label": "Earlier trays"});
+      icon("eye"), el("span", {}, t("Watching")));
+    this.savedDrawer = el("div", {class: "drawer st-saved", hidden: true, role: "dialog", "aria-label": t("Earlier trays")});
     this.hint = el("div", {class: "st-hint", hidden: true, role: "status"});
     this.stageEl = el("div", {class: "st-stage"}, this.frame, this.watching, this.hint, this.savedDrawer);
-    const t = this.tray;
-    t.addEventListener("pointerdown", (e) => this.pointerDown(e));
-    t.addEventListener("pointermove", (e) => this.pointerMove(e));
-    t.addEventListener("pointerup", (e) => this.pointerUp(e));
-    t.addEventListener("pointercancel", (e) => this.pointerUp(e));
-    t.addEventListener("lostpointercapture", (e) => this.pointerUp(e));
-    t.addEventListener("pointerleave", () => { this.brushRing.hidden = true; });
-    t.addEventListener("contextmenu", (e) => e.preventDefault());
+    const tray = this.tray;
+    tray.addEventListener("pointerdown", (e) => this.pointerDown(e));
+    tray.addEventListener("pointermove", (e) => this.pointerMove(e));
+    tray.addEventListener("pointerup", (e) => this.pointerUp(e));
+    tray.addEventListener("pointercancel", (e) => this.pointerUp(e));
+    tray.addEventListener("lostpointercapture", (e) => this.pointerUp(e));
+    tray.addEventListener("pointerleave", () => { this.brushRing.hidden = true; });
+    tray.addEventListener("contextmenu", (e) => e.preventDefault());
     this.root.addEventListener("pointerdown", (e) => {
       if (!this.savedDrawer.hidden && !this.savedDrawer.contains(e.target) && !e.target.closest?.("[aria-haspopup]")) {
         this.savedDrawer.hidden = true;
@@ -256,22 +271,23 @@ class SandTray {
     this.actionButtons = new Map();
     for (const [action, ic, label] of ACTIONS) {
       const b = this.button({class: "tbtn st-act" + (action === "remove" ? " danger" : ""), dataset: {action},
-        title: label, "aria-label": label, onclick: () => this.figureAction(action)}, icon(ic));
+        title: t(label), "aria-label": t(label), onclick: () => this.figureAction(action)}, icon(ic));
       this.actionButtons.set(action, b);
     }
-    this.actionsEl = el("div", {class: "st-actions", role: "toolbar", "aria-label": "Selected figure"},
+    this.actionsEl = el("div", {class: "st-actions", role: "toolbar", "aria-label": t("Selected figure")},
       ...this.actionButtons.values());
     this.sizeButtons = this.cfg.brush.sizes.map((r, i) => this.button({class: "tbtn size", role: "radio",
-      dataset: {brush: String(r)}, title: `Brush ${i + 1}`, "aria-label": `Brush size ${i + 1}`,
+      dataset: {brush: String(r)}, title: t("Brush {n}", {n: i + 1}), "aria-label": t("Brush size {n}", {n: i + 1}),
       onclick: () => { this.brushIdx = i; this.uiDirty = true; this.invalidate(); }},
     el("span", {class: "st-brush-dot", style: {width: `${10 + i * 12}px`, height: `${10 + i * 12}px`}})));
-    this.sizesEl = el("div", {class: "st-sizes", role: "radiogroup", "aria-label": "Brush sizes"}, this.sizeButtons);
+    this.sizesEl = el("div", {class: "st-sizes", role: "radiogroup", "aria-label": t("Brush sizes")}, this.sizeButtons);
     const themes = THEME_ORDER.filter((k) => k in this.cfg.themes)
       .concat(Object.keys(this.cfg.themes).filter((k) => !THEME_ORDER.includes(k)));
     this.themeButtons = themes.map((k) => el("button", {type: "button", class: "st-theme", role: "radio", dataset: {theme: k},
-      title: `Sand: ${k}`, "aria-label": `Sand colour ${k}`, onclick: () => this.pickTheme(k),
+      title: t("Sand: {colour}", {colour: themeName(k)}), "aria-label": t("Sand colour {colour}", {colour: themeName(k)}),
+      onclick: () => this.pickTheme(k),
       style: {"--sand": this.cfg.themes[k].sand, "--water": this.cfg.themes[k].water}}));
-    this.themesEl = el("div", {class: "st-themes", role: "radiogroup", "aria-label": "Sand colours"}, this.themeButtons);
+    this.themesEl = el("div", {class: "st-themes", role: "radiogroup", "aria-label": t("Sand colours")}, this.themeButtons);
     this.barEl = el("div", {class: "st-bar bar-panel"}, this.actionsEl, this.sizesEl, this.themesEl);
   }
 
@@ -291,11 +307,11 @@ class SandTray {
   history(action) {
     if (!this.ctx.canDraw()) return;
     this.cancelGestures();
-    if (this.ctx.history(action) === null) this.ctx.toast("Not connected right now.");
+    if (this.ctx.history(action) === null) this.ctx.toast(t("Not connected right now."));
   }
 
   keydown(e) {
-    if (e.target.closest?.("input, textarea")) return;
+    if (e.target.closest?.("input, textarea")) return;  // i18n-ok
     if ((e.ctrlKey || e.metaKey) && !e.altKey) {
       const k = e.key.toLowerCase();
       if (k === "z") { e.preventDefault(); this.history(e.shiftKey ? "redo" : "undo"); }
@@ -354,7 +370,7 @@ class SandTray {
 
   full() {
     if (this.view().tray.figures.length < this.cfg.limits.figures) return false;
-    this.ctx.toast("The tray is full.");
+    this.ctx.toast(t("The tray is full."));
     return true;
   }
 
@@ -366,7 +382,7 @@ class SandTray {
 
   refuseHeld(id) {
     const p = this.ctx.participant(this.remote.get(id)?.by);
-    this.ctx.toast(p ? `${p.name} is holding that one.` : "Someone is holding that one.");
+    this.ctx.toast(p ? t("{name} is holding that one.", {name: p.name}) : t("Someone is holding that one."));
   }
 
   // ================================================================ therapist: trays
@@ -380,15 +396,15 @@ class SandTray {
 
   saveSnapshot() {
     if (this.view().saved.length >= this.cfg.limits.saved) {
-      this.ctx.toast("There are too many saved trays.");
+      this.ctx.toast(t("There are too many saved trays."));
       return;
     }
     this.ctx.submit("tray.save", {id: randomId(12)});
-    this.ctx.toast("Saved.");
+    this.ctx.toast(t("Saved."));
   }
 
   async newTray() {
-    if (!await this.ctx.confirm("Start a new tray? This one is kept.", {yes: "New tray", no: "Not now"})) return;
+    if (!await this.ctx.confirm(t("Start a new tray? This one is kept."), {yes: t("New tray"), no: t("Not now")})) return;
     if (!this.ctx) return;
     if (this.needsSaving(this.view())) this.ctx.submit("tray.save", {id: randomId(12)});
     this.ctx.submit("tray.new", {id: randomId(12)});
@@ -406,23 +422,23 @@ class SandTray {
     const saved = [...this.view().saved].reverse();
     this.savedSig = this.view().saved.map((e) => e.id + (e.at || "")).join(",");
     if (!saved.length) {
-      this.savedDrawer.replaceChildren(el("p", {class: "st-none"}, "No saved trays yet. The camera button saves one."));
+      this.savedDrawer.replaceChildren(el("p", {class: "st-none"}, t("No saved trays yet. The camera button saves one.")));
       return;
     }
     this.savedDrawer.replaceChildren(...saved.map((s) => {
       const when = typeof s.at === "number" ? new Date(s.at * 1000) : null;
-      const label = when ? when.toLocaleString([], {dateStyle: "medium", timeStyle: "short"}) : "Saving…";
+      const label = when ? when.toLocaleString(language(), {dateStyle: "medium", timeStyle: "short"}) : t("Saving…");
       const thumb = el("canvas", {class: "st-thumb", width: 216, height: 171});
       this.drawThumb(thumb, s.tray);
       return el("button", {type: "button", class: "st-saved-item", dataset: {saved: s.id},
-        "aria-label": `Open the tray from ${label}`, onclick: () => this.openSaved(s.id)},
+        "aria-label": t("Open the tray from {when}", {when: label}), onclick: () => this.openSaved(s.id)},
       thumb, el("span", {}, label));
     }));
   }
 
   async openSaved(id) {
     this.savedDrawer.hidden = true;
-    if (!await this.ctx.confirm("Open this tray? The tray you have now is kept.", {yes: "Open", no: "Not now"})) return;
+    if (!await this.ctx.confirm(t("Open this tray? The tray you have now is kept."), {yes: t("Open"), no: t("Not now")})) return;
     if (!this.ctx) return;
     if (this.needsSaving(this.view())) this.ctx.submit("tray.save", {id: randomId(12)});
     this.ctx.submit("tray.open", {id});
@@ -588,7 +604,7 @@ class SandTray {
     node.style.height = `${(size / TH) * 100}%`;
     const angle = (f.rot + (f.lying ? 90 : 0)) % 360;
     const img = node.firstChild.firstChild;
-    img.style.transform = `rotate(${angle}deg)${f.flip ? " scaleX(-1)" : ""}`;
+    img.style.transform = `rotate(${angle}deg)${f.flip ? " scaleX(-1)" : ""}`;  // i18n-ok
     node.classList.toggle("buried-half", f.buried === 0.5);
     node.classList.toggle("buried-full", f.buried === 1);
     node.classList.toggle("lying", Boolean(f.lying));
@@ -601,7 +617,7 @@ class SandTray {
       const [dy, rx, ry] = this.cfg.bury.mound[String(f.buried)];
       mound.style.left = `${(0.5 - rx) * 100}%`;
       mound.style.width = `${2 * rx * 100}%`;
-      mound.style.top = `${(0.5 + dy - ry) * 100}%`;
+      mound.style.top = `${(0.5 + dy - ry) * 100}%`;  // i18n-ok
       mound.style.height = `${2 * ry * 100}%`;
     }
     // Who placed it (selected), or who holds it (someone else's drag).
@@ -617,7 +633,7 @@ class SandTray {
     node.style.setProperty("--role", holder && holder !== this.ctx.me.id ? roleColour(this.ctx.participant(holder)) : "");
     const name = this.shelf?.byId.get(f.fig)?.name || f.fig;
     const by = f.by ? this.ctx.participant(f.by) : null;
-    node.title = by ? `${name} — placed by ${by.name}` : name;
+    node.title = by ? t("{figure} — placed by {name}", {figure: name, name: by.name}) : name;
   }
 
   /** Reflect tools, selection and permissions in the bars (only when changed). */
@@ -646,12 +662,12 @@ class SandTray {
       for (const [action, b] of this.actionButtons) b.disabled = !may || held;
       const bury = this.actionButtons.get("bury");
       bury.replaceChildren(icon(f.buried === 1 ? "unbury" : "bury"));
-      bury.setAttribute("aria-label", f.buried === 1 ? "Dig it out" : f.buried ? "Bury it all" : "Bury");
+      bury.setAttribute("aria-label", f.buried === 1 ? t("Dig it out") : f.buried ? t("Bury it all") : t("Bury"));
       bury.title = bury.getAttribute("aria-label");
       bury.setAttribute("aria-pressed", String(f.buried > 0));
       const lie = this.actionButtons.get("lie");
       lie.replaceChildren(icon(f.lying ? "stand" : "lie"));
-      lie.setAttribute("aria-label", f.lying ? "Stand up" : "Lie down");
+      lie.setAttribute("aria-label", f.lying ? t("Stand up") : t("Lie down"));
       lie.title = lie.getAttribute("aria-label");
       this.actionButtons.get("flip").setAttribute("aria-pressed", String(f.flip));
       const scales = this.cfg.scales;
@@ -830,7 +846,7 @@ class SandTray {
     this.tray.classList.toggle("picking", Boolean(pick));
     this.tray.dataset.picking = pick ? (pick.fig ? "shelf" : "move") : "";
     this.actionButtons?.get("move")?.setAttribute("aria-pressed", String(Boolean(pick && pick.id)));
-    this.say(pick ? "Tap the sand where it goes" : null, "hand");
+    this.say(pick ? t("Tap the sand where it goes") : null, "hand");
   }
 
   /** The tap on the sand that places or moves the picked figure. */
@@ -897,7 +913,7 @@ class SandTray {
       if (d) this.ctx.sendEph({k: "drag", id: d.id, x: d.x, y: d.y, fig, end: true});
       // Not understood: the figure wiggles on its shelf and the tray says what works.
       this.shelf.wiggle(fig);
-      if (this.ctx.canDraw()) this.say("Bring it onto the sand", "hand", true);
+      if (this.ctx.canDraw()) this.say(t("Bring it onto the sand"), "hand", true);
       return false;
     }
     const [x, y] = this.toTray({clientX, clientY});

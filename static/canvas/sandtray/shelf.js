@@ -13,6 +13,8 @@
 // along), and a sideways drag from a shelf beside the tray starts at once.
 import {icon} from "./icons.js";
 import {el, picture} from "../room/util.js";
+import {t} from "../room/i18n.js";
+import {indexFigures, searchFigures} from "./search.js";
 
 const RECENT_MAX = 8;
 const DRAG_START_PX = 8;
@@ -27,8 +29,7 @@ export class Shelf {
     this.pictures = pictures;
     this.hooks = hooks;
     this.storeKey = storeKey;
-    this.figures = cfg.figures.map(([id, name, cat, tags]) => ({id, name, cat,
-      words: `${name} ${tags}`.toLowerCase().split(/[\s,()]+/).filter(Boolean)}));
+    this.figures = indexFigures(cfg.figures);
     this.byId = new Map(this.figures.map((f) => [f.id, f]));
     this.category = cfg.categories[0].id;
     this.query = "";
@@ -40,16 +41,16 @@ export class Shelf {
     const tabs = this.cfg.categories.map((c) => el("button", {type: "button", class: "st-cat",
       role: "tab", dataset: {category: c.id}, title: c.title, "aria-label": c.title,
       onclick: () => this.showCategory(c.id)}, picture(this.pictures, c.icon, "st-cat-pic")));
-    this.tabsEl = el("div", {class: "st-cats", role: "tablist", "aria-label": "Shelves"}, tabs);
-    this.search = el("input", {type: "search", class: "st-search-input", placeholder: "Find…",
-      "aria-label": "Find a figure by name", enterkeyhint: "search", autocomplete: "off",
+    this.tabsEl = el("div", {class: "st-cats", role: "tablist", "aria-label": t("Shelves")}, tabs);
+    this.search = el("input", {type: "search", class: "st-search-input", placeholder: t("Find…"),
+      "aria-label": t("Find a figure by name"), enterkeyhint: "search", autocomplete: "off",
       spellcheck: "false", oninput: () => this.setQuery(this.search.value)});
     this.clearBtn = el("button", {type: "button", class: "st-search-clear", hidden: true,
-      dataset: {action: "search-clear"}, "aria-label": "Clear search",
+      dataset: {action: "search-clear"}, "aria-label": t("Clear search"),
       onclick: () => { this.search.value = ""; this.setQuery(""); }}, icon("close"));
-    this.recentEl = el("div", {class: "st-recent", "aria-label": "Recently used"});
+    this.recentEl = el("div", {class: "st-recent", "aria-label": t("Recently used")});
     this.gridEl = el("div", {class: "st-grid", role: "list"});
-    this.root = el("aside", {class: "st-shelf bar-panel", "aria-label": "Shelf of figures"},
+    this.root = el("aside", {class: "st-shelf bar-panel", "aria-label": t("Shelf of figures")},
       el("label", {class: "st-search"}, icon("search", "icon st-search-icon"), this.search, this.clearBtn),
       this.tabsEl,
       el("div", {class: "st-recent-row"}, icon("clock", "icon st-recent-icon"), this.recentEl),
@@ -82,17 +83,17 @@ export class Shelf {
   }
 
   setQuery(q) {
-    this.query = q.trim().toLowerCase();
+    this.query = q.trim();
     this.clearBtn.hidden = !this.query;
     this.renderTabs();
     this.renderGrid();
     this.gridEl.scrollTop = 0;
   }
 
-  /** Figures matching every typed word (a word matches the start of a name/tag word). */
+  /** Figures matching every typed word (search.js: the start of a name or tag word,
+   *  in the reader's language, then in English; accents and case aside). */
   matches(q) {
-    const parts = q.split(/\s+/).filter(Boolean);
-    return this.figures.filter((f) => parts.every((p) => f.words.some((w) => w.startsWith(p))));
+    return searchFigures(this.figures, q);
   }
 
   renderTabs() {
@@ -106,7 +107,7 @@ export class Shelf {
   renderGrid() {
     const list = this.query ? this.matches(this.query) : this.figures.filter((f) => f.cat === this.category);
     this.gridEl.replaceChildren(...list.map((f) => this.item(f)));
-    if (!list.length) this.gridEl.append(el("p", {class: "st-none"}, "No figure with that name."));
+    if (!list.length) this.gridEl.append(el("p", {class: "st-none"}, t("No figure with that name.")));
   }
 
   renderRecent() {
