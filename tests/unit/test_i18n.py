@@ -35,8 +35,6 @@ NOT_YET = {
     "static/canvas/sandtray/sandtray.js",
     "static/canvas/sandtray/shelf.js",
     "static/canvas/schedule/schedule.js",
-    "static/canvas/stories/editor.js",
-    "static/canvas/stories/stories.js",
     "templates/about.html",
     "templates/account_audit.html",
     "templates/account_settings.html",
