@@ -71,8 +71,8 @@ class StoriesActivity {
   }
 
   /** CTL7: a story or checklist the therapist opens brings a guest here, Follow me or not. */
-  summons(t) {
-    return t === "open" || t === "task.open";
+  summons(type) {
+    return type === "open" || type === "task.open";
   }
 
   apply(op) {
@@ -114,8 +114,8 @@ class StoriesActivity {
     this.editor = null;
   }
 
-  submit(t, d) {
-    if (this.ctx) this.ctx.submit(t, d);
+  submit(type, d) {
+    if (this.ctx) this.ctx.submit(type, d);
   }
 
   pic(id, cls = "st-pic", thumb = false) {
@@ -193,7 +193,7 @@ class StoriesActivity {
       el("h2", {}, t("Ready stories")),
       el("div", {class: "st-cards"}, ready.map((s) => this.card(s, false))),
       el("h2", {}, t("Step by step")),
-      el("div", {class: "st-cards"}, tasks.map((t) => this.taskCard(t))));
+      el("div", {class: "st-cards"}, tasks.map((task) => this.taskCard(task))));
   }
 
   card(s, mine) {
@@ -215,12 +215,12 @@ class StoriesActivity {
       el("h3", mine ? {lang: storyLang(s)} : {}, s.title), el("div", {class: "st-card-actions"}, actions));
   }
 
-  taskCard(t) {
-    return el("article", {class: "st-card", dataset: {taskCard: t.id}},
-      el("div", {class: "st-card-pics"}, t.steps.slice(0, 3).map((p) => this.pic(p.pic, "st-card-pic"))),
-      el("h3", {}, t.title),
+  taskCard(task) {
+    return el("article", {class: "st-card", dataset: {taskCard: task.id}},
+      el("div", {class: "st-card-pics"}, task.steps.slice(0, 3).map((p) => this.pic(p.pic, "st-card-pic"))),
+      el("h3", {}, task.title),
       el("div", {class: "st-card-actions"},
-        button({class: "st-btn st-primary", dataset: {action: "task"}, onclick: () => this.submit("task.open", {task: t.id})},
+        button({class: "st-btn st-primary", dataset: {action: "task"}, onclick: () => this.submit("task.open", {task: task.id})},
           calmIcon("check"), el("span", {}, t("Start")))));
   }
 
