@@ -17,6 +17,14 @@ Who does what (STORY2): the therapist everything; a guest turns pages (`page`) a
 ticks checklist steps (`task.tick`) while their role may play (child_may_draw /
 parent_may_play); never edits, never records prompt levels.
 
+Languages (issue 16): the ready stories and checklists reach each person in their own
+language (client_config(tr)); a page keeps its pictures in every language, so people
+reading together in different languages turn the same pages. A room's own story is
+written by the therapist and carries its language (`lang`, one of LANGUAGES; a story
+stored before it had one is English): it is shown, read aloud and printed in that
+language and never machine-translated. A copy of a ready story starts in the language
+the copy op names (the copier's).
+
 Ticks and prompt levels are stamped with the server's time (CLK1), so the op log is
 the session's data sheet. Page turns and what is on screen are not undoable (nobody
 wants "undo" to flip the page back); edits, ticks and prompt levels are.
@@ -32,10 +40,10 @@ from activities.contract import printable, text as person_text
 from activities.contract.pdfdoc import Document
 from activities.contract import (Bound, may_play, Invalid, OpSpec, Rejected, ident, integer, internal, one_of, require_dict,
                    validate_op)
-from activities.contract.i18n import ENGLISH
+from activities.contract.i18n import ENGLISH, LANGUAGES, N_, PSEUDO
 
 NAME = "stories"
-TITLE = "Stories"
+TITLE = N_("Stories")
 ICON = "book"
 
 TITLE_CHARS = 60
@@ -45,6 +53,9 @@ MAX_PICS = 3          # a page shows one picture or a small scene of up to three
 MAX_STORIES = 40      # the room's own stories
 VIEWS = ("shelf", "story", "task")
 PROMPT_LEVELS = ("independent", "gestural", "verbal", "model", "physical")
+# Translators: prompt levels of applied behaviour analysis, least help first (session record).
+PROMPT_NAMES = {"independent": N_("independent"), "gestural": N_("gestural"), "verbal": N_("verbal"),
+                "model": N_("model"), "physical": N_("physical")}
 
 READY = story_library.stories()
 TASKS = story_library.tasks()
@@ -77,6 +88,11 @@ def _pics(v):
         if not picture_ref(p):
             raise Invalid("unknown picture")
     return list(v)
+
+
+def _lang(d):
+    """The language a story is written in (optional in an op: English before issue 16)."""
+    return one_of(d.get("lang", "en"), LANGUAGES, "lang")
 
 
 def _page_no(v, name="page"):
@@ -128,13 +144,18 @@ def _task_only(d):
 
 
 def _copy(d):
-    require_dict(d, ("id", "from"))
-    return {"id": ident(d["id"]), "from": ident(d["from"], "from")}
+    require_dict(d, ("id", "from"), optional=("lang",))
+    return {"id": ident(d["id"]), "from": ident(d["from"], "from"), "lang": _lang(d)}
 
 
 def _create(d):
-    require_dict(d, ("id", "title"))
-    return {"id": ident(d["id"]), "title": _title(d["title"])}
+    require_dict(d, ("id", "title"), optional=("lang",))
+    return {"id": ident(d["id"]), "title": _title(d["title"]), "lang": _lang(d)}
+
+
+def _set_lang(d):
+    require_dict(d, ("id", "lang"))
+    return {"id": ident(d["id"]), "lang": _lang(d)}
 
 
 def _id_only(d):
@@ -188,6 +209,7 @@ OPS = {
     "story.create": OpSpec(_create),
     "story.delete": OpSpec(_id_only),
     "story.title": OpSpec(_set_title),
+    "story.lang": OpSpec(_set_lang),
     "page.text": OpSpec(_page_text),
     "page.pics": OpSpec(_page_pics),
     "page.add": OpSpec(_page_add),
@@ -238,8 +260,14 @@ BOUND = Bound(MAX_STORIES * MAX_PAGES, content,
 
 
 def story(state, sid):
-    """A story by id: the room's own first, then the ready ones; None if unknown."""
+    """A story by id: the room's own first, then the ready ones (in English, the source
+    language); None if unknown."""
     return state["stories"].get(sid) or READY.get(sid)
+
+
+def story_lang(s):
+    """The language a room's own story is written in (stored before issue 16: English)."""
+    return s.get("lang") or "en"
 
 
 def _blank_progress(task):
@@ -414,16 +442,20 @@ def apply(state, t, d, by=None):
     if t.startswith("task."):
         return _task(state, t, d)
     if t == "story.copy":
-        src = story(state, d["from"])
+        # A room story keeps its own language; a ready one is copied in the op's.
+        own = state["stories"].get(d["from"])
+        lang = story_lang(own) if own else d.get("lang", "en")
+        src = own or story_library.ready_in(lang).get(d["from"])
         if src is None or d["id"] in state["stories"]:
             return state, None
-        new = {"id": d["id"], "title": src["title"], "from": d["from"],
+        new = {"id": d["id"], "title": src["title"], "from": d["from"], "lang": lang,
                "pages": [{"pics": list(p["pics"]), "text": p["text"]} for p in src["pages"]]}
         return _put_story(state, d["id"], new)
     if t == "story.create":
         if d["id"] in state["stories"]:
             return state, None
         return _put_story(state, d["id"], {"id": d["id"], "title": d["title"], "from": None,
+                                           "lang": d.get("lang", "en"),
                                            "pages": [{"pics": ["book"], "text": ""}]})
     if t == "story.delete":
         return _put_story(state, d["id"], None)
@@ -438,6 +470,12 @@ def apply(state, t, d, by=None):
             return state, None
         state, _ = _put_story(state, d["id"], {**s, "title": d["title"]})
         return state, ("story.title", {"id": d["id"], "title": s["title"]})
+    if t == "story.lang":
+        s = state["stories"].get(d["id"])
+        if s is None or story_lang(s) == d["lang"]:
+            return state, None
+        state, _ = _put_story(state, d["id"], {**s, "lang": d["lang"]})
+        return state, ("story.lang", {"id": d["id"], "lang": story_lang(s)})
     if t == "page.text":
         return _edit_page(state, d["id"], d["page"], text=d["text"])
     if t == "page.pics":
@@ -453,11 +491,25 @@ def uploads_used(state):
             if (uid := uploads.parse_ref(p)) is not None}
 
 
+def _tag(tr):
+    """The BCP 47 tag of a translator's language (the pseudo-locale is English underneath)."""
+    return "en" if tr.lang == PSEUDO else tr.lang
+
+
 def client_config(tr=ENGLISH):
+    """The library in the reader's language (`tr`), and what every screen's reducer needs
+    to copy a ready story in any language (`copies`: titles and page texts per language,
+    so a copy made by someone reading another language is the same on every screen)."""
+    copies = {lang: {sid: {"title": s["title"], "texts": [p["text"] for p in s["pages"]]}
+                     for sid, s in story_library.ready_in(lang).items()} for lang in LANGUAGES}
     return {
-        "ready": READY, "ready_order": list(story_library.STORY_ORDER),
-        "tasks": TASKS, "task_order": list(story_library.TASK_ORDER),
+        "ready": story_library.stories(tr), "ready_order": list(story_library.STORY_ORDER),
+        "tasks": story_library.tasks(tr), "task_order": list(story_library.TASK_ORDER),
+        "copies": copies,
+        "lang": _tag(tr),
+        "languages": dict(LANGUAGES),
         "prompt_levels": list(PROMPT_LEVELS),
+        "prompt_names": {lv: tr.gettext(name) for lv, name in PROMPT_NAMES.items()},
         "limits": {"title_chars": TITLE_CHARS, "text_chars": TEXT_CHARS, "pages": MAX_PAGES,
                    "pics": MAX_PICS, "stories": MAX_STORIES},
         # Uploaded pictures ("upload:<id>", rooms/web/uploads.py): listed and sent by the
@@ -475,7 +527,7 @@ def client_config(tr=ENGLISH):
 PDF_TEXT_PT = 24          # story text on a page: big, for a child reading along
 
 
-def _pdf_pictures(page, assets):
+def _pdf_pictures(page, assets, tr):
     """[(picture, alt text)] of a page: catalog pictures as their Twemoji SVG (vector),
     uploads as the RGBA image assets.upload_image gives (None: gone, left out)."""
     out = []
@@ -484,13 +536,13 @@ def _pdf_pictures(page, assets):
         if uid is not None:
             pic = assets.upload_image(uid, 800)
             if pic is not None:
-                out.append((pic, "a picture"))
+                out.append((pic, tr.gettext("a picture")))
         elif p in pictures.CATALOG:
-            out.append((assets.svg_path(p), pictures.CATALOG[p][1]))
+            out.append((assets.svg_path(p), tr.gettext(pictures.CATALOG[p][1])))
     return out
 
 
-def _pdf_page(doc, s, i, assets):
+def _pdf_page(doc, s, i, assets, tr):
     """One story page: title and page number on top, the picture(s) large, the text
     big and centred below (wrapped and hyphenated, emoji as pictures)."""
     doc.add_page()
@@ -499,9 +551,10 @@ def _pdf_page(doc, s, i, assets):
     doc.inline(s["title"], 8, doc.epw - 30)
     doc.style(12, color=(90, 90, 90))
     doc.set_xy(doc.w - doc.r_margin - 30, 10)
-    doc.cell(30, 8, f"{i + 1} / {len(s['pages'])}", align="R")
+    # Translators: the page number on a page of a story printed for home: "3 / 7".
+    doc.cell(30, 8, tr.gettext("{page} / {pages}", page=i + 1, pages=len(s["pages"])), align="R")
     page = s["pages"][i]
-    pics = _pdf_pictures(page, assets)
+    pics = _pdf_pictures(page, assets, tr)
     size = {1: 95, 2: 80, 3: 70}.get(len(pics), 0)
     gap = 12
     x = (doc.w - (len(pics) * size + (len(pics) - 1) * gap)) / 2
@@ -512,18 +565,28 @@ def _pdf_page(doc, s, i, assets):
     doc.text_block(page["text"], size=PDF_TEXT_PT, align="C")
 
 
-def pdf(state, sid, assets):
+def story_for(state, sid, tr=ENGLISH):
+    """(story, language) as `tr`'s reader gets it: a ready story in the reader's
+    language, a room's own in the language it was written in. KeyError if unknown."""
+    own = state["stories"].get(sid)
+    if own is not None:
+        return own, story_lang(own)
+    if sid in READY:
+        return story_library.stories(tr)[sid], _tag(tr)
+    raise KeyError(sid)
+
+
+def pdf(state, sid, assets, tr=ENGLISH):
     """The story as PDF bytes (fpdf2, activities/contract/pdfdoc.py: real text, fonts embedded,
-    emoji as the app's pictures), one landscape page per story page. KeyError if no
-    such story."""
-    s = story(state, sid)
-    if s is None:
-        raise KeyError(sid)
+    emoji as the app's pictures), one landscape page per story page, for `tr`'s reader:
+    a ready story in their language, a room's own in its own; the document's language
+    says which. KeyError if no such story."""
+    s, lang = story_for(state, sid, tr)
     s = printable(s)      # text stored before TEXT1 may not encode
-    doc = Document(s["title"], orientation="L", svg_dir=assets.twemoji_dir(), running=False)
+    doc = Document(s["title"], lang=lang, orientation="L", svg_dir=assets.twemoji_dir(), running=False)
     doc.set_margins(15, 10, 15)
     for i in range(len(s["pages"])):
-        _pdf_page(doc, s, i, assets)
+        _pdf_page(doc, s, i, assets, tr)
     return doc.output_bytes()
 
 
@@ -533,22 +596,22 @@ def download(state, key, fmt, ctx):
     the room therapist's uploaded pictures (ctx.assets.upload_image). KeyError otherwise."""
     if fmt != "pdf":
         raise KeyError(fmt)
-    data = pdf(state, key, ctx.assets)
-    title = story(state, key)["title"]
+    data = pdf(state, key, ctx.assets, ctx.tr)
+    title = story_for(state, key, ctx.tr)[0]["title"]
     safe = "".join(c for c in title if c.isalnum() or c in " -_").strip() or "story"
     return data, "application/pdf", f"{safe}.pdf"
 
 
 # ---------------------------------------------------------------- trends over weeks
 
-def practice_tasks():
+def practice_tasks(tr=ENGLISH):
     """What the trend charts (rooms/records/trends.py) need to name a prompt level's
     task and step across sessions: the records keep only ids and indexes, and the
     room page may not import this activity (activities/contract/__init__.py).
     Levels run from the most independent to the most help."""
     return {"levels": list(PROMPT_LEVELS),
             "tasks": {tid: {"title": t["title"], "steps": [s["text"] for s in t["steps"]]}
-                      for tid, t in TASKS.items()}}
+                      for tid, t in story_library.tasks(tr).items()}}
 
 
 # ---------------------------------------------------------------- session record
@@ -556,20 +619,32 @@ def practice_tasks():
 def record_entries(ops, state=None, ended_at=None, tr=ENGLISH):
     """Timeline entries for the session record (activities/contract/__init__.py): each story read
     (with the pages seen), checklists opened, every tick and prompt level with its
-    step (STORY3: the op log is the data sheet), resets. Undone ticks say so."""
+    step (STORY3: the op log is the data sheet), resets. Undone ticks say so. Lines in
+    `tr`'s language; a room's own story's title as it was written."""
     state = state or initial_state()
     out, reading = [], None
+    tasks = story_library.tasks(tr)
 
     def title(sid):
-        s = story(state, sid)
-        return s["title"] if s else str(sid)
+        own = state["stories"].get(sid)
+        if own is not None:
+            return own["title"]
+        return tr.gettext(READY[sid]["title"]) if sid in READY else str(sid)
 
     def finish():
         if reading is not None:
             seen, n = sorted(reading["data"]["pages"]), reading["data"]["of"]
-            span = f"page {seen[0] + 1}" if len(seen) == 1 else f"{len(seen)} pages"
-            reading["text"] = f"read the story “{reading['data']['title']}” ({span}" + \
-                (f" of {n})" if n else ")")
+            name = reading["data"]["title"]
+            if len(seen) == 1:
+                reading["text"] = (tr.gettext("read the story “{title}” (page {page} of {of})",
+                                              title=name, page=seen[0] + 1, of=n) if n else
+                                   tr.gettext("read the story “{title}” (page {page})", title=name, page=seen[0] + 1))
+            else:
+                reading["text"] = (tr.ngettext("read the story “{title}” ({n} page of {of})",
+                                               "read the story “{title}” ({n} pages of {of})", len(seen),
+                                               title=name, of=n) if n else
+                                   tr.ngettext("read the story “{title}” ({n} page)",
+                                               "read the story “{title}” ({n} pages)", len(seen), title=name))
 
     for op in ops:
         t, d = op["t"], op["d"]
@@ -584,27 +659,33 @@ def record_entries(ops, state=None, ended_at=None, tr=ENGLISH):
         elif t == "page" and reading is not None:
             reading["data"]["pages"].add(d["page"])
         elif t == "task.open":
-            task = TASKS.get(d["task"], {})
+            task = tasks.get(d["task"], {})
             out.append({**base, "kind": "task", "data": {"task": d["task"]},
-                        "text": f"opened the checklist “{task.get('title', d['task'])}”"})
+                        "text": tr.gettext("opened the checklist “{title}”",
+                                           title=task.get("title", d["task"]))})
         elif t in ("task.tick", "task.prompt"):
-            task = TASKS.get(d["task"], {"title": d["task"], "steps": []})
+            task = tasks.get(d["task"], {"title": d["task"], "steps": []})
             i = d["step"]
             step = task["steps"][i]["text"] if i < len(task["steps"]) else ""
-            undo = " (undo)" if op["kind"] == "undo" else ""
+            where = {"no": i + 1, "step": step, "task": task["title"]}
             if t == "task.tick":
-                text = f"{'ticked' if d['done'] else 'unticked'} step {i + 1} “{step}”"
+                text = (tr.gettext("ticked step {no} “{step}” ({task})", **where) if d["done"] else
+                        tr.gettext("unticked step {no} “{step}” ({task})", **where))
                 data = {"task": d["task"], "step": i, "done": d["done"]}
             else:
                 level = d["level"]
-                text = (f"prompt level for step {i + 1} “{step}”: {level}" if level
-                        else f"cleared the prompt level of step {i + 1} “{step}”")
+                text = (tr.gettext("prompt level for step {no} “{step}”: {level} ({task})",
+                                   level=tr.gettext(PROMPT_NAMES.get(level, level)), **where) if level
+                        else tr.gettext("cleared the prompt level of step {no} “{step}” ({task})", **where))
                 data = {"task": d["task"], "step": i, "level": level}
-            out.append({**base, "kind": t, "text": f"{text} ({task['title']}){undo}", "data": data})
+            if op["kind"] == "undo":
+                # Translators: a session record line that was undone: "{entry} (undo)".
+                text = tr.gettext("{entry} (undo)", entry=text)
+            out.append({**base, "kind": t, "text": text, "data": data})
         elif t == "task.reset" and op["kind"] == "do":
-            task = TASKS.get(d["task"], {"title": d["task"]})
+            task = tasks.get(d["task"], {"title": d["task"]})
             out.append({**base, "kind": "task.reset", "data": {"task": d["task"]},
-                        "text": f"reset the checklist “{task['title']}”"})
+                        "text": tr.gettext("reset the checklist “{title}”", title=task["title"])})
     finish()
     for e in out:
         if e["kind"] == "story":

@@ -236,3 +236,87 @@ def test_UPL1_a_deleted_picture_shows_a_calm_stand_in_not_a_broken_image(pair, t
     image_loaded(c, '#story-page img.pic-upload[data-gone="true"]')
     assert c.page.get_attribute('#story-page img[data-gone="true"]', "src").endswith("/pictures/camera.svg")
     assert not c.console_errors or all("404" in e for e in c.console_errors), c.console_errors
+
+
+# A device with a local English and a local Spanish voice (headless Chromium has none):
+# what the reader asks to be said, in which language and with which voice.
+FAKE_VOICES = """
+(() => {
+  const voices = [
+    {name: "Local English", lang: "en-US", localService: true, default: true, voiceURI: "en"},
+    {name: "Local Spanish", lang: "es-MX", localService: true, default: false, voiceURI: "es"},
+    {name: "Cloud Spanish", lang: "es-ES", localService: false, default: false, voiceURI: "es-cloud"},
+  ];
+  window.__spoken = [];
+  class Utterance { constructor(text) { this.text = text; this.lang = ""; this.voice = null; } }
+  Object.defineProperty(window, "SpeechSynthesisUtterance", {value: Utterance, configurable: true});
+  Object.defineProperty(window, "speechSynthesis", {configurable: true, value: {
+    getVoices: () => voices, cancel() {},
+    speak: (u) => window.__spoken.push({text: u.text, lang: u.lang, voice: u.voice && u.voice.name}),
+  }});
+})();
+"""
+
+
+def test_issue16_reading_together_in_two_languages_read_aloud_in_the_readers(browser, server):
+    """The therapist reads in English, the child in Spanish: the same story, the same page
+    turns; each sees their own language; the child's tap reads the Spanish text with the
+    local Spanish voice. An own story carries the language it was written in."""
+    from tests.e2e.people import Person, therapist_creates_room
+
+    t = Person(browser, server.url, viewport={"width": 1366, "height": 768})
+    c = Person(browser, server.url, viewport=TABLET, has_touch=True, locale="es-MX")
+    try:
+        c.context.add_init_script(FAKE_VOICES)
+        link = therapist_creates_room(t)
+        c.goto(link + "?lang=es")
+        c.page.click("label.avatar >> nth=0")
+        c.page.click('[data-action="join"]')
+        c.page.wait_for_url("**/room/**")
+        c.wait_connected()
+        t.page.click('[data-action="open-room"]')
+        t.wait_connected()
+        open_activity((t, c), "stories", ".stories")
+        assert c.page.inner_text(".st-wait-text") == "Ya casi viene un cuento"
+        assert "Ready stories" in t.page.inner_text(".story-shelf")
+
+        t.page.click('.st-card[data-story="turns"] [data-action="read"]')
+        on_page(c, "turns", 0)
+        t.page.click('[data-action="next"]')
+        on_page(c, "turns", 1)
+        speak = '#story-page [data-action="speak"]'
+        assert t.page.inner_text(speak) == stories.READY["turns"]["pages"][1]["text"]
+        assert c.page.inner_text(speak) == "Mientras espero mi turno, el otro niño está jugando. " \
+                                           "Esperar se puede sentir largo y difícil."
+        assert c.page.inner_text(".st-title") == "Tomar turnos"
+        assert c.page.get_attribute(f"{speak} [lang]", "lang") == "es"
+        assert c.page.get_attribute('[data-action="next"]', "aria-label") == "Página siguiente"
+        c.page.click('[data-action="next"]')
+        on_page(t, "turns", 2)
+        c.page.click(speak)
+        spoken = c.page.evaluate("window.__spoken")
+        assert spoken[-1] == {"text": c.page.inner_text(speak), "lang": "es-MX", "voice": "Local Spanish"}
+
+        # The therapist's own story is in English (their language): the child's screen
+        # marks it so, and reads it with the English voice.
+        t.page.click('[data-action="shelf"]')
+        t.page.click('[data-action="new"]')
+        t.page.wait_for_selector(".st-editor")
+        sid = t.page.get_attribute("#story-page", "data-story")
+        t.page.fill('.st-editor [name="text"]', "We go to the park.")
+        t.page.locator('.st-editor [name="title"]').focus()
+        on_page(c, sid, 0)
+        c.page.wait_for_function(
+            "() => document.querySelector('#story-page [data-action=\"speak\"]').innerText === 'We go to the park.'",
+            timeout=10000)
+        assert c.page.get_attribute(f"{speak} [lang]", "lang") == "en"
+        c.page.click(speak)
+        assert c.page.evaluate("window.__spoken")[-1] == {"text": "We go to the park.", "lang": "en-US",
+                                                         "voice": "Local English"}
+        # Written in Spanish instead: the language picker of the editor.
+        t.page.select_option('.st-editor [name="lang"]', "es")
+        c.page.wait_for_selector(f'{speak} [lang="es"]', timeout=10000)
+        assert not t.console_errors and not c.console_errors, (t.console_errors, c.console_errors)
+    finally:
+        t.close()
+        c.close()

@@ -183,6 +183,7 @@ def _stories(r, ids):
         "story.create": lambda: {"id": ids.fresh("story"), "title": "Going to the park"},
         "story.delete": lambda: {"id": story()},
         "story.title": lambda: {"id": story(), "title": "A new title"},
+        "story.lang": lambda: {"id": story(), "lang": r.choice(["en", "es"])},
         "page.text": lambda: {"id": story(), "page": r.randint(0, 2), "text": "We wait for our turn."},
         "page.pics": lambda: {"id": story(), "page": r.randint(0, 2), "pics": r.sample(PICS, r.randint(1, 3))},
         "page.add": lambda: {"id": story(), "page": r.randint(0, 2), "pics": [r.choice(PICS)], "text": "Then we go home."},

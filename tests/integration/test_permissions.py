@@ -49,7 +49,7 @@ CLIENT_OPS = {
              "grounding.stop"),
     "checkin": ("checkin", "checkin.delete", "ask", "ask.close"),
     "stories": ("open", "page", "close", "task.open", "task.tick", "task.prompt", "task.reset",
-                "story.copy", "story.create", "story.delete", "story.title", "page.text",
+                "story.copy", "story.create", "story.delete", "story.title", "story.lang", "page.text",
                 "page.pics", "page.add", "page.remove", "page.move"),
     "schedule": ("layout", "step.add", "step.remove", "step.edit", "step.move", "step.done",
                  "timer.start", "timer.stop", "rewards", "reward.pick", "reset"),
@@ -260,7 +260,7 @@ def checkin_payload(t, st):
 # -- stories
 STORY = "worried-school"      # a ready story, 7 pages
 TASK = "morning"              # a ready checklist, 8 steps
-OWN_STORY_OPS = {"story.delete", "story.title", "page.text", "page.pics", "page.add",
+OWN_STORY_OPS = {"story.delete", "story.title", "story.lang", "page.text", "page.pics", "page.add",
                  "page.remove", "page.move"}
 
 
@@ -306,6 +306,7 @@ def stories_payload(t, st):
         "story.create": lambda: {"id": nid("mine"), "title": "My day"},
         "story.delete": lambda: {"id": own_id},
         "story.title": lambda: {"id": own_id, "title": other(("Title A", "Title B"), own["title"])},
+        "story.lang": lambda: {"id": own_id, "lang": other(("en", "es"), own.get("lang", "en"))},
         "page.text": lambda: {"id": own_id, "page": 0,
                               "text": other(("Hello.", "Hi there."), own["pages"][0]["text"])},
         "page.pics": lambda: {"id": own_id, "page": 0,

@@ -6,6 +6,11 @@ export function blankProgress(cfg, task) {
   return {done: Array(n).fill(false), prompts: Array(n).fill(null)};
 }
 
+/** The language a room's own story is written in (stored before issue 16: English). */
+export function storyLang(st) {
+  return (st && st.lang) || "en";
+}
+
 export function initialState(cfg) {
   const progress = {};
   for (const t of Object.keys(cfg.tasks)) progress[t] = blankProgress(cfg, t);
@@ -110,14 +115,28 @@ export function apply(s, cfg, t, d) {
     case "task.tick": case "task.prompt": case "task.reset": case "task.restore":
       return taskOp(s, cfg, t, d);
     case "story.copy": {
-      const src = story(s, cfg, d.from);
+      // A room story keeps its own language; a ready one is copied in the op's
+      // (cfg.copies: its texts in every language, whatever this screen reads).
+      const own = Object.prototype.hasOwnProperty.call(s.stories, d.from) ? s.stories[d.from] : null;
+      const lang = own ? storyLang(own) : (d.lang ?? "en");
+      let src = own;
+      if (!own) {
+        const ready = story(s, cfg, d.from);
+        const texts = cfg.copies?.[lang]?.[d.from];
+        src = ready && texts ? {title: texts.title, pages: ready.pages.map((p, k) => ({pics: p.pics, text: texts.texts[k]}))} : null;
+      }
       if (!src || s.stories[d.id]) return s;
-      return putStory(s, d.id, {id: d.id, title: src.title, from: d.from,
+      return putStory(s, d.id, {id: d.id, title: src.title, from: d.from, lang,
         pages: src.pages.map((p) => ({pics: p.pics.slice(), text: p.text}))});
     }
     case "story.create":
       if (s.stories[d.id]) return s;
-      return putStory(s, d.id, {id: d.id, title: d.title, from: null, pages: [{pics: ["book"], text: ""}]});
+      return putStory(s, d.id, {id: d.id, title: d.title, from: null, lang: d.lang ?? "en",
+        pages: [{pics: ["book"], text: ""}]});
+    case "story.lang": {
+      const st = s.stories[d.id];
+      return st && storyLang(st) !== d.lang ? putStory(s, d.id, {...st, lang: d.lang}) : s;
+    }
     case "story.delete":
       return putStory(s, d.id, null);
     case "story.put": {

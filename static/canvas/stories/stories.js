@@ -8,6 +8,14 @@
 // edits the room's own stories (editor.js). All user text goes in as text
 // nodes or input values, never as HTML.
 //
+// Languages (issue 16): the ready stories and checklists come in the reader's language
+// (client_config(tr)), the same pages and pictures for everyone, so a child reading
+// Spanish and a therapist reading English turn pages in sync. A room's own story
+// carries the language it was written in (st.lang): its title and text are marked
+// lang="…" (screen readers) and read aloud in that language. Read-aloud picks a local
+// voice of the text's language; with none, it stays silent rather than read one
+// language with another's voice.
+//
 // Test hooks: .stories[data-view]; #story-page[data-story][data-page][data-pages];
 // [data-action="next"|"prev"|"speak"|"silent"|"shelf"]; shelf cards
 // [data-story=id] with [data-action="read"|"copy"|"edit"|"delete"|"pdf"];
@@ -16,13 +24,29 @@
 // prompt levels, a child's own ticks; page turns are not undoable).
 import {button, calmIcon, loadStyle} from "../room/ui.js";
 import {icon} from "../room/icons.js";
-import {localVoice} from "../room/cues.js";   // local voices only: no text leaves the device
+import {language, t} from "../room/i18n.js";
 import {StoryEditor} from "./editor.js";
-import {apply as reduce, initialState, story} from "./model.js";
+import {apply as reduce, initialState, story, storyLang} from "./model.js";
 import {UploadClient, pictureOf} from "../room/uploads.js";
 import {el, randomId} from "../room/util.js";
 
+// ABA data-sheet codes, the same in every language (the title says the level).
 const LEVEL_SHORT = {independent: "I", gestural: "G", verbal: "V", model: "M", physical: "P"};
+
+/** A local voice (no text leaves the device) speaking `lang` ("es", "en-US"), or null.
+ * Prefers the region the browser prefers (es-US over es-ES for a US family). */
+export function voiceFor(lang) {
+  if (!("speechSynthesis" in window)) return null;
+  const base = (tag) => String(tag || "").toLowerCase().replace("_", "-").split("-")[0];
+  const want = base(lang);
+  const voices = window.speechSynthesis.getVoices().filter((v) => v.localService === true && base(v.lang) === want);
+  const norm = (tag) => String(tag || "").toLowerCase().replace("_", "-");
+  for (const pref of [lang, ...(navigator.languages || [])]) {
+    const hit = voices.find((v) => norm(v.lang) === norm(pref));
+    if (hit) return hit;
+  }
+  return voices[0] || null;
+}
 
 export function create(spec, app) {
   return new StoriesActivity(spec, app);
@@ -47,8 +71,8 @@ class StoriesActivity {
   }
 
   /** CTL7: a story or checklist the therapist opens brings a guest here, Follow me or not. */
-  summons(t) {
-    return t === "open" || t === "task.open";
+  summons(type) {
+    return type === "open" || type === "task.open";
   }
 
   apply(op) {
@@ -90,8 +114,8 @@ class StoriesActivity {
     this.editor = null;
   }
 
-  submit(t, d) {
-    if (this.ctx) this.ctx.submit(t, d);
+  submit(type, d) {
+    if (this.ctx) this.ctx.submit(type, d);
   }
 
   pic(id, cls = "st-pic", thumb = false) {
@@ -125,12 +149,12 @@ class StoriesActivity {
 
   topBar(...extra) {
     const silentBtn = button({class: "st-btn st-round", dataset: {action: "silent"},
-      "aria-pressed": String(this.silent), "aria-label": this.silent ? "Silent" : "Sound on",
-      title: this.silent ? "Silent: tap for sound" : "Sound on: tap for silent",
+      "aria-pressed": String(this.silent), "aria-label": this.silent ? t("Silent") : t("Sound on"),
+      title: this.silent ? t("Silent: tap for sound") : t("Sound on: tap for silent"),
       onclick: () => { this.silent = !this.silent; if (this.silent) window.speechSynthesis?.cancel(); this.refresh(); }},
     this.pic(this.silent ? "calm-sound-off" : "calm-sound-on", "st-btn-pic"));
-    const back = this.isTherapist ? button({class: "st-btn", dataset: {action: "shelf"}, title: "Back to the shelf",
-      onclick: () => this.submit("close", {})}, this.pic("books", "st-btn-pic"), el("span", {}, "Shelf")) : null;
+    const back = this.isTherapist ? button({class: "st-btn", dataset: {action: "shelf"}, title: t("Back to the shelf"),
+      onclick: () => this.submit("close", {})}, this.pic("books", "st-btn-pic"), el("span", {}, t("Shelf"))) : null;
     return el("div", {class: "st-top"}, back, ...extra, el("span", {class: "spacer"}), ...this.historyButtons(), silentBtn);
   }
 
@@ -139,82 +163,83 @@ class StoriesActivity {
     if (!this.canPlay()) return [];
     const off = !this.ctx.connected();
     return [
-      button({class: "st-btn st-round", dataset: {action: "undo"}, "aria-label": "Undo", title: "Undo",
+      button({class: "st-btn st-round", dataset: {action: "undo"}, "aria-label": t("Undo"), title: t("Undo"),
         disabled: off, onclick: () => this.history("undo")}, icon("undo")),
-      button({class: "st-btn st-round", dataset: {action: "redo"}, "aria-label": "Redo", title: "Redo",
+      button({class: "st-btn st-round", dataset: {action: "redo"}, "aria-label": t("Redo"), title: t("Redo"),
         disabled: off, onclick: () => this.history("redo")}, icon("redo")),
     ];
   }
 
   history(action) {
     if (!this.ctx || !this.canPlay()) return;
-    if (this.ctx.history(action) === null) this.ctx.toast("Not connected right now.");
+    if (this.ctx.history(action) === null) this.ctx.toast(t("Not connected right now."));
   }
 
   // ---------------------------------------------------------------- shelf
   renderShelf() {
     if (!this.isTherapist) {
       return el("div", {class: "st-wait"}, this.pic("books", "st-wait-pic"),
-        el("p", {class: "st-wait-text"}, "A story is coming soon"));
+        el("p", {class: "st-wait-text"}, t("A story is coming soon")));
     }
     const own = Object.values(this.state.stories);
     const ready = this.cfg.ready_order.map((id) => this.cfg.ready[id]);
     const tasks = this.cfg.task_order.map((id) => this.cfg.tasks[id]);
     const newBtn = button({class: "st-btn", dataset: {action: "new"}, onclick: () => this.newStory()},
-      icon("plus"), el("span", {}, "New story"));
+      icon("plus"), el("span", {}, t("New story")));
     return el("div", {class: "story-shelf"},
-      el("h2", {}, "Our stories ", newBtn, el("span", {class: "spacer"}), ...this.historyButtons()),
+      el("h2", {}, t("Our stories"), " ", newBtn, el("span", {class: "spacer"}), ...this.historyButtons()),
       own.length ? el("div", {class: "st-cards"}, own.map((s) => this.card(s, true)))
-        : el("p", {class: "st-hint"}, "Copy a ready story to change it for this child."),
-      el("h2", {}, "Ready stories"),
+        : el("p", {class: "st-hint"}, t("Copy a ready story to change it for this child.")),
+      el("h2", {}, t("Ready stories")),
       el("div", {class: "st-cards"}, ready.map((s) => this.card(s, false))),
-      el("h2", {}, "Step by step"),
-      el("div", {class: "st-cards"}, tasks.map((t) => this.taskCard(t))));
+      el("h2", {}, t("Step by step")),
+      el("div", {class: "st-cards"}, tasks.map((task) => this.taskCard(task))));
   }
 
   card(s, mine) {
     const first = s.pages[0] || {pics: []};
     const actions = [
       button({class: "st-btn st-primary", dataset: {action: "read"}, onclick: () => this.submit("open", {story: s.id, page: 0})},
-        calmIcon("play"), el("span", {}, "Read")),
-      mine ? button({class: "st-btn", dataset: {action: "edit"}, title: "Edit",
+        calmIcon("play"), el("span", {}, t("Read"))),
+      mine ? button({class: "st-btn", dataset: {action: "edit"}, title: t("Edit"),
         onclick: () => { this.editing = s.id; this.submit("open", {story: s.id, page: 0}); this.refresh(); }}, calmIcon("edit"))
-        : button({class: "st-btn", dataset: {action: "copy"}, title: "Copy to change it",
-          onclick: () => this.copy(s.id)}, el("span", {}, "Copy")),
-      button({class: "st-btn", dataset: {action: "pdf"}, title: "PDF for home", onclick: () => this.pdf(s.id)},
+        : button({class: "st-btn", dataset: {action: "copy"}, title: t("Copy to change it"),
+          onclick: () => this.copy(s.id)}, el("span", {}, t("Copy"))),
+      button({class: "st-btn", dataset: {action: "pdf"}, title: t("PDF for home"), onclick: () => this.pdf(s.id)},
         icon("download")),
-      mine ? button({class: "st-btn", dataset: {action: "delete"}, title: "Delete",
+      mine ? button({class: "st-btn", dataset: {action: "delete"}, title: t("Delete"),
         onclick: () => this.remove(s)}, icon("trash")) : null,
     ];
     return el("article", {class: "st-card", dataset: {story: s.id, mine: String(mine)}},
       el("div", {class: "st-card-pics"}, (first.pics || []).slice(0, 3).map((p) => this.pic(p, "st-card-pic", true))),
-      el("h3", {}, s.title), el("div", {class: "st-card-actions"}, actions));
+      el("h3", mine ? {lang: storyLang(s)} : {}, s.title), el("div", {class: "st-card-actions"}, actions));
   }
 
-  taskCard(t) {
-    return el("article", {class: "st-card", dataset: {taskCard: t.id}},
-      el("div", {class: "st-card-pics"}, t.steps.slice(0, 3).map((p) => this.pic(p.pic, "st-card-pic"))),
-      el("h3", {}, t.title),
+  taskCard(task) {
+    return el("article", {class: "st-card", dataset: {taskCard: task.id}},
+      el("div", {class: "st-card-pics"}, task.steps.slice(0, 3).map((p) => this.pic(p.pic, "st-card-pic"))),
+      el("h3", {}, task.title),
       el("div", {class: "st-card-actions"},
-        button({class: "st-btn st-primary", dataset: {action: "task"}, onclick: () => this.submit("task.open", {task: t.id})},
-          calmIcon("check"), el("span", {}, "Start"))));
+        button({class: "st-btn st-primary", dataset: {action: "task"}, onclick: () => this.submit("task.open", {task: task.id})},
+          calmIcon("check"), el("span", {}, t("Start")))));
   }
 
   copy(from) {
     const id = `s-${randomId(10)}`;
-    this.submit("story.copy", {id, from});
-    this.ctx.toast("Copied: you can change it now.");
+    // A ready story is copied in the copier's language (the texts they see).
+    this.submit("story.copy", {id, from, lang: language()});
+    this.ctx.toast(t("Copied: you can change it now."));
   }
 
   newStory() {
     const id = `s-${randomId(10)}`;
-    this.submit("story.create", {id, title: "My story"});
+    this.submit("story.create", {id, title: t("My story"), lang: language()});
     this.editing = id;
     this.submit("open", {story: id, page: 0});
   }
 
   async remove(s) {
-    const ok = await this.ctx.confirm(`Delete “${s.title}”?`, {yes: "Delete", no: "Keep"});
+    const ok = await this.ctx.confirm(t("Delete “{title}”?", {title: s.title}), {yes: t("Delete"), no: t("Keep")});
     if (ok) this.submit("story.delete", {id: s.id});
   }
 
@@ -235,27 +260,30 @@ class StoriesActivity {
     const page = st.pages[i];
     const n = st.pages.length;
     const can = this.canPlay();
-    const prev = button({class: "st-turn", dataset: {action: "prev"}, "aria-label": "Back a page",
+    const prev = button({class: "st-turn", dataset: {action: "prev"}, "aria-label": t("Back a page"),
       disabled: !can || i === 0, onclick: () => this.turn(i - 1)}, calmIcon("back"));
-    const next = button({class: "st-turn", dataset: {action: "next"}, "aria-label": "Next page",
+    const next = button({class: "st-turn", dataset: {action: "next"}, "aria-label": t("Next page"),
       disabled: !can || i >= n - 1, onclick: () => this.turn(i + 1)}, calmIcon("next"));
-    const text = button({class: "st-text", dataset: {action: "speak"}, title: "Tap to hear it",
-      onclick: () => this.speak(page.text)}, page.text);
+    // A room's own story is in the language it was written in; a ready one in mine.
+    const own = Object.prototype.hasOwnProperty.call(this.state.stories, st.id);
+    const lang = own ? storyLang(st) : language();
+    const text = button({class: "st-text", dataset: {action: "speak"}, title: t("Tap to hear it"),
+      onclick: () => this.speak(page.text, lang)}, el("span", {lang}, page.text));
     const dots = el("div", {class: "st-dots", "aria-hidden": "true"},
       st.pages.map((_, k) => el("span", {class: "st-dot" + (k === i ? " now" : "") + (k < i ? " done" : "")})));
     const pageEl = el("section", {id: "story-page", class: "st-page",
       dataset: {story: st.id, page: String(i), pages: String(n)}},
-    el("div", {class: `st-scene n${Math.min(page.pics.length, 3)}`}, page.pics.map((p) => this.pic(p, "st-scene-pic"))),
+    el("div", {class: `st-scene n${Math.min(page.pics.length, 3)}`}, page.pics.map((p) => this.pic(p, "st-scene-pic"))),   // i18n-ok
     text);
-    const title = el("h2", {class: "st-title"}, st.title);
+    const title = el("h2", {class: "st-title", lang}, st.title);
     const main = el("div", {class: "st-reader"}, this.topBar(title), el("div", {class: "st-spread"}, prev, pageEl, next), dots);
     if (this.isTherapist && this.editing === st.id && this.state.stories[st.id]) {
       return el("div", {class: "st-with-editor"}, main, this.editor.render(st, i));
     }
     if (this.isTherapist && this.state.stories[st.id]) {
       main.querySelector(".st-top").insertBefore(button({class: "st-btn", dataset: {action: "edit"},
-        onclick: () => { this.editing = st.id; this.refresh(); }}, calmIcon("edit"), el("span", {}, "Edit")),
-      main.querySelector(".st-top .spacer"));
+        onclick: () => { this.editing = st.id; this.refresh(); }}, calmIcon("edit"), el("span", {}, t("Edit"))),
+      main.querySelector(".st-top .spacer"));   // i18n-ok
     }
     return main;
   }
@@ -267,17 +295,18 @@ class StoriesActivity {
     this.submit("page", {page});
   }
 
-  speak(text) {
+  /** Read `text` aloud with a local voice of its language `lang`. */
+  speak(text, lang = language()) {
     if (this.silent || !text || !("speechSynthesis" in window)) return;
-    const voice = localVoice();
+    const voice = voiceFor(lang);
     if (!voice) {
-      this.ctx.toast("No voice on this device.");
+      this.ctx.toast(t("No voice for this language on this device."));
       return;
     }
     window.speechSynthesis.cancel();
     const u = new SpeechSynthesisUtterance(text);
     u.voice = voice;
-    u.lang = voice.lang;
+    u.lang = voice.lang || lang;
     u.rate = 0.9;
     window.speechSynthesis.speak(u);
   }
@@ -299,20 +328,20 @@ class StoriesActivity {
       if (this.isTherapist) row.append(this.levels(s.task, i, prog.prompts[i]));
       return row;
     });
-    const reset = this.isTherapist ? button({class: "st-btn", dataset: {action: "reset"}, title: "Start again",
+    const reset = this.isTherapist ? button({class: "st-btn", dataset: {action: "reset"}, title: t("Start again"),
       onclick: () => this.submit("task.reset", {task: s.task})}, calmIcon("reset")) : null;
     const allDone = done === task.steps.length;
     return el("div", {class: "st-reader"},
       this.topBar(el("h2", {class: "st-title"}, task.title), reset),
       el("section", {id: "task", class: "st-task", dataset: {task: s.task, done: String(done)}},
         el("ol", {class: "st-steps" + (steps.length > 6 ? " many" : "")}, steps),
-        allDone ? el("div", {class: "st-all-done"}, this.pic("calm-well-done", "st-done-pic"), el("span", {}, "All done!")) : null));
+        allDone ? el("div", {class: "st-all-done"}, this.pic("calm-well-done", "st-done-pic"), el("span", {}, t("All done!"))) : null));
   }
 
   levels(task, i, current) {
-    return el("div", {class: "st-levels", role: "group", "aria-label": "Prompt level"},
+    return el("div", {class: "st-levels", role: "group", "aria-label": t("Prompt level")},
       this.cfg.prompt_levels.map((lv) => button({class: "st-level", dataset: {level: lv},
-        "aria-pressed": String(current === lv), title: lv,
+        "aria-pressed": String(current === lv), title: this.cfg.prompt_names?.[lv] || lv,
         onclick: () => this.submit("task.prompt", {task, step: i, level: current === lv ? null : lv})},
       LEVEL_SHORT[lv] || lv[0])));
   }

@@ -19,6 +19,8 @@ from activities.contract.protocol import (CHILD, E_CONFLICT, E_FORBIDDEN, E_FULL
                             E_NOTHING, PARENT, THERAPIST)
 from tests.pdftools import colourful_pixels, pdf_page_png, pdf_text, pdf_words
 from tests.unit.core.test_engine import Broadcasts
+from activities.contract.i18n import ENGLISH, Catalogs
+from rooms.web import i18n
 
 T0 = 1_700_000_000.0
 
@@ -124,6 +126,8 @@ def edits():
         ("task.tick", {"task": "morning", "step": 2, "done": True}),
         ("task.prompt", {"task": "morning", "step": 2, "level": "verbal"}),
         ("open", {"story": "r1", "page": 5}),
+        ("story.lang", {"id": "r1", "lang": "es"}),
+        ("story.copy", {"id": "r4", "from": "bedtime", "lang": "es"}),
     ]
 
 
@@ -498,3 +502,161 @@ def test_practice_tasks_are_the_checklists_and_the_levels_the_validator_accepts(
                                   Rejected)
     assert practice["levels"][0] == "independent" and practice["levels"][-1] == "physical"
     assert set(practice["levels"]) == set(stories.PROMPT_LEVELS)
+
+
+# ====================================================================== languages (issue 16)
+
+ES = Catalogs([(folder, domain) for domain, folder, _ in i18n.domains()]).translator("es")
+
+
+def test_ready_stories_in_spanish_have_the_same_pages_pictures_and_sentence_types():
+    """People reading together in English and Spanish turn the same pages: every ready
+    story has the same ids, page count and pictures in Spanish, and every sentence
+    (and so its type) is written in Spanish."""
+    es, en = story_library.stories(ES), story_library.stories()
+    assert list(es) == list(en)
+    for sid, s in es.items():
+        assert s["title"] != en[sid]["title"], sid
+        assert [p["pics"] for p in s["pages"]] == [p["pics"] for p in en[sid]["pages"]]
+        for i, kind, sentence in story_library.sentences(sid):
+            spanish = ES.gettext(sentence)
+            assert spanish != sentence and spanish in s["pages"][i]["text"], (sid, sentence)
+            if kind == story_library.C:      # gently worded: "Puedo…", never "debo"
+                assert re.search(r"\bpuedo\b", spanish, re.I), spanish
+                assert not re.search(r"\b(debo|debes|tienes que|tengo que|nunca|no)\b", spanish, re.I), spanish
+
+
+def test_client_config_is_in_the_readers_language_and_copies_in_every_language():
+    cfg = stories.client_config(ES)
+    json.dumps(cfg, allow_nan=False)
+    assert cfg["lang"] == "es" and cfg["languages"] == {"en": "English", "es": "Español"}
+    assert cfg["ready"]["bedtime"]["title"] == "La hora de dormir"
+    assert cfg["ready"]["angry"]["pages"][0]["text"].startswith("A veces siento enojo.")
+    assert cfg["tasks"]["handwashing"]["title"] == "Lavarme las manos"
+    assert cfg["tasks"]["handwashing"]["steps"][1]["text"] == "Mojarme las manos"
+    assert cfg["prompt_names"]["physical"] == "físico"
+    assert cfg["copies"]["en"]["bedtime"]["title"] == "Bedtime"
+    assert cfg["copies"]["es"]["bedtime"]["title"] == "La hora de dormir"
+    assert cfg["copies"] == stories.client_config()["copies"]         # whoever reads
+    assert "story.lang" in cfg["ops"]
+    assert stories.client_config()["ready"] == stories.READY          # English unchanged
+
+
+def test_own_stories_carry_their_language():
+    assert valid("story.create", {"id": "n", "title": "x"})["lang"] == "en"
+    assert valid("story.copy", {"id": "n", "from": "angry", "lang": "es"})["lang"] == "es"
+    for t, d in [("story.create", {"id": "n", "title": "x", "lang": "fr"}),
+                 ("story.copy", {"id": "n", "from": "angry", "lang": "en_XA"}),
+                 ("story.lang", {"id": "n", "lang": None}), ("story.lang", {"id": "n"})]:
+        assert isinstance(stories.validate(t, d), Rejected), (t, d)
+    s = run(stories.initial_state(),
+            ("story.create", valid("story.create", {"id": "n", "title": "Mi cuento", "lang": "es"})),
+            ("story.copy", valid("story.copy", {"id": "c", "from": "bedtime", "lang": "es"})),
+            ("story.copy", valid("story.copy", {"id": "c2", "from": "n", "lang": "en"})))
+    assert s["stories"]["n"]["lang"] == "es"
+    assert s["stories"]["c"]["title"] == "La hora de dormir" and s["stories"]["c"]["lang"] == "es"
+    assert s["stories"]["c"]["pages"][0]["text"].startswith("Cuando oscurece")
+    assert s["stories"]["c2"]["lang"] == "es"                 # a room story keeps its own
+    old = own_story("Old", ["Stored before languages."])      # no "lang": English
+    assert stories.story_lang(old["stories"]["mine"]) == "en"
+    changed, inverse = stories.apply(old, "story.lang", {"id": "mine", "lang": "es"})
+    assert changed["stories"]["mine"]["lang"] == "es" and inverse == ("story.lang", {"id": "mine", "lang": "en"})
+    assert isinstance(stories.check(stories.initial_state(), "story.lang", {"id": "angry", "lang": "es"}),
+                      Rejected)                               # a ready story is not the room's
+
+
+def one_line(data):
+    return " ".join(pdf_text(data).split())
+
+
+def test_STORY5_a_ready_story_pdf_in_both_languages_with_text_extractable():
+    """The downloader's language: headings, text, alt text and the PDF's /Lang."""
+    state = stories.initial_state()
+    en = stories.pdf(state, "angry", pictures_root())
+    es = stories.pdf(state, "angry", pictures_root(), ES)
+    assert b"/Lang (en)" in en and b"/Lang (es)" in es
+    assert pdf_pages(es) == pdf_pages(en) == len(stories.READY["angry"]["pages"])
+    text_en, text_es = one_line(en), one_line(es)
+    assert "When I feel angry" in text_en and "Cuando siento enojo" in text_es
+    for page in story_library.stories(ES)["angry"]["pages"]:
+        assert " ".join(page["text"].split()) in text_es
+    assert "Sometimes I feel angry." in text_en and "angry" not in text_es
+    assert "/Title (Cuando siento enojo)".encode() in es
+
+
+def test_STORY5_an_own_story_pdf_is_in_its_own_language_whoever_downloads_it():
+    state = own_story("Mi cuento del parque", ["Vamos al parque con mamá."])
+    state["stories"]["mine"]["lang"] = "es"
+    for tr in (ENGLISH, ES):
+        data = stories.pdf(state, "mine", pictures_root(), tr)
+        assert b"/Lang (es)" in data
+        assert "Vamos al parque con mamá." in one_line(data)
+    old = own_story("Park day", ["We go to the park."])            # stored before: English
+    assert b"/Lang (en)" in stories.pdf(old, "mine", pictures_root(), ES)
+
+
+def test_download_names_a_ready_story_in_the_downloaders_language():
+    from activities.contract import DownloadContext
+    data, mime, name = stories.download(stories.initial_state(), "bedtime", "pdf",
+                                        DownloadContext(assets=pictures_root(), tr=ES))
+    assert mime == "application/pdf" and name == "La hora de dormir.pdf"
+    assert "Antes de dormir me baño" in one_line(data)
+
+
+def test_record_lines_in_the_translators_language():
+    ops = [{"seq": i + 1, "by": "th", "a": "stories", "t": t, "kind": kind, "d": d, "ts": 1000.0 + i,
+            "op_id": f"o{i}", "target": None} for i, (t, d, kind) in enumerate([
+                ("open", {"story": "angry", "page": 0}, "do"),
+                ("page", {"page": 3}, "do"),
+                ("open", {"story": "bedtime", "page": 0}, "do"),
+                ("task.open", {"task": "handwashing"}, "do"),
+                ("task.tick", {"task": "handwashing", "step": 1, "done": True}, "do"),
+                ("task.tick", {"task": "handwashing", "step": 1, "done": False}, "undo"),
+                ("task.prompt", {"task": "handwashing", "step": 1, "level": "verbal"}, "do"),
+                ("task.reset", {"task": "handwashing"}, "do")])]
+    n, m = len(stories.READY["angry"]["pages"]), len(stories.READY["bedtime"]["pages"])
+    assert [e["text"] for e in stories.record_entries(ops, stories.initial_state(), tr=ES)] == [
+        f"leyó el cuento “Cuando siento enojo” (2 páginas de {n})",
+        f"leyó el cuento “La hora de dormir” (página 1 de {m})",
+        "abrió la lista de pasos “Lavarme las manos”",
+        "marcó el paso 2 “Mojarme las manos” (Lavarme las manos)",
+        "desmarcó el paso 2 “Mojarme las manos” (Lavarme las manos) (deshecho)",
+        "nivel de ayuda del paso 2 “Mojarme las manos”: verbal (Lavarme las manos)",
+        "reinició la lista de pasos “Lavarme las manos”"]
+    english = [e["text"] for e in stories.record_entries(ops, stories.initial_state())]
+    assert english[0] == f"read the story “When I feel angry” (2 pages of {n})"
+    assert english[1] == f"read the story “Bedtime” (page 1 of {m})"
+    # A room's own story keeps the title it was written with.
+    state = own_story("Mi cuento", ["Hola."])
+    (entry,) = stories.record_entries([{**ops[0], "d": {"story": "mine", "page": 0}}], state, tr=ES)
+    assert entry["text"] == "leyó el cuento “Mi cuento” (página 1 de 1)"
+
+
+def test_the_child_reads_the_ready_stories_in_spanish_the_therapist_in_english(app, room, therapist, join):
+    """Same room, same story ids and pages; each person's room page carries the library
+    and the stories' interface words in their own language."""
+    import json as _json
+    from tests.conftest import link_path
+
+    def config_of(resp):
+        m = re.search(r'<script type="application/json" id="playroom-config">(.*?)</script>',
+                      resp.get_data(as_text=True), re.S)
+        return _json.loads(m.group(1))
+
+    def stories_cfg(cfg):
+        (spec,) = [a for a in cfg["activities"] if a["name"] == "stories"]
+        return spec
+
+    guest = app.test_client()
+    guest.get(link_path(room.links["child"]) + "?lang=es")
+    join(guest, room.links["child"], name="Ana", avatar="fox")
+    kid = config_of(guest.get(f"/room/{room.id}"))
+    th = config_of(therapist.get(f"/room/{room.id}", headers={"Accept-Language": "en"}))
+    es, en = stories_cfg(kid), stories_cfg(th)
+    assert es["title"] == "Cuentos" and en["title"] == "Stories"
+    assert es["config"]["ready"]["turns"]["title"] == "Tomar turnos"
+    assert en["config"]["ready"]["turns"]["title"] == "Taking turns"
+    assert [len(s["pages"]) for s in es["config"]["ready"].values()] == \
+        [len(s["pages"]) for s in en["config"]["ready"].values()]
+    assert kid["i18n"]["messages"]["A story is coming soon"] == "Ya casi viene un cuento"
+    assert kid["i18n"]["messages"]["Tap to hear it"] == "Toca para escucharlo"
