@@ -20,7 +20,7 @@ from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from activities.contract.i18n import LANGUAGES, N_
-from rooms.web import audit, i18n, passwords, signins, two_step
+from rooms.web import audit, forms, i18n, passwords, signins, two_step
 from rooms.web.secure_cookies import AutoSecureSessionInterface
 from rooms.web.accounts import EmptyForm, FlaskForm, _email_ok
 from rooms.web.forms import _
@@ -43,6 +43,7 @@ def init_app(app):
     app.register_blueprint(bp)
     app.register_blueprint(two_step.bp)
     app.add_template_filter(signins.browser_label, "browser_label")
+    app.add_template_filter(forms.translated, "tr")      # issue 16: labels, form messages
     app.before_request(two_step.enforce)
     app.cli.add_command(create_therapist)
     app.cli.add_command(reset_password)

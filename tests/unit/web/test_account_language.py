@@ -126,3 +126,12 @@ def test_the_reset_mail_is_in_the_accounts_language(app, therapist, post_form, s
     assert mail["Subject"] == "Restablezca su contraseña de Playroom"
     body = mail.get_body(("plain",)).get_content()
     assert "Alguien pidió restablecer la contraseña" in body and "/reset/" in body
+
+
+def test_labels_and_form_messages_are_translated_as_plain_text(app):
+    """The `tr` filter (templates/_form.html): a catalog id in the reader's language, a
+    message that is no catalog id as it is, escaped either way and never %-formatted."""
+    from flask import render_template_string
+    with app.test_request_context(headers={"Accept-Language": "es"}):
+        assert render_template_string("{{ m|tr }}", m="Passwords differ.") == "Las contraseñas no coinciden."
+        assert render_template_string("{{ m|tr }}", m="<b>100%</b>") == "&lt;b&gt;100%&lt;/b&gt;"
