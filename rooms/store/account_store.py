@@ -16,12 +16,16 @@ be listed and ended one by one, administrators. Mixed into `SQLiteStorage` and
   accepts a time step only if it is later than the last one used (a code works
   once), atomically; recovery codes are kept as hashes and `use_recovery_code`
   removes one atomically (each works once); setting new codes replaces all.
+- the account language (issue 16): `set_language(tid, lang)` / `get_language(tid)`
+  (None when unset); a language of no therapist is refused like a sign-in.
 
 Kept apart from rooms/store/sqlite_store.py and rooms/store/redis_store.py so those stay as they
 were; sign-ins are not moved by export-data (they end with the move anyway).
 """
 import sqlite3
 import time
+
+from activities.contract.i18n import LANGUAGES
 
 SQLITE_SCHEMA = """
 CREATE TABLE IF NOT EXISTS sign_ins (
@@ -46,6 +50,10 @@ CREATE TABLE IF NOT EXISTS recovery_codes (
     code_hash TEXT NOT NULL,
     PRIMARY KEY (therapist_id, code_hash)
 );
+CREATE TABLE IF NOT EXISTS preferences (
+    therapist_id INTEGER PRIMARY KEY REFERENCES therapists(id) ON DELETE CASCADE,
+    lang TEXT NOT NULL
+);
 """
 
 _FIELDS = ("id", "therapist_id", "created_at", "seen_at", "address", "agent")
@@ -55,18 +63,24 @@ class AccountTransfer:
     """What `export-data` / `import-data` carry of this (rooms/store/transfer.py, kind
     "account"): the administrator mark and two-step sign-in (secret, last step used,
     recovery code hashes), so a move neither drops a therapist's second step nor
-    lets a used code work again. Sign-ins do not move (everyone signs in again)."""
+    lets a used code work again, and the account language ("lang", only when set, so
+    files written before issue 16 read the same). Sign-ins do not move (everyone
+    signs in again)."""
 
     def account_security(self, therapist_id):
         """The record to export, or None when there is nothing to carry."""
         totp = self.get_totp(therapist_id)
         admin = self.is_admin(therapist_id)
-        if totp is None and not admin:
+        lang = self.get_language(therapist_id)
+        if totp is None and not admin and lang is None:
             return None
-        return {"therapist_id": therapist_id, "admin": admin,
-                "totp_secret": totp["secret"] if totp else None,
-                "totp_last_step": totp["last_step"] if totp else None,
-                "recovery": sorted(self.recovery_hashes(therapist_id))}
+        rec = {"therapist_id": therapist_id, "admin": admin,
+               "totp_secret": totp["secret"] if totp else None,
+               "totp_last_step": totp["last_step"] if totp else None,
+               "recovery": sorted(self.recovery_hashes(therapist_id))}
+        if lang is not None:
+            rec["lang"] = lang
+        return rec
 
     def restore_account_security(self, rec):
         tid = rec["therapist_id"]
@@ -77,6 +91,8 @@ class AccountTransfer:
             if rec["totp_last_step"] >= 0:
                 self.use_totp_step(tid, rec["totp_last_step"])
             self.set_recovery_codes(tid, rec["recovery"])
+        if rec.get("lang") is not None:
+            self.set_language(tid, rec["lang"])
 
 
 def account_problem(rec):
@@ -92,7 +108,18 @@ def account_problem(rec):
             isinstance(h, str) and len(h) == 64 and all(c in "0123456789abcdef" for c in h)
             for h in recovery) or secret is None and recovery:
         return "the recovery codes are not SHA-256 hashes (of a therapist with two-step sign-in)"
+    if "lang" in rec and not _language_ok(rec["lang"]):
+        return "the language is not one Playroom speaks"
     return None
+
+
+def _language_ok(lang):
+    return isinstance(lang, str) and lang in LANGUAGES
+
+
+def _check_language(lang):
+    if not _language_ok(lang):
+        raise ValueError(f"not a language Playroom speaks: {lang!r}")
 
 
 class SQLiteAccounts(AccountTransfer):
@@ -199,6 +226,19 @@ class SQLiteAccounts(AccountTransfer):
         return self._one("SELECT COUNT(*) AS n FROM recovery_codes WHERE therapist_id=?",
                          (therapist_id,))["n"]
 
+    def set_language(self, therapist_id, lang):
+        _check_language(lang)
+        try:
+            self._run("INSERT INTO preferences (therapist_id, lang) VALUES (?,?) "
+                      "ON CONFLICT(therapist_id) DO UPDATE SET lang=excluded.lang",
+                      (therapist_id, lang))
+        except sqlite3.IntegrityError as e:
+            raise KeyError(f"no therapist {therapist_id}") from e
+
+    def get_language(self, therapist_id):
+        row = self._one("SELECT lang FROM preferences WHERE therapist_id=?", (therapist_id,))
+        return row["lang"] if row else None
+
 
 # KEYS: therapist.  ARGV: hash.  The new epoch, or nil for no such therapist.
 SET_PASSWORD = """
@@ -240,6 +280,13 @@ if #ARGV > 0 then redis.call('SADD', KEYS[2], unpack(ARGV)) end
 return 1
 """
 
+# KEYS: therapist, preferences hash.  ARGV: language.
+SET_LANGUAGE = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[2], 'lang', ARGV[1])
+return 1
+"""
+
 # KEYS: therapist, admins set.  ARGV: therapist id.
 ADD_ADMIN = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
@@ -256,6 +303,7 @@ class RedisAccounts(AccountTransfer):
         pr:admins                    set   therapist ids
         pr:therapist:<id>:totp       hash  secret, last_step
         pr:therapist:<id>:recovery   set   recovery code hashes
+        pr:therapist:<id>:prefs      hash  lang
     """
 
     def _script(self, name, source):
@@ -362,3 +410,14 @@ class RedisAccounts(AccountTransfer):
     def count_recovery_codes(self, therapist_id):
         key = self._key("therapist", therapist_id, "recovery")
         return self.r.scard(key) if key else 0
+
+    def set_language(self, therapist_id, lang):
+        _check_language(lang)
+        th_key = self._key("therapist", therapist_id)
+        if not th_key or not self._script("set_language", SET_LANGUAGE)(
+                keys=[th_key, f"{th_key}:prefs"], args=[lang]):
+            raise KeyError(f"no therapist {therapist_id}")
+
+    def get_language(self, therapist_id):
+        key = self._key("therapist", therapist_id, "prefs")
+        return (self.r.hget(key, "lang") or None) if key else None

@@ -16,7 +16,8 @@ File format, one JSON object per line:
                                                   emergency contact (JSON text, SAFE2)
     {"kind": "retention", "record": {"therapist_id", "days"}}   only when set
     {"kind": "account", "record": {"therapist_id", "admin", "totp_secret", "totp_last_step",
-                                   "recovery"}}   administrator mark, two-step sign-in
+                                   "recovery", ["lang"]}}   administrator mark, two-step sign-in,
+                                                  account language when set (issue 16)
                                                   (rooms/store/account_store.py), only when set
     {"kind": "upload", "record": {...get_upload(), "picture": b64, "thumb": b64}}
                                                   the metadata and both files (null: missing)

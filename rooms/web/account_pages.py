@@ -19,9 +19,11 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from rooms.web import audit, passwords, signins, two_step
+from activities.contract.i18n import LANGUAGES, N_
+from rooms.web import audit, forms, i18n, passwords, signins, two_step
 from rooms.web.secure_cookies import AutoSecureSessionInterface
 from rooms.web.accounts import EmptyForm, FlaskForm, _email_ok
+from rooms.web.forms import _
 
 bp = Blueprint("account", __name__)
 log = logging.getLogger("playroom.accounts")
@@ -41,6 +43,7 @@ def init_app(app):
     app.register_blueprint(bp)
     app.register_blueprint(two_step.bp)
     app.add_template_filter(signins.browser_label, "browser_label")
+    app.add_template_filter(forms.translated, "tr")      # issue 16: labels, form messages
     app.before_request(two_step.enforce)
     app.cli.add_command(create_therapist)
     app.cli.add_command(reset_password)
@@ -81,28 +84,28 @@ def _mine():
 
 
 class ChangePasswordForm(FlaskForm):
-    current = PasswordField("Current password", validators=[DataRequired(), Length(max=200)])
-    password = PasswordField("New password", validators=[
+    current = PasswordField(N_("Current password"), validators=[DataRequired(), Length(max=200)])
+    password = PasswordField(N_("New password"), validators=[
         DataRequired(), Length(min=10, max=200), passwords.strong(inputs=_mine)])
-    confirm = PasswordField("Repeat new password",
-                            validators=[EqualTo("password", "Passwords differ.")])
+    confirm = PasswordField(N_("Repeat new password"),
+                            validators=[EqualTo("password", N_("Passwords differ."))])
 
 
 class ForgotForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired(), Length(max=200)])
+    email = EmailField(N_("Email"), validators=[DataRequired(), Length(max=200)])
 
 
 class InviteForm(FlaskForm):
-    email = EmailField("Their email", validators=[DataRequired(), Length(max=200), _email_ok])
+    email = EmailField(N_("Their email"), validators=[DataRequired(), Length(max=200), _email_ok])
 
 
 def reset_form(rec):
     class ResetForm(FlaskForm):
-        password = PasswordField("New password", validators=[
+        password = PasswordField(N_("New password"), validators=[
             DataRequired(), Length(min=10, max=200),
             passwords.strong(inputs=lambda: [rec["email"], rec["name"]])])
-        confirm = PasswordField("Repeat new password",
-                                validators=[EqualTo("password", "Passwords differ.")])
+        confirm = PasswordField(N_("Repeat new password"),
+                                validators=[EqualTo("password", N_("Passwords differ."))])
     return ResetForm()
 
 
@@ -116,12 +119,12 @@ def change_password():
     if form.validate_on_submit():
         rec = _storage().get_therapist(current_user.id)
         if not check_password_hash(rec["password_hash"], form.current.data):
-            form.current.errors.append("This is not your current password.")
+            form.current.errors.append(_("This is not your current password."))
         else:
             epoch = _storage().set_password(rec["id"], generate_password_hash(form.password.data))
             signins.end_others(rec["id"], new_epoch=epoch)
             audit.record("password-changed")                       # AUDIT1
-            flash("Your password is changed. Every other sign-in has been ended.", "info")
+            flash(_("Your password is changed. Every other sign-in has been ended."), "info")
             return redirect(url_for("account.sign_ins"))
     return render_template("change_password.html", form=form), \
         (400 if request.method == "POST" else 200)
@@ -135,11 +138,18 @@ def forgot():
         rec = _storage().get_therapist_by_email(form.email.data.strip().lower())
         if rec is not None and mail_configured() and _may_mail_reset(rec["email"]):
             link = url_for("account.reset", token=passwords.reset_token(rec), _external=True)
-            send_mail(rec["email"], "Reset your Playroom password",
-                      f"Someone asked to reset the password of your Playroom account.\n\n"
-                      f"To choose a new password, open this link within "
-                      f"{current_app.config['RESET_LINK_MINUTES']} minutes (it works once):\n"
-                      f"{link}\n\nIf it was not you, ignore this message.")
+            # In the account's language (issue 16), else the one the form was read in.
+            tr = i18n.translator(_storage().get_language(rec["id"]))
+            send_mail(rec["email"], tr.gettext("Reset your Playroom password"),
+                      tr.ngettext("Someone asked to reset the password of your Playroom account."
+                                  "\n\nTo choose a new password, open this link within {n} "
+                                  "minute (it works once):\n{link}\n\nIf it was not you, "
+                                  "ignore this message.",
+                                  "Someone asked to reset the password of your Playroom account."
+                                  "\n\nTo choose a new password, open this link within {n} "
+                                  "minutes (it works once):\n{link}\n\nIf it was not you, "
+                                  "ignore this message.",
+                                  current_app.config["RESET_LINK_MINUTES"], link=link))
         return render_template("forgot.html", form=form, sent=True, mail=mail_configured())
     return render_template("forgot.html", form=form, sent=False, mail=mail_configured()), \
         (400 if request.method == "POST" else 200)
@@ -171,9 +181,25 @@ def reset(token):
         _storage().end_sign_ins(rec["id"])
         signins.kick_therapist(rec["id"])
         audit.record("password-reset", rec["email"], therapist_id=rec["id"])
-        flash("Your password is changed. Please sign in with it.", "info")
+        flash(_("Your password is changed. Please sign in with it."), "info")
         return redirect(url_for("auth.login"))
     return render_template("reset.html", form=form), (400 if request.method == "POST" else 200)
+
+
+# ------------------------------------------------------------------ language
+
+@bp.route("/account/language", methods=["POST"])
+@login_required
+def language():
+    """The account language (issue 16 part 3): every page of this therapist, and their
+    session records, in it, whatever the browser says. Shown on the settings page."""
+    if not EmptyForm().validate_on_submit() or request.form.get("lang") not in LANGUAGES:
+        abort(400)
+    _storage().set_language(current_user.id, request.form["lang"])
+    # Said in the language just chosen (lang() reads the account's).
+    flash(i18n.translator().gettext("Saved: the pages are now in {language}.",
+                                    language=LANGUAGES[request.form["lang"]]), "ok")
+    return redirect(url_for("records.settings"))
 
 
 # ------------------------------------------------------------------ sign-ins
@@ -195,7 +221,7 @@ def end_sign_in(sign_in_id):
     if not signins.end_one(current_user.id, sign_in_id):
         abort(404)
     audit.record("sign-in-ended")
-    flash("That sign-in has been ended.", "info")
+    flash(_("That sign-in has been ended."), "info")
     return redirect(url_for("account.sign_ins"))
 
 
@@ -206,7 +232,7 @@ def end_other_sign_ins():
         abort(400)
     signins.end_others(current_user.id)
     audit.record("sign-ins-ended")
-    flash("You are signed out everywhere else.", "info")
+    flash(_("You are signed out everywhere else."), "info")
     return redirect(url_for("account.sign_ins"))
 
 
@@ -225,10 +251,14 @@ def therapists():
                        _external=True)
         audit.record("therapist-invited", email)
         if mail_configured():
-            send_mail(email, "You are invited to Playroom",
-                      f"{current_user.name} invites you to create a therapist account on "
-                      f"Playroom. The link works for {current_app.config['THERAPIST_INVITE_DAYS']} "
-                      f"days:\n{link}\n")
+            tr = i18n.translator()        # the inviter's language: they know the invitee
+            send_mail(email, tr.gettext("You are invited to Playroom"),
+                      tr.ngettext("{name} invites you to create a therapist account on Playroom. "
+                                  "The link works for {n} day:\n{link}\n",
+                                  "{name} invites you to create a therapist account on Playroom. "
+                                  "The link works for {n} days:\n{link}\n",
+                                  current_app.config["THERAPIST_INVITE_DAYS"],
+                                  name=current_user.name, link=link))
     return render_template("therapists.html", form=form, link=link, mail=mail_configured())
 
 

@@ -34,18 +34,20 @@ import time
 from flask import (Blueprint, current_app, flash, redirect, render_template, request, session,
                    url_for)
 from flask_login import LoginManager, UserMixin, current_user, login_required, login_user, logout_user
-from flask_wtf import FlaskForm
 from werkzeug.security import check_password_hash, generate_password_hash
 from wtforms import EmailField, PasswordField, StringField, ValidationError
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from activities.contract import is_text
-from rooms.web import audit, passwords, signins, throttle, two_step
+from activities.contract.i18n import DEFAULT, LANGUAGES, N_
+from rooms.web import audit, i18n, passwords, signins, throttle, two_step
+from rooms.web.forms import FlaskForm, _
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
 login_manager.login_view = "auth.login"
-login_manager.login_message = "Please sign in first."
+login_manager.login_message = N_("Please sign in first.")
+login_manager.localize_callback = lambda message: _(message)
 
 
 class Therapist(UserMixin):
@@ -81,7 +83,7 @@ def _email_ok(form, field):
     value = (field.data or "").strip()
     if "@" not in value or "." not in value.rsplit("@", 1)[-1] or " " in value or \
             not is_text(value):
-        raise ValidationError("Please enter a valid email address.")
+        raise ValidationError(_("Please enter a valid email address."))
 
 
 def plain_text(lines=False):
@@ -92,21 +94,22 @@ def plain_text(lines=False):
         if lines:
             value = value.replace("\r", "\n").replace("\t", " ")
         if not is_text(value, newlines=lines):
-            raise ValidationError("Please use plain text (no control characters).")
+            raise ValidationError(_("Please use plain text (no control characters)."))
     return check
 
 
 class RegisterForm(FlaskForm):
-    name = StringField("Your name", validators=[DataRequired(), Length(max=80), plain_text()])
-    email = EmailField("Email", validators=[DataRequired(), Length(max=200), _email_ok])
-    password = PasswordField("Password", validators=[DataRequired(), Length(min=10, max=200),
-                                                     passwords.strong("email", "name")])
-    confirm = PasswordField("Repeat password", validators=[EqualTo("password", "Passwords differ.")])
+    name = StringField(N_("Your name"), validators=[DataRequired(), Length(max=80), plain_text()])
+    email = EmailField(N_("Email"), validators=[DataRequired(), Length(max=200), _email_ok])
+    password = PasswordField(N_("Password"), validators=[DataRequired(), Length(min=10, max=200),
+                                                         passwords.strong("email", "name")])
+    confirm = PasswordField(N_("Repeat password"),
+                            validators=[EqualTo("password", N_("Passwords differ."))])
 
 
 class LoginForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired(), Length(max=200)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
+    email = EmailField(N_("Email"), validators=[DataRequired(), Length(max=200)])
+    password = PasswordField(N_("Password"), validators=[DataRequired(), Length(max=200)])
 
 
 class EmptyForm(FlaskForm):
@@ -139,9 +142,12 @@ def register():
         if rec is None:
             # AUTH5: never "this email has an account"; probing counts as a failure.
             throttle.failed(_storage(), address)
-            form.email.errors.append(NOT_CREATED)
+            form.email.errors.append(_(NOT_CREATED))
         else:
             audit.record("therapist-created", rec["email"], therapist_id=rec["id"])
+            # Issue 16: the account speaks what the browser asked for at sign-up.
+            _storage().set_language(rec["id"], i18n.lang() if i18n.lang() in LANGUAGES
+                                    else DEFAULT)
             _sign_in(rec)
             return redirect(url_for("web.dashboard"))
     return render_template("register.html", form=form, invited=invited), \
@@ -169,14 +175,14 @@ def login():
             return redirect(url_for("web.dashboard"))
         throttle.failed(_storage(), address, email)
         audit.record("sign-in-failed", email, therapist_id=rec and rec["id"])   # AUDIT1
-        form.password.errors.append("Email or password is not right.")
+        form.password.errors.append(_("Email or password is not right."))
     return render_template("login.html", form=form), (400 if request.method == "POST" else 200)
 
 
 # ------------------------------------------------------------------ account safety
 
-NOT_CREATED = ("We could not create an account with these details. Please check them, "
-               "or sign in if you have an account.")
+NOT_CREATED = N_("We could not create an account with these details. Please check them, "
+                  "or sign in if you have an account.")
 
 
 def _sign_in(rec):
@@ -219,8 +225,10 @@ def _sign_out_when_inactive():
         logout_user()
         session.pop("last_active", None)
         session.pop("fresh_links", None)
-        flash(f"You were signed out because nothing happened for {minutes} minutes. "
-              "Please sign in again.", "info")
+        flash(i18n.translator().ngettext(
+            "You were signed out because nothing happened for {n} minute. Please sign in again.",
+            "You were signed out because nothing happened for {n} minutes. Please sign in again.",
+            minutes), "info")
         return redirect(url_for("auth.login"))
     if not isinstance(last, (int, float)) or now - last >= 10:
         session["last_active"] = int(now)       # written at most every 10 s
@@ -244,5 +252,5 @@ def logout():
         logout_user()
         session.pop("last_active", None)
         session.pop(EPOCH, None)
-        flash("You are signed out on every device and browser.", "info")
+        flash(_("You are signed out on every device and browser."), "info")
     return redirect(url_for("web.index"))

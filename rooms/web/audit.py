@@ -14,48 +14,52 @@ import click
 from flask import current_app, has_request_context, request
 from flask_login import current_user
 
+from activities.contract.i18n import N_
 from rooms.store import audit_store
+from rooms.web.i18n import translator
 
-# What each kind means on the page (and in SECURITY.md's audit controls row).
+# What each kind means on the page (and in SECURITY.md's audit controls row); marked for
+# the catalog, translated where the page shows them (templates/account_audit.html).
 LABELS = {
-    "sign-in": "Signed in",
-    "sign-in-failed": "Failed sign-in",
-    "sign-out": "Signed out everywhere",
-    "sign-in-ended": "A sign-in was ended",
-    "sign-ins-ended": "Other sign-ins were ended",
-    "password-changed": "Password changed",
-    "password-reset": "Password reset by link",
-    "password-reset-link": "Password reset link made (command line)",
-    "two-step-on": "Two-step sign-in turned on",
-    "two-step-off": "Two-step sign-in turned off",
-    "recovery-codes-new": "New recovery codes",
-    "recovery-code-used": "Signed in with a recovery code",
-    "room-created": "Room created",
-    "room-deleted": "Room deleted",
-    "invite-new": "New invite link",
-    "invite-revoked": "Invite link switched off",
-    "therapist-invited": "Therapist invited",
-    "therapist-created": "Therapist account created",
-    "record-view": "Session record viewed",
-    "record-export": "Session record exported",
-    "record-delete": "Session record deleted",
-    "export-data": "All data exported (command line)",
-    "import-data": "Data imported (command line)",
+    "sign-in": N_("Signed in"),
+    "sign-in-failed": N_("Failed sign-in"),
+    "sign-out": N_("Signed out everywhere"),
+    "sign-in-ended": N_("A sign-in was ended"),
+    "sign-ins-ended": N_("Other sign-ins were ended"),
+    "password-changed": N_("Password changed"),
+    "password-reset": N_("Password reset by link"),
+    "password-reset-link": N_("Password reset link made (command line)"),
+    "two-step-on": N_("Two-step sign-in turned on"),
+    "two-step-off": N_("Two-step sign-in turned off"),
+    "recovery-codes-new": N_("New recovery codes"),
+    "recovery-code-used": N_("Signed in with a recovery code"),
+    "room-created": N_("Room created"),
+    "room-deleted": N_("Room deleted"),
+    "invite-new": N_("New invite link"),
+    "invite-revoked": N_("Invite link switched off"),
+    "therapist-invited": N_("Therapist invited"),
+    "therapist-created": N_("Therapist account created"),
+    "record-view": N_("Session record viewed"),
+    "record-export": N_("Session record exported"),
+    "record-delete": N_("Session record deleted"),
+    "export-data": N_("All data exported (command line)"),
+    "import-data": N_("Data imported (command line)"),
 }
 
 
-ACTORS = {"anonymous": "Not signed in", "cli": "Command line", "system": "Playroom"}
+ACTORS = {"anonymous": N_("Not signed in"), "cli": N_("Command line"), "system": "Playroom"}
 
 
 def actor_label(storage, me):
     """actor -> what the page says: "You", another therapist's email, or ACTORS."""
     def label(actor):
+        tr = translator()
         if actor == f"therapist:{me}":
-            return "You"
+            return tr.gettext("You")
         if actor.startswith("therapist:"):
             rec = storage.get_therapist(int(actor.split(":", 1)[1]))
             return rec["email"] if rec else actor
-        return ACTORS.get(actor, actor)
+        return tr.gettext(ACTORS[actor]) if actor in ACTORS else actor
     return label
 
 

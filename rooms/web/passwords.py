@@ -14,15 +14,23 @@
 """
 import hashlib
 
-from flask import current_app
+from flask import current_app, has_request_context
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from wtforms import ValidationError
 from zxcvbn import zxcvbn
+
+from activities.contract.i18n import ENGLISH
+from rooms.web import i18n
 
 # zxcvbn's time grows with the length; the first 100 characters decide the score.
 SCORED_CHARS = 100
 RESET_SALT = "playroom-password-reset"
 INVITE_SALT = "playroom-therapist-invite"
+
+
+def _tr():
+    """The reader's translator; English for a command (`flask create-therapist`)."""
+    return i18n.translator() if has_request_context() else ENGLISH
 
 
 def weakness(password, user_inputs=()):
@@ -33,8 +41,12 @@ def weakness(password, user_inputs=()):
     if result["score"] >= current_app.config["PASSWORD_MIN_SCORE"]:
         return None
     feedback = result["feedback"]
-    parts = [feedback.get("warning") or "This password is too easy to guess."]
-    parts += feedback.get("suggestions") or ["Add another word or two. Uncommon words are better."]
+    # zxcvbn's own warnings and suggestions are English only (it has no Spanish): they
+    # stay as it says them; ours are in the reader's language.
+    tr = _tr()
+    parts = [feedback.get("warning") or tr.gettext("This password is too easy to guess.")]
+    parts += feedback.get("suggestions") or [
+        tr.gettext("Add another word or two. Uncommon words are better.")]
     return " ".join(p if p.endswith(".") else p + "." for p in parts if p)
 
 
@@ -46,7 +58,8 @@ def strong(*input_fields, inputs=None):
         values += list(inputs() if inputs else ())
         reason = weakness(field.data or "", values)
         if reason:
-            raise ValidationError(f"Please choose a stronger password. {reason}")
+            raise ValidationError(_tr().gettext(
+                "Please choose a stronger password. {reason}", reason=reason))
     return check
 
 

@@ -22,6 +22,7 @@ from ua_parser import parse as ua_parse
 from werkzeug.http import parse_cookie
 
 from activities.contract.protocol import E_AUTH
+from rooms.web.i18n import translator
 
 SIGN_IN = "sign_in"          # session key: the sign-in's id
 EPOCH = "epoch"              # session key: the account's session epoch at sign-in (AUTH4)
@@ -79,8 +80,10 @@ def browser_label(agent):
     where = (found.device.family if found.device and found.device.family != "Other" else None) \
         or (found.os.family if found.os and found.os.family != "Other" else None)
     if not browser or browser == "Other":
-        return agent or "unknown browser"
-    return f"{browser} on {where}" if where else browser
+        return agent or translator().gettext("unknown browser")
+    # Translators: a browser and the device or system it runs on, "Chrome on Android".
+    return translator().gettext("{browser} on {device}", browser=browser, device=where) \
+        if where else browser
 
 
 def active(therapist_id, now=None):

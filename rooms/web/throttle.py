@@ -23,6 +23,8 @@ import time
 
 from flask import current_app
 
+from rooms.web.i18n import translator
+
 
 def _cfg(key):
     return current_app.config[key]
@@ -74,7 +76,14 @@ def succeeded(storage, address, email):
 
 
 def message(seconds):
-    minutes = math.ceil(seconds / 60)
-    when = f"{seconds} seconds" if seconds < 120 else f"{minutes} minutes"
-    return (f"Too many sign-in attempts. For your safety, please wait {when} "
-            "and try again.")
+    """What the sign-in form says, in the reader's language (issue 16)."""
+    tr = translator()
+    if seconds < 120:
+        return tr.ngettext("Too many sign-in attempts. For your safety, please wait {n} second "
+                           "and try again.",
+                           "Too many sign-in attempts. For your safety, please wait {n} seconds "
+                           "and try again.", seconds)
+    return tr.ngettext("Too many sign-in attempts. For your safety, please wait {n} minute "
+                       "and try again.",
+                       "Too many sign-in attempts. For your safety, please wait {n} minutes "
+                       "and try again.", math.ceil(seconds / 60))

@@ -25,12 +25,13 @@ import segno
 from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
                    session, url_for)
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 from werkzeug.security import check_password_hash
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from rooms.web import audit, throttle
+from activities.contract.i18n import N_
+from rooms.web import audit, i18n, throttle
+from rooms.web.forms import FlaskForm, _
 
 bp = Blueprint("two_step", __name__)
 PENDING = "two_step_pending"      # session: {"id", "at"} after the right password
@@ -92,11 +93,12 @@ def _pending():
 
 
 class CodeForm(FlaskForm):
-    code = StringField("Code from your authenticator app", validators=[DataRequired(), Length(max=20)])
+    code = StringField(N_("Code from your authenticator app"),
+                       validators=[DataRequired(), Length(max=20)])
 
 
 class RecoveryForm(FlaskForm):
-    recovery = StringField("Recovery code", validators=[DataRequired(), Length(max=40)])
+    recovery = StringField(N_("Recovery code"), validators=[DataRequired(), Length(max=40)])
 
 
 @bp.route("/login/code", methods=["GET", "POST"])
@@ -104,7 +106,7 @@ def code():
     rec = _pending()
     if rec is None:
         session.pop(PENDING, None)
-        flash("Please sign in again.", "info")
+        flash(_("Please sign in again."), "info")
         return redirect(url_for("auth.login"))
     form, recovery = CodeForm(), RecoveryForm()
     used = "recovery" if "recovery" in request.form else "code"
@@ -121,7 +123,7 @@ def code():
             return _complete(rec, used)
         throttle.failed(_storage(), address, rec["email"])
         audit.record("sign-in-failed", f"{rec['email']} (wrong {used})", therapist_id=rec["id"])
-        chosen[used].errors.append("This code is not right, or was used already.")
+        chosen[used].errors.append(_("This code is not right, or was used already."))
     return render_template("login_code.html", form=form, recovery=recovery), \
         (400 if request.method == "POST" else 200)
 
@@ -142,19 +144,23 @@ def _complete(rec, used):
         audit.record("recovery-code-used")                     # AUDIT1
     left = _storage().count_recovery_codes(rec["id"])
     if used == "recovery":
-        flash(f"You used a recovery code; {left} left. Each works once. You can make new "
-              "ones under Password and sign-ins.", "info")
+        flash(i18n.translator().ngettext(
+            "You used a recovery code; {n} left. Each works once. You can make new ones under "
+            "Password and sign-ins.",
+            "You used a recovery code; {n} left. Each works once. You can make new ones under "
+            "Password and sign-ins.", left), "info")
     return redirect(url_for("web.dashboard"))
 
 
 # ------------------------------------------------------------------ enrolment
 
 class EnrolForm(FlaskForm):
-    code = StringField("Code from your authenticator app", validators=[DataRequired(), Length(max=20)])
+    code = StringField(N_("Code from your authenticator app"),
+                       validators=[DataRequired(), Length(max=20)])
 
 
 class PasswordCheckForm(FlaskForm):
-    password = PasswordField("Your password", validators=[DataRequired(), Length(max=200)])
+    password = PasswordField(N_("Your password"), validators=[DataRequired(), Length(max=200)])
 
 
 def _qr_svg(uri):
@@ -177,8 +183,8 @@ def settings():
         step = matching_step(secret, form.code.data)
         if step is not None:
             return _turn_on(secret, step)
-        form.code.errors.append("This code is not right. Check the time on your phone and "
-                                "type the code shown now.")
+        form.code.errors.append(_("This code is not right. Check the time on your phone and "
+                                  "type the code shown now."))
     uri = pyotp.TOTP(secret).provisioning_uri(name=current_user.email, issuer_name=ISSUER)
     return render_template("two_step.html", enabled=False, form=form, qr=_qr_svg(uri),
                            secret=" ".join(secret[i:i + 4] for i in range(0, len(secret), 4)),
@@ -211,7 +217,7 @@ def renew_codes():
     if _storage().get_totp(current_user.id) is None:
         abort(404)
     if not _password_checked():
-        flash("That is not your password.", "error")
+        flash(_("That is not your password."), "error")
         return redirect(url_for("two_step.settings"))
     codes = new_recovery_codes()
     _storage().set_recovery_codes(current_user.id, [code_hash(c) for c in codes])
@@ -225,11 +231,11 @@ def turn_off():
     if current_app.config["REQUIRE_2FA"]:
         abort(403)
     if not _password_checked():
-        flash("That is not your password.", "error")
+        flash(_("That is not your password."), "error")
         return redirect(url_for("two_step.settings"))
     _storage().set_totp(current_user.id, None)
     audit.record("two-step-off")
-    flash("Two-step sign-in is off.", "info")
+    flash(_("Two-step sign-in is off."), "info")
     return redirect(url_for("two_step.settings"))
 
 
@@ -244,5 +250,6 @@ def enforce():
             or not current_user.is_authenticated \
             or _storage().get_totp(current_user.id) is not None:
         return None
-    flash("This Playroom asks every therapist to use two-step sign-in. Please set it up.", "info")
+    flash(_("This Playroom asks every therapist to use two-step sign-in. Please set it up."),
+          "info")
     return redirect(url_for("two_step.settings"))

@@ -104,3 +104,20 @@ def test_AUTH11_recovery_codes_are_single_use_and_replaced_as_a_set(open_store, 
     with pytest.raises(MISSING_PARENT):
         store.set_recovery_codes(4242, ["h1"])
     assert store.count_recovery_codes(4242) == 0
+
+
+def test_the_account_language_is_kept_per_therapist(open_store, store, kim):  # noqa: F811
+    """Issue 16 part 3: the therapist's account language, None until set."""
+    lee = store.create_therapist("lee@example.org", "Dr. Lee", "h")
+    assert store.get_language(kim["id"]) is None
+    store.set_language(kim["id"], "es")
+    again = open_store()
+    assert again.get_language(kim["id"]) == "es" and again.get_language(lee["id"]) is None
+    again.set_language(kim["id"], "en")
+    assert store.get_language(kim["id"]) == "en"
+    assert store.get_language(999) is None and store.get_language("1:x") is None
+    with pytest.raises(MISSING_PARENT):
+        store.set_language(4242, "es")
+    with pytest.raises(ValueError):
+        store.set_language(kim["id"], "xx")
+    assert store.get_language(4242) is None and store.get_language(kim["id"]) == "en"

@@ -51,7 +51,7 @@ def test_importing_the_same_account_again_reuses_it(sqlite_factory):  # noqa: F8
 
 @pytest.mark.parametrize("field,value", [
     ("admin", "yes"), ("totp_secret", "not base32!"), ("totp_last_step", None),
-    ("recovery", ["plain-code"]),
+    ("recovery", ["plain-code"]), ("lang", "xx"), ("lang", 7),
 ])
 def test_a_damaged_account_line_writes_nothing(sqlite_factory, field, value):  # noqa: F811
     src, dst = sqlite_factory("a"), sqlite_factory("b")
@@ -66,3 +66,31 @@ def test_a_damaged_account_line_writes_nothing(sqlite_factory, field, value):  #
     with pytest.raises(transfer.TransferError):
         transfer.import_data(dst, io.StringIO(bad))
     assert dst.list_therapists() == []
+
+
+def test_a_move_sqlite_redis_sqlite_keeps_the_account_language(sqlite_factory, redis_store):  # noqa: F811
+    """Issue 16 part 3: the account language moves; a therapist with nothing but a
+    language still gets an account line; files without "lang" still import."""
+    src = sqlite_factory("a")
+    two = two_step_therapist(src)
+    src.set_language(two["id"], "es")
+    only = src.create_therapist("lee@example.org", "Dr. Lee", "hash")
+    src.set_language(only["id"], "es")
+    plain = src.create_therapist("ray@example.org", "Dr. Ray", "hash")
+    move(src, redis_store)
+    back = sqlite_factory("b")
+    text, counts = move(redis_store, back)
+    assert counts["account"] == 2
+    for store in (redis_store, back):
+        assert store.get_language(two["id"]) == "es" and store.get_language(only["id"]) == "es"
+        assert store.get_language(plain["id"]) is None
+        assert store.get_totp(two["id"])["secret"] == SECRET
+    # A file written before issue 16 (no "lang") imports as before.
+    old = sqlite_factory("c")
+    two_step_therapist(old)
+    buf = io.StringIO()
+    transfer.export_data(old, buf)
+    assert '"lang"' not in buf.getvalue()
+    fresh = sqlite_factory("d")
+    transfer.import_data(fresh, io.StringIO(buf.getvalue()))
+    assert fresh.get_language(1) is None and fresh.get_totp(1)["secret"] == SECRET
