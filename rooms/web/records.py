@@ -29,7 +29,8 @@ from rooms.records import retention
 from rooms.web.accounts import EmptyForm, plain_text
 from rooms.web import services as _pr
 from rooms.web import audit as security_audit
-from rooms.web.pages import ROLE_LABELS
+from rooms.web import i18n
+from rooms.web.pages import role_labels
 
 bp = Blueprint("records", __name__)
 log = logging.getLogger("playroom.records_web")
@@ -89,7 +90,7 @@ def _own_record(record_id):
         _refuse(f"record {record_id!r}")
     # SAFE2: where the child was and whom to call, for the owner's page, PDF and ZIP.
     rec["safety"] = records.session_safety(storage, rec["room_id"], rec["first_seq"])
-    rec["safety_lines"] = records.safety_lines(rec["safety"])
+    rec["safety_lines"] = records.safety_lines(rec["safety"], i18n.translator())
     return rec, room
 
 
@@ -121,12 +122,24 @@ def _pictures(rec):
 
 @bp.app_template_filter("clock")
 def _clock(ts):
-    return time.strftime("%H:%M", time.localtime(ts))
+    return records.clock_time(ts, i18n.translator().locale)
 
 
 @bp.app_template_filter("daytime")
 def _daytime(ts):
-    return time.strftime("%a %d %b %Y, %H:%M", time.localtime(ts))
+    """A day and time in the reader's language ("Mon 07 Dec 2026, 10:05")."""
+    loc = i18n.translator().locale
+    return f"{records.day(ts, loc)}, {records.clock_time(ts, loc)}"
+
+
+@bp.app_template_filter("dayonly")
+def _dayonly(ts):
+    """A date in the reader's language ("07 Dec 2026", "7 dic 2026")."""
+    from babel.dates import format_date
+    import datetime
+    loc = i18n.translator().locale
+    pattern = "dd MMM yyyy" if loc.language == "en" else "d MMM yyyy"
+    return format_date(datetime.datetime.fromtimestamp(ts).date(), pattern, locale=loc)
 
 
 @bp.app_template_filter("duration")
@@ -140,7 +153,7 @@ def _duration(seconds):
 def room_records(room_id):
     room = _own_room(room_id)
     recs = _pr().storage.list_records(room_id)
-    return render_template("records.html", room=room, records=recs, role_labels=ROLE_LABELS,
+    return render_template("records.html", room=room, records=recs, role_labels=role_labels(),
                            **_trends(room_id, recs))
 
 
@@ -155,9 +168,16 @@ def _trends(room_id, recs):
                 if hasattr(pr.registry.get(name), "practice_tasks")}
     full = [pr.storage.get_record(r["id"]) for r in trends.recent(recs)]
     grids = trends.prompt_grids([r for r in full if r], practice)
-    return {"checkins": checkins, "grids": grids, "words": charts.WORDS,
-            "checkin_svg": charts.checkin_chart(checkins) if checkins else None,
-            "grid_svgs": [charts.prompt_chart(g, f"prompts-{i}") for i, g in enumerate(grids)],
+    tr = i18n.translator()
+    # The tables show the tasks, steps and levels in the reader's language (the charts
+    # translate their own words); the grids keep the source ids the charts index by.
+    shown = [{**g, "title": tr.gettext(g["title"]), "steps": [tr.gettext(s) for s in g["steps"]],
+              "cells": [[tr.gettext(lv) if lv else lv for lv in row] for row in g["cells"]]}
+             for g in grids]
+    return {"checkins": checkins, "grids": shown, "words": charts.words(tr),
+            "checkin_svg": charts.checkin_chart(checkins, tr=tr) if checkins else None,
+            "grid_svgs": [charts.prompt_chart({**g, "title": s["title"]}, f"prompts-{i}", tr=tr)
+                          for i, (g, s) in enumerate(zip(grids, shown))],
             "limit": trends.LIMIT}
 
 
@@ -183,7 +203,7 @@ def record(record_id):
                                             storage.list_record_pictures(rec["id"])))
     return render_template("record.html", rec=rec, room=room, notes=notes, pictures=pictures,
                            note_form=NoteForm(formdata=None), action=EmptyForm(),
-                           role_labels=ROLE_LABELS, note_chars=NOTE_CHARS,
+                           role_labels=role_labels(), note_chars=NOTE_CHARS,
                            entry_line=records.entry_line)
 
 
@@ -202,7 +222,8 @@ def picture(record_id, idx):
 def export_pdf(record_id):
     rec, _ = _own_record(record_id)
     data = _pr().offload.run(records.record_pdf, rec, _pictures(rec),   # WORK1
-                             _pr().storage.list_notes(rec["id"]), current_app.config["ASSETS_ROOT"])
+                             _pr().storage.list_notes(rec["id"]), current_app.config["ASSETS_ROOT"],
+                             i18n.translator())
     _audit("export", rec, "PDF")
     return send_file(io.BytesIO(data), mimetype="application/pdf", as_attachment=True,
                      download_name=_download_name(rec, "pdf"), max_age=0)
@@ -216,7 +237,8 @@ def checkin_sheet(room_id):
     pr = _pr()
     _, state = pr.engine.state(room_id, "checkin")
     data = pr.offload.run(documents.checkin_sheet_pdf, room["name"], state["entries"],   # WORK1
-                          pr.storage.list_records(room_id), current_app.config["ASSETS_ROOT"])
+                          pr.storage.list_records(room_id), current_app.config["ASSETS_ROOT"],
+                          i18n.translator())
     pr.storage.add_audit(current_user.id, "export", "Check-in trend sheet (PDF)", room_id=room_id)
     security_audit.record("record-export", f"room {room_id}: check-in trend sheet (PDF)")
     return send_file(io.BytesIO(data), mimetype="application/pdf", as_attachment=True,
@@ -248,7 +270,8 @@ def delete(record_id):
         abort(400)
     if _pr().storage.delete_record(rec["id"]):
         _audit("delete", rec)
-    flash(f"The record of the session on {_daytime(rec['started_at'])} is deleted.", "ok")
+    flash(i18n.translator().gettext("The record of the session on {when} is deleted.",
+                                    when=_daytime(rec["started_at"])), "ok")
     return redirect(url_for("records.room_records", room_id=room["id"]))
 
 
@@ -259,10 +282,11 @@ def add_note(record_id):
     rec, _ = _own_record(record_id)
     form = NoteForm()
     if not form.validate_on_submit():
-        flash(f"A note needs some text (up to {NOTE_CHARS} characters).", "error")
+        flash(i18n.translator().gettext("A note needs some text (up to {n} characters).",
+                                        n=NOTE_CHARS), "error")
     else:
         _pr().storage.add_note(rec["id"], form.text.data)
-        flash("Note saved.", "ok")
+        flash(i18n.translator().gettext("Note saved."), "ok")
     return redirect(url_for("records.record", record_id=rec["id"]) + "#notes")
 
 
@@ -279,10 +303,11 @@ def edit_note(record_id, note_id):
     note = _own_note(rec, note_id)
     form = NoteForm()
     if not form.validate_on_submit():
-        flash(f"A note needs some text (up to {NOTE_CHARS} characters).", "error")
+        flash(i18n.translator().gettext("A note needs some text (up to {n} characters).",
+                                        n=NOTE_CHARS), "error")
     else:
         _pr().storage.update_note(note["id"], form.text.data)
-        flash("Note changed.", "ok")
+        flash(i18n.translator().gettext("Note changed."), "ok")
     return redirect(url_for("records.record", record_id=rec["id"]) + "#notes")
 
 
@@ -293,7 +318,7 @@ def delete_note(record_id, note_id):
     if not EmptyForm().validate_on_submit():
         abort(400)
     _pr().storage.delete_note(note["id"])
-    flash("Note deleted.", "ok")
+    flash(i18n.translator().gettext("Note deleted."), "ok")
     return redirect(url_for("records.record", record_id=rec["id"]) + "#notes")
 
 
@@ -362,8 +387,11 @@ def init_app(app, socketio):
         except Exception:          # the room was deleted meanwhile: nothing to picture
             return {}
 
+    # The record is written in the therapist's account language (issue 16).
+    catalogs = app.extensions.get("playroom_i18n")
     service = records.RecordService(pr.storage, registry, app.config["ASSETS_ROOT"],
-                                    states_of=states_of, offload=getattr(pr, "offload", None))
+                                    states_of=states_of, offload=getattr(pr, "offload", None),
+                                    translator=catalogs.translator if catalogs else None)
     pr.records = service
     hooks = getattr(pr, "session_end_hooks", None)
     if hooks is not None:
