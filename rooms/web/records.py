@@ -20,6 +20,7 @@ from wtforms import SelectChoice, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from activities.contract import printable
+from activities.contract.i18n import ENGLISH, N_
 from activities.contract.pdfdoc import FontsMissing
 
 from rooms.records import service as records
@@ -36,8 +37,8 @@ bp = Blueprint("records", __name__)
 log = logging.getLogger("playroom.records_web")
 
 NOTE_CHARS = 5000
-ACTION_LABELS = {"view": "Viewed", "export": "Exported", "delete": "Deleted",
-                 "retention": "Deleted (retention)"}
+ACTION_LABELS = {"view": N_("Viewed"), "export": N_("Exported"), "delete": N_("Deleted"),
+                 "retention": N_("Deleted (retention)")}
 
 
 class NoteForm(FlaskForm):
@@ -45,17 +46,25 @@ class NoteForm(FlaskForm):
                                                      plain_text(lines=True)])
 
 
-def _retention_label(days):
+def _retention_label(days, tr=ENGLISH):
     if days is None:
-        return "Keep records until I delete them"
-    return f"Delete records after {days} days" if days % 365 else \
-        f"Delete records after {days // 365} year{'s' * (days != 365)}"
+        return tr.gettext("Keep records until I delete them")
+    if days % 365:
+        return tr.ngettext("Delete records after {n} day", "Delete records after {n} days", days)
+    return tr.ngettext("Delete records after {n} year", "Delete records after {n} years", days // 365)
 
 
 class RetentionForm(FlaskForm):
-    days = SelectField("Keep session records", choices=[
+    days = SelectField(N_("Keep session records"), choices=[
         SelectChoice("forever" if d is None else str(d), _retention_label(d))
         for d in retention.CHOICES])
+
+    def translate(self, tr):
+        """The label and choices in the reader's language (the class holds English)."""
+        self.days.label.text = tr.gettext(self.days.label.text)
+        self.days.choices = [SelectChoice("forever" if d is None else str(d), _retention_label(d, tr))
+                             for d in retention.CHOICES]
+        return self
 
 
 # ------------------------------------------------------------------ access
@@ -108,7 +117,8 @@ def _audit(action, rec, detail=""):
 
 def _download_name(rec, ext, what=None):
     safe = "".join(c for c in rec["room_name"] if c.isalnum() or c in " -_").strip() or "room"
-    what = what or f"session {time.strftime('%Y-%m-%d %H%M', time.localtime(rec['started_at']))}"
+    what = what or i18n.translator().gettext(
+        "session {when}", when=time.strftime("%Y-%m-%d %H%M", time.localtime(rec["started_at"])))
     return f"{safe} - {what}.{ext}"
 
 
@@ -242,7 +252,8 @@ def checkin_sheet(room_id):
     pr.storage.add_audit(current_user.id, "export", "Check-in trend sheet (PDF)", room_id=room_id)
     security_audit.record("record-export", f"room {room_id}: check-in trend sheet (PDF)")
     return send_file(io.BytesIO(data), mimetype="application/pdf", as_attachment=True,
-                     download_name=_download_name({"room_name": room["name"]}, "pdf", "check-ins"),
+                     download_name=_download_name({"room_name": room["name"]}, "pdf",
+                                                 i18n.translator().gettext("check-ins")),
                      max_age=0)
 
 
@@ -332,8 +343,10 @@ def audit():
     entries = storage.list_audit(current_user.id)
     admin = storage.is_admin(current_user.id)        # AUDIT2: an administrator sees everyone's
     events = storage.list_security_events(None if admin else current_user.id)
+    tr = i18n.translator()
     return render_template("account_audit.html", entries=entries, rooms=rooms,
-                           labels=ACTION_LABELS, events=events, admin=admin,
+                           labels={k: tr.gettext(v) for k, v in ACTION_LABELS.items()},
+                           events=events, admin=admin,
                            event_labels=security_audit.LABELS,
                            actor_label=security_audit.actor_label(storage, current_user.id))
 
@@ -343,15 +356,16 @@ def settings():
     _signed_in()
     storage = _pr().storage
     days = storage.get_retention_days(current_user.id)
-    form = RetentionForm(data={"days": "forever" if days is None else str(days)})
+    tr = i18n.translator()
+    form = RetentionForm(data={"days": "forever" if days is None else str(days)}).translate(tr)
     if request.method == "POST":
         if not form.validate_on_submit():
-            flash("Please pick one of the choices.", "error")
+            flash(tr.gettext("Please pick one of the choices."), "error")
             return render_template("account_settings.html", form=form, days=days), 400
         choice = form.days.data
         days = None if choice == "forever" else int(choice)
         storage.set_retention_days(current_user.id, days)
-        flash(f"Saved: {_retention_label(days)}.", "ok")
+        flash(tr.gettext("Saved: {choice}.", choice=_retention_label(days, tr)), "ok")
         return redirect(url_for("records.settings"))
     return render_template("account_settings.html", form=form, days=days)
 

@@ -105,3 +105,13 @@ def test_an_english_therapist_keeps_english_records(owner, rec):
     assert rec["timeline"][0]["text"] == "Session started"
     page = text(owner.get(f"/records/{rec['id']}", headers=EN))
     assert "Timeline" in page and "Cronología" not in page
+
+
+def test_retention_choices_and_the_access_log_labels_in_spanish(spanish_account, owner, rec, post_form):
+    page = text(owner.get("/account/settings"))
+    assert "Guardar los registros hasta que yo los borre" in page
+    assert "Borrar los registros después de 1 año" in page and "Delete records after" not in page
+    r = post_form(owner, "/account/settings", "/account/settings", {"days": "365"}, follow_redirects=True)
+    assert "Guardado: Borrar los registros después de 1 año." in text(r)
+    owner.get(f"/records/{rec['id']}")
+    assert "Visto" in text(owner.get("/account/audit"))
