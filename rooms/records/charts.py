@@ -181,10 +181,10 @@ def prompt_chart(grid, ident="prompts", tr=ENGLISH):
     rows_h = cell * len(steps)
     legend_y = top + rows_h + 40 + 34
     height = legend_y + 22 * ((len(levels) + 1) // 2) + 4
+    counts = [tr.gettext("{day}: {done} of {steps}", day=column_label(c, tr), done=k, steps=len(steps))
+              for c, k in zip(cols, grid["independent"])]
     desc = " ".join(_step_words(i, s, grid, tr) for i, s in enumerate(steps)) + " " + \
-        tr.gettext("Steps done independently per session: {counts}.", counts=", ".join(
-            tr.gettext("{day}: {done} of {steps}", day=column_label(c, tr), done=k, steps=len(steps))
-            for c, k in zip(cols, grid["independent"])))
+        tr.gettext("Steps done independently per session: {counts}.", counts=", ".join(counts))
     svg = _svg(width, height, tr.gettext("Prompt levels per step: {task}", task=grid["title"]),
                desc, ident)
     for i in range(len(steps)):

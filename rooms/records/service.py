@@ -56,6 +56,7 @@ log = logging.getLogger("playroom.records")
 ROOM = "room"                     # the reserved activity name of room-level ops
 MAX_PICTURES = 40                 # per record: bounds the work at session end
 ROLE_LABELS = {"therapist": N_("Therapist"), "child": N_("Child"), "parent": N_("Parent")}
+SOMEONE = N_("Someone")           # a participant of no known role and no name
 
 
 # ------------------------------------------------------------------ timeline (pure)
@@ -191,7 +192,7 @@ def room_entries(ops, registry, names, tr=ENGLISH):
 
 def participant_names(participants, tr=ENGLISH):
     """pid -> {name, role} from the room's participants (list of dicts)."""
-    return {p["id"]: {"name": p.get("name") or tr.gettext(ROLE_LABELS.get(p.get("role"), N_("Someone"))),
+    return {p["id"]: {"name": p.get("name") or tr.gettext(ROLE_LABELS.get(p.get("role"), SOMEONE)),
                       "role": p.get("role")} for p in participants}
 
 

@@ -128,3 +128,13 @@ def test_the_charts_say_their_words_in_spanish(catalogs):
     assert "Estados de ánimo de la última sesión" in svg
     assert "comienzo 2 de 5 (mal)" in svg and "jun" in svg and "Jun" not in svg
     assert "Check-ins over the last session" in str(charts.checkin_chart(cols))
+
+
+def test_the_prompt_chart_counts_in_spanish(catalogs):
+    grid = {"title": "Mañana", "steps": ["Despertar", "Lavarse"], "levels": ["independent", "verbal"],
+            "columns": [{"label": "15 Jun", "started_at": T0}], "cells": [["independent"], [None]],
+            "independent": [1]}
+    svg = str(charts.prompt_chart(grid, "p0", tr=catalogs.translator("es")))
+    assert "Niveles de ayuda por paso: Mañana" in svg
+    assert "Pasos hechos sin ayuda por sesión: 15 jun: 1 de 2." in svg
+    assert "Paso 2, Lavarse: sin nivel." in svg
