@@ -9,12 +9,11 @@ timeline; pictures carry their caption as alt text.
 import os
 
 from activities.contract import printable
+from activities.contract.i18n import ENGLISH, N_
 from activities.contract.pdfdoc import GREY, Document
 from rooms.assets import pictures
 
-from .service import clock_time, day, duration, entry_line, safety_lines
-
-ROLE_LABELS = {"therapist": "Therapist", "child": "Child", "parent": "Parent"}
+from .service import ROLE_LABELS, clock_time, day, duration, entry_line, safety_lines
 TIME_COL = 16                   # mm: the clock time beside each timeline line
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # assets root
 
@@ -25,41 +24,51 @@ def _document(title, assets_root):
 
 # ------------------------------------------------------------------ session record
 
-def record_pdf(record, pictures_, notes=(), assets_root=None):
+def record_pdf(record, pictures_, notes=(), assets_root=None, tr=ENGLISH):
     """The record as PDF bytes: a summary and the timeline, the therapist's notes,
-    then one page per picture with its caption. `pictures_` = [{caption, png}]."""
+    then one page per picture with its caption. `pictures_` = [{caption, png}].
+    Headings, dates and labels in the language of `tr` (the therapist's); the timeline
+    lines as the record stored them, notes and names as written."""
     record, pictures_, notes = printable((record, pictures_, notes))   # TEXT1: old rooms
-    title = f"Session record — {record['room_name']}"
+    loc = tr.locale
+    title = tr.gettext("Session record — {room}", room=record["room_name"])
     doc = _document(title, assets_root)
     doc.add_page()
     doc.text_block(title, size=20, bold=True, after=2)
-    doc.text_block(f"{day(record['started_at'])}, {clock_time(record['started_at'])}–"
-                   f"{clock_time(record['ended_at'])} "
-                   f"({duration(record['ended_at'] - record['started_at'])})", size=12)
-    people = ", ".join(f"{p['name']} ({ROLE_LABELS.get(p['role'], p['role'])})"
+    doc.text_block(tr.gettext("{day}, {start}–{end} ({duration})",
+                              day=day(record["started_at"], loc),
+                              start=clock_time(record["started_at"], loc),
+                              end=clock_time(record["ended_at"], loc),
+                              duration=duration(record["ended_at"] - record["started_at"])),
+                   size=12)
+    people = ", ".join(tr.gettext("{name} ({role})", name=p["name"],
+                                  role=tr.gettext(ROLE_LABELS[p["role"]])
+                                  if p["role"] in ROLE_LABELS else p["role"])
                        for p in record["participants"])
     if people:
-        doc.text_block(f"With: {people}", size=11)
-    for line in safety_lines(record.get("safety") or {}):     # SAFE2
+        doc.text_block(tr.gettext("With: {people}", people=people), size=11)
+    for line in safety_lines(record.get("safety") or {}, tr):     # SAFE2
         doc.text_block(line, size=11)
     doc.ln(4)
-    doc.start_section("Timeline")
-    doc.text_block("Timeline", size=15, bold=True, after=2)
+    heading = tr.gettext("Timeline")
+    doc.start_section(heading)
+    doc.text_block(heading, size=15, bold=True, after=2)
     for e in record["timeline"]:
-        _timeline_line(doc, clock_time(e["at"]), entry_line(e))
+        _timeline_line(doc, clock_time(e["at"], loc), entry_line(e))
     if notes:
         doc.ln(4)
-        doc.start_section("Private notes")
-        doc.text_block("Private notes", size=15, bold=True, after=2)
+        heading = tr.gettext("Private notes")
+        doc.start_section(heading)
+        doc.text_block(heading, size=15, bold=True, after=2)
         for n in notes:
-            doc.text_block(f"{day(n['updated_at'])} {clock_time(n['updated_at'])}", size=9,
+            doc.text_block(f"{day(n['updated_at'], loc)} {clock_time(n['updated_at'], loc)}", size=9,
                            color=GREY, after=0.5)
             doc.text_block(n["text"], size=11, after=3)
     for i, pic in enumerate(pictures_):
-        caption = pic.get("caption") or f"Picture {i + 1}"
+        caption = pic.get("caption") or tr.gettext("Picture {n}", n=i + 1)
         doc.add_page()
         if i == 0:
-            doc.start_section("Pictures")
+            doc.start_section(tr.gettext("Pictures"))
         doc.text_block(caption, size=15, bold=True, after=3)
         y = doc.get_y()
         h = doc.picture(pic["png"], doc.l_margin, y, doc.epw, doc.h - y - doc.b_margin, caption)
@@ -93,8 +102,8 @@ def _frame(doc, png, y, h):
 
 # ------------------------------------------------------------------ check-in trend sheet
 
-WORDS = {1: "very upset", 2: "upset", 3: "okay", 4: "good", 5: "great"}
-MOMENTS = {"start": "start", "end": "end", "any": "during"}
+WORDS = {1: N_("very upset"), 2: N_("upset"), 3: N_("okay"), 4: N_("good"), 5: N_("great")}
+MOMENTS = {"start": N_("start"), "end": N_("end"), "any": N_("during")}
 COLORS = {1: (229, 57, 53), 2: (251, 140, 0), 3: (253, 216, 53), 4: (156, 204, 101),
           5: (67, 160, 71)}
 FACES = {1: "feel-1", 2: "feel-2", 3: "feel-3", 4: "feel-4", 5: "feel-5"}
@@ -108,51 +117,58 @@ def session_of(at, sessions):
     return None
 
 
-def checkin_rows(entries, sessions):
+def checkin_rows(entries, sessions, tr=ENGLISH):
     """[(day, [(time, moment word, value)], session or None)] in time order: the
     check-ins grouped by session, or by day for those outside any recorded session."""
+    loc = tr.locale
     groups, order = {}, []
     for e in sorted(entries, key=lambda e: e["at"]):
         s = session_of(e["at"], sessions)
-        key = ("s", s["started_at"]) if s else ("d", day(e["at"]))
+        key = ("s", s["started_at"]) if s else ("d", day(e["at"], loc))
         if key not in groups:
-            groups[key] = (day(e["at"]), [], s)
+            groups[key] = (day(e["at"], loc), [], s)
             order.append(key)
-        groups[key][1].append((clock_time(e["at"]), MOMENTS.get(e.get("moment"), "during"),
+        groups[key][1].append((clock_time(e["at"], loc),
+                               tr.gettext(MOMENTS.get(e.get("moment"), MOMENTS["any"])),
                                int(e["value"])))
     return [groups[k] for k in order]
 
 
-def checkin_sheet_pdf(room_name, entries, sessions, assets_root=None):
+def checkin_sheet_pdf(room_name, entries, sessions, assets_root=None, tr=ENGLISH):
     """The room's check-ins over time as PDF bytes: a chart of every check-in (1–5,
-    faces on the axis) and a table per session. `entries` are the check-in
-    activity's entries [{value, at, moment}], `sessions` the room's records."""
+    faces on the axis) and a table per session, in the language of `tr`. `entries`
+    are the check-in activity's entries [{value, at, moment}], `sessions` the room's
+    records."""
     room_name, entries = printable((room_name, entries))
-    title = f"Check-ins — {room_name}"
+    loc = tr.locale
+    title = tr.gettext("Check-ins — {room}", room=room_name)
     doc = _document(title, assets_root)
     root = assets_root or ROOT
     doc.add_page()
     doc.text_block(title, size=20, bold=True, after=2)
     if not entries:
-        doc.text_block("No check-ins yet.", size=12)
+        doc.text_block(tr.gettext("No check-ins yet."), size=12)
         return doc.output_bytes()
     first, last = min(e["at"] for e in entries), max(e["at"] for e in entries)
-    doc.text_block(f"{len(entries)} check-in{'s' * (len(entries) != 1)} from {day(first)} "
-                   f"to {day(last)}", size=12)
+    doc.text_block(tr.ngettext("{n} check-in from {first} to {last}",
+                               "{n} check-ins from {first} to {last}", len(entries),
+                               first=day(first, loc), last=day(last, loc)), size=12)
     doc.ln(2)
-    _chart(doc, sorted(entries, key=lambda e: e["at"]), root)
-    doc.start_section("Sessions")
-    for when, rows, s in checkin_rows(entries, sessions):
-        head = (f"{when}, session {clock_time(s['started_at'])}–{clock_time(s['ended_at'])}"
-                if s else f"{when}, outside a session")
+    _chart(doc, sorted(entries, key=lambda e: e["at"]), root, tr)
+    doc.start_section(tr.gettext("Sessions"))
+    for when, rows, s in checkin_rows(entries, sessions, tr):
+        head = (tr.gettext("{day}, session {start}–{end}", day=when,
+                           start=clock_time(s["started_at"], loc), end=clock_time(s["ended_at"], loc))
+                if s else tr.gettext("{day}, outside a session", day=when))
         doc.text_block(head, size=12, bold=True, after=1)
         for at, moment, v in rows:
-            _timeline_line(doc, at, f"{moment}: {v} of 5, {WORDS.get(v, '')}")
+            _timeline_line(doc, at, tr.gettext("{moment}: {value} of 5, {word}", moment=moment, value=v,
+                                               word=tr.gettext(WORDS[v]) if v in WORDS else ""))
         doc.ln(2)
     return doc.output_bytes()
 
 
-def _chart(doc, entries, root):
+def _chart(doc, entries, root, tr=ENGLISH):
     """Dots joined by a line, one per check-in in time order; the five faces on the
     left axis say what the heights mean without reading."""
     x0, y0, w, h = doc.l_margin + 12, doc.get_y(), doc.epw - 14, 60
@@ -161,7 +177,7 @@ def _chart(doc, entries, root):
     for v in range(1, 6):
         y = y0 + h - (v - 1) * step
         doc.line(x0, y, x0 + w, y)
-        doc.picture(pictures.svg_path(root, FACES[v]), doc.l_margin, y - 4, 8, 8, WORDS[v])
+        doc.picture(pictures.svg_path(root, FACES[v]), doc.l_margin, y - 4, 8, 8, tr.gettext(WORDS[v]))
     n = len(entries)
     pts = [(x0 + (w * (i + 0.5) / n), y0 + h - (int(e["value"]) - 1) * step)
            for i, e in enumerate(entries)]

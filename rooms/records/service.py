@@ -26,9 +26,10 @@ or picture fails is logged and left out, the rest is kept.
 Room-level ops (activity name "room", reserved) are described here; every activity
 describes its own ops through the optional interface functions (activities/contract/__init__.py):
 
-    record_entries(ops, state=None, ended_at=None) -> [entry]
+    record_entries(ops, state=None, ended_at=None, tr=ENGLISH) -> [entry]
         entry = {seq, at, by, kind, text, data}; `by` a participant id or None. The
-        text never names a person: the timeline adds `who`.
+        text never names a person: the timeline adds `who`. `tr` is the translator of
+        the therapist's account language: the record is written in it (issue 16).
     record_pictures(state) -> [(key, caption)]
         the pictures worth keeping of the final state; each key is passed to the
         activity's render(state, key, assets). An entry whose data holds
@@ -41,10 +42,12 @@ import io
 import json
 import logging
 import re
-import time
 import zipfile
 
+from babel.dates import format_datetime
+
 from activities.contract import printable
+from activities.contract.i18n import ENGLISH, N_
 from rooms.assets.pictures import Assets
 from rooms.core.offload import Offload
 
@@ -52,7 +55,8 @@ log = logging.getLogger("playroom.records")
 
 ROOM = "room"                     # the reserved activity name of room-level ops
 MAX_PICTURES = 40                 # per record: bounds the work at session end
-ROLE_LABELS = {"therapist": "Therapist", "child": "Child", "parent": "Parent"}
+ROLE_LABELS = {"therapist": N_("Therapist"), "child": N_("Child"), "parent": N_("Parent")}
+SOMEONE = N_("Someone")           # a participant of no known role and no name
 
 
 # ------------------------------------------------------------------ timeline (pure)
@@ -63,51 +67,74 @@ def _at(op):
     return at if isinstance(at, (int, float)) and not isinstance(at, bool) else op.get("ts", 0.0)
 
 
-def _on_off(v):
-    return "on" if v else "off"
-
-
 # What the therapist did, in words, per room setting (others: "set <key> on/off").
 # The timeline puts the person first: "Dr. Kim locked the room (no new joins)".
+# Written in the therapist's language when the record is built (issue 16).
 SETTING_TEXT = {
-    "lock": ("locked the room (no new joins)", "unlocked the room"),
-    "freeze": ("paused everyone's input", "let everyone play again"),
-    "follow": ("turned follow me on", "turned follow me off"),
-    "private": ("started private child time", "ended private child time"),
-    "auto_admit": ("let guests in automatically", "made guests wait to be let in"),
-    "child_may_draw": ("let the child play", "made the child watch only"),
-    "parent_may_play": ("let the parent play", "made the parent watch only"),
+    "lock": (N_("locked the room (no new joins)"), N_("unlocked the room")),
+    "freeze": (N_("paused everyone's input"), N_("let everyone play again")),
+    "follow": (N_("turned follow me on"), N_("turned follow me off")),
+    "private": (N_("started private child time"), N_("ended private child time")),
+    "auto_admit": (N_("let guests in automatically"), N_("made guests wait to be let in")),
+    "child_may_draw": (N_("let the child play"), N_("made the child watch only")),
+    "parent_may_play": (N_("let the parent play"), N_("made the parent watch only")),
 }
 SETTING_TEXT.update({"locked": SETTING_TEXT["lock"], "frozen": SETTING_TEXT["freeze"],
                      "follow_me": SETTING_TEXT["follow"]})
 
 
-def _setting_text(key, value):
+def _setting_text(key, value, tr=ENGLISH):
     if key in SETTING_TEXT and isinstance(value, bool):
-        return SETTING_TEXT[key][0 if value else 1]
+        return tr.gettext(SETTING_TEXT[key][0 if value else 1])
     label = str(key).replace("_", " ")
-    return f"set {label} {_on_off(value) if isinstance(value, bool) else value}"
+    if isinstance(value, bool):
+        return (tr.gettext("set {setting} on", setting=label) if value
+                else tr.gettext("set {setting} off", setting=label))
+    return tr.gettext("set {setting} {value}", setting=label, value=value)
 
 
-def _perm_texts(perms, registry):
+def _title(mod, key, tr=ENGLISH):
+    """An activity's title in the reader's language (its TITLE is an N_() mark)."""
+    title = getattr(mod, "TITLE", None)
+    return tr.gettext(title) if title else str(key)
+
+
+# Whole sentences per role and permission (word order differs per language).
+PERM_TEXT = {
+    ("child", "switch", True): N_("let the child switch activities"),
+    ("child", "switch", False): N_("stopped the child from being able to switch activities"),
+    ("parent", "switch", True): N_("let the parent switch activities"),
+    ("parent", "switch", False): N_("stopped the parent from being able to switch activities"),
+    ("child", "play", True): N_("let the child play in {activity}"),
+    ("child", "play", False): N_("stopped the child from being able to play in {activity}"),
+    ("parent", "play", True): N_("let the parent play in {activity}"),
+    ("parent", "play", False): N_("stopped the parent from being able to play in {activity}"),
+    ("*", "switch", True): N_("let the {role} switch activities"),
+    ("*", "switch", False): N_("stopped the {role} from being able to switch activities"),
+    ("*", "play", True): N_("let the {role} play in {activity}"),
+    ("*", "play", False): N_("stopped the {role} from being able to play in {activity}"),
+}
+
+
+def _perm_texts(perms, registry, tr=ENGLISH):
     """{role: {activity | "switch": bool}} -> [(text, data)], e.g. "let the child play in Draw"."""
     out = []
     for role, table in perms.items() if isinstance(perms, dict) else ():
-        who = f"the {role}"
         for key, allowed in (table.items() if isinstance(table, dict) else ()):
-            if key == "switch":
-                what = "switch activities"
-            else:
-                mod = registry.get(key)
-                what = f"play in {getattr(mod, 'TITLE', None) or key}"
-            out.append((f"let {who} {what}" if allowed else f"stopped {who} from being able to {what}",
-                        {"key": "perms", "role": role, "activity": key, "value": allowed}))
+            what = "switch" if key == "switch" else "play"
+            message = PERM_TEXT.get((role, what, bool(allowed)))
+            title = "" if key == "switch" else _title(registry.get(key), key, tr)
+            # A role the record does not know by name (not expected): named as stored.
+            message = message or PERM_TEXT[("*", what, bool(allowed))]
+            text = tr.gettext(message, activity=title, role=role)
+            out.append((text, {"key": "perms", "role": role, "activity": key, "value": allowed}))
     return out
 
 
-def room_entries(ops, registry, names):
+def room_entries(ops, registry, names, tr=ENGLISH):
     """Timeline entries of the room-level ops (joins and leaves, waiting room, settings,
-    follow-me activity switches, private child time, session start and end)."""
+    follow-me activity switches, private child time, session start and end), in the
+    language of `tr` (the therapist's: the record is theirs)."""
     out = []
     shown = None
     for op in ops:
@@ -118,67 +145,72 @@ def room_entries(ops, registry, names):
             # The start happens when the first person comes in: nobody "started" it.
             start = d.get("state") == "start"
             out.append({**base, "by": None if start else base["by"], "kind": "session",
-                        "text": "Session started" if start else "ended the session",
+                        "text": tr.gettext("Session started") if start
+                        else tr.gettext("ended the session"),
                         "data": {"state": d.get("state")}})
         elif t == "presence":
             online = bool(d.get("online"))
             out.append({**base, "by": pid, "kind": "join" if online else "leave",
-                        "text": "joined" if online else "left", "data": {"pid": pid}})
+                        "text": tr.gettext("joined") if online else tr.gettext("left"),
+                        "data": {"pid": pid}})
         elif t == "admit":
-            out.append({**base, "kind": "admit", "text": f"let {names(pid)} in",
+            out.append({**base, "kind": "admit", "text": tr.gettext("let {name} in", name=names(pid)),
                         "data": {"pid": pid}})
         elif t == "remove":
-            text = f"removed {names(pid)}" + (" and switched off their link" if d.get("revoke") else "")
+            text = (tr.gettext("removed {name} and switched off their link", name=names(pid))
+                    if d.get("revoke") else tr.gettext("removed {name}", name=names(pid)))
             out.append({**base, "kind": "remove", "text": text,
                         "data": {"pid": pid, "revoke": bool(d.get("revoke"))}})
         elif t == "settings":
             changes = {k: v for k, v in d.items() if k != "at"}
             for key, value in changes.items():
                 if key == "perms":
-                    for text, data in _perm_texts(value, registry):
+                    for text, data in _perm_texts(value, registry, tr):
                         out.append({**base, "kind": "settings", "text": text, "data": data})
                     continue
                 kind = "private" if key == "private" else "settings"
-                out.append({**base, "kind": kind, "text": _setting_text(key, value),
+                out.append({**base, "kind": kind, "text": _setting_text(key, value, tr),
                             "data": {"key": key, "value": value}})
         elif t == "view":
             act = d.get("activity")
             if act == shown:
                 continue          # a page turn inside the same activity is not a switch
             shown = act
-            mod = registry.get(act)
-            title = getattr(mod, "TITLE", None) or str(act)
-            out.append({**base, "kind": "switch", "text": f"showed everyone {title}",
+            title = _title(registry.get(act), act, tr)
+            out.append({**base, "kind": "switch",
+                        "text": tr.gettext("showed everyone {activity}", activity=title),
                         "data": {"activity": act}})
         elif t == "private":
             on = bool(d.get("on"))
             out.append({**base, "kind": "private",
-                        "text": SETTING_TEXT["private"][0 if on else 1],
+                        "text": tr.gettext(SETTING_TEXT["private"][0 if on else 1]),
                         "data": {"on": on}})
         else:
-            out.append({**base, "kind": "room", "text": f"room: {t}", "data": {}})
+            out.append({**base, "kind": "room", "text": tr.gettext("room: {op}", op=t), "data": {}})
     return out
 
 
-def participant_names(participants):
+def participant_names(participants, tr=ENGLISH):
     """pid -> {name, role} from the room's participants (list of dicts)."""
-    return {p["id"]: {"name": p.get("name") or ROLE_LABELS.get(p.get("role"), "Someone"),
+    return {p["id"]: {"name": p.get("name") or tr.gettext(ROLE_LABELS.get(p.get("role"), SOMEONE)),
                       "role": p.get("role")} for p in participants}
 
 
-def build_timeline(ops, participants, registry, states=None, ended_at=None):
+def build_timeline(ops, participants, registry, states=None, ended_at=None, tr=ENGLISH):
     """The session's ops -> timeline entries [{seq, at, who, role, kind, text, data,
     activity}], in seq order. Pure: `ops` as storage.ops_since returns them,
     `participants` as storage.list_participants (plus the therapist), `states` the
-    final activity states (for names of things that only the state knows)."""
-    people = participant_names(participants)
+    final activity states (for names of things that only the state knows), `tr` the
+    language the lines are written in (the therapist's; what people said or typed is
+    kept as written)."""
+    people = participant_names(participants, tr)
     for op in ops:     # presence ops name who came (a guest removed since, the therapist)
         d = op.get("d") if isinstance(op.get("d"), dict) else {}
         if op.get("a") == ROOM and d.get("pid") not in people and d.get("name"):
             people[d["pid"]] = {"name": d["name"], "role": d.get("role")}
 
     def name(pid):
-        return people.get(pid, {}).get("name") or "someone"
+        return people.get(pid, {}).get("name") or tr.gettext("someone")
 
     states = states or {}
     if ended_at is None:
@@ -189,14 +221,14 @@ def build_timeline(ops, participants, registry, states=None, ended_at=None):
     entries = []
     for act_name, act_ops in by_activity.items():
         if act_name == ROOM:
-            found = room_entries(act_ops, registry, name)
+            found = room_entries(act_ops, registry, name, tr)
         else:
             mod = registry.get(act_name)
             fn = getattr(mod, "record_entries", None)
             if fn is None:
                 continue
             try:
-                found = list(fn(act_ops, states.get(act_name), ended_at))
+                found = list(_activity_entries(fn, act_ops, states.get(act_name), ended_at, tr))
             except Exception:
                 log.exception("record_entries of %s failed; its entries are left out", act_name)
                 continue
@@ -210,6 +242,17 @@ def build_timeline(ops, participants, registry, states=None, ended_at=None):
                             "data": e.get("data") or {}, "activity": act_name})
     entries.sort(key=lambda e: (e["seq"], e["at"]))
     return entries
+
+
+def _activity_entries(fn, ops, state, ended_at, tr):
+    """An activity's record_entries in the reader's language (the contract passes
+    `tr`); one written before the contract had `tr` is called without it."""
+    import inspect
+    try:
+        takes_tr = "tr" in inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        takes_tr = False
+    return fn(ops, state, ended_at, tr=tr) if takes_tr else fn(ops, state, ended_at)
 
 
 # ------------------------------------------------------------------ pictures
@@ -267,8 +310,12 @@ def render_pictures(requests, states, registry, assets_root):
 class RecordService:
     """Builds and stores session records (see the module docstring)."""
 
-    def __init__(self, storage, registry, assets_root, states_of=None, offload=None):
+    def __init__(self, storage, registry, assets_root, states_of=None, offload=None,
+                 translator=None):
         self.storage = storage
+        # translator(lang code or None) -> Translator: the record is written in the
+        # therapist's account language (issue 16); without one, in English.
+        self.translator = translator
         # Timeline and pictures are built off the serving loop (WORK1).
         self.offload = offload or Offload()
         self.registry = registry
@@ -276,14 +323,27 @@ class RecordService:
         # states_of(room_id) -> {activity: state}: used when close_session gets no states.
         self.states_of = states_of
 
-    def _participants(self, room):
+    def _participants(self, room, tr=ENGLISH):
         people = list(self.storage.list_participants(room["id"]))
         th_pid = f"th-{room['therapist_id']}"
         if not any(p["id"] == th_pid for p in people):
             th = self.storage.get_therapist(room["therapist_id"])
             people.append({"id": th_pid, "role": "therapist",
-                           "name": th["name"] if th else "Therapist", "avatar": "owl"})
+                           "name": th["name"] if th else tr.gettext("Therapist"), "avatar": "owl"})
         return people
+
+    def therapist_tr(self, therapist_id):
+        """The translator of the therapist's account language (storage.get_language,
+        when the storage has it), else English."""
+        if self.translator is None:
+            return ENGLISH
+        getter = getattr(self.storage, "get_language", None)
+        try:
+            code = getter(therapist_id) if getter else None
+        except Exception:
+            log.exception("reading the language of therapist %s failed", therapist_id)
+            code = None
+        return self.translator(code)
 
     def close_session(self, room_id, first_seq, last_seq, states):
         """Build and store the record of the session first_seq..last_seq. Returns the
@@ -313,8 +373,9 @@ class RecordService:
                 and o["d"].get("state") == "end"]
         started_at = starts[0] if starts else _at(ops[0])
         ended_at = ends[-1] if ends else max(_at(ops[-1]), started_at)
-        people = self._participants(room)
-        timeline, pics = self.offload.run(self._contents, ops, people, states, ended_at)
+        tr = self.therapist_tr(room["therapist_id"])
+        people = self._participants(room, tr)
+        timeline, pics = self.offload.run(self._contents, ops, people, states, ended_at, tr)
         present = {op["by"] for op in ops} | {op["d"].get("pid") for op in ops if op["a"] == ROOM}
         record = {
             "room_id": room_id, "therapist_id": room["therapist_id"],
@@ -326,10 +387,10 @@ class RecordService:
         }
         return self.storage.create_record(record, pics)
 
-    def _contents(self, ops, people, states, ended_at):
+    def _contents(self, ops, people, states, ended_at, tr=ENGLISH):
         """Pure (it runs in a worker thread): the timeline and its pictures. Rendering
         a big board took seconds that no other room was served in."""
-        timeline = build_timeline(ops, people, self.registry, states, ended_at)
+        timeline = build_timeline(ops, people, self.registry, states, ended_at, tr)
         touched = []
         for op in ops:
             if op["a"] != ROOM and op["a"] not in touched:
@@ -341,12 +402,28 @@ class RecordService:
 
 # ------------------------------------------------------------------ exports
 
-def clock_time(ts):
-    return time.strftime("%H:%M", time.localtime(ts))
+# How a record names a day, per language (CLDR patterns, babel.dates): English as it
+# always was ("Mon 07 Dec 2026"), Spanish "lun 7 dic 2026"; others CLDR's medium date.
+DAY_PATTERNS = {"en": "EEE dd MMM yyyy", "es": "EEE d MMM yyyy"}
 
 
-def day(ts):
-    return time.strftime("%a %d %b %Y", time.localtime(ts))
+def _local(ts):
+    """The server's local wall-clock time of `ts` (records are in server time)."""
+    import datetime
+    return datetime.datetime.fromtimestamp(ts)
+
+
+def clock_time(ts, locale=None):
+    return format_datetime(_local(ts), "HH:mm", locale=locale or "en")
+
+
+def day(ts, locale=None):
+    locale = locale or ENGLISH.locale
+    pattern = DAY_PATTERNS.get(str(getattr(locale, "language", locale)))
+    if pattern is None:
+        from babel.dates import format_date
+        return format_date(_local(ts).date(), "medium", locale=locale)
+    return format_datetime(_local(ts), pattern, locale=locale)
 
 
 def duration(seconds):
@@ -367,12 +444,12 @@ def entry_line(e):
 
 
 
-def record_pdf(record, pictures, notes=(), assets_root=None):
+def record_pdf(record, pictures, notes=(), assets_root=None, tr=ENGLISH):
     """The record as PDF bytes with a text layer (rooms/records/documents.py, fpdf2): a summary
-    and the timeline, the therapist's notes, then one page per picture.
-    `pictures` = [{caption, png}]."""
+    and the timeline, the therapist's notes, then one page per picture, in the language
+    of `tr`. `pictures` = [{caption, png}]."""
     from . import documents
-    return documents.record_pdf(record, pictures, notes, assets_root)
+    return documents.record_pdf(record, pictures, notes, assets_root, tr=tr)
 
 
 def session_safety(storage, room_id, first_seq):
@@ -390,16 +467,18 @@ def merge_safety(storage, room_id, first_seq, changes):
     return details
 
 
-def safety_lines(safety):
+def safety_lines(safety, tr=ENGLISH):
     """The record's words for it (page, PDF): [] when nothing was recorded."""
     keys = ("location", "contact_name", "contact_phone", "parent_location")
     if not any(safety.get(k) for k in keys):
         return []
     contact = ", ".join(v for v in (safety.get("contact_name"), safety.get("contact_phone")) if v)
-    lines = [f"Child was at: {safety.get('location') or 'not recorded'}",
-             f"Emergency contact: {contact or 'not recorded'}"]
+    missing = tr.gettext("not recorded")
+    lines = [tr.gettext("Child was at: {place}", place=safety.get("location") or missing),
+             tr.gettext("Emergency contact: {contact}", contact=contact or missing)]
     if safety.get("parent_location"):
-        lines.append(f"The parent said on joining: {safety['parent_location']}")
+        lines.append(tr.gettext("The parent said on joining: {place}",
+                                place=safety["parent_location"]))
     return lines
 
 

@@ -39,7 +39,16 @@ _IMPORT = re.compile(r"""^\s*(?:import|export)\b[^'"]*?\bfrom\s*["']([^"']+)["']
                      re.M)
 # The name a guest gets when they skip it, in the language they join in.
 DEFAULT_NAMES = {CHILD: N_("Friend"), PARENT: N_("Grown-up")}
-ROLE_LABELS = {THERAPIST: "Therapist", CHILD: "Child", PARENT: "Parent"}
+ROLE_LABELS = {THERAPIST: N_("Therapist"), CHILD: N_("Child"), PARENT: N_("Parent")}
+# The dashboard's words per guest link (whole phrases: word order differs per language).
+LINK_LABELS = {CHILD: N_("Child link"), PARENT: N_("Parent link")}
+QR_LABELS = {CHILD: N_("QR code for the child link"), PARENT: N_("QR code for the parent link")}
+
+
+def role_labels(tr=None):
+    """{role: label} in the reader's language (the request's, when `tr` is None)."""
+    tr = tr or i18n.translator()
+    return {role: tr.gettext(label) for role, label in ROLE_LABELS.items()}
 
 
 def room_modules(static_dir, entry="canvas/room/main.js"):
@@ -90,10 +99,16 @@ _pr = services
 
 
 class RoomForm(FlaskForm):
-    name = StringField("Who is this room for?",
+    name = StringField(N_("Who is this room for?"),
                        validators=[DataRequired(), Length(max=60), plain_text()])
     # CTL1: on by default in the page; a form post without it lets guests straight in.
-    waiting_room = BooleanField("Guests wait until I let them in", default=True)
+    waiting_room = BooleanField(N_("Guests wait until I let them in"), default=True)
+
+    def translate(self, tr):
+        """Labels in the reader's language (the class holds the English source)."""
+        for f in (self.name, self.waiting_room):
+            f.label.text = tr.gettext(f.label.text)
+        return self
 
 
 class JoinForm(FlaskForm):
@@ -130,7 +145,22 @@ def index():
 def goodbye():
     """Where a guest goes on leaving: a friendly goodbye, never the therapists'
     sign-up page (a child's "OK" must not land on a form for grown-ups)."""
+    i18n.use_lang(_guest_lang())
     return render_template("goodbye.html")
+
+
+def _guest_lang(room_id=None):
+    """The language of the guest on this browser (issue 16): what they chose for the
+    invite they came into `room_id` through, else their only choice, else lang()."""
+    langs = session.get("langs", {})
+    pid = session.get("guests", {}).get(room_id) if isinstance(room_id, str) else None
+    part = _pr().storage.get_participant(pid) if isinstance(pid, str) else None
+    if part and part.get("invite_id"):
+        chosen = i18n.invite_lang(part["invite_id"])
+        if chosen:
+            return chosen
+    chosen = {supported(v) for v in langs.values()} - {None}
+    return chosen.pop() if len(chosen) == 1 else i18n.lang()
 
 
 @bp.route("/about")
@@ -149,8 +179,11 @@ def dashboard():
                            for role, inv in invites.current(storage, room["id"]).items()}
         room["links"] = {role: {"url": url, "qr": _qr(url)}
                          for role, url in fresh.get(room["id"], {}).items()}
-    return render_template("dashboard.html", rooms=rooms, form=RoomForm(), action=EmptyForm(),
-                           roles=GUEST_ROLES, role_labels=ROLE_LABELS)
+    tr = i18n.translator()
+    return render_template("dashboard.html", rooms=rooms, form=RoomForm().translate(tr),
+                           action=EmptyForm(), roles=GUEST_ROLES, role_labels=role_labels(tr),
+                           link_labels={r: tr.gettext(t) for r, t in LINK_LABELS.items()},
+                           qr_labels={r: tr.gettext(t) for r, t in QR_LABELS.items()})
 
 
 def _remember_links(room_id, links):
@@ -170,14 +203,17 @@ def _issue(room_id, role):
 def create_room():
     form = RoomForm()
     if not form.validate_on_submit():
-        flash("Please give the room a name (up to 60 characters).", "error")
+        flash(i18n.translator().gettext("Please give the room a name (up to 60 characters)."),
+              "error")
         return redirect(url_for("web.dashboard"))
     settings = {**DEFAULT_SETTINGS, "auto_admit": not form.waiting_room.data}
     room = _pr().storage.create_room(current_user.id, form.name.data.strip(), settings)
     _remember_links(room["id"], {role: _issue(room["id"], role) for role in GUEST_ROLES})
     audit.record("room-created", f"room {room['id']}, waiting room "   # AUDIT1
                  f"{'off' if settings['auto_admit'] else 'on'}")
-    flash(f"Room “{room['name']}” is ready. Copy the links now: they are shown only once.", "ok")
+    flash(i18n.translator().gettext(
+        "Room “{room}” is ready. Copy the links now: they are shown only once.",
+        room=room["name"]), "ok")
     return redirect(url_for("web.dashboard") + f"#room-{room['id']}")
 
 
@@ -192,7 +228,11 @@ def regenerate_invite(room_id, role):
     audit.record("invite-new", f"room {room_id}, {role} link")
     if old:
         _pr().kick_invite(old["id"])
-    flash(f"New {ROLE_LABELS[role].lower()} link for {room['name']}. The old link no longer works.", "ok")
+    tr = i18n.translator()
+    flash(tr.gettext("New child link for {room}. The old link no longer works.", room=room["name"])
+          if role == CHILD else
+          tr.gettext("New parent link for {room}. The old link no longer works.", room=room["name"]),
+          "ok")
     return redirect(url_for("web.dashboard") + f"#room-{room_id}")
 
 
@@ -206,7 +246,10 @@ def revoke_invite(room_id, role):
     if inv and _pr().storage.revoke_invite(inv["id"]):
         _pr().kick_invite(inv["id"])
         audit.record("invite-revoked", f"room {room_id}, {role} link")
-    flash(f"The {ROLE_LABELS[role].lower()} link for {room['name']} is switched off.", "ok")
+    tr = i18n.translator()
+    flash(tr.gettext("The child link for {room} is switched off.", room=room["name"])
+          if role == CHILD else
+          tr.gettext("The parent link for {room} is switched off.", room=room["name"]), "ok")
     return redirect(url_for("web.dashboard") + f"#room-{room_id}")
 
 
@@ -218,13 +261,17 @@ def delete_room(room_id):
         abort(400)
     _pr().delete_room(room_id)
     audit.record("room-deleted", f"room {room_id}")
-    flash(f"Room “{room['name']}” and everything in it is deleted.", "ok")
+    flash(i18n.translator().gettext("Room “{room}” and everything in it is deleted.",
+                                    room=room["name"]), "ok")
     return redirect(url_for("web.dashboard"))
 
 
 # ------------------------------------------------------------------ guests
 
-def _bad_link(reason):
+def _bad_link(reason, invite=None):
+    """The join-error page, in the guest's language (their invite's, when known)."""
+    if invite is not None:
+        i18n.use_lang(i18n.invite_lang(invite["id"]) or i18n.lang())
     status = 410 if reason in ("revoked", "expired") else 403 if reason == "used_up" else 404
     return render_template("join_error.html", reason=reason), status
 
@@ -234,7 +281,7 @@ def join(token):
     storage = _pr().storage
     invite, reason = invites.resolve(storage, token)
     if reason:
-        return _bad_link(reason)
+        return _bad_link(reason, invite)
     room = storage.get_room(invite["room_id"])
     known = session.get("guests", {}).get(room["id"])
     if request.method == "GET" and known:
@@ -328,9 +375,11 @@ def room(room_id):
     room, me = participant_for(room_id)
     if room is None or me is None:
         if not current_user.is_authenticated and room is not None:
+            i18n.use_lang(_guest_lang(room_id))
             return render_template("join_error.html", reason="no_session"), 403
         abort(404)
     if visit_closed(room_id, me):
+        i18n.use_lang(i18n.invite_lang(me["invite_id"]) or _guest_lang(room_id))
         return render_template("join_error.html", reason="removed"), 403
     pr = _pr()
     if me["role"] != THERAPIST:

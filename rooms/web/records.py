@@ -20,6 +20,7 @@ from wtforms import SelectChoice, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from activities.contract import printable
+from activities.contract.i18n import ENGLISH, N_
 from activities.contract.pdfdoc import FontsMissing
 
 from rooms.records import service as records
@@ -29,14 +30,15 @@ from rooms.records import retention
 from rooms.web.accounts import EmptyForm, plain_text
 from rooms.web import services as _pr
 from rooms.web import audit as security_audit
-from rooms.web.pages import ROLE_LABELS
+from rooms.web import i18n
+from rooms.web.pages import role_labels
 
 bp = Blueprint("records", __name__)
 log = logging.getLogger("playroom.records_web")
 
 NOTE_CHARS = 5000
-ACTION_LABELS = {"view": "Viewed", "export": "Exported", "delete": "Deleted",
-                 "retention": "Deleted (retention)"}
+ACTION_LABELS = {"view": N_("Viewed"), "export": N_("Exported"), "delete": N_("Deleted"),
+                 "retention": N_("Deleted (retention)")}
 
 
 class NoteForm(FlaskForm):
@@ -44,17 +46,25 @@ class NoteForm(FlaskForm):
                                                      plain_text(lines=True)])
 
 
-def _retention_label(days):
+def _retention_label(days, tr=ENGLISH):
     if days is None:
-        return "Keep records until I delete them"
-    return f"Delete records after {days} days" if days % 365 else \
-        f"Delete records after {days // 365} year{'s' * (days != 365)}"
+        return tr.gettext("Keep records until I delete them")
+    if days % 365:
+        return tr.ngettext("Delete records after {n} day", "Delete records after {n} days", days)
+    return tr.ngettext("Delete records after {n} year", "Delete records after {n} years", days // 365)
 
 
 class RetentionForm(FlaskForm):
-    days = SelectField("Keep session records", choices=[
+    days = SelectField(N_("Keep session records"), choices=[
         SelectChoice("forever" if d is None else str(d), _retention_label(d))
         for d in retention.CHOICES])
+
+    def translate(self, tr):
+        """The label and choices in the reader's language (the class holds English)."""
+        self.days.label.text = tr.gettext(self.days.label.text)
+        self.days.choices = [SelectChoice("forever" if d is None else str(d), _retention_label(d, tr))
+                             for d in retention.CHOICES]
+        return self
 
 
 # ------------------------------------------------------------------ access
@@ -89,7 +99,7 @@ def _own_record(record_id):
         _refuse(f"record {record_id!r}")
     # SAFE2: where the child was and whom to call, for the owner's page, PDF and ZIP.
     rec["safety"] = records.session_safety(storage, rec["room_id"], rec["first_seq"])
-    rec["safety_lines"] = records.safety_lines(rec["safety"])
+    rec["safety_lines"] = records.safety_lines(rec["safety"], i18n.translator())
     return rec, room
 
 
@@ -107,7 +117,8 @@ def _audit(action, rec, detail=""):
 
 def _download_name(rec, ext, what=None):
     safe = "".join(c for c in rec["room_name"] if c.isalnum() or c in " -_").strip() or "room"
-    what = what or f"session {time.strftime('%Y-%m-%d %H%M', time.localtime(rec['started_at']))}"
+    what = what or i18n.translator().gettext(
+        "session {when}", when=time.strftime("%Y-%m-%d %H%M", time.localtime(rec["started_at"])))
     return f"{safe} - {what}.{ext}"
 
 
@@ -121,12 +132,24 @@ def _pictures(rec):
 
 @bp.app_template_filter("clock")
 def _clock(ts):
-    return time.strftime("%H:%M", time.localtime(ts))
+    return records.clock_time(ts, i18n.translator().locale)
 
 
 @bp.app_template_filter("daytime")
 def _daytime(ts):
-    return time.strftime("%a %d %b %Y, %H:%M", time.localtime(ts))
+    """A day and time in the reader's language ("Mon 07 Dec 2026, 10:05")."""
+    loc = i18n.translator().locale
+    return f"{records.day(ts, loc)}, {records.clock_time(ts, loc)}"
+
+
+@bp.app_template_filter("dayonly")
+def _dayonly(ts):
+    """A date in the reader's language ("07 Dec 2026", "7 dic 2026")."""
+    from babel.dates import format_date
+    import datetime
+    loc = i18n.translator().locale
+    pattern = "dd MMM yyyy" if loc.language == "en" else "d MMM yyyy"
+    return format_date(datetime.datetime.fromtimestamp(ts).date(), pattern, locale=loc)
 
 
 @bp.app_template_filter("duration")
@@ -140,7 +163,7 @@ def _duration(seconds):
 def room_records(room_id):
     room = _own_room(room_id)
     recs = _pr().storage.list_records(room_id)
-    return render_template("records.html", room=room, records=recs, role_labels=ROLE_LABELS,
+    return render_template("records.html", room=room, records=recs, role_labels=role_labels(),
                            **_trends(room_id, recs))
 
 
@@ -155,9 +178,16 @@ def _trends(room_id, recs):
                 if hasattr(pr.registry.get(name), "practice_tasks")}
     full = [pr.storage.get_record(r["id"]) for r in trends.recent(recs)]
     grids = trends.prompt_grids([r for r in full if r], practice)
-    return {"checkins": checkins, "grids": grids, "words": charts.WORDS,
-            "checkin_svg": charts.checkin_chart(checkins) if checkins else None,
-            "grid_svgs": [charts.prompt_chart(g, f"prompts-{i}") for i, g in enumerate(grids)],
+    tr = i18n.translator()
+    # The tables show the tasks, steps and levels in the reader's language (the charts
+    # translate their own words); the grids keep the source ids the charts index by.
+    shown = [{**g, "title": tr.gettext(g["title"]), "steps": [tr.gettext(s) for s in g["steps"]],
+              "cells": [[tr.gettext(lv) if lv else lv for lv in row] for row in g["cells"]]}
+             for g in grids]
+    return {"checkins": checkins, "grids": shown, "words": charts.words(tr),
+            "checkin_svg": charts.checkin_chart(checkins, tr=tr) if checkins else None,
+            "grid_svgs": [charts.prompt_chart({**g, "title": s["title"]}, f"prompts-{i}", tr=tr)
+                          for i, (g, s) in enumerate(zip(grids, shown))],
             "limit": trends.LIMIT}
 
 
@@ -183,7 +213,7 @@ def record(record_id):
                                             storage.list_record_pictures(rec["id"])))
     return render_template("record.html", rec=rec, room=room, notes=notes, pictures=pictures,
                            note_form=NoteForm(formdata=None), action=EmptyForm(),
-                           role_labels=ROLE_LABELS, note_chars=NOTE_CHARS,
+                           role_labels=role_labels(), note_chars=NOTE_CHARS,
                            entry_line=records.entry_line)
 
 
@@ -202,7 +232,8 @@ def picture(record_id, idx):
 def export_pdf(record_id):
     rec, _ = _own_record(record_id)
     data = _pr().offload.run(records.record_pdf, rec, _pictures(rec),   # WORK1
-                             _pr().storage.list_notes(rec["id"]), current_app.config["ASSETS_ROOT"])
+                             _pr().storage.list_notes(rec["id"]), current_app.config["ASSETS_ROOT"],
+                             i18n.translator())
     _audit("export", rec, "PDF")
     return send_file(io.BytesIO(data), mimetype="application/pdf", as_attachment=True,
                      download_name=_download_name(rec, "pdf"), max_age=0)
@@ -216,11 +247,13 @@ def checkin_sheet(room_id):
     pr = _pr()
     _, state = pr.engine.state(room_id, "checkin")
     data = pr.offload.run(documents.checkin_sheet_pdf, room["name"], state["entries"],   # WORK1
-                          pr.storage.list_records(room_id), current_app.config["ASSETS_ROOT"])
+                          pr.storage.list_records(room_id), current_app.config["ASSETS_ROOT"],
+                          i18n.translator())
     pr.storage.add_audit(current_user.id, "export", "Check-in trend sheet (PDF)", room_id=room_id)
     security_audit.record("record-export", f"room {room_id}: check-in trend sheet (PDF)")
     return send_file(io.BytesIO(data), mimetype="application/pdf", as_attachment=True,
-                     download_name=_download_name({"room_name": room["name"]}, "pdf", "check-ins"),
+                     download_name=_download_name({"room_name": room["name"]}, "pdf",
+                                                 i18n.translator().gettext("check-ins")),
                      max_age=0)
 
 
@@ -248,7 +281,8 @@ def delete(record_id):
         abort(400)
     if _pr().storage.delete_record(rec["id"]):
         _audit("delete", rec)
-    flash(f"The record of the session on {_daytime(rec['started_at'])} is deleted.", "ok")
+    flash(i18n.translator().gettext("The record of the session on {when} is deleted.",
+                                    when=_daytime(rec["started_at"])), "ok")
     return redirect(url_for("records.room_records", room_id=room["id"]))
 
 
@@ -259,10 +293,11 @@ def add_note(record_id):
     rec, _ = _own_record(record_id)
     form = NoteForm()
     if not form.validate_on_submit():
-        flash(f"A note needs some text (up to {NOTE_CHARS} characters).", "error")
+        flash(i18n.translator().gettext("A note needs some text (up to {n} characters).",
+                                        n=NOTE_CHARS), "error")
     else:
         _pr().storage.add_note(rec["id"], form.text.data)
-        flash("Note saved.", "ok")
+        flash(i18n.translator().gettext("Note saved."), "ok")
     return redirect(url_for("records.record", record_id=rec["id"]) + "#notes")
 
 
@@ -279,10 +314,11 @@ def edit_note(record_id, note_id):
     note = _own_note(rec, note_id)
     form = NoteForm()
     if not form.validate_on_submit():
-        flash(f"A note needs some text (up to {NOTE_CHARS} characters).", "error")
+        flash(i18n.translator().gettext("A note needs some text (up to {n} characters).",
+                                        n=NOTE_CHARS), "error")
     else:
         _pr().storage.update_note(note["id"], form.text.data)
-        flash("Note changed.", "ok")
+        flash(i18n.translator().gettext("Note changed."), "ok")
     return redirect(url_for("records.record", record_id=rec["id"]) + "#notes")
 
 
@@ -293,7 +329,7 @@ def delete_note(record_id, note_id):
     if not EmptyForm().validate_on_submit():
         abort(400)
     _pr().storage.delete_note(note["id"])
-    flash("Note deleted.", "ok")
+    flash(i18n.translator().gettext("Note deleted."), "ok")
     return redirect(url_for("records.record", record_id=rec["id"]) + "#notes")
 
 
@@ -307,8 +343,10 @@ def audit():
     entries = storage.list_audit(current_user.id)
     admin = storage.is_admin(current_user.id)        # AUDIT2: an administrator sees everyone's
     events = storage.list_security_events(None if admin else current_user.id)
+    tr = i18n.translator()
     return render_template("account_audit.html", entries=entries, rooms=rooms,
-                           labels=ACTION_LABELS, events=events, admin=admin,
+                           labels={k: tr.gettext(v) for k, v in ACTION_LABELS.items()},
+                           events=events, admin=admin,
                            event_labels=security_audit.LABELS,
                            actor_label=security_audit.actor_label(storage, current_user.id))
 
@@ -318,15 +356,16 @@ def settings():
     _signed_in()
     storage = _pr().storage
     days = storage.get_retention_days(current_user.id)
-    form = RetentionForm(data={"days": "forever" if days is None else str(days)})
+    tr = i18n.translator()
+    form = RetentionForm(data={"days": "forever" if days is None else str(days)}).translate(tr)
     if request.method == "POST":
         if not form.validate_on_submit():
-            flash("Please pick one of the choices.", "error")
+            flash(tr.gettext("Please pick one of the choices."), "error")
             return render_template("account_settings.html", form=form, days=days), 400
         choice = form.days.data
         days = None if choice == "forever" else int(choice)
         storage.set_retention_days(current_user.id, days)
-        flash(f"Saved: {_retention_label(days)}.", "ok")
+        flash(tr.gettext("Saved: {choice}.", choice=_retention_label(days, tr)), "ok")
         return redirect(url_for("records.settings"))
     return render_template("account_settings.html", form=form, days=days)
 
@@ -362,8 +401,11 @@ def init_app(app, socketio):
         except Exception:          # the room was deleted meanwhile: nothing to picture
             return {}
 
+    # The record is written in the therapist's account language (issue 16).
+    catalogs = app.extensions.get("playroom_i18n")
     service = records.RecordService(pr.storage, registry, app.config["ASSETS_ROOT"],
-                                    states_of=states_of, offload=getattr(pr, "offload", None))
+                                    states_of=states_of, offload=getattr(pr, "offload", None),
+                                    translator=catalogs.translator if catalogs else None)
     pr.records = service
     hooks = getattr(pr, "session_end_hooks", None)
     if hooks is not None:

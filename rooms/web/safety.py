@@ -16,7 +16,7 @@ from flask_wtf.csrf import generate_csrf
 
 from activities.contract import Invalid, text
 from rooms.records.service import merge_safety, session_safety
-from rooms.web import audit, services as _pr
+from rooms.web import audit, i18n, services as _pr
 from rooms.web.pages import _own_room, current_session as _current_session
 
 bp = Blueprint("safety", __name__)
@@ -77,7 +77,8 @@ def save(room_id):
     first = _current_session(room_id)
     if first is None:
         return jsonify({"error": "no_session",
-                        "message": "Open the room first: nobody is in a session."}), 409
+                        "message": i18n.translator().gettext(
+                            "Open the room first: nobody is in a session.")}), 409
     details["updated_at"] = time.time()
     details = merge_safety(_pr().storage, room_id, first, details)
     audit.record("safety-details-saved", f"room:{room_id}")

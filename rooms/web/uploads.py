@@ -31,7 +31,8 @@ from wtforms import ValidationError
 
 from rooms.assets import uploads
 from activities.contract.protocol import THERAPIST
-from rooms.web import services as _pr
+from activities.contract.i18n import N_
+from rooms.web import i18n, services as _pr
 from rooms.web.pages import participant_for, visit_closed
 
 log = logging.getLogger(__name__)
@@ -49,8 +50,25 @@ def _files():
                                getattr(_pr().storage, "keyring", None))
 
 
-def _error(message, status, code):
-    return jsonify({"ok": False, "code": code, "error": message}), status
+def _error(message, status, code, **params):
+    """A refusal as JSON; `error` is shown to the therapist, in their language."""
+    return jsonify({"ok": False, "code": code,
+                    "error": i18n.translator().gettext(message, **params)}), status
+
+
+# The sanitiser's refusals (rooms/assets/uploads.py), said in the therapist's language.
+REFUSALS = {"not_image": N_("This file is not a picture (PNG, JPEG, WebP or GIF)."),
+            "too_large": N_("The picture is too big (at most {mb} MB)."),
+            "too_many_pixels": N_("This picture has too many pixels (at most {mp} megapixels)."),
+            "broken": N_("This picture is damaged or incomplete.")}
+
+
+def _refused(e):
+    message = REFUSALS.get(e.code)
+    if message is None:           # a refusal this page has no words for: as it was said
+        return jsonify({"ok": False, "code": e.code, "error": str(e)}), e.status
+    return _error(message, e.status, e.code, mb=uploads.MAX_BYTES // (1024 * 1024),
+                  mp=uploads.MAX_PIXELS // 1_000_000)
 
 
 def _therapist_id():
@@ -67,7 +85,7 @@ def public(rec):
 def list_uploads():
     tid = _therapist_id()
     if tid is None:
-        return _error("Please sign in as a therapist.", 403, "forbidden")
+        return _error(N_("Please sign in as a therapist."), 403, "forbidden")
     return jsonify({"ok": True, "uploads": [public(u) for u in _pr().storage.list_uploads(tid)],
                     "csrf": generate_csrf(),
                     "limits": {"bytes": uploads.MAX_BYTES, "count": uploads.MAX_UPLOADS,
@@ -78,29 +96,29 @@ def list_uploads():
 def upload():
     tid = _therapist_id()
     if tid is None:
-        return _error("Please sign in as a therapist.", 403, "forbidden")
+        return _error(N_("Please sign in as a therapist."), 403, "forbidden")
     # Before anything reads the body: Werkzeug refuses a longer body (413) while reading.
     request.max_content_length = uploads.MAX_BYTES + ENVELOPE
     if current_app.config.get("WTF_CSRF_ENABLED", True):
         try:
             validate_csrf(request.headers.get("X-CSRFToken"))
         except (ValidationError, CSRFError):
-            return _error("The page is out of date: please reload it.", 400, "csrf")
+            return _error(N_("The page is out of date: please reload it."), 400, "csrf")
     try:
         f = request.files.get("file")
         data = f.stream.read(uploads.MAX_BYTES + 1) if f else b""
     except RequestEntityTooLarge:
-        return _error(f"The picture is too big (at most {uploads.MAX_BYTES // (1024 * 1024)} MB).",
-                      413, "too_large")
+        return _error(N_("The picture is too big (at most {mb} MB)."), 413, "too_large",
+                      mb=uploads.MAX_BYTES // (1024 * 1024))
     if not data:
-        return _error("No picture was sent.", 400, "not_image")
+        return _error(N_("No picture was sent."), 400, "not_image")
     storage = _pr().storage
     if storage.count_uploads(tid) >= uploads.MAX_UPLOADS:
-        return _error("You have too many pictures: delete some first.", 409, "full")
+        return _error(N_("You have too many pictures: delete some first."), 409, "full")
     try:
         clean = _pr().offload.run(uploads.sanitise, data)    # decoding: off the loop (WORK1)
     except uploads.UploadError as e:
-        return _error(str(e), e.status, e.code)
+        return _refused(e)
     uid = uploads.new_upload_id()
     files = _files()
     try:
@@ -109,7 +127,7 @@ def upload():
     except Exception:
         log.exception("storing an upload failed")
         files.delete(uid)
-        return _error("Could not save the picture, please try again.", 500, "internal_error")
+        return _error(N_("Could not save the picture, please try again."), 500, "internal_error")
     return jsonify({"ok": True, "upload": public(rec)}), 201
 
 
@@ -117,11 +135,11 @@ def upload():
 def delete_upload(upload_id):
     tid = _therapist_id()
     if tid is None:
-        return _error("Please sign in as a therapist.", 403, "forbidden")
+        return _error(N_("Please sign in as a therapist."), 403, "forbidden")
     storage = _pr().storage
     rec = storage.get_upload(upload_id) if uploads.is_upload_id(upload_id) else None
     if rec is None or rec["therapist_id"] != tid:
-        return _error("No such picture.", 404, "not_found")
+        return _error(N_("No such picture."), 404, "not_found")
     storage.delete_upload(upload_id)
     _files().delete(upload_id)
     return jsonify({"ok": True})
