@@ -136,3 +136,22 @@ def test_a_missing_language_falls_back_to_english_and_english_needs_no_client_me
     assert cats.translator("en").client == {}
     assert cats.translator("en").gettext("Pick your picture") == "Pick your picture"
     assert cats.translator(PSEUDO).gettext("Undo") == pseudo("Undo")
+
+
+@pytest.mark.parametrize("code", OTHER)
+def test_a_message_says_the_same_in_every_catalog(code):
+    """A person's translator merges every domain, so one message (and context) with two
+    translations would show whichever catalog loads last: give it one translation, or a
+    context (pgettext) when the meanings differ."""
+    seen, problems = {}, []
+    for domain, folder, _ in DOMAINS:
+        cat = po(folder, code, domain)
+        for m in cat or ():
+            if not m.id:
+                continue
+            key = (m.context, m.id if isinstance(m.id, str) else tuple(m.id))
+            value = m.string if isinstance(m.string, str) else tuple(m.string)
+            if key in seen and seen[key][1] != value:
+                problems.append(f"{key}: {seen[key][0]} says {seen[key][1]!r}, {domain} says {value!r}")
+            seen.setdefault(key, (domain, value))
+    assert not problems, "\n".join(problems)

@@ -112,7 +112,7 @@ def test_the_checkin_sheet_in_spanish_with_a_plural(catalogs):
     es = squash(pdf_text(documents.checkin_sheet_pdf("Sam, 7", entries, sessions,
                                                      tr=catalogs.translator("es"))))
     assert "Estados de ánimo — Sam, 7" in es and "2 registros de ánimo del" in es
-    assert "comienzo: 2 de 5, mal" in es and "final: 5 de 5, muy bien" in es
+    assert "comienzo: 2 de 5, mal" in es and "final: 5 de 5, súper bien" in es
     one = squash(pdf_text(documents.checkin_sheet_pdf("Sam, 7", entries[:1], sessions,
                                                       tr=catalogs.translator("es"))))
     assert "1 registro de ánimo del" in one
