@@ -17,7 +17,7 @@
 //   pending, under the calm "paused" overlay) and is sent again when the freeze
 //   lifts — a child who drew as the pause began expects their drawing to stay.
 import {io} from "socket.io-client";
-import {N_, t} from "./i18n.js";
+import {N_, language, t} from "./i18n.js";
 import {randomId} from "./util.js";
 import {PACK, unpack} from "./wire.js";
 
@@ -57,8 +57,23 @@ const FRIENDLY = {
 };
 const HELD_TEXT = N_("Paused for a moment: it will be added when we carry on.");
 
+// What a refusal says to a reader of another language when the activity's reason is
+// not in their catalog (a rare race, e.g. a step deleted while it was being ticked).
+const GENERIC = {
+  conflict: N_("Someone changed that just now. Try again."),
+  nothing: N_("There is nothing to do there right now."),
+  full: N_("There is no more room for that."),
+};
+
 export function friendly(code, reason) {
-  return FRIENDLY[code] ? t(FRIENDLY[code]) : reason || t(SOMETHING);
+  if (FRIENDLY[code]) return t(FRIENDLY[code]);
+  if (!reason) return t(SOMETHING);
+  // An activity's reason in the reader's language when its catalog has it (activities
+  // mark the refusals a person meets); an English reader reads it as given; anyone
+  // else gets a plain sentence in their language rather than English.
+  const said = t(reason);
+  if (said !== reason || language().startsWith("en")) return said;
+  return t(GENERIC[code] || SOMETHING);
 }
 
 export class Connection {

@@ -38,6 +38,8 @@ for (const lang of ["en", "es"]) {
     private_time: friendly("private_time", "private"),
     unknown_op: friendly("unknown_op", "bad op name"),
     activity_reason: friendly("full", "the tray is full"),
+    unknown_reason: friendly("invalid", "no such page: p9"),
+    conflict_reason: friendly("conflict", "a step with that id exists"),
     one: tn("{n} guest waiting", "{n} guests waiting", 1),
     three: tn("{n} guest waiting", "{n} guests waiting", 3),
     spoken: [...spoken],
@@ -73,14 +75,19 @@ def test_the_room_shell_speaks_spanish_to_a_spanish_reader_and_english_to_the_re
         "private_time": "Private time: that was not kept.",
         "unknown_op": "Something did not work.",
         "activity_reason": "the tray is full",
+        "unknown_reason": "no such page: p9",
+        "conflict_reason": "a step with that id exists",
         "one": "1 guest waiting", "three": "3 guests waiting",
         "spoken": [["Please wait. Your therapist will let you in soon.", "en-US"], ["Your turn!", "en-US"]],
     }
     assert out["es"] == {
         "private_time": "Tiempo a solas: eso no se guardó.",
         "unknown_op": "Algo no funcionó.",
-        # An activity's own refusal keeps the reason the activity gave.
-        "activity_reason": "the tray is full",
+        # An activity's own refusal, in the reader's language when its catalog has it.
+        "activity_reason": "la bandeja está llena",
+        # One the catalogs do not have: a plain sentence in Spanish, not English.
+        "unknown_reason": "Algo no funcionó.",
+        "conflict_reason": "Alguien acaba de cambiar eso. Prueba otra vez.",
         "one": "1 invitado esperando", "three": "3 invitados esperando",
         "spoken": [["Espera, por favor. Tu terapeuta te dejará entrar muy pronto.", "es-MX"],
                    ["¡Te toca!", "es-MX"]],
