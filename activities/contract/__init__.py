@@ -16,16 +16,17 @@ An activity module provides:
                     that would take measure(state) past limit (see `Bound`)
     may(role, t, settings) -> bool              authorisation
     apply(state, t, d) -> (state, inverse)      pure; inverse is (t, d) or None for no-op
-    client_config() -> dict                     what the browser half needs (limits, palette)
+    client_config(tr) -> dict                   what the browser half needs (limits, palette), its words in tr's language
     render(state, key, assets) -> PIL.Image    optional, server-side pictures (mode RGB, or P
                     when a palette holds every colour exactly: its PNG encodes faster)
-    record_entries(ops, state=None, ended_at=None) -> [entry]
-                    optional, pure: the session record's timeline lines for this
+    record_entries(ops, state=None, ended_at=None, tr=ENGLISH) -> [entry]
+                    optional, pure: the session record's timeline lines (in the
+                    language of `tr`, the therapist's; a person's own words as written) for this
                     activity's ops of one session (in seq order; `state` the final
                     state, `ended_at` the session's end). entry = {seq, at, by, kind,
                     text, data}; the text never names a person (the record adds who);
                     data {"picture": key} marks an explicit snapshot (rooms/records/service.py)
-    record_pictures(state) -> [(key, caption)]  optional: what render(state, key, assets)
+    record_pictures(state, tr) -> [(key, caption)]  optional: what render(state, key, assets)
                     should draw for the session record (nothing when untouched)
     practice_tasks() -> {"levels": [level, ...], "tasks": {id: {"title", "steps": [text]}}}
                     optional: the task analyses whose prompt levels (record entries of

@@ -30,7 +30,7 @@ describes its own ops through the optional interface functions (activities/contr
         entry = {seq, at, by, kind, text, data}; `by` a participant id or None. The
         text never names a person: the timeline adds `who`. `tr` is the translator of
         the therapist's account language: the record is written in it (issue 16).
-    record_pictures(state) -> [(key, caption)]
+    record_pictures(state, tr=ENGLISH) -> [(key, caption)] (captions in tr's language)
         the pictures worth keeping of the final state; each key is passed to the
         activity's render(state, key, assets). An entry whose data holds
         {"picture": key} (an explicit snapshot, e.g. a saved sand tray) is rendered
@@ -261,7 +261,7 @@ def _safe(text):
     return re.sub(r"[^A-Za-z0-9_-]+", "-", str(text)).strip("-")[:40] or "picture"
 
 
-def picture_requests(timeline, touched, states, registry):
+def picture_requests(timeline, touched, states, registry, tr=ENGLISH):
     """[(activity, key, caption)] to render: the explicit snapshots in the timeline,
     then each touched activity's record_pictures of its final state."""
     wanted, seen = [], set()
@@ -276,7 +276,7 @@ def picture_requests(timeline, touched, states, registry):
         if fn is None or not hasattr(mod, "render") or act_name not in states:
             continue
         try:
-            for key, caption in fn(states[act_name]):
+            for key, caption in fn(states[act_name], tr=tr):
                 if (act_name, key) not in seen:
                     seen.add((act_name, key))
                     wanted.append((act_name, key, caption))
@@ -395,7 +395,7 @@ class RecordService:
         for op in ops:
             if op["a"] != ROOM and op["a"] not in touched:
                 touched.append(op["a"])
-        pics = render_pictures(picture_requests(timeline, touched, states, self.registry),
+        pics = render_pictures(picture_requests(timeline, touched, states, self.registry, tr),
                                states, self.registry, self.assets_root)
         return timeline, pics
 

@@ -283,17 +283,17 @@ def join(token):
     if reason:
         return _bad_link(reason, invite)
     room = storage.get_room(invite["room_id"])
-    known = session.get("guests", {}).get(room["id"])
-    if request.method == "GET" and known:
-        part = storage.get_participant(known)
-        if part and part["invite_id"] == invite["id"]:
-            return redirect(url_for("web.room", room_id=room["id"]))
     # A language per person (issue 16): the guest's choice for this invite, picked
     # here (?lang=es) or pre-selected from the browser.
     chosen = supported(request.args.get("lang"))
     if chosen:
         i18n.remember_invite_lang(invite["id"], chosen)
     i18n.use_lang(i18n.invite_lang(invite["id"]) or i18n.lang())
+    known = session.get("guests", {}).get(room["id"])
+    if request.method == "GET" and known:
+        part = storage.get_participant(known)
+        if part and part["invite_id"] == invite["id"]:
+            return redirect(url_for("web.room", room_id=room["id"]))
     if invites.is_used_up(storage, invite):
         return _bad_link("used_up")
     form = JoinForm()

@@ -520,7 +520,7 @@ def test_PERM1_every_op_x_role_x_setting(room, block):
             for role in ROLES:
                 m.case(block, role, act, t)
     per_role = sum(len(ops) + len(HISTORY_ACTIONS) for ops in CLIENT_OPS.values())
-    assert m.cases == per_role * len(ROLES) == 80 * 3
+    assert m.cases == per_role * len(ROLES) == 81 * 3
 
 
 def test_PERM1_the_matrix_names_every_client_op_of_every_activity():

@@ -60,3 +60,15 @@ def test_a_language_nobody_speaks_falls_back_to_english(app, room):
     c = app.test_client()
     body = text(c.get(link_path(room.links["child"]) + "?lang=xx", headers={"Accept-Language": "fr"}))
     assert '<html lang="en">' in body and "Pick your picture" in body
+
+
+def test_a_guest_in_the_room_changes_language_through_their_link(app, room, join):
+    """Their link with ?lang= takes a guest who already joined back to the room, now
+    in the language they picked (kept for that invite)."""
+    c = app.test_client()
+    c.get(link_path(room.links["child"]) + "?lang=es")
+    join(c, room.links["child"], name="Ana", avatar="fox")
+    assert config_of(c.get(f"/room/{room.id}"))["i18n"]["lang"] == "es"
+    r = c.get(link_path(room.links["child"]) + "?lang=en")
+    assert r.status_code == 302 and r.location.endswith(f"/room/{room.id}")
+    assert config_of(c.get(f"/room/{room.id}", headers=ES))["i18n"]["lang"] == "en"
