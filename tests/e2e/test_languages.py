@@ -11,7 +11,7 @@ import re
 import pytest
 from babel.messages.pofile import read_po
 
-from tests.e2e.people import Person
+from tests.e2e.people import Person, therapist_creates_room
 from tests.support import ROOT
 
 pytestmark = pytest.mark.browser
@@ -121,17 +121,7 @@ def test_therapist_in_english_child_and_parent_in_spanish(browser, server, artif
         path=os.path.join(artifacts, f"languages-{who.who}-{step}.png"))
     t.who = "therapist"
     try:
-        t.goto("/register")
-        t.page.fill('input[name="name"]', "Dr. Rivera")
-        t.page.fill('input[name="email"]', "rivera@example.org")
-        t.page.fill('input[name="password"]', "a long enough password")
-        t.page.fill('input[name="confirm"]', "a long enough password")
-        t.page.click('button[type="submit"]')
-        t.page.wait_for_url("**/dashboard")
-        t.page.fill('input[name="name"]', "Sam, 7")
-        t.page.set_checked('[data-field="waiting-room"]', True)
-        t.page.click('[data-action="create-room"]')
-        child_link = t.page.input_value('input[data-link="child"]')
+        child_link = therapist_creates_room(t, waiting_room=True)
         parent_link = t.page.input_value('input[data-link="parent"]')
         t.page.click('[data-action="open-room"]')
         t.wait_connected()
