@@ -86,7 +86,7 @@ def test_a_guest_who_reads_spanish_gets_the_room_shell_in_spanish_and_the_therap
         t.wait_connected()
 
         c.goto(link + ("&" if "?" in link else "?") + "lang=es")
-        c.page.click('label.avatar:has(img[alt="fox"])')
+        c.page.click('label.avatar:has(input[value="fox"])')
         c.page.click('[data-action="join"]')
         c.page.wait_for_selector('body[data-screen="waiting"] .guest-screen', timeout=15000)
         assert c.page.get_attribute("html", "lang") == "es"

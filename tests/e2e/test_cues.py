@@ -75,7 +75,7 @@ def test_a_parent_on_a_phone_through_a_whole_family_session(browser, server, sho
         assert p.page.locator('input[name="avatar"][value="owl"]').count() == 0
         settle(p.page)
         assert reach_problems(p.page, page_scrolls=True) == []
-        tap(p.page, 'label.avatar:has(img[alt="bear"])')
+        tap(p.page, 'label.avatar:has(input[value="bear"])')
         tap(p.page, '[data-action="join"]')
 
         # Wait: the waiting screen says it by its picture (and a cue).
