@@ -7,12 +7,22 @@
 // Test hook: body[data-cue] is the last cue given, body[data-cues] how many so far.
 import {N_, language, t} from "./i18n.js";
 
-/** A speech voice that runs on this device (none that sends text to a server), for
- *  `lang` (the reader's language unless told) if the device has one. */
+/** A speech voice that runs on this device (none that sends text to a server) and
+ *  speaks `lang` (the reader's language unless told), or null: a voice of another
+ *  language would say the words wrongly, so then nothing is said (the tone and the
+ *  picture still tell it). Prefers the region asked for, then the browser's. */
 export function localVoice(lang = language()) {
-  if (!("speechSynthesis" in window)) return null;
-  const voices = window.speechSynthesis.getVoices().filter((v) => v.localService === true);
-  return voices.find((v) => v.lang && v.lang.toLowerCase().startsWith(lang)) || voices[0] || null;
+  if (typeof window === "undefined" || !("speechSynthesis" in window)) return null;
+  const norm = (tag) => String(tag || "").toLowerCase().replace("_", "-");
+  const base = (tag) => norm(tag).split("-")[0];
+  const voices = window.speechSynthesis.getVoices()
+    .filter((v) => v.localService === true && base(v.lang) === base(lang));
+  const prefs = [lang, ...((typeof navigator !== "undefined" && navigator.languages) || [])];
+  for (const pref of prefs) {
+    const hit = voices.find((v) => norm(v.lang) === norm(pref));
+    if (hit) return hit;
+  }
+  return voices[0] || null;
 }
 
 // kind -> notes (Hz, rising = hello, falling = pause/goodbye) and a few plain words,
@@ -79,12 +89,8 @@ export class Cues {
   }
 
   speak(text) {
-    const lang = language();
-    const voice = localVoice(lang);
-    if (!voice) return;
-    // Words in the reader's language need a voice of that language: another one
-    // would say them wrongly (the tone and the picture still tell it).
-    if (lang !== "en" && !(voice.lang || "").toLowerCase().startsWith(lang)) return;
+    const voice = localVoice();
+    if (!voice) return;     // no voice of the reader's language here
     window.speechSynthesis.cancel();
     const u = new SpeechSynthesisUtterance(text);
     u.voice = voice;
