@@ -107,3 +107,64 @@ def test_a_timer_is_said_once_when_it_starts_and_once_when_it_runs_out(tmp_path)
         ["Time is up!", "en-GB"]]
     assert out["es"]["spoken"] == [["¡Empieza el tiempo!", "es-419"], ["¡Se acabó el tiempo!", "es-419"]] * 2 + [
         ["¡Se acabó el tiempo!", "es-419"]]
+
+
+ACTIVITIES = r"""
+import * as schedule from "./schedule/schedule.js";
+import * as calm from "./calm/calm.js";
+let text = "";
+for await (const chunk of process.stdin) text += chunk;
+const input = JSON.parse(text);
+const given = [];
+const app = (name) => ({cue: (kind, opts) => given.push([name, kind, (opts && opts.tone) ?? null])});
+let now = 1000;
+const clock = {nowS: () => now};
+const out = {};
+
+// The schedule, never on screen here (unmounted): its clock is the one of a past mount.
+const sc = schedule.create({config: input.schedule}, app("schedule"));
+sc.clock = clock;
+sc.apply({t: "step.add", d: {id: "a", pos: 0, pic: "hourglass", text: "", secs: 10}});
+sc.apply({t: "step.add", d: {id: "b", pos: 1, pic: "bath", text: "", secs: 10}});
+sc.apply({t: "timer.start", d: {step: "a", at: 1000}});
+now = 1003; sc.watchTimer(); sc.watchTimer();
+now = 1010.1; sc.watchTimer(); sc.watchTimer();
+// A snapshot after a reconnect, the same timer in it.
+sc.reset(JSON.parse(JSON.stringify(sc.state)));
+out.schedule = given.splice(0);
+// A step ticked done before its time is up rings no bell.
+now = 1020; sc.apply({t: "timer.start", d: {step: "b", at: 1020}});
+sc.apply({t: "step.done", d: {id: "b", done: true}});
+now = 1031; sc.watchTimer();
+out.schedule_done_early = given.splice(0);
+clearTimeout(sc.timerWake);
+
+// The calm corner's timer: started, paused, resumed, run out (the chime cannot sound here).
+const cm = calm.create({config: input.calm}, app("calm"));
+cm.clock = clock;
+now = 2000;
+cm.apply({t: "timer.start", d: {minutes: 1, at: 2000}});
+now = 2010; cm.apply({t: "timer.pause", d: {at: 2010}});
+now = 2020; cm.apply({t: "timer.resume", d: {at: 2020}});
+now = 2070.05; cm.scheduleChime(); cm.scheduleChime();
+out.calm = given.splice(0);
+clearTimeout(cm.chimeTimer);
+console.log(JSON.stringify(out));
+"""
+
+
+def test_the_schedule_and_the_calm_corner_say_their_timers_mounted_or_not(tmp_path):
+    from activities import calm, schedule
+    (tmp_path / "package.json").write_text(json.dumps({"type": "module"}))
+    for folder in ("room", "schedule", "calm"):
+        (tmp_path / folder).mkdir()
+    modules = {f"room/{n}": f"room/{n}" for n in ("cues.js", "i18n.js", "ui.js", "util.js", "icons.js",
+                                                  "clock.js", "uploads.js")}
+    modules.update({f"schedule/{n}": f"schedule/{n}" for n in ("schedule.js", "model.js")})
+    modules.update({f"calm/{n}": f"calm/{n}" for n in ("calm.js", "model.js", "phase.js", "sound.js", "visuals.js")})
+    out = run_node(tmp_path, modules, ACTIVITIES,
+                   {"schedule": schedule.client_config(), "calm": calm.client_config()})
+    assert out["schedule"] == [["schedule", "timer_running", None], ["schedule", "timer_over", None]]
+    assert out["schedule_done_early"] == [["schedule", "timer_running", None]]
+    # Once per run: a pause and a resume are not a new start.
+    assert out["calm"] == [["calm", "timer_running", True], ["calm", "timer_over", True]]
