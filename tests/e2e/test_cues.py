@@ -2,8 +2,9 @@
 
 Every state a guest meets is said by a picture (and a cue: tone and local voice,
 recorded in body[data-cue]); the breathing exercise shows its time left as a
-shrinking slice; a remote cursor's name label gets out of the way of what was
-just stamped; the goodbye's OK leads a guest to a goodbye page. The acceptance
+shrinking slice; a step timer's start and end are said to the child by a picture
+and a cue, once; a remote cursor's name label gets out of the way of what was just
+stamped; the goodbye's OK leads a guest to a goodbye page. The acceptance
 test plays the parent on a 390×844 phone, touch only, through a whole family
 session, checking at every step that every control is reachable (the layout
 guard's own checks). Screenshots go to test-artifacts/cues/."""
@@ -14,7 +15,7 @@ import pytest
 
 from tests.e2e.layout import INTERACTIVE, reach_problems, settle
 from tests.e2e.people import Person, therapist_creates_room
-from tests.support import wait_for
+from tests.support import Actions, SocketUser, wait_for
 
 pytestmark = pytest.mark.browser
 
@@ -191,6 +192,65 @@ def test_breathing_shows_the_time_left_as_a_shrinking_slice(pair, shots):
     wait_for(lambda: int(disc.get_attribute("data-remaining-ms")) < first - 1000, what="time left shrinking")
     assert c.page.evaluate("document.querySelector('#pacer .pacer-left path').getAttribute('d')") != ""
     shots(c, "child-tablet-breathing-time-left")
+
+
+def therapist_socket(t, server):
+    """A socket of the therapist's own (the browser's cookies) in the room on screen."""
+    actions = Actions(server.url)
+    for ck in t.context.cookies():
+        actions.http.cookies.set(ck["name"], ck["value"])
+    return SocketUser(actions, urlparse(t.page.url).path.rsplit("/", 1)[1]).connect()
+
+
+def cues_given(page):
+    return int(page.evaluate("document.body.dataset.cues || '0'"))
+
+
+def test_a_step_timer_running_out_is_said_to_the_child_by_a_bell_once(pair, server, shots):
+    t, c = pair()
+    for person in (t, c):
+        person.page.click('.tab[data-activity="schedule"]')
+        person.page.wait_for_selector(".schedule")
+    # A 10 s step: the shortest the protocol takes (the editor offers a minute and more),
+    # sent over the therapist's own socket.
+    sock = therapist_socket(t, server)
+    try:
+        ack = sock.op("step.add", {"id": "st-wait", "pos": 0, "pic": "hourglass", "text": "Wait", "secs": 10},
+                      a="schedule")
+        assert ack["ok"], ack
+    finally:
+        sock.close()
+    c.page.wait_for_selector('.sc-first [data-action="timer"]', timeout=10000)
+    pictures = c.page.evaluate("JSON.parse(document.getElementById('playroom-config').textContent).pictures")
+
+    # The therapist starts it: the child sees the timer picture and gets the cue.
+    t.page.click('.sc-first [data-action="timer"]')
+    c.page.wait_for_function("() => document.body.dataset.cue === 'timer_running'", timeout=10000)
+    running = c.page.locator('.guest-welcome[data-cue="timer_running"] img.guest-pic')
+    assert running.get_attribute("src") == pictures["calm-timer"]["url"]
+
+    # It runs out: a bell, big, and the cue; in the disc's place a bell stays.
+    c.page.wait_for_function("() => document.body.dataset.cue === 'timer_over'", timeout=20000)
+    bell = c.page.locator('.guest-welcome[data-cue="timer_over"] img.guest-pic')
+    assert bell.get_attribute("src") == pictures["bell"]["url"]
+    assert big_picture(c.page, '.guest-welcome[data-cue="timer_over"] img.guest-pic')
+    c.page.wait_for_selector('.sc-timer.over img.sc-bell')
+    shots(c, "child-tablet-timer-over")
+    given = cues_given(c.page)
+    # Said once: the board's ticks and re-renders say nothing more …
+    c.page.wait_for_timeout(1000)
+    assert cues_given(c.page) == given
+    # … nor does a reload a moment later, though the timer's end is still recent.
+    c.page.reload()
+    c.wait_connected()
+    c.page.click('.tab[data-activity="schedule"]')
+    c.page.wait_for_selector('.sc-timer.over[data-left="0"] img.sc-bell', timeout=10000)
+    c.page.wait_for_timeout(500)
+    assert c.page.evaluate("document.body.dataset.cue || ''") == ""
+    # The therapist's screen is not spoken to.
+    assert t.page.evaluate("document.body.dataset.cue || ''") == ""
+    for person in (t, c):
+        assert person.console_errors == [], person.console_errors
 
 
 def test_a_resting_cursor_label_gets_out_of_the_way_of_a_stamp(pair, shots):

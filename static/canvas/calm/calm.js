@@ -19,6 +19,7 @@ import {ServerClock} from "../room/clock.js";
 import {icon} from "../room/icons.js";
 import {el, picture, randomId} from "../room/util.js";
 import {t, tn, tp} from "../room/i18n.js";
+import {TimerCue} from "../room/cues.js";
 
 const CARD_PICTURE = {pacer: "balloon", timer: "calm-timer", grounding: "sense-see"};
 // Words in the reader's language, looked up when shown (the page's language is known then).
@@ -56,6 +57,9 @@ class CalmActivity {
     this.editor = null;           // pattern being edited: {id, name, inhale, hold, exhale, hold2, visual}
     this.chimeTimer = null;
     this.chimedFor = null;
+    // Issue 14: a guest is told (picture, tone, voice) when the timer starts and ends;
+    // after the chime, without a second tone.
+    this.timerCue = new TimerCue("calm", (kind, opts) => app?.cue?.(kind, opts));
   }
 
   // ================================================================ state (works unmounted)
@@ -104,7 +108,8 @@ class CalmActivity {
     return this.clock ? this.clock.nowS() : null;
   }
 
-  /** The timer's end chimes on this device even while another activity is shown. */
+  /** The timer's end chimes on this device even while another activity is shown;
+   *  its start and end are cues for a guest (once each per run: TimerCue). */
   scheduleChime() {
     clearTimeout(this.chimeTimer);
     this.chimeTimer = null;
@@ -113,10 +118,14 @@ class CalmActivity {
     if (!tm.running || now === null) return;
     const left = timerRemaining(tm, now);
     const key = `${tm.started_at}/${tm.paused_total}`;
-    if (left <= 0) {
-      if (left > -CHIME_WINDOW_S && this.chimedFor !== key) { this.chimedFor = key; this.sound.chime(); }
-      return;
+    let chimed = false;
+    if (left <= 0 && left > -CHIME_WINDOW_S && this.chimedFor !== key) {
+      this.chimedFor = key;
+      chimed = Boolean(this.sound.ready());    // it sounds only when it can
+      this.sound.chime();
     }
+    this.timerCue.see(String(tm.started_at), elapsed(tm, now), tm.minutes * 60, {tone: !chimed});
+    if (left <= 0) return;
     this.chimeTimer = setTimeout(() => this.scheduleChime(), Math.min(left * 1000 + 30, 60000));
   }
 
@@ -184,8 +193,9 @@ class CalmActivity {
     this.pacerEl = el("section", {id: "pacer", class: "calm-pacer",
       dataset: {phase: "idle", progress: "0.000", round: "0", running: "false", synced: "false"}},
     this.visualBox, this.doneBadge, this.cue, el("div", {class: "calm-progress"}, this.pacerLeft.el, this.roundsEl));
-    // Timer card (the big disc) and the small one shown on the other cards.
-    const bell = this.ctx.pictures["calm-timer"]?.url || "";
+    // Timer card (the big disc) and the small one shown on the other cards; a bell in
+    // the middle when time is up (the same picture as the guest's cue).
+    const bell = this.ctx.pictures.bell?.url || "";
     this.bigDisc = new TimerDisc("big", bell);
     this.timerCard = el("section", {class: "calm-timer-card"}, this.bigDisc.el);
     this.miniDisc = new TimerDisc("mini", bell);

@@ -266,7 +266,12 @@ export class GuestScreen {
   /** Let in (a waving hand) or your turn (a thumbs up): a big picture for a moment
    *  (it never takes a tap: pointer-events none). */
   welcome(pic = "hello", cue = "let_in") {
-    this.cues?.give(cue);
+    this.flash(pic, cue);
+  }
+
+  /** Cue `cue` with a big picture for a moment (a welcome, a timer's start or end). */
+  flash(pic, cue, opts) {
+    this.cues?.give(cue, opts);
     const card = el("div", {class: "guest-welcome", "aria-hidden": "true", dataset: {cue}},
       picture(this.config.pictures, pic, "guest-pic"));
     document.body.append(card);

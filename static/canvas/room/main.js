@@ -47,7 +47,9 @@ const shell = new Shell(config, {
   onControl: (action, body) => conn.control(action, body),
 });
 
-const activities = createActivities(config.activities, {config});
+// `app.cue(kind)`: an activity tells a guest of a moment (a timer's start or end),
+// mounted or not.
+const activities = createActivities(config.activities, {config, cue: (kind, opts) => shell.cue(kind, opts)});
 
 /** What the therapist shows: the activity, and its page/view when it has one. */
 function shownView() {

@@ -9,6 +9,7 @@
 //   unmount()           remove its UI (state is kept: ops still arrive)
 // and optionally changed(what) — "pending" | "seq" | "settings" | "presence" | "conn".
 // The object keeps its state while unmounted, so switching tabs never loses ops.
+// `app`: {config, cue(kind)} (cue: a moment said to a guest, see cues.js).
 import * as canvas from "../canvas/canvas.js";
 import * as sandtray from "../sandtray/sandtray.js";
 import * as calm from "../calm/calm.js";

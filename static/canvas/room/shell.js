@@ -3,7 +3,7 @@
 // It knows nothing about any activity beyond config.activities' name/title/icon.
 import {icon} from "./icons.js";
 import {GuestScreen, HostControls, roleLabel} from "./controls.js";
-import {Cues} from "./cues.js";
+import {Cues, cuePicture} from "./cues.js";
 import {N_, t} from "./i18n.js";
 import {el, picture} from "./util.js";
 
@@ -140,6 +140,14 @@ export class Shell {
       if (b.dataset.setting) b.setAttribute("aria-checked", String(Boolean(settings[b.dataset.setting])));
     }
     if (this.host) this.host.setSettings(this.settings);
+  }
+
+  /** A moment in an activity a guest is told of (issue 14): a timer started or ran
+   *  out, said by its picture, a tone and the local voice. The therapist's screen
+   *  stays quiet. `opts`: {tone: false} after the activity's own sound. */
+  cue(kind, opts) {
+    if (this.config.me.role === "therapist") return;
+    this.guest.flash(cuePicture(kind), kind, opts);
   }
 
   toast(text, ms = 3500) {

@@ -4,13 +4,14 @@
 // steps as two big cards; "List": every step in a row. The child taps a step, or drags
 // it onto "All done"; a step with a timer shows a disc that shrinks as the time runs
 // (the start is stamped by the server and read through this page's clock estimate,
-// CLK1, so every screen shows the same time left). When every step is done the child
+// CLK1, so every screen shows the same time left) and a bell when it runs out; a
+// guest is told of its start and its end by a cue (room/cues.js, issue 14). When every step is done the child
 // picks one of the rewards the therapist offered. The therapist edits the steps in a
 // side panel (pictures from the set or their own uploads). All text goes in as text.
 //
 // Test hooks: .schedule[data-layout][data-all-done][data-steps]; .sc-step[data-step=id][data-done]
 // [data-slot="first"|"then"]; #sc-done (the "All done" area) with .sc-done-item;
-// [data-action="timer"] (.sc-timer[data-left]); .sc-reward[data-reward=pic]
+// [data-action="timer"] (.sc-timer[data-left], .over, .sc-bell at the end); .sc-reward[data-reward=pic]
 // [aria-pressed]; [data-action="undo"|"redo"]; editor .sc-editor with
 // [data-action="layout-first-then"|"layout-list"|"example-<name>"|"reset"],
 // picker [data-add=pic], rows [data-row=id], reward toggles [data-offer=pic],
@@ -22,6 +23,7 @@ import {allDone, apply as reduce, initialState, timeLeft} from "./model.js";
 import {UploadClient, pictureOf} from "../room/uploads.js";
 import {Drafts, el, picture, randomId} from "../room/util.js";
 import {t} from "../room/i18n.js";
+import {TimerCue} from "../room/cues.js";
 
 const TIMER_CHOICES = [0, 60, 120, 300, 600, 900, 1800];
 const PICKER_MAX = 48;
@@ -72,11 +74,14 @@ class ScheduleActivity {
     this.busy = false;
     this.drag = null;
     this.drafts = new Drafts();   // step words typed, not yet sent: survive the child's ticks
+    this.timerCue = new TimerCue("schedule", (kind) => app?.cue?.(kind));
+    this.timerWake = null;
   }
 
   // ================================================================ state (works unmounted)
   reset(state) {
     this.state = state && Array.isArray(state.steps) ? state : initialState();
+    this.watchTimer();
     this.refresh();
   }
 
@@ -84,6 +89,7 @@ class ScheduleActivity {
     const [next] = reduce(this.state, this.cfg, op.t, op.d);
     if (next !== this.state) {
       this.state = next;
+      this.watchTimer();
       this.refresh();
     }
   }
@@ -110,7 +116,7 @@ class ScheduleActivity {
     this.isTherapist = ctx.me.role === "therapist";
     if (!this.clock) {
       this.clock = new ServerClock(() => ctx.clockSample());
-      this.clock.onChange = () => this.tick();
+      this.clock.onChange = () => { this.watchTimer(); this.tick(); };
     }
     this.clock.start();
     if (this.isTherapist) this.uploads = this.uploads || new UploadClient(this.cfg);
@@ -282,6 +288,21 @@ class ScheduleActivity {
     this.submit("step.done", {id, done});
   }
 
+  /** Issue 14: the step timer's start and end said to a guest, once each (TimerCue),
+   *  on this tab or not: woken at the end like the calm chime. Needs the server clock,
+   *  made at the first mount. A step ticked done before its time is up rings no bell. */
+  watchTimer() {
+    clearTimeout(this.timerWake);
+    this.timerWake = null;
+    const tm = this.state.timer;
+    const st = tm ? this.state.steps.find((x) => x.id === tm.step) : null;
+    const now = this.clock ? this.clock.nowS() : null;
+    if (!st || st.done || !st.secs || now === null) return;
+    const ran = now - tm.at;
+    this.timerCue.see(`${tm.step}/${tm.at}`, ran, st.secs);
+    if (ran < st.secs) this.timerWake = setTimeout(() => this.watchTimer(), Math.min((st.secs - ran) * 1000 + 30, 60000));
+  }
+
   /** The shrinking disc of the running timer, every 250 ms (no rebuild). */
   tick() {
     if (!this.root) return;
@@ -291,10 +312,14 @@ class ScheduleActivity {
     const left = timeLeft(this.state, this.clock ? this.clock.nowS() : null);
     if (!st || left === null) return;
     const frac = left / st.secs;
+    const over = left <= 0;
     b.dataset.left = String(Math.ceil(left));
-    b.querySelector(".sc-disc").replaceWith(disc(frac));
-    b.querySelector(".sc-timer-text").textContent = left > 0 ? fmtTime(left) : t("Time!");
-    b.classList.toggle("over", left <= 0);
+    // Time is up: a bell where the disc was (said by a picture, not by the word only).
+    const shown = b.querySelector(".sc-disc");
+    if (!over) shown.replaceWith(disc(frac));
+    else if (!shown.classList.contains("sc-bell")) shown.replaceWith(picture(this.ctx.pictures, "bell", "sc-disc sc-bell", ""));
+    b.querySelector(".sc-timer-text").textContent = over ? t("Time!") : fmtTime(left);
+    b.classList.toggle("over", over);
   }
 
   // ---------------------------------------------------------------- drag to "All done"

@@ -1,7 +1,8 @@
 """The room shell's browser modules speak the reader's language (issue 16), run under
 node with the messages the room page hands a Spanish reader (client_i18n): a refusal's
 toast, a plural, and the cue a child hears, said by a Spanish voice on the device (and
-not at all by an English one: the tone and the picture still say it)."""
+not at all by an English one, nor English words by a Spanish one: the tone and the
+picture still say it)."""
 import json
 import os
 
@@ -14,7 +15,7 @@ STUB = "export function io() { return null; }\n"
 SCRIPT = r"""
 import {setLanguage, tn} from "./i18n.js";
 import {friendly} from "./connection.js";
-import {Cues} from "./cues.js";
+import {Cues, localVoice} from "./cues.js";
 let text = "";
 for await (const chunk of process.stdin) text += chunk;
 const input = JSON.parse(text);
@@ -52,6 +53,17 @@ device([{lang: "en-US", localService: true}]);
 spoken.length = 0;
 new Cues(true).give("waiting");
 out.es_without_a_spanish_voice = [...spoken];
+// Nor does an English reader on a device whose only local voice is Spanish (its English
+// one sends the text away) hear English read by the Spanish voice.
+setLanguage(null);
+device([{lang: "es-MX", localService: true}, {lang: "en-US", localService: false}]);
+spoken.length = 0;
+new Cues(true).give("waiting");
+out.en_without_an_english_voice = [...spoken];
+out.voice_for_en = localVoice("en");
+// A voice named with an underscore (some Android devices) and a region is still Spanish.
+device([{lang: "en-US", localService: true}, {lang: "es_US", localService: true}]);
+out.voice_for_es = localVoice("es");
 console.log(JSON.stringify(out));
 """
 
@@ -93,3 +105,7 @@ def test_the_room_shell_speaks_spanish_to_a_spanish_reader_and_english_to_the_re
                    ["¡Te toca!", "es-MX"]],
     }
     assert out["es_without_a_spanish_voice"] == []
+    # Never a voice of another language in its place (it used to fall back to the first).
+    assert out["en_without_an_english_voice"] == []
+    assert out["voice_for_en"] is None
+    assert out["voice_for_es"] == {"lang": "es_US", "localService": True}
