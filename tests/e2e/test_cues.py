@@ -236,6 +236,13 @@ def test_a_step_timer_running_out_is_said_to_the_child_by_a_bell_once(pair, serv
     assert big_picture(c.page, '.guest-welcome[data-cue="timer_over"] img.guest-pic')
     c.page.wait_for_selector('.sc-timer.over img.sc-bell')
     shots(c, "child-tablet-timer-over")
+    # The timer sits below its card, never over the card's FIRST label or its words.
+    timer = c.page.locator(".sc-first .sc-timer").bounding_box()
+    for covered in (".sc-first .sc-slot", ".sc-first .sc-step-text", ".sc-first .sc-step-pic"):
+        box = c.page.locator(covered).bounding_box()
+        apart = (timer["x"] >= box["x"] + box["width"] or box["x"] >= timer["x"] + timer["width"]
+                 or timer["y"] >= box["y"] + box["height"] or box["y"] >= timer["y"] + timer["height"])
+        assert apart, (covered, box, timer)
     given = cues_given(c.page)
     # Said once: the board's ticks and re-renders say nothing more …
     c.page.wait_for_timeout(1000)
