@@ -304,3 +304,43 @@ def test_UNDO4_the_childs_undo_and_redo_are_greyed_out_with_nothing_to_take_back
     c.page.locator(redo).tap()
     t.wait_items(1)
     wait_for(lambda: not greyed(undo) and greyed(redo), what="undo again after redo")
+
+
+def _apart(a, b):
+    return (a["x"] >= b["x"] + b["width"] - 0.5 or b["x"] >= a["x"] + a["width"] - 0.5
+            or a["y"] >= b["y"] + b["height"] - 0.5 or b["y"] >= a["y"] + a["height"] - 0.5)
+
+
+def _inside(inner, outer):
+    return (inner["x"] >= outer["x"] - 0.5 and inner["y"] >= outer["y"] - 0.5
+            and inner["x"] + inner["width"] <= outer["x"] + outer["width"] + 0.5
+            and inner["y"] + inner["height"] <= outer["y"] + outer["height"] + 0.5)
+
+
+def test_a_running_first_then_timer_fits_a_phone_both_ways(pair, server, shots):
+    """The layout guard never runs a timer: with one running, on a phone upright the
+    timer was cut off at the left and the pictures spilled out of their cards, and held
+    sideways the timer fell below the screen and the card covered "All done"."""
+    t, c = pair()
+    for person in (t, c):
+        person.page.click('.tab[data-activity="schedule"]')
+        person.page.wait_for_selector(".schedule")
+    sock = therapist_socket(t, server)
+    try:
+        assert sock.op("step.add", {"id": "st-wait", "pos": 0, "pic": "hourglass", "text": "Wait",
+                                    "secs": 60}, a="schedule")["ok"]
+    finally:
+        sock.close()
+    c.page.wait_for_selector('.sc-first [data-action="timer"]', timeout=10000)
+    t.page.click('.sc-first [data-action="timer"]')
+    c.page.wait_for_selector('.sc-first .sc-timer[data-running="true"]', timeout=10000)
+    for name, vp in (("upright", {"width": 390, "height": 844}), ("sideways", {"width": 844, "height": 390})):
+        c.page.set_viewport_size(vp)
+        c.page.wait_for_timeout(2500)          # the welcome cue has faded
+        shots(c, f"child-phone-{name}-timer-running")
+        assert reach_problems(c.page, 48) == [], name
+        zone = c.page.locator(".sc-done-zone").bounding_box()
+        for slot in ("first", "then"):
+            card = c.page.locator(f".sc-{slot} .sc-step").bounding_box()
+            assert _apart(card, zone), (name, slot, card, zone)
+            assert _inside(c.page.locator(f".sc-{slot} .sc-step-pic").bounding_box(), card), (name, slot)
