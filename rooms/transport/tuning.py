@@ -455,7 +455,8 @@ def _frame_writer(ws):
     if type(ws).__module__ == "eventlet.websocket":
         import eventlet.websocket
         if not isinstance(ws, eventlet.websocket.RFC6455WebSocket) or ws.client \
-                or ws.extensions.get("permessage-deflate") or ws.version not in (8, 13):
+                or (ws.extensions or {}).get("permessage-deflate") is not None \
+                or ws.version not in (8, 13):     # (as eventlet decides to compress)
             return None
         send = ws._send                      # sendall under the socket's send lock
 
@@ -513,6 +514,8 @@ def check_shareable(manager_class=None, server_class=None, eio_packet_class=None
             (ws6455, "_send", "self.socket.sendall(frame)", "eventlet's _send writes the whole frame"),
             (ws6455, "_pack_message", "compressor = self._get_permessage_deflate_enc()",
              "eventlet compresses only with permessage-deflate"),
+            (ws6455, "_get_permessage_deflate_enc", 'options = self.extensions.get("permessage-deflate")',
+             "eventlet's permessage-deflate is on when its options are not None"),
         ]
     for owner, name, text, what in expected:
         func = getattr(owner, name, None)
