@@ -333,3 +333,35 @@ def test_FRAME1_switch_off_for_the_benchmark_still_relays(tmp_path):
         srv.stop()
     assert_no_crash_in_log(srv)
 
+
+
+def test_FRAME1_a_socket_upgrading_mid_stream_misses_nothing(mode_server):
+    """A python-socketio client that starts on long-polling and upgrades to WebSocket
+    while ops are broadcast: the packets queued during the upgrade leave the library's
+    way or as shared frames, in order, with no gap and no repeat."""
+    room = Room(mode_server)
+    try:
+        child = room.user("child")
+        stop = threading.Event()
+        sent = []
+
+        def draw():
+            while not stop.is_set() and len(sent) < 60:
+                ack = child.op("stroke", stroke(sid=new_id(), n=5))
+                if ack.get("ok"):
+                    sent.append(ack["seq"])
+                time.sleep(0.02)
+        t = threading.Thread(target=draw)
+        t.start()
+        time.sleep(0.2)
+        upgrader = room.user("parent", transports=("polling", "websocket"))
+        wait_for(lambda: upgrader.sio.transport() == "websocket", what="the upgrade")
+        time.sleep(0.3)
+        stop.set()
+        t.join(30)
+        last = sent[-1]
+        wait_for(lambda: any(o["seq"] == last for o in upgrader.received("op")), what="the last op")
+        seqs = [o["seq"] for o in upgrader.received("op") if o["seq"] > upgrader.seq]
+        assert seqs == list(range(upgrader.seq + 1, last + 1)), seqs
+    finally:
+        room.close()
