@@ -365,3 +365,48 @@ def test_FRAME1_a_socket_upgrading_mid_stream_misses_nothing(mode_server):
         assert seqs == list(range(upgrader.seq + 1, last + 1)), seqs
     finally:
         room.close()
+
+
+def test_FRAME1_with_a_redis_queue_each_process_delivers_once_the_same_bytes(tmp_path, redis_url):
+    """Two processes on one Redis: the emit is published as before and each process
+    (the publisher too) frames it once for its own sockets. A bare WebSocket on each
+    process and a bare long-polling client on the other get the same text once, each
+    frame the library's framing of it; the sender's own preview never comes back."""
+    from tests.support import ServerCluster
+    cluster = ServerCluster(tmp_path, redis_url, n=2).start()
+    room = clients = None
+    try:
+        room = Room(cluster[0])
+        cookie = room.therapist.cookie_header()
+        clients = [RawSocketIO(cluster[0].url, cookie, room.id), RawSocketIO(cluster[1].url, cookie, room.id)]
+        poll = RawPolling(cluster[1].url, cookie, room.id)
+        clients.append(poll)
+        child = user_on(room, "child", cluster[0].url)
+        op_id = new_id("op-")
+        assert child.op("stroke", stroke(sid=new_id()), op_id=op_id)["ok"]
+        child.sio.emit("eph", {"a": "canvas", "k": "cursor", "page": "p1", "x": 10, "y": 40})
+        for key, prefix in ((op_id, '42["op",'), ('"cursor"', '42["eph",')):
+            for ws in clients[:2]:
+                wait_for(lambda: [t for _, t in ws.texts(prefix) if key in t], what=f"{prefix} on a process")
+            wait_for(lambda: [t for t in poll.texts(prefix) if key in t], what=f"{prefix} by polling")
+            time.sleep(0.3)                       # a duplicate would have come by now
+            polled, = [t for t in poll.texts(prefix) if key in t]
+            for ws in clients[:2]:
+                (frame, text), = [(b, t) for b, t in ws.texts(prefix) if key in t]
+                assert text == polled and frame == plain_frame(polled)
+        assert child.received("eph") == []
+    finally:
+        for c in clients or ():
+            c.close()
+        if room:
+            room.close()
+        cluster.stop()
+    for srv in cluster.servers:
+        assert_no_crash_in_log(srv)
+
+
+def user_on(room, role, url):
+    """room.user(role) connected to the process at `url`."""
+    u = room.user(role, connect=False)
+    u.connect(url=url)
+    return u
