@@ -109,6 +109,7 @@ class _WholeWrites:
     frames (the engine.io writer, the reader answering a ping or close) from
     interleaving while one of them waits for the network."""
     __slots__ = ("_sock", "_lock")
+    whole = True        # tuning._frame_writer writes shared frames (FRAME1) only through this
 
     def __init__(self, sock):
         import threading                          # (gevent's, once patched)
@@ -220,6 +221,8 @@ def serve(app, host, port, mode):
         transport.share_pings()
     boundary.screen_engineio(app.extensions["socketio"].server.eio)   # WIRE2
     transport.cap_queues()                # RATE4: bounded queues per connection
+    if os.environ.get("PLAYROOM_SHARED_FRAMES") != "0":  # A/B switch for bench/ only
+        transport.share_frames(mode)      # FRAME1: one WebSocket frame per emit
     if mode == "eventlet":
         import eventlet.wsgi
 

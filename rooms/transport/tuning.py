@@ -13,6 +13,7 @@ engine.io's own task sends it.
 """
 import collections
 import logging
+import struct
 import threading
 import time
 
@@ -194,6 +195,7 @@ class _Guarded:
     def __init__(self, eio_sock, ws):
         self._eio_sock = eio_sock
         self._ws = ws
+        self._write_frame = _frame_writer(ws)     # one frame per broadcast (FRAME1)
 
     def wait(self):
         # Let other tasks run between two messages: with a client whose messages
@@ -205,6 +207,11 @@ class _Guarded:
         return self._ws.wait()
 
     def send(self, message):
+        # An emit's shared text (FRAME1): its WebSocket frame was built once for every
+        # recipient; written here, by this socket's writer, in this socket's order.
+        if type(message) is SharedFrame and self._write_frame is not None \
+                and self._write_frame(message.frame()):
+            return None
         return self._ws.send(message)
 
     def close(self):
@@ -371,3 +378,184 @@ def cap_queues(caps=None):
     Socket.poll = counted_poll
     Socket._websocket_handler = guarded_handler
     sws.Base._handle_events = bounded_events
+
+
+# ---------------------------------------------------------------- one frame per broadcast (FRAME1)
+#
+# python-socketio already encodes an emit without an ack callback once: one
+# Socket.IO packet and one Engine.IO packet object go into the queue of every
+# recipient (socketio.Manager.emit, "generated once and reused"). What was left per
+# recipient is the WebSocket frame: each socket's writer task handed the packet's text
+# to simple-websocket (wsproto: UTF-8 encoding, a frame object, header and payload
+# copies) or to eventlet's framing. A server's frames are not masked (RFC 6455 5.1), so
+# one emit's frame is the same bytes for every recipient: it is built once here and
+# each writer writes those bytes, from that socket's own queue, so it keeps its place
+# among the socket's other packets (acks, errors, pings). A packet that leaves by
+# long-polling (or before an upgrade finished) is encoded into the polling payload as
+# before: the shared text is an ordinary `str`. With a Redis message queue the
+# published message is unchanged; each process (the publisher too) delivers it
+# through Manager.emit, so the frame is built once per process for its own sockets.
+
+_TEXT_FIN = 0x81            # FIN + text opcode
+
+
+def text_frame(text):
+    """The unmasked, unfragmented, uncompressed RFC 6455 text frame of `text`: what
+    wsproto and eventlet write for a server's text message (tests/unit/transport)."""
+    data = text.encode("utf-8")
+    n = len(data)
+    if n <= 125:
+        head = bytes((_TEXT_FIN, n))
+    elif n <= 0xFFFF:
+        head = struct.pack("!BBH", _TEXT_FIN, 126, n)
+    else:
+        head = struct.pack("!BBQ", _TEXT_FIN, 127, n)
+    return head + data
+
+
+class SharedFrame(str):
+    """The encoded Engine.IO packet of one emit (a `str`, so every other path treats it
+    as the library would), with its WebSocket frame built on first use, once."""
+    _frame = None
+
+    def frame(self):
+        frame = self._frame
+        if frame is None:
+            frame = self._frame = text_frame(self)
+        return frame
+
+
+def _frame_writer(ws):
+    """A function that writes a whole pre-built frame to `ws` (as engine.io's handler
+    sees it), returning False when the connection is no longer open (the library's own
+    send then fails as it would); None when this connection's frames are not plain
+    (permessage-deflate, the A/B switch PLAYROOM_WS_DEFLATE) or its writes might be
+    partial, so its packets go the library's way."""
+    from rooms.transport.boundary import ScreenedFrames
+    while isinstance(ws, ScreenedFrames):    # (WIRE2's reader; it sends as the ws does)
+        ws = ws._ws
+    inner = getattr(ws, "ws", None)          # engine.io's SimpleWebSocketWSGI: simple-websocket
+    if inner is not None and hasattr(inner, "connected") and hasattr(inner, "sock"):
+        from wsproto.connection import ConnectionState
+        conn = getattr(inner.ws, "connection", None)
+        proto = getattr(conn, "_proto", None)
+        if proto is None or proto.extensions or proto.client:
+            return None
+        if not getattr(inner.sock, "whole", False):   # server._WholeWrites (WIRE3)
+            return None
+        opened = ConnectionState.OPEN
+        sock = inner.sock
+
+        def write(frame):
+            if not inner.connected or conn.state is not opened:
+                return False
+            sock.send(frame)
+            return True
+        return write
+    if type(ws).__module__ == "eventlet.websocket":
+        import eventlet.websocket
+        if not isinstance(ws, eventlet.websocket.RFC6455WebSocket) or ws.client \
+                or (ws.extensions or {}).get("permessage-deflate") is not None \
+                or ws.version not in (8, 13):     # (as eventlet decides to compress)
+            return None
+        send = ws._send                      # sendall under the socket's send lock
+
+        def write(frame):
+            send(frame)
+            return True
+        return write
+    return None
+
+
+def check_shareable(manager_class=None, server_class=None, eio_packet_class=None,
+                    socket_class=None, ws_base=None, mode=None):
+    """Fail at start-up if the internals that FRAME1 relies on are not what it was
+    written against (python-socketio 5.x, python-engineio 4.x, simple-websocket 1.x,
+    wsproto 1.x, eventlet's RFC6455WebSocket: pinned in pyproject.toml). The classes
+    default to the installed ones (arguments: for the test of this check)."""
+    import inspect
+    import socketio
+    import simple_websocket.ws as sws
+    manager_class = manager_class or socketio.Manager
+    server_class = server_class or socketio.Server
+    eio_packet_class = eio_packet_class or eio_packet.Packet
+    socket_class = socket_class or eio_socket.Socket
+    ws_base = ws_base or sws.Base
+
+    def source(func):
+        try:
+            return inspect.getsource(getattr(func, "original", func))
+        except (OSError, TypeError):
+            return ""
+    problems = []
+    expected = [
+        (manager_class, "emit", "eio_packet.Packet(eio_packet.MESSAGE, p)",
+         "Manager.emit builds one Engine.IO packet per emit"),
+        (manager_class, "emit", "self.server._send_eio_packet(eio_sid, p)",
+         "Manager.emit hands that one packet to every recipient"),
+        (server_class, "_send_eio_packet", "self.eio.send_packet(eio_sid, eio_pkt)",
+         "Server._send_eio_packet queues the packet on the engine.io socket"),
+        (eio_packet_class, "encode", "return self.encode_cache",
+         "an Engine.IO packet's encode returns its encode_cache"),
+        (eio_packet_class, "__init__", "self.encode_cache = None",
+         "an Engine.IO packet has an encode_cache"),
+        (socket_class, "_websocket_handler", "ws.send(pkt.encode())",
+         "engine.io's websocket writer sends pkt.encode() to the ws"),
+        (ws_base, "send", "if not self.connected:",
+         "simple-websocket refuses to send once not connected"),
+        (ws_base, "send", "self.sock.send(out_data)",
+         "simple-websocket writes each frame with self.sock.send"),
+    ]
+    if mode == "eventlet":
+        import eventlet.websocket
+        ws6455 = eventlet.websocket.RFC6455WebSocket
+        expected += [
+            (ws6455, "send", "self._send(payload)", "eventlet's send writes its frame with _send"),
+            (ws6455, "_send", "self.socket.sendall(frame)", "eventlet's _send writes the whole frame"),
+            (ws6455, "_pack_message", "compressor = self._get_permessage_deflate_enc()",
+             "eventlet compresses only with permessage-deflate"),
+            (ws6455, "_get_permessage_deflate_enc", 'options = self.extensions.get("permessage-deflate")',
+             "eventlet's permessage-deflate is on when its options are not None"),
+        ]
+    for owner, name, text, what in expected:
+        func = getattr(owner, name, None)
+        if not callable(func):
+            problems.append(f"{owner.__module__}.{owner.__name__}.{name} is gone")
+        elif text not in source(func):
+            problems.append(f"no longer true: {what}")
+    try:
+        from wsproto import WSConnection
+        from wsproto.connection import Connection, ConnectionState
+        from wsproto.frame_protocol import FrameProtocol
+        if not hasattr(ConnectionState, "OPEN") or "self._proto = FrameProtocol" not in source(Connection.__init__) \
+                or "self.extensions" not in source(FrameProtocol.__init__) \
+                or "self.connection" not in source(WSConnection.__init__):
+            problems.append("no longer true: wsproto's WSConnection.connection frames through _proto.extensions")
+    except ImportError:
+        problems.append("wsproto is gone")
+    if problems:
+        raise RuntimeError("cannot share broadcast frames (FRAME1): " + "; ".join(problems))
+
+
+def share_frames(mode=None):
+    """Build each emit's WebSocket frame once (FRAME1; idempotent). Needs cap_queues,
+    whose `_Guarded` writes the shared frame."""
+    import socketio
+    server_class = socketio.Server
+    if getattr(server_class._send_eio_packet, "shared", False):
+        return
+    check_shareable(mode=mode)
+    send = server_class._send_eio_packet
+    MESSAGE = eio_packet.MESSAGE
+
+    def shared_send(self, eio_sid, eio_pkt):
+        # Called by Manager.emit once per recipient with the same packet: the first
+        # call makes its encoding a SharedFrame (before any queue holds the packet).
+        if type(eio_pkt.encode_cache) is not SharedFrame and eio_pkt.packet_type == MESSAGE \
+                and not eio_pkt.binary:
+            eio_pkt.encode_cache = SharedFrame(eio_pkt.encode())
+        send(self, eio_sid, eio_pkt)
+
+    shared_send.shared = True
+    shared_send.original = send
+    server_class._send_eio_packet = shared_send
