@@ -196,8 +196,8 @@ def language():
     if not EmptyForm().validate_on_submit() or request.form.get("lang") not in LANGUAGES:
         abort(400)
     _storage().set_language(current_user.id, request.form["lang"])
-    # Said in the language just chosen (lang() reads the account's).
-    flash(i18n.translator().gettext("Saved: the pages are now in {language}.",
+    # Said in the language just chosen.
+    flash(i18n.translator(request.form["lang"]).gettext("Saved: the pages are now in {language}.",
                                     language=LANGUAGES[request.form["lang"]]), "ok")
     return redirect(url_for("records.settings"))
 

@@ -125,8 +125,12 @@ def lang():
         return asked
     if "lang" in g:
         return g.lang
-    return (account_lang() or supported(session.get("lang"))
-            or best_match(request.accept_languages))
+    # Decided once per request: every message a page says asks (an account lookup each
+    # time would be a store round trip per string).
+    if "lang_found" not in g:
+        g.lang_found = (account_lang() or supported(session.get("lang"))
+                        or best_match(request.accept_languages))
+    return g.lang_found
 
 
 def translator(code=None):

@@ -135,3 +135,16 @@ def test_labels_and_form_messages_are_translated_as_plain_text(app):
     with app.test_request_context(headers={"Accept-Language": "es"}):
         assert render_template_string("{{ m|tr }}", m="Passwords differ.") == "Las contraseñas no coinciden."
         assert render_template_string("{{ m|tr }}", m="<b>100%</b>") == "&lt;b&gt;100%&lt;/b&gt;"
+
+
+def test_a_page_looks_up_the_account_language_once(therapist, pr, monkeypatch):
+    """Every message a page says asks for the reader's language: the account's is read
+    from the store once per request, not once per string."""
+    pr.storage.set_language(therapist.therapist_id, "es")
+    calls = []
+    store = getattr(pr.storage, "inner", pr.storage)      # under the encryption wrapper
+    real = store.get_language
+    monkeypatch.setattr(store, "get_language", lambda tid: calls.append(tid) or real(tid))
+    page = text(therapist.get("/dashboard", headers=EN))
+    assert '<html lang="es">' in page and "Mis salas" in page
+    assert len(calls) == 1, len(calls)
