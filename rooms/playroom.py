@@ -40,6 +40,17 @@ class _Events(RoomEvents):
             hook(room_id, first_seq, last_seq)
 
 
+def listen_to_the_queue(socketio):
+    """Subscribe to the message queue now, not at this process's first connection
+    (python-socketio starts its manager then): a room event published in between —
+    the freeze that reached every other process — never reached the first sockets of
+    a process that had just started."""
+    server = socketio.server
+    if server is not None and not getattr(server, "manager_initialized", True):
+        server.manager_initialized = True
+        server.manager.initialize()
+
+
 class Playroom:
     """The app's services, reachable as app.extensions["playroom"]."""
 
@@ -62,6 +73,7 @@ class Playroom:
             # SCALE1: apply other processes' ops as they are announced, so settings,
             # presence, removals and the end of a session take effect here too.
             socketio.start_background_task(self.storage.listen, self._announced)
+            listen_to_the_queue(socketio)
 
     def _announced(self, kind, args):
         """Another process said something (SCALE1): a room's new seq, or a kick; or

@@ -43,6 +43,12 @@ def servers(tmp_path, redis_url, proxy):
         started.append(ServerProcess(tmp_path, env={"REDIS_URL": proxy.url}).start())
         for _ in range(direct):
             started.append(ServerProcess(tmp_path, env={"REDIS_URL": redis_url}).start())
+        # Both Redis listeners (the message queue's and the announcements') subscribe
+        # at start-up, before any connection: the message queue's used to wait for
+        # the process's first socket, so a broadcast right after that socket joined
+        # could miss it (this test then timed out waiting for the freeze, ~1 run in 5).
+        wait_for(lambda: subscribed(redis_url) >= len(started), timeout=15,
+                 what="every process subscribed to both channels")
         return started
     yield make
     proxy.restore()
@@ -50,6 +56,19 @@ def servers(tmp_path, redis_url, proxy):
         srv.stop()
     for srv in started:
         assert_no_crash_in_log(srv)
+
+
+def subscribed(redis_url):
+    """How many processes hear both pub/sub channels (the fewest subscribers of one)."""
+    import redis
+    r = redis.Redis.from_url(redis_url)
+    try:
+        channels = r.pubsub_channels()
+        if len(channels) < 2:
+            return 0
+        return min(n for _, n in r.pubsub_numsub(*channels))
+    finally:
+        r.close()
 
 
 def stored(store, room_id, op_id):
