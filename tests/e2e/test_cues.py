@@ -206,20 +206,26 @@ def cues_given(page):
     return int(page.evaluate("document.body.dataset.cues || '0'"))
 
 
-def test_a_step_timer_running_out_is_said_to_the_child_by_a_bell_once(pair, server, shots):
+def schedule_with_a_timed_step(pair, server, secs):
+    """Therapist and child on the schedule, whose one step "Wait" has a `secs` timer,
+    added over the therapist's own socket (the editor offers a minute and more; the
+    protocol takes 10 s)."""
     t, c = pair()
     for person in (t, c):
         person.page.click('.tab[data-activity="schedule"]')
         person.page.wait_for_selector(".schedule")
-    # A 10 s step: the shortest the protocol takes (the editor offers a minute and more),
-    # sent over the therapist's own socket.
     sock = therapist_socket(t, server)
     try:
-        ack = sock.op("step.add", {"id": "st-wait", "pos": 0, "pic": "hourglass", "text": "Wait", "secs": 10},
+        ack = sock.op("step.add", {"id": "st-wait", "pos": 0, "pic": "hourglass", "text": "Wait", "secs": secs},
                       a="schedule")
         assert ack["ok"], ack
     finally:
         sock.close()
+    return t, c
+
+
+def test_a_step_timer_running_out_is_said_to_the_child_by_a_bell_once(pair, server, shots):
+    t, c = schedule_with_a_timed_step(pair, server, 10)
     c.page.wait_for_selector('.sc-first [data-action="timer"]', timeout=10000)
     pictures = c.page.evaluate("JSON.parse(document.getElementById('playroom-config').textContent).pictures")
 
@@ -321,16 +327,7 @@ def test_a_running_first_then_timer_fits_a_phone_both_ways(pair, server, shots):
     """The layout guard never runs a timer: with one running, on a phone upright the
     timer was cut off at the left and the pictures spilled out of their cards, and held
     sideways the timer fell below the screen and the card covered "All done"."""
-    t, c = pair()
-    for person in (t, c):
-        person.page.click('.tab[data-activity="schedule"]')
-        person.page.wait_for_selector(".schedule")
-    sock = therapist_socket(t, server)
-    try:
-        assert sock.op("step.add", {"id": "st-wait", "pos": 0, "pic": "hourglass", "text": "Wait",
-                                    "secs": 60}, a="schedule")["ok"]
-    finally:
-        sock.close()
+    t, c = schedule_with_a_timed_step(pair, server, 60)
     c.page.wait_for_selector('.sc-first [data-action="timer"]', timeout=10000)
     t.page.click('.sc-first [data-action="timer"]')
     c.page.wait_for_selector('.sc-first .sc-timer[data-running="true"]', timeout=10000)
