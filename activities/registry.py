@@ -10,6 +10,7 @@ def build_registry():
     from activities import checkin
     from activities import stories
     from activities import schedule
+    from activities import home
 
     registry = Registry()
     registry.add(canvas)
@@ -18,4 +19,5 @@ def build_registry():
     registry.add(checkin)
     registry.add(stories)
     registry.add(schedule)
+    registry.add(home)           # not a tab: home practice (issue 17 part 3)
     return registry

@@ -31,6 +31,7 @@ from activities.contract.protocol import E_CONFLICT, E_FULL, E_INVALID, E_NOTHIN
 from activities.contract import text as person_text
 from activities.contract import (Bound, may_play, Invalid, OpSpec, Rejected, ident, integer, internal, number, one_of,
                    require_dict, validate_op)
+from activities.contract import home as home_kinds
 from activities.contract.i18n import ENGLISH, N_
 
 NAME = "calm"
@@ -507,6 +508,18 @@ def _put_pattern(state, pid, pattern):
     else:
         patterns[pid] = pattern
     return {**state, "patterns": patterns}, ("pattern.restore", {"id": pid, "pattern": old})
+
+
+def home_items(state, tr=ENGLISH):
+    """Breathing patterns that may go home (issue 17 part 3): the presets, in the
+    family's language, and the therapist's saved ones."""
+    names = preset_names(tr)
+    out = [(f"pattern:{pid}", home_kinds.breathe_item(names[pid], p["visual"], p["timing"], p["rounds"]))
+           for pid, p in PRESETS.items()]
+    for pid, p in state["patterns"].items():
+        out.append((f"pattern:{pid}", home_kinds.breathe_item(p["name"], p["visual"], p["timing"],
+                                                        PRESETS["balloon"]["rounds"])))
+    return out
 
 
 def client_config(tr=ENGLISH):

@@ -15,6 +15,7 @@ REPLACE_S seconds of the same entry changes it too (the browser reuses the id).
 from activities.contract.protocol import CHILD, E_CONFLICT, E_FULL, E_NOTHING, THERAPIST
 
 from activities.contract import (Bound, may_play, OpSpec, Rejected, ident, integer, internal, one_of, require_dict, validate_op)
+from activities.contract import home as home_kinds
 from activities.contract.i18n import ENGLISH, N_
 
 NAME = "checkin"
@@ -210,6 +211,14 @@ def feeling_words(tr=ENGLISH):
 
 
 WORDS = feeling_words()
+
+
+def home_items(state, tr=ENGLISH):
+    """A check-in may go home (issue 17 part 3): the same five faces."""
+    words = feeling_words(tr)
+    return [("checkin", home_kinds.checkin_item(tr.gettext("How do you feel?"),
+                                          [{"value": v, "pic": FACES[v], "color": COLORS[v],
+                                            "word": words[v]} for v in VALUES]))]
 MOMENT_WORDS = {"start": N_("start of session"), "end": N_("end of session"),
                 "any": N_("during the session")}
 

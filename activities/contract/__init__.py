@@ -47,6 +47,17 @@ An activity module provides:
                     anyone else). What `key` names is the activity's business; raise
                     KeyError for an unknown key or a `fmt` it does not make (-> 404).
                     `ctx` is a DownloadContext (below): all it may use of the server
+    home_items(state, tr) -> [(key, item)]
+                    optional: what of the state a therapist may send home in a home pack
+                    (a story, steps, a breathing pattern, a check-in), as the kinds of
+                    activities/contract/home.py, in `tr`'s language (the family's)
+    SHOWN           optional, default True: False keeps the activity out of the room's
+                    tabs (client_config); it still has state, ops and records (home)
+    BETWEEN_SESSIONS optional, default False: True puts the activity's ops made between
+                    two sessions into the next session's record (home practice)
+    trend_checkins(state) -> [{value, at, moment}]
+                    optional: check-ins the room page's trend chart adds to the
+                    check-in activity's (the home ones, moment "home")
 
 Rules: validation rejects, it never clamps; apply never raises for an op that passed
 check — a stale op (its target is gone) is a no-op with inverse None.
@@ -307,7 +318,7 @@ class Registry:
         activities.contract.i18n.Translator): its title and whatever it shows."""
         return [
             {"name": m.NAME, "title": tr.gettext(m.TITLE), "icon": m.ICON, "config": m.client_config(tr)}
-            for m in self.modules.values()
+            for m in self.modules.values() if getattr(m, "SHOWN", True)
         ]
 
 

@@ -60,6 +60,9 @@ CHILD = "child"
 PARENT = "parent"
 GUEST_ROLES = (CHILD, PARENT)
 ROLES = (THERAPIST, CHILD, PARENT)
+# A family practising at home through a home link (issue 17 part 3): not a room role
+# (no socket, no room page); it only sends the home pack's ops over HTTP.
+HOME = "home"
 
 LIMITS = {
     # Bytes of one op as stored (JSON). Larger ops are refused, not truncated.

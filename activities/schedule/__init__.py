@@ -24,6 +24,7 @@ from activities.contract.protocol import E_CONFLICT, E_FULL, E_INVALID, E_NOTHIN
 from activities.contract import text as person_text
 from activities.contract import (Bound, Invalid, OpSpec, Rejected, ident, integer, internal, may_play, one_of,
                    require_dict, validate_op)
+from activities.contract import home as home_kinds
 from activities.contract.i18n import ENGLISH, N_
 
 NAME = "schedule"
@@ -364,6 +365,13 @@ def step_words(tr=ENGLISH):
         "Story": tr.pgettext("schedule step", "Story"),
         "Goodbye": tr.pgettext("schedule step", "Goodbye"),
     }
+
+
+def home_items(state, tr=ENGLISH):
+    """The room's schedule may go home as steps to tick (issue 17 part 3)."""
+    if not state["steps"]:
+        return []
+    return [("schedule", home_kinds.steps_item(tr.gettext("My schedule"), state["steps"]))]
 
 
 def client_config(tr=ENGLISH):

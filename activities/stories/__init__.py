@@ -40,6 +40,7 @@ from activities.contract import printable, text as person_text
 from activities.contract.pdfdoc import Document
 from activities.contract import (Bound, may_play, Invalid, OpSpec, Rejected, ident, integer, internal, one_of, require_dict,
                    validate_op)
+from activities.contract import home as home_kinds
 from activities.contract.i18n import ENGLISH, LANGUAGES, N_, PSEUDO
 
 NAME = "stories"
@@ -489,6 +490,19 @@ def uploads_used(state):
     """Ids of the uploads the room's own stories show: a guest may fetch exactly these."""
     return {uid for s in state["stories"].values() for page in s["pages"] for p in page["pics"]
             if (uid := uploads.parse_ref(p)) is not None}
+
+
+def home_items(state, tr=ENGLISH):
+    """What may go home (issue 17 part 3): every story — the room's own as written, in
+    their language, the ready ones in the family's (`tr`) — and every checklist."""
+    out = []
+    for sid, s in state["stories"].items():
+        out.append((f"story:{sid}", home_kinds.story_item(s["title"], story_lang(s), s["pages"])))
+    for sid, s in story_library.stories(tr).items():
+        out.append((f"story:{sid}", home_kinds.story_item(s["title"], _tag(tr), s["pages"])))
+    for tid, task in story_library.tasks(tr).items():
+        out.append((f"task:{tid}", home_kinds.steps_item(task["title"], task["steps"])))
+    return out
 
 
 def _tag(tr):

@@ -6,7 +6,7 @@ from activities.contract import Rejected, over_bound
 from rooms.core import control as room_control
 from activities.contract.protocol import (E_BAD_EVENT, E_ENDED, E_FORBIDDEN, E_FROZEN, E_INTERNAL, E_INVALID,
                        E_NOTHING, E_PRIVATE, E_TOO_LARGE, E_UNAVAILABLE, E_UNKNOWN_ACTIVITY,
-                       E_UNKNOWN_OP, LIMITS, PARENT, THERAPIST)
+                       E_UNKNOWN_OP, GUEST_ROLES, LIMITS, PARENT, THERAPIST)
 from rooms.core.faults import one_line, store_down
 from rooms.core.live import CONFLICT, DO, REDO, UNDO, _dumps, _size, is_op_id, log, nack
 
@@ -99,7 +99,9 @@ class Pipeline:
         """CTL3/CTL5: guests' input is refused while frozen, a parent's during
         private child time, with their own reason (the browser shows it calmly)."""
         settings = live.settings
-        if role != THERAPIST and settings.get("freeze"):
+        if role not in GUEST_ROLES:
+            return None         # the therapist; a family at home is never in the live room
+        if settings.get("freeze"):
             return nack(E_FROZEN, "The therapist paused the room for a moment.", op_id)
         if role == PARENT and settings.get("private"):
             return nack(E_PRIVATE, "Private time: the room is paused for you.", op_id)

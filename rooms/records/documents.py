@@ -13,7 +13,7 @@ from activities.contract.i18n import ENGLISH, N_
 from activities.contract.pdfdoc import GREY, Document
 from rooms.assets import pictures
 
-from .service import ROLE_LABELS, clock_time, day, duration, entry_line, safety_lines
+from .service import ROLE_LABELS, clock_time, day, duration, entry_line, entry_time, safety_lines
 TIME_COL = 16                   # mm: the clock time beside each timeline line
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # assets root
 
@@ -53,8 +53,11 @@ def record_pdf(record, pictures_, notes=(), assets_root=None, tr=ENGLISH):
     heading = tr.gettext("Timeline")
     doc.start_section(heading)
     doc.text_block(heading, size=15, bold=True, after=2)
-    for e in record["timeline"]:
-        _timeline_line(doc, clock_time(e["at"], loc), entry_line(e))
+    times = [entry_time(e["at"], record["started_at"], loc) for e in record["timeline"]]
+    doc.style(10.5)
+    col = max([TIME_COL] + [doc.get_string_width(t) + 3 for t in times])   # "8 Dec 14:02" at home
+    for when, e in zip(times, record["timeline"]):
+        _timeline_line(doc, when, entry_line(e), col)
     if notes:
         doc.ln(4)
         heading = tr.gettext("Private notes")
@@ -78,7 +81,7 @@ def record_pdf(record, pictures_, notes=(), assets_root=None, tr=ENGLISH):
     return doc.output_bytes()
 
 
-def _timeline_line(doc, when, text):
+def _timeline_line(doc, when, text, col=TIME_COL):
     """The time in its own column, the text wrapped beside it (a line never splits
     from its time across a page)."""
     doc.style(10.5)
@@ -86,9 +89,9 @@ def _timeline_line(doc, when, text):
         doc.add_page()
     y = doc.get_y()
     doc.style(10.5, color=GREY)
-    doc.cell(TIME_COL, doc.line_height(), when)
+    doc.cell(col, doc.line_height(), when)
     doc.set_xy(doc.l_margin, y)
-    doc.text_block(text, size=10.5, indent=TIME_COL, after=0.8)
+    doc.text_block(text, size=10.5, indent=col, after=0.8)
 
 
 def _frame(doc, png, y, h):

@@ -367,6 +367,7 @@ class RecordService:
                if op["seq"] <= last_seq]
         if not ops:
             return None
+        between = self._between(room_id, first_seq)
         starts = [_at(o) for o in ops if o["a"] == ROOM and o["t"] == "session"
                   and o["d"].get("state") == "start"]
         ends = [_at(o) for o in ops if o["a"] == ROOM and o["t"] == "session"
@@ -375,7 +376,8 @@ class RecordService:
         ended_at = ends[-1] if ends else max(_at(ops[-1]), started_at)
         tr = self.therapist_tr(room["therapist_id"])
         people = self._participants(room, tr)
-        timeline, pics = self.offload.run(self._contents, ops, people, states, ended_at, tr)
+        timeline, pics = self.offload.run(self._contents, between + ops, people, states,
+                                          ended_at, tr)
         present = {op["by"] for op in ops} | {op["d"].get("pid") for op in ops if op["a"] == ROOM}
         record = {
             "room_id": room_id, "therapist_id": room["therapist_id"],
@@ -386,6 +388,20 @@ class RecordService:
             "timeline": timeline,
         }
         return self.storage.create_record(record, pics)
+
+    def _between(self, room_id, first_seq):
+        """The ops since the previous recorded session of the activities whose work
+        happens between sessions (`BETWEEN_SESSIONS`: home practice, issue 17 part 3):
+        the next record tells what the family did at home since the last one."""
+        wanted = {n for n in self.registry.names()
+                  if getattr(self.registry.get(n), "BETWEEN_SESSIONS", False)}
+        if not wanted:
+            return []
+        before = [r["last_seq"] for r in self.storage.list_records(room_id)
+                  if r["first_seq"] < first_seq]
+        since = max(before, default=0)
+        return [op for op in self.storage.ops_since(room_id, since)
+                if op["seq"] < first_seq and op["a"] in wanted]
 
     def _contents(self, ops, people, states, ended_at, tr=ENGLISH):
         """Pure (it runs in a worker thread): the timeline and its pictures. Rendering
@@ -415,6 +431,14 @@ def _local(ts):
 
 def clock_time(ts, locale=None):
     return format_datetime(_local(ts), "HH:mm", locale=locale or "en")
+
+
+def entry_time(ts, start, locale=None):
+    """When a timeline line happened: its time, with the day and month when it is not
+    the session's day (what a family did at home the days before, issue 17)."""
+    if _local(ts).date() == _local(start).date():
+        return clock_time(ts, locale)
+    return format_datetime(_local(ts), "d MMM HH:mm", locale=locale or "en")
 
 
 def day(ts, locale=None):

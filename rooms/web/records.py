@@ -135,6 +135,12 @@ def _clock(ts):
     return records.clock_time(ts, i18n.translator().locale)
 
 
+@bp.app_template_filter("entry_time")
+def _entry_time(ts, start):
+    """A timeline line's time; with its day when not the session's (home practice)."""
+    return records.entry_time(ts, start, i18n.translator().locale)
+
+
 @bp.app_template_filter("daytime")
 def _daytime(ts):
     """A day and time in the reader's language ("Mon 07 Dec 2026, 10:05")."""
@@ -173,7 +179,7 @@ def _trends(room_id, recs):
     the records' timelines of the last sessions, drawn as inline SVG."""
     pr = _pr()
     _, state = pr.engine.state(room_id, "checkin")
-    checkins = trends.checkin_series(state["entries"], recs)
+    checkins = trends.checkin_series(state["entries"] + _more_checkins(room_id), recs)
     practice = {name: pr.registry.get(name).practice_tasks() for name in pr.registry.names()
                 if hasattr(pr.registry.get(name), "practice_tasks")}
     full = [pr.storage.get_record(r["id"]) for r in trends.recent(recs)]
@@ -189,6 +195,16 @@ def _trends(room_id, recs):
             "grid_svgs": [charts.prompt_chart({**g, "title": s["title"]}, f"prompts-{i}", tr=tr)
                           for i, (g, s) in enumerate(zip(grids, shown))],
             "limit": trends.LIMIT}
+
+
+def _more_checkins(room_id):
+    """Check-ins other activities add to the chart (`trend_checkins`: the home ones)."""
+    pr, out = _pr(), []
+    for name in pr.registry.names():
+        hook = getattr(pr.registry.get(name), "trend_checkins", None)
+        if hook is not None:
+            out.extend(hook(pr.engine.state(room_id, name)[1]))
+    return out
 
 
 @bp.route("/rooms/<room_id>/records/session/<int:first_seq>")
@@ -246,7 +262,8 @@ def checkin_sheet(room_id):
     room = _own_room(room_id)
     pr = _pr()
     _, state = pr.engine.state(room_id, "checkin")
-    data = pr.offload.run(documents.checkin_sheet_pdf, room["name"], state["entries"],   # WORK1
+    data = pr.offload.run(documents.checkin_sheet_pdf, room["name"],   # WORK1
+                          state["entries"] + _more_checkins(room_id),
                           pr.storage.list_records(room_id), current_app.config["ASSETS_ROOT"],
                           i18n.translator())
     pr.storage.add_audit(current_user.id, "export", "Check-in trend sheet (PDF)", room_id=room_id)

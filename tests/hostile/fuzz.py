@@ -210,8 +210,34 @@ def _schedule(r, ids):
     }
 
 
+def _home(r, ids):
+    """A home pack (one item of each kind, ids i0-i3) and what a family does with it;
+    the pack id is fixed so a `done` often names the current pack."""
+    from activities.contract import home as kinds
+    items = [
+        {"id": "i0", **kinds.story_item("At the park", "en", [{"text": "We go to the park.", "pics": [r.choice(PICS)]},
+                                                              {"text": "We swing.", "pics": []}])},
+        {"id": "i1", **kinds.steps_item("Morning", [{"text": "Wash hands", "pic": r.choice(PICS)},
+                                                    {"text": "", "pic": r.choice(PICS)}])},
+        {"id": "i2", **kinds.breathe_item("Balloon", "balloon", [4, 0, 6, 0], 5)},
+        {"id": "i3", **kinds.checkin_item("How do you feel?", [
+            {"value": v, "pic": f"feel-{v}", "color": "#43a047", "word": "fine"} for v in range(1, 6)])},
+    ]
+    when = lambda: 1_800_000_000_000 + r.randint(0, 10 ** 9)  # noqa: E731
+    base = lambda item, what: {"pack": "p1", "visit": r.choice(["visit001", "visit002"]),  # noqa: E731
+                               "item": item, "what": what, "when": when()}
+    done = [lambda: {**base("i1", "step"), "step": r.randint(0, 2), "done": r.random() < 0.7},
+            lambda: {**base("i0", "read"), "page": r.randint(0, 2)},
+            lambda: {**base("i2", "breathe"), "rounds": r.randint(1, 6)},
+            lambda: {**base("i3", "checkin"), "value": r.randint(1, 5)}]
+    return {
+        "pack": lambda: {"id": "p1", "lang": "en", "items": r.sample(items, r.randint(1, 4))},
+        "done": lambda: r.choice(done)(),
+    }
+
+
 SAMPLES = {"canvas": _canvas, "sandtray": _sandtray, "calm": _calm, "checkin": _checkin,
-           "stories": _stories, "schedule": _schedule}
+           "stories": _stories, "schedule": _schedule, "home": _home}
 
 
 def _eph_samples(r, ids):
