@@ -48,6 +48,7 @@ from rooms.web import i18n
 from rooms.web import pages as web
 from rooms.web import records as records_web
 from rooms.web import safety as safety_web
+from rooms.web import home as home_web
 from rooms.web import uploads as uploads_web
 
 
@@ -70,6 +71,7 @@ def create_app(config=None):
     app.register_blueprint(web.bp)
     app.register_blueprint(uploads_web.bp)      # therapists' pictures (issue 6)
     app.register_blueprint(safety_web.bp)       # the crisis card, therapist only (SAFE2)
+    app.register_blueprint(home_web.bp)         # home practice between sessions (issue 17)
 
     # async_handlers=False: each client's events are handled in order on that
     # client's own reader task (other clients are not blocked), so one socket's

@@ -8,7 +8,7 @@ import hashlib
 import secrets
 import time
 
-from activities.contract.protocol import GUEST_ROLES, LIMITS
+from activities.contract.protocol import GUEST_ROLES, HOME, LIMITS
 
 TOKEN_BYTES = 24
 
@@ -20,7 +20,7 @@ def hash_token(token):
 def issue(storage, room_id, role, ttl_seconds):
     """Revoke the room's active invites for `role` and make a new one.
     Returns (token, invite record)."""
-    assert role in GUEST_ROLES
+    assert role in GUEST_ROLES or role == HOME      # HOME: a home link (rooms/web/home.py)
     for inv in storage.list_invites(room_id):
         if inv["role"] == role and inv["revoked_at"] is None:
             storage.revoke_invite(inv["id"])
@@ -51,8 +51,8 @@ def resolve(storage, token):
 
 
 def current(storage, room_id):
-    """The latest invite per guest role (or None), for the dashboard."""
-    latest = {role: None for role in GUEST_ROLES}
+    """The latest invite per guest role and the home link (or None), for the dashboard."""
+    latest = {role: None for role in GUEST_ROLES + (HOME,)}
     for inv in storage.list_invites(room_id):
         latest[inv["role"]] = inv
     return latest

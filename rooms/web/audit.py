@@ -37,6 +37,7 @@ LABELS = {
     "room-deleted": N_("Room deleted"),
     "invite-new": N_("New invite link"),
     "invite-revoked": N_("Invite link switched off"),
+    "home-pack": N_("Home pack sent"),
     "therapist-invited": N_("Therapist invited"),
     "therapist-created": N_("Therapist account created"),
     "record-view": N_("Session record viewed"),

@@ -280,6 +280,8 @@ def _bad_link(reason, invite=None):
 def join(token):
     storage = _pr().storage
     invite, reason = invites.resolve(storage, token)
+    if invite is not None and invite["role"] not in GUEST_ROLES:
+        return _bad_link("unknown")       # a home link never lets anyone into the room
     if reason:
         return _bad_link(reason, invite)
     room = storage.get_room(invite["room_id"])

@@ -293,7 +293,7 @@ def test_AUTH2_stranger_without_a_link_cannot_open_a_room(client, room):
 
 
 @pytest.mark.parametrize("path", ["/dashboard", "/rooms/{id}/export/canvas/p1.png",
-                                  "/rooms/{id}/safety"])
+                                  "/rooms/{id}/safety", "/rooms/{id}/home"])
 def test_guests_are_sent_to_sign_in_for_therapist_pages(make_guest, room, path):
     guest = make_guest(room.links["child"])
     r = guest.get(path.format(id=room.id))
@@ -310,6 +310,10 @@ def test_guests_are_sent_to_sign_in_for_therapist_pages(make_guest, room, path):
     ("post", "/rooms/{id}/invites/child/revoke"),
     ("get", "/rooms/{id}/safety"),          # SAFE2: the crisis card
     ("post", "/rooms/{id}/safety"),
+    ("get", "/rooms/{id}/home"),            # issue 17: home practice
+    ("post", "/rooms/{id}/home"),
+    ("post", "/rooms/{id}/home/link"),
+    ("post", "/rooms/{id}/home/revoke"),
 ])
 def test_another_therapist_cannot_touch_my_room(room, make_therapist, read_dashboard, pr,
                                                 client, method, path):
@@ -431,7 +435,7 @@ def assert_csp_self_only(resp):
 
 
 @pytest.mark.parametrize("path", ["/", "/about", "/bye", "/login", "/register", "/j/" + "x" * 32,
-                                  "/no-such-page"])
+                                  "/h/" + "x" * 32 + "/", "/no-such-page"])
 def test_every_public_page_carries_a_self_only_csp(client, path):
     r = client.get(path)
     assert r.mimetype == "text/html"
