@@ -8,6 +8,7 @@ covered by another element, nothing overflows sideways, the child's tap targets 
 case is kept under test-artifacts/layout/.
 """
 import os
+import re
 
 import pytest
 
@@ -32,9 +33,10 @@ class LayoutRoom:
 
     def __init__(self, browser, url):
         self.browser, self.url = browser, url
-        http = Actions(url)
+        self.http = http = Actions(url)
         self.email = http.register(password=PASSWORD, name="Dr. Rivera")
         self.room_id, self.links = http.create_room("Sam, 7")
+        self._home = None
         self.touch = None
         self.people = {}
 
@@ -79,6 +81,17 @@ class LayoutRoom:
         assert names == ACTIVITIES, "the guard covers every activity: update ACTIVITIES"
         return p
 
+    def home_link(self):
+        """The room's home link (issue 17 part 3), with one item of every kind."""
+        if self._home is None:
+            page = f"/rooms/{self.room_id}/home"
+            r = self.http.post_form(page, page, {
+                "story": "stories|story:first-visit", "steps": "stories|task:morning",
+                "breathe": "calm|pattern:balloon", "checkin": "y", "lang": "en"})
+            assert r.status_code == 200, r.status_code          # followed the redirect
+            self._home = re.search(r'value="([^"]+/h/[^"]+/)" data-link="home"', r.text).group(1)
+        return self._home
+
     def close(self):
         for p in self.people.values():
             p.close()
@@ -122,7 +135,7 @@ def test_every_control_reachable_and_accessible(layout_room, vp, role, activity)
     assert person.console_errors == [], person.console_errors
 
 
-SITE_PAGES = ["/about", "/dashboard", "/account/settings", "/account/audit"]
+SITE_PAGES = ["/about", "/dashboard", "/account/settings", "/account/audit", "/rooms/{room}/home"]
 
 
 @pytest.mark.parametrize("vp", ["phone-390x844", "laptop-1366x768"])
@@ -137,11 +150,43 @@ def test_site_pages_reachable_and_accessible(layout_room, browser, vp):
         p.page.click('button[type="submit"]')
         p.page.wait_for_url("**/dashboard")
         problems = []
-        for path in SITE_PAGES:
+        layout_room.home_link()            # the home page with a pack, its link and QR
+        for template in SITE_PAGES:
+            path = template.format(room=layout_room.room_id)
             p.goto(path)
             problems += [f"{path}: {x}" for x in reach_problems(p.page, page_scrolls=True) + axe_problems(p.page)]
-            name = path.strip("/").replace("/", "-")
+            name = template.strip("/").replace("/", "-").replace("{room}", "room")
             p.page.screenshot(path=os.path.join(SHOTS, f"{vp}-site-{name}.png"), full_page=True)
         assert problems == [], "\n".join(problems)
+    finally:
+        p.close()
+
+
+@pytest.mark.parametrize("vp", list(VIEWPORTS))
+def test_home_practice_page_reachable_and_accessible(layout_room, browser, vp):
+    """The family's home page (issue 17 part 3): its tiles and every item's screen,
+    with a child's tap targets."""
+    viewport, touch = VIEWPORTS[vp]
+    p = Person(browser, layout_room.url, has_touch=touch, bypass_csp=True, viewport=viewport)
+    try:
+        p.goto(layout_room.home_link())
+        p.page.wait_for_selector('[data-action="open"]')
+        settle(p.page)
+        problems = [f"tiles: {x}" for x in reach_problems(p.page, CHILD_TAP_PX, page_scrolls=True)
+                    + axe_problems(p.page)]
+        p.page.screenshot(path=os.path.join(SHOTS, f"{vp}-home-tiles.png"), full_page=True)
+        items = p.page.eval_on_selector_all('[data-action="open"]', "ts => ts.map(t => t.dataset.item)")
+        assert len(items) == 4
+        for item in items:
+            p.page.click(f'[data-action="open"][data-item="{item}"]')
+            p.page.wait_for_selector('[data-action="home"]')
+            settle(p.page)
+            problems += [f"{item}: {x}" for x in reach_problems(p.page, CHILD_TAP_PX, page_scrolls=True)
+                         + axe_problems(p.page)]
+            p.page.screenshot(path=os.path.join(SHOTS, f"{vp}-home-{item}.png"), full_page=True)
+            p.page.click('[data-action="home"]')
+            p.page.wait_for_selector('[data-action="open"]')
+        assert problems == [], "\n".join(problems)
+        assert p.console_errors == [], p.console_errors
     finally:
         p.close()
