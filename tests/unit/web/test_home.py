@@ -237,3 +237,25 @@ def test_guests_in_the_live_room_read_none_of_it(app, therapist, room, pr):
     for role in ("child", "parent"):
         _, seen = readpolicy.visible_states(pr.registry, states, {"id": "g", "role": role}, None)
         assert seen["home"] == {"pack": None, "log": [], "checkins": []}
+
+
+def test_home_check_ins_join_the_trend_chart_of_the_records_page(app, therapist, room, pr):
+    """A check-in at home counts towards the next session on the records page's chart
+    and in its table ("At home")."""
+    path = home_link(therapist, room.id)
+    pack = pack_of(app, path)
+    k = items_by_kind(pack)
+    res = app.test_client().post(path + "ops", json={"ops": [
+        op(pack, "checkin", k["checkin"]["id"], value=2, when=int(time.time() * 1000))]})
+    assert res.get_json()["results"][0]["ok"]
+    me = {**therapist.participant, "name": "Dr. Kim", "avatar": "owl"}
+    pr.engine.present(room.id, me)
+    first = pr.engine.room_state(room.id)[1]["session"]["start"]
+    assert pr.engine.control(room.id, me, {"op_id": "end1", "action": "end"})["ok"]
+    rec = pr.records.close_session(room.id, first, pr.storage.last_seq(room.id), None)
+    assert rec is not None
+    html = therapist.get(f"/rooms/{room.id}/records").get_data(as_text=True)
+    assert 'data-trend="checkins"' in html
+    row = html.split("<tbody>", 1)[1].split("</tr>", 1)[0]
+    assert row.rstrip().endswith("<td>2</td>")           # the "At home" column
+    assert "1 at home" in html                              # the chart says it in words
