@@ -1,7 +1,8 @@
 """Canvas: shared drawing pages with pen, marker, highlighter, eraser and stamps.
 
 State (plain JSON):
-    {"pages": [{"id": "p1", "bg": "white", "n": 0, "items": [item, ...]}, ...],
+    {"pages": [{"id": "p1", "bg": "white", "n": 0, "items": [item, ...]
+                [, "shape": "tall"]}, ...],
      "saved": [{"id", "page", "index", "caption", "at", "by", "bg", "n", "items"}]}
                      copies kept for the session record ("save to record"; the key
                      appears with the first one)
@@ -11,6 +12,13 @@ An item is a stroke {"id", "k": "stroke", "by", "tool", "color", "size", "pts"} 
 order onto one ink layer over the page background; eraser strokes remove ink, so
 undoing an eraser stroke brings the ink back. `n` counts the numbers stored on the
 page (the memory budget).
+
+A page is wide (1600×1000 board units, the default: no "shape" key) or tall
+(1000×1600, "shape": "tall"): a child holding a tablet or phone upright gets a page
+that fills it (issue 14). A new page takes the shape its maker asks for (the browser
+asks for the shape of the screen it is on); an empty page can be turned
+(`page.shape`), a drawn one cannot (its drawing would not fit). Strokes and stamps
+are validated against the larger of the two boxes and checked against their page's.
 
 The reducer is pure: every apply returns a new state that shares unchanged pages
 and items with the old one, plus the inverse op that undoes it.
@@ -22,7 +30,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from activities.contract import pictures
-from activities.contract.protocol import E_CONFLICT, E_FULL, E_NO_PAGE, E_NOTHING, THERAPIST
+from activities.contract.protocol import E_CONFLICT, E_FULL, E_INVALID, E_NO_PAGE, E_NOTHING, THERAPIST
 
 from activities.canvas import strokes
 from activities.contract import text as person_text
@@ -34,7 +42,9 @@ NAME = "canvas"
 TITLE = N_("Draw")
 ICON = "palette"
 
-BOARD_W, BOARD_H = 1600, 1000
+BOARD_W, BOARD_H = 1600, 1000          # a wide page; a tall page is BOARD_H × BOARD_W
+SHAPES = {"wide": (BOARD_W, BOARD_H), "tall": (BOARD_H, BOARD_W)}
+SIDE = max(BOARD_W, BOARD_H)           # every page fits in SIDE × SIDE
 _ITEM_ID = itemgetter("id")
 MAX_STROKE_POINTS = 1500
 MAX_PREVIEW_POINTS = 240
@@ -59,7 +69,7 @@ _BACKGROUND_INK = {"grid": "#dbe4f0", "dots": "#c3cfdf"}   # its lines or dots
 # Stroke shape per tool: thinning (how much pressure narrows the line) and opacity.
 TOOL_STYLE = {"pen": (0.5, 1.0), "marker": (0.0, 1.0),
               "highlighter": (0.0, 0.35), "eraser": (0.0, 1.0)}
-POINT_BOUNDS = ((0, BOARD_W), (0, BOARD_H), (0, 1))
+POINT_BOUNDS = ((0, SIDE), (0, SIDE), (0, 1))    # then check(): inside the page's shape
 
 
 # ---------------------------------------------------------------- validation
@@ -80,7 +90,7 @@ def _stamp(d):
     require_dict(d, ("page", "id", "stamp", "x", "y", "size"), optional=("rot",))
     return {"page": _page(d), "id": ident(d["id"]),
             "stamp": one_of(d["stamp"], set(pictures.STAMPS), "stamp"),
-            "x": number(d["x"], 0, BOARD_W, "x"), "y": number(d["y"], 0, BOARD_H, "y"),
+            "x": number(d["x"], 0, SIDE, "x"), "y": number(d["y"], 0, SIDE, "y"),
             "size": number(d["size"], *STAMP_SIZE_RANGE, "size"),
             "rot": number(d.get("rot", 0), -180, 180, "rot")}
 
@@ -88,6 +98,19 @@ def _stamp(d):
 def _page_only(d):
     require_dict(d, ("page",))
     return {"page": _page(d)}
+
+
+def _page_add(d):
+    require_dict(d, ("page",), optional=("shape",))
+    out = {"page": _page(d)}
+    if "shape" in d:
+        out["shape"] = one_of(d["shape"], SHAPES, "shape")
+    return out
+
+
+def _page_shape(d):
+    require_dict(d, ("page", "shape"))
+    return {"page": _page(d), "shape": one_of(d["shape"], SHAPES, "shape")}
 
 
 def _page_bg(d):
@@ -98,8 +121,9 @@ def _page_bg(d):
 OPS = {
     "stroke": OpSpec(_stroke),
     "stamp": OpSpec(_stamp),
-    "page.add": OpSpec(_page_only),
+    "page.add": OpSpec(_page_add),
     "page.bg": OpSpec(_page_bg),
+    "page.shape": OpSpec(_page_shape),
     "clear": OpSpec(_page_only),
     # Therapist only: a copy of the page for the session record (issue 17). Not
     # taken back by the therapist's next undo, like the sand tray's snapshot.
@@ -128,8 +152,8 @@ def _preview(d):
 
 def _cursor(d):
     require_dict(d, ("page", "x", "y"))
-    return {"page": _page(d), "x": number(d["x"], 0, BOARD_W, "x"),
-            "y": number(d["y"], 0, BOARD_H, "y")}
+    return {"page": _page(d), "x": number(d["x"], 0, SIDE, "x"),
+            "y": number(d["y"], 0, SIDE, "y")}
 
 
 def _merge_preview(old, new):
@@ -151,7 +175,7 @@ def validate(t, d):
 
 # ---------------------------------------------------------------- authorisation
 
-GUEST_OPS = {"stroke", "stamp", "page.add", "page.bg", "history", "eph:stroke"}
+GUEST_OPS = {"stroke", "stamp", "page.add", "page.bg", "page.shape", "history", "eph:stroke"}
 
 
 def may(role, t, settings):
@@ -168,8 +192,24 @@ def initial_state():
     return {"pages": [_new_page("p1")]}
 
 
-def _new_page(pid, bg="white"):
-    return {"id": pid, "bg": bg, "n": 0, "items": []}
+def _new_page(pid, bg="white", shape="wide"):
+    page = {"id": pid, "bg": bg, "n": 0, "items": []}
+    if shape != "wide":
+        page["shape"] = shape
+    return page
+
+
+def page_size(page):
+    """(width, height) of a page in board units."""
+    return SHAPES[page.get("shape", "wide")]
+
+
+def _outside(page, t, d):
+    """Does a stroke's or stamp's position lie outside its page (validation allowed
+    the larger box)? One slice and max: the stroke path's only extra cost."""
+    if page.get("shape", "wide") == "wide":          # x ≤ BOARD_W = SIDE already
+        return (max(d["pts"][1::3]) if t == "stroke" else d["y"]) > BOARD_H
+    return (max(d["pts"][0::3]) if t == "stroke" else d["x"]) > BOARD_H
 
 
 def _find(state, page_id):
@@ -219,6 +259,10 @@ def check(state, t, d):
             return Rejected(E_FULL, N_("this page is full: add a new page"))
         if _has_id(page, d["id"]):
             return Rejected(E_CONFLICT, "an item with that id exists")
+        if _outside(page, t, d):
+            return Rejected(E_INVALID, "points beyond the page")
+    if t == "page.shape" and page["items"] and page.get("shape", "wide") != d["shape"]:
+        return Rejected(E_CONFLICT, N_("Only an empty page can be turned: clear it or add a new page."))
     return None
 
 
@@ -236,7 +280,7 @@ def apply(state, t, d, by=None):
     if t == "page.add":
         if page is not None:
             return state, None
-        return {**state, "pages": state["pages"] + [_new_page(d["page"])]}, \
+        return {**state, "pages": state["pages"] + [_new_page(d["page"], shape=d.get("shape", "wide"))]}, \
             ("page.remove", {"page": d["page"]})
     if t == "page.restore":
         if _find(state, d["page"]["id"])[1] is not None:
@@ -251,6 +295,14 @@ def apply(state, t, d, by=None):
             return state, None
         pages = state["pages"][:i] + state["pages"][i + 1:]
         return {**state, "pages": pages}, ("page.restore", {"page": page, "index": i})
+    if t == "page.shape":
+        old = page.get("shape", "wide")
+        if old == d["shape"] or page["items"]:     # a drawn page is never turned (check)
+            return state, None
+        turned = {k: v for k, v in page.items() if k != "shape"}
+        if d["shape"] != "wide":
+            turned["shape"] = d["shape"]
+        return _with_page(state, i, turned), ("page.shape", {"page": page["id"], "shape": old})
     if t == "page.bg":
         if page["bg"] == d["bg"]:
             return state, None
@@ -307,6 +359,7 @@ def _restore(state, i, page, entries):
 def client_config(tr=ENGLISH):
     return {
         "board": {"w": BOARD_W, "h": BOARD_H},
+        "shapes": {k: {"w": w, "h": h} for k, (w, h) in SHAPES.items()},
         "palette": PALETTE, "sizes": SIZES, "size_range": list(SIZE_RANGE),
         "tools": sorted(TOOLS), "tool_style": {k: list(v) for k, v in TOOL_STYLE.items()},
         "stamps": pictures.STAMPS, "stamp_size_range": list(STAMP_SIZE_RANGE),
@@ -346,7 +399,8 @@ def render(state, page_id, assets, scale=1.0):
     _, page = _find(state, page_id)
     if page is None:
         raise KeyError(page_id)
-    w, h = round(BOARD_W * scale), round(BOARD_H * scale)
+    pw, ph = page_size(page)
+    w, h = round(pw * scale), round(ph * scale)
     items = page["items"]
     opaque, translucent = [], []
     for i, item in enumerate(items):
@@ -657,6 +711,8 @@ def _apply_saved(state, t, d, by):
         entry = {"id": d["id"], "page": page["id"], "index": i + 1, "caption": d.get("caption"),
                  "at": d.get("at"), "by": by, "bg": page["bg"], "n": page["n"],
                  "items": page["items"]}
+        if "shape" in page:
+            entry["shape"] = page["shape"]
         return {**state, "saved": saved + [entry]}, ("page.unsave", {"id": d["id"]})
     if t == "page.unsave":
         i, entry = _find_saved(state, d["id"])
@@ -677,7 +733,8 @@ def _saved_page(state, key):
     entry = _find_saved(state, str(key)[len(SAVED_KEY):])[1]
     if entry is None:
         raise KeyError(key)
-    return {"id": key, "bg": entry["bg"], "n": entry["n"], "items": entry["items"]}
+    return _new_page(key, entry["bg"], entry.get("shape", "wide")) | \
+        {"n": entry["n"], "items": entry["items"]}
 
 
 def caption_of(entry_or_op, tr=ENGLISH):

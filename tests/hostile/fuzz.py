@@ -108,7 +108,9 @@ def _canvas(r, ids):
         "stamp": lambda: {"page": page(), "id": ids.fresh("stamp"), "stamp": r.choice(pictures.STAMPS),
                           "x": r.randint(0, 1600), "y": r.randint(0, 1000), "size": r.randint(24, 480),
                           "rot": r.randint(-180, 180)},
-        "page.add": lambda: {"page": ids.fresh("page")},
+        "page.add": lambda: {"page": ids.fresh("page"), **({"shape": r.choice(["wide", "tall"])}
+                                                          if r.random() < 0.5 else {})},
+        "page.shape": lambda: {"page": page(), "shape": r.choice(["wide", "tall"])},
         "page.bg": lambda: {"page": page(), "bg": r.choice(["white", "cream", "grid", "dots", "night"])},
         "clear": lambda: {"page": page()},
         "page.save": lambda: {"page": page(), "id": ids.fresh("saved"),

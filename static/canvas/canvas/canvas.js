@@ -8,7 +8,7 @@
 //               and my own stroke in progress); eraser strokes cut ink only
 // The visible <canvas id="board"> gets background + (ink or work) each frame that
 // something changed. Board units (config.board, 1600×1000) are one shared space.
-import {apply as reduce, findPage, initialState} from "./model.js";
+import {apply as reduce, findPage, initialState, pageShape} from "./model.js";
 import {PathCache, PictureCache, drawBackground, drawItem} from "./draw.js";
 import {icon} from "../room/icons.js";
 import {clamp, el, picture, randomId, round1, round2} from "../room/util.js";
@@ -63,7 +63,6 @@ class CanvasActivity {
   constructor(spec, app) {
     this.spec = spec;
     this.cfg = spec.config;
-    this.board = this.cfg.board;
     this.app = app;
     this.state = initialState();
     this.pageId = this.state.pages[0].id;
@@ -169,12 +168,18 @@ class CanvasActivity {
     let s = this.state;
     if (this.ctx) {
       for (const m of this.ctx.unconfirmed()) {
-        if (m.t !== "page.add" && m.t !== "page.bg") continue;
+        if (m.t !== "page.add" && m.t !== "page.bg" && m.t !== "page.shape") continue;
         try { s = reduce(s, m.t, m.d, this.ctx.me.id)[0]; } catch { /* a bad stored op: skip */ }
       }
     }
     this.viewCache = s;
     return s;
+  }
+
+  /** The viewed page's size in board units: wide 1600×1000 or tall 1000×1600 (issue 14). */
+  get board() {
+    const page = findPage(this.view(), this.pageId)[1];
+    return (this.cfg.shapes && this.cfg.shapes[pageShape(page)]) || this.cfg.board;
   }
 
   confirmedPage() {
@@ -341,6 +346,8 @@ class CanvasActivity {
     this.pagesSig = null;   // a fresh (empty) row after a remount: refreshUI must fill it
     this.addPageBtn = this.button({class: "tbtn page-add", dataset: {action: "page-add"}, title: t("New page"),
       "aria-label": t("New page"), onclick: () => this.addPage()}, icon("plus"));
+    this.turnBtn = this.button({dataset: {action: "page-turn"}, title: t("Turn the page"),
+      "aria-label": t("Turn the page"), onclick: () => this.turnPage()}, icon("turn"));
     this.bgBtn = this.button({dataset: {action: "bg"}, title: t("Background"), "aria-label": t("Background"),
       "aria-haspopup": "true", onclick: () => this.toggleDrawer("bg")}, el("span", {class: "bg-chip"}));
     const extra = [];
@@ -360,7 +367,7 @@ class CanvasActivity {
     this.sideEl = el("div", {class: "cv-side bar-panel"},
       el("div", {class: "group pages"}, this.pagesEl, this.addPageBtn),
       el("span", {class: "spacer"}),
-      el("div", {class: "group page-tools"}, this.bgBtn, ...extra));
+      el("div", {class: "group page-tools"}, this.turnBtn, this.bgBtn, ...extra));
   }
 
   buildBottom() {
@@ -471,9 +478,34 @@ class CanvasActivity {
       return;
     }
     const id = "p" + randomId(10);
-    this.ctx.submit("page.add", {page: id});
+    // Issue 14: a page shaped like the screen it is made on (a tablet held upright
+    // gets a tall page that fills it; the others see it upright too).
+    this.ctx.submit("page.add", {page: id, shape: this.screenShape()});
     this.viewCache = null;
     this.showPage(id);
+  }
+
+  /** The shape a new page gets here: "tall" on a phone held upright (its wide page
+   *  is a strip; a tall one, with the colours on one row, has half as much room
+   *  again), else "wide" (an upright tablet still fits a wide page best, and any
+   *  page can be turned while empty). */
+  screenShape() {
+    return window.innerHeight >= 1.5 * window.innerWidth ? "tall" : "wide";
+  }
+
+  /** Issue 14: turn the empty page upright or sideways (page.shape). */
+  turnPage() {
+    if (!this.ctx.canDraw()) return;
+    const page = findPage(this.view(), this.pageId)[1];
+    if (!page) return;
+    if (page.items.length || this.pendingItems().length) {
+      this.ctx.toast(t("Only an empty page can be turned: clear it or add a new page."));
+      return;
+    }
+    this.ctx.submit("page.shape", {page: page.id, shape: pageShape(page) === "tall" ? "wide" : "tall"});
+    this.viewCache = null;
+    this.uiDirty = true;
+    this.layout();
   }
 
   /** Issue 17: keep this page as it is now in the session record, with a caption. */
@@ -546,6 +578,11 @@ class CanvasActivity {
     this.addPageBtn.disabled = !may || pages.length >= this.cfg.limits.pages;
     const page = pages.find((p) => p.id === this.pageId) || pages[0];
     this.bgBtn.disabled = !may;
+    // Only an empty page turns (the server refuses a drawn one): greyed out otherwise.
+    this.turnBtn.disabled = !may || page.items.length > 0;
+    this.turnBtn.setAttribute("aria-disabled", String(this.turnBtn.disabled));
+    this.turnBtn.dataset.shape = pageShape(page);
+    if (this.layoutShape !== pageShape(page)) this.layout();     // the page turned, or another page
     this.bgBtn.firstChild.className = `bg-chip bg-${page.bg}`;  // i18n-ok
     this.bgBtn.firstChild.style.setProperty("--bg", this.cfg.backgrounds[page.bg]);
     this.bgBtn.setAttribute("aria-expanded", String(!this.bgDrawer.hidden));
@@ -579,7 +616,10 @@ class CanvasActivity {
   layout() {
     if (!this.root) return;
     const r = this.stageEl.getBoundingClientRect();
-    const ratio = this.board.w / this.board.h;
+    const board = this.board;
+    this.layoutShape = board.w < board.h ? "tall" : "wide";
+    this.root.dataset.shape = this.layoutShape;
+    const ratio = board.w / board.h;
     const w = Math.max(40, Math.floor(Math.min(r.width, r.height * ratio)));
     const h = Math.floor(w / ratio);
     this.wrap.style.width = w + "px";

@@ -6,8 +6,15 @@
 // gone) is a no-op with inverse null, exactly as on the server. Pure JS, no DOM, so it
 // also runs under node for the parity check against the Python reducer.
 
-export function newPage(id, bg = "white") {
-  return {id, bg, n: 0, items: []};
+export function newPage(id, bg = "white", shape = "wide") {
+  const page = {id, bg, n: 0, items: []};
+  if (shape !== "wide") page.shape = shape;
+  return page;
+}
+
+/** A page's shape: "wide" (1600×1000, no key) or "tall" (1000×1600, issue 14). */
+export function pageShape(page) {
+  return (page && page.shape) || "wide";
 }
 
 export function initialState() {
@@ -37,7 +44,8 @@ export function apply(state, t, d, by = null) {
   if (t !== "page.restore") [i, page] = findPage(state, d.page);
   if (t === "page.add") {
     if (page !== null) return [state, null];
-    return [{...state, pages: [...state.pages, newPage(d.page)]}, ["page.remove", {page: d.page}]];
+    return [{...state, pages: [...state.pages, newPage(d.page, "white", d.shape || "wide")]},
+      ["page.remove", {page: d.page}]];
   }
   if (t === "page.restore") {
     if (findPage(state, d.page.id)[1] !== null) return [state, null];
@@ -50,6 +58,14 @@ export function apply(state, t, d, by = null) {
     if (state.pages.length === 1) return [state, null];
     const pages = state.pages.slice(0, i).concat(state.pages.slice(i + 1));
     return [{...state, pages}, ["page.restore", {page, index: i}]];
+  }
+  if (t === "page.shape") {
+    const old = pageShape(page);
+    if (old === d.shape || page.items.length) return [state, null];   // a drawn page never turns
+    const turned = {...page};
+    delete turned.shape;
+    if (d.shape !== "wide") turned.shape = d.shape;
+    return [withPage(state, i, turned), ["page.shape", {page: page.id, shape: old}]];
   }
   if (t === "page.bg") {
     if (page.bg === d.bg) return [state, null];
@@ -115,6 +131,7 @@ function applySaved(state, t, d, by) {
     if (page === null || !page.items.length || findSaved(state, d.id)[1] !== null) return [state, null];
     const entry = {id: d.id, page: page.id, index: i + 1, caption: d.caption ?? null, at: d.at ?? null,
       by, bg: page.bg, n: page.n, items: page.items};
+    if (page.shape) entry.shape = page.shape;
     return [{...state, saved: [...saved, entry]}, ["page.unsave", {id: d.id}]];
   }
   if (t === "page.unsave") {

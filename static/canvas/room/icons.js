@@ -37,6 +37,8 @@ const PATHS = {
   cross: `<path d="M6 6l12 12M18 6L6 18" ${S} stroke-width="3"/>`,
   leave: `<path d="M14 4h5v16h-5M10 8l-4 4 4 4M6 12h10" ${S}/>`,
   close: `<path d="M7 7l10 10M17 7L7 17" ${S}/>`,
+  // Turn an empty canvas page upright or sideways (issue 14): a page and a turning arrow.
+  turn: `<rect x="3" y="8" width="10" height="14" rx="1.5" ${S}/><path d="M13 3.5a7.5 7.5 0 0 1 7.5 7.5M20.5 11l-2.2-2.2M20.5 11l2-2.4" ${S}/>`,  // i18n-ok
   // "Save to record" (the sand tray's snapshot camera, sandtray-icons.js).
   camera: `<rect x="2.5" y="6.5" width="19" height="14" rx="2.5" ${S}/><circle cx="12" cy="13.5" r="3.8" ${S}/><path d="M8 6.5l1.8-3h4.4l1.8 3" ${S}/>`,  // i18n-ok
 };

@@ -293,8 +293,9 @@ BAD = {
     "pts inf": ("stroke", with_("stroke", pts=[INF, 10, 0.5])),
     "pts -inf": ("stroke", with_("stroke", pts=[10, 10, -INF])),
     "pts negative x": ("stroke", with_("stroke", pts=[-1, 10, 0.5])),
-    "pts beyond board x": ("stroke", with_("stroke", pts=[canvas.BOARD_W + 0.5, 10, 0.5])),
-    "pts beyond board y": ("stroke", with_("stroke", pts=[10, canvas.BOARD_H + 1, 0.5])),
+    # Beyond any page's box (a point beyond its own page's shape: test_page_shapes_*).
+    "pts beyond board x": ("stroke", with_("stroke", pts=[canvas.SIDE + 0.5, 10, 0.5])),
+    "pts beyond board y": ("stroke", with_("stroke", pts=[10, canvas.SIDE + 1, 0.5])),
     "pts pressure above 1": ("stroke", with_("stroke", pts=[10, 10, 1.5])),
     "pts huge int": ("stroke", with_("stroke", pts=[10 ** 400, 10, 0.5])),
     "pts bool": ("stroke", with_("stroke", pts=[True, 10, 0.5])),
@@ -339,7 +340,7 @@ BAD = {
     # stamps
     "unknown stamp": ("stamp", with_("stamp", stamp="skull")),
     "avatar is not a stamp": ("stamp", with_("stamp", stamp="cat")),
-    "stamp x beyond board": ("stamp", with_("stamp", x=canvas.BOARD_W + 1)),
+    "stamp x beyond board": ("stamp", with_("stamp", x=canvas.SIDE + 1)),
     "stamp y NaN": ("stamp", with_("stamp", y=NAN)),
     "stamp x huge int": ("stamp", with_("stamp", x=10 ** 400)),
     "stamp too small": ("stamp", with_("stamp", size=canvas.STAMP_SIZE_RANGE[0] - 1)),
@@ -407,7 +408,7 @@ def test_internal_ops_are_not_offered_to_clients():
               "saved.restore"):
         assert not canvas.OPS[t].client
     assert set(canvas.client_config()["ops"]) == {"stroke", "stamp", "page.add", "page.bg", "clear",
-                                                  "page.save"}
+                                                  "page.save", "page.shape"}
 
 
 # ====================================================================== permissions
@@ -476,7 +477,7 @@ def test_ephemeral_validators_accept_good_signals():
     ("stroke", preview(extra=1)),
     ("stroke", {"id": "s1"}),
     ("stroke", "not an object"),
-    ("cursor", {"page": "p1", "x": canvas.BOARD_W + 1, "y": 0}),
+    ("cursor", {"page": "p1", "x": canvas.SIDE + 1, "y": 0}),
     ("cursor", {"page": "p1", "x": INF, "y": 0}),
     ("cursor", {"page": "p1", "x": 1}),
     ("cursor", {"page": "p1", "x": 1, "y": 1, "color": "#000000"}),
@@ -755,3 +756,84 @@ def test_a_saved_copy_is_an_explicit_record_picture_with_its_caption():
     op["d"]["caption"] = None
     assert canvas.record_entries([op], {"pages": s["pages"], "saved": []})[0]["data"]["caption"] \
         == "Saved drawing"
+
+
+
+# ====================================================================== upright pages
+
+def _run(state, t, d):
+    d = canvas.validate(t, d)
+    assert not isinstance(d, Rejected), d
+    refused = canvas.check(state, t, d)
+    if refused is not None:
+        return state, refused
+    return canvas.apply(state, t, d, by="kid")[0], None
+
+
+def test_page_shapes_a_tall_page_for_an_upright_tablet_and_its_bounds():
+    """Issue 14: a child holding a tablet upright gets a tall page (1000×1600) that
+    fills it; points are checked against their own page's shape."""
+    s, _ = _run(canvas.initial_state(), "page.add", {"page": "p2", "shape": "tall"})
+    assert canvas.page_size(s["pages"][1]) == (canvas.BOARD_H, canvas.BOARD_W)
+    assert canvas.page_size(s["pages"][0]) == (canvas.BOARD_W, canvas.BOARD_H)
+    low = with_("stroke", page="p2", pts=[500, 1500, 0.5, 999, 1600, 0.5])
+    s, refused = _run(s, "stroke", low)
+    assert refused is None and s["pages"][1]["n"] == 6
+    for page, pts in (("p2", [1001, 10, 0.5]), ("p1", [10, 1001, 0.5])):
+        _, refused = _run(s, "stroke", with_("stroke", id="x9", page=page, pts=pts))
+        assert refused is not None and refused.code == E_INVALID, page
+    _, refused = _run(s, "stamp", with_("stamp", id="st9", page="p2", x=1200, y=100))
+    assert refused.code == E_INVALID
+    _, refused = _run(s, "stamp", with_("stamp", id="st9", page="p2", x=900, y=1500))
+    assert refused is None
+
+
+def test_page_shapes_only_an_empty_page_turns_and_undo_turns_it_back():
+    s = canvas.initial_state()
+    s2, refused = _run(s, "page.shape", {"page": "p1", "shape": "tall"})
+    assert refused is None and s2["pages"][0]["shape"] == "tall"
+    _, inverse = canvas.apply(s, "page.shape", {"page": "p1", "shape": "tall"})
+    assert canvas.apply(s2, *inverse)[0] == s                  # back to wide: no "shape" key
+    drawn, _ = _run(s, "stroke", with_("stroke"))
+    _, refused = _run(drawn, "page.shape", {"page": "p1", "shape": "tall"})
+    assert refused.code == E_CONFLICT and "empty page" in refused.reason
+    assert isinstance(canvas.validate("page.shape", {"page": "p1", "shape": "round"}), Rejected)
+    assert isinstance(canvas.validate("page.add", {"page": "p3", "shape": "square"}), Rejected)
+
+
+def test_page_shapes_a_tall_page_renders_upright_and_is_saved_upright():
+    s, _ = _run(canvas.initial_state(), "page.add", {"page": "p2", "shape": "tall"})
+    s, _ = _run(s, "stroke", with_("stroke", page="p2", pts=[100, 1500, 0.5, 900, 1500, 0.5]))
+    img = canvas.render(s, "p2", ASSETS)
+    assert img.size == (canvas.BOARD_H, canvas.BOARD_W)
+    assert img.convert("RGB").getpixel((500, 1500)) != (255, 255, 255)     # the line, low down
+    s, _ = _run(s, "page.save", {"page": "p2", "id": "keep1"})
+    assert canvas.render(s, "saved:keep1", ASSETS).size == (canvas.BOARD_H, canvas.BOARD_W)
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+def test_browser_reducer_turns_pages_as_the_server_does(tmp_path):
+    """Issue 14: tall pages and turning an empty page, the same in model.js (parity)."""
+    ops = [("page.add", {"page": "p2", "shape": "tall"}), ("page.shape", {"page": "p1", "shape": "tall"}),
+           ("page.shape", {"page": "p1", "shape": "wide"}), ("page.add", {"page": "p3", "shape": "wide"}),
+           ("stroke", stroke(sid="a", page="p2", pts=[10, 1500, 0.5, 20, 1510, 0.5])),
+           ("page.shape", {"page": "p2", "shape": "wide"}),          # drawn: no-op
+           ("page.save", {"page": "p2", "id": "sv1", "caption": None, "at": 5.0}),
+           ("page.shape", {"page": "p3", "shape": "tall"}), ("page.shape", {"page": "gone", "shape": "tall"})]
+    script = (
+        "import {apply, initialState} from './model.mjs';\n"
+        "import {readFileSync} from 'node:fs';\n"
+        "const {ops} = JSON.parse(readFileSync(0, 'utf8'));\n"
+        "let s = initialState(); const out = [];\n"
+        "for (const [t, d] of ops) { const [n, inv] = apply(s, t, d, 'kid'); s = n; out.push([n, inv]); }\n"
+        "process.stdout.write(JSON.stringify(out));\n")
+    s, py = canvas.initial_state(), []
+    for t, d in ops:
+        s, inv = canvas.apply(s, t, d, by="kid")
+        py.append((t, s, inv))
+    js = run_node(tmp_path, {"model.mjs": "canvas/model.js"}, script, {"ops": ops})
+    for (t, state, inv), (js_state, js_inv) in zip(py, js):
+        assert js_state == json.loads(json.dumps(state)), t
+        assert js_inv == (list(json.loads(json.dumps(inv))) if inv else None), t
+    assert [p.get("shape", "wide") for p in s["pages"]] == ["wide", "tall", "tall"]
+    assert s["saved"][0]["shape"] == "tall"
