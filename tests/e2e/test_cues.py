@@ -341,3 +341,42 @@ def test_a_running_first_then_timer_fits_a_phone_both_ways(pair, server, shots):
             card = c.page.locator(f".sc-{slot} .sc-step").bounding_box()
             assert _apart(card, zone), (name, slot, card, zone)
             assert _inside(c.page.locator(f".sc-{slot} .sc-step-pic").bounding_box(), card), (name, slot)
+
+
+def test_UNDO4_undo_and_redo_are_greyed_out_in_the_sand_tray_and_the_checklist_too(pair, shots):
+    """The canvas greyed out Undo/Redo with nothing to take back; the sand tray and
+    the stories' checklist kept theirs bright (issue 14's last UNDO4 point)."""
+    t, c = pair()
+    undo, redo = '[data-action="undo"]', '[data-action="redo"]'
+
+    def greyed(sel):
+        return c.page.evaluate("""s => { const b = document.querySelector(s);
+            return Boolean(b) && b.disabled && b.getAttribute('aria-disabled') === 'true'; }""", sel)
+
+    # Sand tray: place a figure by tap-tap, undo it, redo it.
+    for p in (t, c):
+        p.page.click('.tab[data-activity="sandtray"]')
+        p.page.wait_for_selector("#tray")
+    wait_for(lambda: greyed(undo) and greyed(redo), what="nothing to undo in the tray yet")
+    c.page.locator(".st-grid [data-fig]").first.tap()
+    tray = c.page.locator("#tray").bounding_box()
+    c.page.touchscreen.tap(tray["x"] + tray["width"] * 0.4, tray["y"] + tray["height"] * 0.5)
+    t.page.wait_for_selector("#tray .fig:not(.ghost)")
+    wait_for(lambda: not greyed(undo) and greyed(redo), what="undo after placing a figure")
+    shots(c, "child-tablet-sandtray-undo")
+    c.page.locator(undo).tap()
+    t.page.wait_for_selector("#tray .fig:not(.ghost)", state="detached")
+    wait_for(lambda: greyed(undo) and not greyed(redo), what="redo after undo in the tray")
+
+    # The stories' checklist: tick a step, undo.
+    t.page.click('.tab[data-activity="stories"]')
+    t.page.wait_for_selector(".stories")
+    t.page.locator('[data-action="task"]').first.click()
+    c.page.wait_for_selector("#task")
+    wait_for(lambda: greyed(undo) and greyed(redo), what="nothing to undo on the checklist yet")
+    c.page.locator('#task [data-step="0"] [data-action="tick"]').tap()
+    t.page.wait_for_selector('#task [data-step="0"][data-done="true"]')
+    wait_for(lambda: not greyed(undo), what="undo after a tick")
+    c.page.locator(undo).tap()
+    t.page.wait_for_selector('#task [data-step="0"][data-done="false"]')
+    wait_for(lambda: greyed(undo) and not greyed(redo), what="redo after undoing the tick")

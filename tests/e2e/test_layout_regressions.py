@@ -67,3 +67,24 @@ def test_knock_strip_leaves_the_therapists_tools_free(browser, server, artifacts
     finally:
         t.close()
         c.close()
+
+
+def test_a_selected_figure_leaves_the_tray_and_the_shelf_room_on_a_small_phone(session_for, artifacts):
+    """Issue 14: on a 360 px phone the therapist's selected figure's twelve actions
+    wrapped onto three rows, squeezing the tray to 57x45 px and the figures to nothing.
+    They now keep one row that scrolls, and the shelf scrolls as one column."""
+    t, _ = session_for({"width": 1024, "height": 768})
+    t.page.set_viewport_size({"width": 360, "height": 740})
+    open_activity((t,), "sandtray", "#tray")
+    t.page.locator(".st-grid [data-fig]").first.click()
+    tray = t.page.locator("#tray").bounding_box()
+    t.page.mouse.click(tray["x"] + tray["width"] * 0.4, tray["y"] + tray["height"] * 0.5)
+    t.page.locator("#tray .fig:not(.ghost)").first.click()
+    t.page.wait_for_selector("#tray .fig.selected")
+    settle(t.page)
+    t.page.screenshot(path=os.path.join(artifacts, "sandtray-selected-therapist-360x740.png"))
+    tray = t.page.locator("#tray").bounding_box()
+    assert tray["width"] >= 180 and tray["height"] >= 120, tray
+    assert t.page.locator(".st-actions").bounding_box()["height"] <= 64       # one row
+    problems = reach_problems(t.page, 0, ".st-actions button, .st-grid [data-fig], .st-cats button")
+    assert problems == [], "\n".join(problems)

@@ -106,3 +106,16 @@ def test_SCHED2_words_being_typed_survive_the_child_ticking_a_step(pair):
         "id => [...document.querySelectorAll('.sc-list .sc-step')].some(e => e.dataset.step === id"
         " && e.textContent.includes('Shoes on, then out'))", arg=last, timeout=10000)
     assert not t.console_errors and not c.console_errors, (t.console_errors, c.console_errors)
+
+
+def test_the_editor_offers_timers_from_ten_seconds(pair):
+    """The protocol takes a step timer from 10 s; the editor offered one minute at least
+    (issue 14). The therapist gives the first step a 10 s timer; the child sees it."""
+    t, c = pair
+    t.page.click('[data-action="example-morning"]')
+    c.page.wait_for_selector('.schedule[data-steps="5"]')
+    select = t.page.locator('.sc-editor select[name="secs"]').first
+    values = select.evaluate("s => [...s.options].map(o => Number(o.value))")
+    assert values[:4] == [0, 10, 20, 30] and min(v for v in values if v) == 10
+    select.select_option("10")
+    c.page.wait_for_selector('.sc-first [data-action="timer"]:has-text("10 s")')

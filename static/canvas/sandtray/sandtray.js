@@ -127,6 +127,9 @@ class SandTray {
       this.viewCache = null;
       this.uiDirty = true;
       this.invalidate();
+    } else if (what === "stacks") {
+      this.uiDirty = true;
+      this.invalidate();
     } else if (what === "settings" || what === "conn") {
       if (!this.ctx.canDraw()) this.cancelGestures();
       this.uiDirty = true;
@@ -652,7 +655,10 @@ class SandTray {
       b.setAttribute("aria-pressed", String(this.tool === b.dataset.tool));
       b.disabled = !may;
     }
-    this.undoBtn.disabled = this.redoBtn.disabled = !may || !online;
+    // UNDO4 (issue 14): greyed out when the server says there is nothing to take back.
+    this.undoBtn.disabled = !may || !online || !this.ctx.canUndo();
+    this.redoBtn.disabled = !may || !online || !this.ctx.canRedo();
+    for (const b of [this.undoBtn, this.redoBtn]) b.setAttribute("aria-disabled", String(b.disabled));
     const f = this.selectedFigure();
     this.actionsEl.hidden = !f;
     this.sizesEl.hidden = Boolean(f) || this.tool === "hand";

@@ -25,7 +25,9 @@ import {Drafts, el, picture, randomId} from "../room/util.js";
 import {t} from "../room/i18n.js";
 import {TimerCue} from "../room/cues.js";
 
-const TIMER_CHOICES = [0, 60, 120, 300, 600, 900, 1800];
+// Seconds; short waits too ("wait 10 seconds"), from the protocol's shortest timer on
+// (limits.min_secs: 10): the editor offered one minute at least (issue 14).
+const TIMER_CHOICES = [0, 10, 20, 30, 60, 120, 300, 600, 900, 1800];
 const PICKER_MAX = 48;
 const DRAG_PX = 12;
 
@@ -103,7 +105,7 @@ class ScheduleActivity {
   ephemeral() { /* no ephemeral signals */ }
 
   changed(what) {
-    if (this.ctx && (what === "settings" || what === "conn")) {
+    if (this.ctx && (what === "settings" || what === "conn" || what === "stacks" || what === "pending")) {
       if (what === "conn" && this.clock && this.ctx.connected()) this.clock.refresh();
       this.refresh();
     }
@@ -174,7 +176,8 @@ class ScheduleActivity {
   refresh() {
     if (!this.root) return;
     const s = this.state;
-    const sig = JSON.stringify([s, this.canPlay(), this.ctx.connected(), this.busy]);
+    const sig = JSON.stringify([s, this.canPlay(), this.ctx.connected(), this.busy,
+      this.ctx.canUndo(), this.ctx.canRedo()]);
     if (sig === this.sig) return;
     this.sig = sig;
     this.root.dataset.layout = s.layout;
@@ -187,11 +190,13 @@ class ScheduleActivity {
 
   topBar() {
     const off = !this.ctx.connected();
+    // UNDO4 (issue 14): greyed out when the server says there is nothing to take back.
+    const noUndo = off || !this.ctx.canUndo(), noRedo = off || !this.ctx.canRedo();
     const hist = this.canPlay() ? [
       button({class: "sc-btn sc-round", dataset: {action: "undo"}, "aria-label": t("Undo"), title: t("Undo"),
-        disabled: off, onclick: () => this.history("undo")}, icon("undo")),
+        disabled: noUndo, "aria-disabled": String(noUndo), onclick: () => this.history("undo")}, icon("undo")),
       button({class: "sc-btn sc-round", dataset: {action: "redo"}, "aria-label": t("Redo"), title: t("Redo"),
-        disabled: off, onclick: () => this.history("redo")}, icon("redo")),
+        disabled: noRedo, "aria-disabled": String(noRedo), onclick: () => this.history("redo")}, icon("redo")),
     ] : [];
     return el("div", {class: "sc-top"}, el("h2", {class: "sc-title"}, t("My plan")), el("span", {class: "spacer"}), ...hist);
   }
@@ -395,7 +400,8 @@ class ScheduleActivity {
       if (v !== shown && v !== st.text && v.length <= this.cfg.limits.text_chars) this.submit("step.edit", {id: st.id, pic: st.pic, text: v, secs: st.secs});
     });
     const secs = el("select", {class: "sc-input", name: "secs", "aria-label": t("Timer for this step")},
-      [...new Set([...TIMER_CHOICES, st.secs])].sort((a, b) => a - b).map((v) => {
+      [...new Set([...TIMER_CHOICES.filter((v) => !v || (v >= this.cfg.limits.min_secs && v <= this.cfg.limits.max_secs)),
+        st.secs])].sort((a, b) => a - b).map((v) => {
         const o = el("option", {value: String(v)}, timerLabel(v));
         o.selected = v === st.secs;
         return o;

@@ -86,7 +86,7 @@ class StoriesActivity {
   ephemeral() { /* no ephemeral signals */ }
 
   changed(what) {
-    if (this.ctx && (what === "settings" || what === "conn" || what === "pending")) this.refresh();
+    if (this.ctx && (what === "settings" || what === "conn" || what === "pending" || what === "stacks")) this.refresh();
   }
 
   // ================================================================ mounting
@@ -138,7 +138,7 @@ class StoriesActivity {
     // Rebuild only when something shown changed (typing in the editor is not disturbed).
     const sig = JSON.stringify([s.view, s.open, s.task, s.view === "task" ? s.progress[s.task] : null,
       s.view === "shelf" || s.view === "story" ? s.stories : null, this.canPlay(), this.silent, this.editing,
-      this.ctx.connected()]);
+      this.ctx.connected(), this.ctx.canUndo(), this.ctx.canRedo()]);
     if (sig === this.sig) return;
     this.sig = sig;
     this.root.dataset.view = s.view;
@@ -162,11 +162,13 @@ class StoriesActivity {
   historyButtons() {
     if (!this.canPlay()) return [];
     const off = !this.ctx.connected();
+    // UNDO4 (issue 14): greyed out when the server says there is nothing to take back.
+    const noUndo = off || !this.ctx.canUndo(), noRedo = off || !this.ctx.canRedo();
     return [
       button({class: "st-btn st-round", dataset: {action: "undo"}, "aria-label": t("Undo"), title: t("Undo"),
-        disabled: off, onclick: () => this.history("undo")}, icon("undo")),
+        disabled: noUndo, "aria-disabled": String(noUndo), onclick: () => this.history("undo")}, icon("undo")),
       button({class: "st-btn st-round", dataset: {action: "redo"}, "aria-label": t("Redo"), title: t("Redo"),
-        disabled: off, onclick: () => this.history("redo")}, icon("redo")),
+        disabled: noRedo, "aria-disabled": String(noRedo), onclick: () => this.history("redo")}, icon("redo")),
     ];
   }
 
