@@ -14,7 +14,7 @@ undoing an eraser stroke brings the ink back. `n` counts the numbers stored on t
 page (the memory budget).
 
 A page is wide (1600×1000 board units, the default: no "shape" key) or tall
-(1000×1600, "shape": "tall"): a child holding a tablet or phone upright gets a page
+(1200×1600, 3:4 like a sheet of paper, "shape": "tall"): a child holding a tablet or phone upright gets a page
 that fills it (issue 14). A new page takes the shape its maker asks for (the browser
 asks for the shape of the screen it is on); an empty page can be turned
 (`page.shape`), a drawn one cannot (its drawing would not fit). Strokes and stamps
@@ -42,8 +42,10 @@ NAME = "canvas"
 TITLE = N_("Draw")
 ICON = "palette"
 
-BOARD_W, BOARD_H = 1600, 1000          # a wide page; a tall page is BOARD_H × BOARD_W
-SHAPES = {"wide": (BOARD_W, BOARD_H), "tall": (BOARD_H, BOARD_W)}
+BOARD_W, BOARD_H = 1600, 1000          # a wide page
+TALL_W = 1200                         # a tall page: 1200 × 1600 (3:4, measured best
+#   in the room upright: a phone's and a tablet's drawing area is nearer 3:4 than 10:16)
+SHAPES = {"wide": (BOARD_W, BOARD_H), "tall": (TALL_W, BOARD_W)}
 SIDE = max(BOARD_W, BOARD_H)           # every page fits in SIDE × SIDE
 _ITEM_ID = itemgetter("id")
 MAX_STROKE_POINTS = 1500
@@ -209,7 +211,7 @@ def _outside(page, t, d):
     the larger box)? One slice and max: the stroke path's only extra cost."""
     if page.get("shape", "wide") == "wide":          # x ≤ BOARD_W = SIDE already
         return (max(d["pts"][1::3]) if t == "stroke" else d["y"]) > BOARD_H
-    return (max(d["pts"][0::3]) if t == "stroke" else d["x"]) > BOARD_H
+    return (max(d["pts"][0::3]) if t == "stroke" else d["x"]) > TALL_W
 
 
 def _find(state, page_id):

@@ -74,8 +74,8 @@ def test_an_upright_page_fills_an_upright_screen_and_everyone_sees_it_upright(br
         # The export is upright, with the line low down.
         png = t.page.request.get(server.url + f"/rooms/{t.page.url.rsplit('/', 1)[1]}/export/canvas/p1.png")
         with Image.open(io.BytesIO(png.body())) as img:
-            assert img.size == (1000, 1600)
-            low = img.convert("RGB").crop((0, 1200, 1000, 1600))
+            assert img.size == (1200, 1600)
+            low = img.convert("RGB").crop((0, 1200, 1200, 1600))
             assert count_near(low, RED) > 100
 
         # A new page made on a phone held upright is upright (on a tablet, wide: it

@@ -176,7 +176,7 @@ class CanvasActivity {
     return s;
   }
 
-  /** The viewed page's size in board units: wide 1600×1000 or tall 1000×1600 (issue 14). */
+  /** The viewed page's size in board units: wide 1600×1000 or tall 1200×1600 (issue 14). */
   get board() {
     const page = findPage(this.view(), this.pageId)[1];
     return (this.cfg.shapes && this.cfg.shapes[pageShape(page)]) || this.cfg.board;

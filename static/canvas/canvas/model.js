@@ -12,7 +12,7 @@ export function newPage(id, bg = "white", shape = "wide") {
   return page;
 }
 
-/** A page's shape: "wide" (1600×1000, no key) or "tall" (1000×1600, issue 14). */
+/** A page's shape: "wide" (1600×1000, no key) or "tall" (1200×1600, issue 14). */
 export function pageShape(page) {
   return (page && page.shape) || "wide";
 }

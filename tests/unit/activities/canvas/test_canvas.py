@@ -771,18 +771,18 @@ def _run(state, t, d):
 
 
 def test_page_shapes_a_tall_page_for_an_upright_tablet_and_its_bounds():
-    """Issue 14: a child holding a tablet upright gets a tall page (1000×1600) that
+    """Issue 14: a child holding a tablet upright gets a tall page (1200×1600) that
     fills it; points are checked against their own page's shape."""
     s, _ = _run(canvas.initial_state(), "page.add", {"page": "p2", "shape": "tall"})
-    assert canvas.page_size(s["pages"][1]) == (canvas.BOARD_H, canvas.BOARD_W)
+    assert canvas.page_size(s["pages"][1]) == (1200, 1600)
     assert canvas.page_size(s["pages"][0]) == (canvas.BOARD_W, canvas.BOARD_H)
-    low = with_("stroke", page="p2", pts=[500, 1500, 0.5, 999, 1600, 0.5])
+    low = with_("stroke", page="p2", pts=[500, 1500, 0.5, 1199, 1600, 0.5])
     s, refused = _run(s, "stroke", low)
     assert refused is None and s["pages"][1]["n"] == 6
-    for page, pts in (("p2", [1001, 10, 0.5]), ("p1", [10, 1001, 0.5])):
+    for page, pts in (("p2", [1201, 10, 0.5]), ("p1", [10, 1001, 0.5])):
         _, refused = _run(s, "stroke", with_("stroke", id="x9", page=page, pts=pts))
         assert refused is not None and refused.code == E_INVALID, page
-    _, refused = _run(s, "stamp", with_("stamp", id="st9", page="p2", x=1200, y=100))
+    _, refused = _run(s, "stamp", with_("stamp", id="st9", page="p2", x=1300, y=100))
     assert refused.code == E_INVALID
     _, refused = _run(s, "stamp", with_("stamp", id="st9", page="p2", x=900, y=1500))
     assert refused is None
@@ -805,10 +805,10 @@ def test_page_shapes_a_tall_page_renders_upright_and_is_saved_upright():
     s, _ = _run(canvas.initial_state(), "page.add", {"page": "p2", "shape": "tall"})
     s, _ = _run(s, "stroke", with_("stroke", page="p2", pts=[100, 1500, 0.5, 900, 1500, 0.5]))
     img = canvas.render(s, "p2", ASSETS)
-    assert img.size == (canvas.BOARD_H, canvas.BOARD_W)
+    assert img.size == (1200, 1600)
     assert img.convert("RGB").getpixel((500, 1500)) != (255, 255, 255)     # the line, low down
     s, _ = _run(s, "page.save", {"page": "p2", "id": "keep1"})
-    assert canvas.render(s, "saved:keep1", ASSETS).size == (canvas.BOARD_H, canvas.BOARD_W)
+    assert canvas.render(s, "saved:keep1", ASSETS).size == (1200, 1600)
 
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
