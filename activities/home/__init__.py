@@ -12,9 +12,10 @@ so a queue sent again after a lost answer changes nothing).
 
 State (plain JSON):
     {"pack": None | {"id", "at", "lang", "items": [{"id", "kind", ...item}]},
-     "log": [{"visit", "item", "what", "step"?, "done"?, "page"?, "rounds"?, "value"?,
-              "when", "at"}],                    what was done with the current pack
-     "checkins": [{"value", "at", "moment": "home", "pack"}]}   every home check-in
+     "log": [{"n", "visit", "item", "what", "step"?, "done"?, "page"?, "rounds"?,
+              "value"?, "when", "at"}],          what was done with the current pack
+     "checkins": [{"n", "value", "at", "moment": "home", "pack"}],  every home check-in
+     "n": int}                                   entries numbered in order (their undo)
 
 `at` is the server's time an op arrived; `when` the time it was done on the family's
 device (offline, it may be days earlier), kept when it is plausible — after the pack
@@ -25,7 +26,7 @@ rooms/records/trends.py); a new pack starts a new log.
 Not a tab of the room (`SHOWN = False`): the therapist sends a pack from the room's
 home page and reads what was done in the next session record (`BETWEEN_SESSIONS`:
 its ops since the last session are in the next session's record) and on the room's
-records page. Guests in the room read none of it (`visible`).
+records page. Guests in the room read none of it, but a pack sent during their own session (`visible`).
 """
 from activities.contract import (Bound, Invalid, OpSpec, Rejected, ident, integer, internal,
                                  number, one_of, require_dict, validate_op)
@@ -96,13 +97,14 @@ def _done(d):
 
 OPS = {
     # The therapist sends a pack (rooms/web/home.py builds it from the activities'
-    # home_items); not on anyone's undo stack: "New pack" is the way back.
-    "pack": OpSpec(_pack, undoable=False, stamped=True),
-    # The family, from the home link.
-    "done": OpSpec(_done, undoable=False, stamped=True),
+    # home_items); their undo gives the previous pack back.
+    "pack": OpSpec(_pack, stamped=True),
+    # The family, from the home link (or the therapist noting what they were told);
+    # each sender's undo takes back their own last one.
+    "done": OpSpec(_done, stamped=True),
     # Inverses, produced by the server only.
     "pack.put": OpSpec(internal("pack"), client=False),
-    "done.drop": OpSpec(internal("checkin"), client=False),
+    "done.drop": OpSpec(internal("n"), client=False),
     "done.put": OpSpec(internal("entry"), client=False),
 }
 
@@ -114,7 +116,7 @@ def validate(t, d):
 
 
 def initial_state():
-    return {"pack": None, "log": [], "checkins": []}
+    return {"pack": None, "log": [], "checkins": [], "n": 0}
 
 
 # ROOM1: what the family did is bounded; a new pack starts a new log.
@@ -178,28 +180,38 @@ def apply(state, t, d, by=None):
         if pack is None or pack["id"] != d["pack"] or _item(pack, d["item"]) is None:
             return state, None                     # stale: the pack was replaced
         when = when_of(pack, d)
+        n = state["n"] + 1                         # names the entry for its sender's undo
         entry = {k: v for k, v in d.items() if k not in ("pack", "when", "at")}
-        entry.update({"when": when, "at": d["at"]})
-        checkin = {"value": d["value"], "at": when, "moment": "home", "pack": pack["id"]} \
+        entry.update({"n": n, "when": when, "at": d["at"]})
+        checkin = {"n": n, "value": d["value"], "at": when, "moment": "home", "pack": pack["id"]} \
             if d["what"] == "checkin" else None
-        return _put(state, entry, checkin), ("done.drop", {"checkin": checkin is not None})
+        return {**_put(state, entry, checkin), "n": n}, ("done.drop", {"n": n})
     if t == "done.put":
-        return _put(state, d["entry"], d["checkin"]), ("done.drop", {"checkin": d["checkin"] is not None})
-    if t == "done.drop":
-        if not state["log"] or (d["checkin"] and not state["checkins"]):
+        n = d["entry"]["n"]
+        if any(e["n"] == n for e in state["log"]):
             return state, None
-        checkin = state["checkins"][-1] if d["checkin"] else None
-        new = {**state, "log": state["log"][:-1]}
+        return {**_put(state, d["entry"], d["checkin"]), "n": max(state["n"], n)}, ("done.drop", {"n": n})
+    if t == "done.drop":
+        entry = next((e for e in state["log"] if e["n"] == d["n"]), None)
+        if entry is None:
+            return state, None                     # gone with its pack
+        checkin = next((c for c in state["checkins"] if c.get("n") == d["n"]), None)
+        new = {**state, "log": [e for e in state["log"] if e["n"] != d["n"]],
+               # the latest one taken back: the count goes back too (an undo gives back
+               # the very state before; another sender's later entries keep theirs)
+               "n": state["n"] - 1 if state["n"] == d["n"] else state["n"]}
         if checkin is not None:
-            new["checkins"] = state["checkins"][:-1]
-        return new, ("done.put", {"entry": state["log"][-1], "checkin": checkin})
+            new["checkins"] = [c for c in state["checkins"] if c is not checkin]
+        return new, ("done.put", {"entry": entry, "checkin": checkin})
     return state, None
 
 
 def _put(state, entry, checkin):
-    new = {**state, "log": state["log"] + [entry]}
+    """The entry (and its check-in) back in `n` order: another sender's undo or redo
+    may take one out of the middle."""
+    new = {**state, "log": sorted(state["log"] + [entry], key=lambda e: e["n"])}
     if checkin is not None:
-        new["checkins"] = state["checkins"] + [checkin]
+        new["checkins"] = sorted(state["checkins"] + [checkin], key=lambda c: c.get("n", 0))
     return new
 
 
@@ -209,12 +221,19 @@ EMPTY = initial_state()
 
 
 def visible(state, role, session):
-    """The therapist's: a guest in the live room reads none of it (the home check-ins
-    are clinical data, READ2). Nothing to hide: the state itself (one snapshot text
-    for every joiner, JOIN1)."""
+    """What a guest in the live room may read (READ2, as for the check-ins): the home
+    practice is the therapist's, except a pack sent during the guest's own session —
+    they saw it arrive, and what is done with it, live (ops from the session's start
+    on are replayed and broadcast to them; a late joiner must read the same). Home
+    check-ins of earlier packs stay the therapist's. Nothing hidden: the state itself
+    (one snapshot text for every joiner, JOIN1)."""
     if role == THERAPIST or (state["pack"] is None and not state["log"] and not state["checkins"]):
         return state
-    return EMPTY
+    pack, start = state["pack"], (session or {}).get("at")
+    if pack is None or start is None or pack["at"] < start:
+        return EMPTY
+    checkins = [c for c in state["checkins"] if c["pack"] == pack["id"]]
+    return state if len(checkins) == len(state["checkins"]) else {**state, "checkins": checkins}
 
 
 def progress(pack, log):

@@ -25,6 +25,7 @@ import time
 
 import pytest
 
+from activities.contract import home as kinds
 from activities.contract.protocol import E_FORBIDDEN, E_FROZEN, E_PRIVATE, E_RATE
 from tests.support import stroke, wait_for
 
@@ -40,7 +41,7 @@ HISTORY_ACTIONS = ("undo", "redo")     # one case each, per activity: the `histo
 # Every op type a client may send (OpSpec.client), per activity, in the order the
 # cases run (ops that replace the whole tray come last).
 CLIENT_OPS = {
-    "canvas": ("stroke", "stamp", "page.add", "page.bg", "clear", "page.save"),
+    "canvas": ("stroke", "stamp", "page.add", "page.bg", "page.shape", "clear", "page.save"),
     "sandtray": ("place", "move", "rotate", "scale", "flip", "lie", "z", "duplicate", "bury",
                  "remove", "sand", "theme", "tray.save", "tray.new", "tray.open"),
     "calm": ("show", "pacer.start", "pacer.pause", "pacer.resume", "pacer.stop", "pattern.save",
@@ -53,6 +54,9 @@ CLIENT_OPS = {
                 "page.pics", "page.add", "page.remove", "page.move"),
     "schedule": ("layout", "step.add", "step.remove", "step.edit", "step.move", "step.done",
                  "timer.start", "timer.stop", "rewards", "reward.pick", "reset"),
+    # Home practice (issue 17): sending a pack, and what is done at home (the family
+    # sends it over HTTP, tests/unit/web/test_home.py; the therapist may note it here).
+    "home": ("pack", "done"),
 }
 ACTIVITIES = tuple(CLIENT_OPS)
 
@@ -63,7 +67,7 @@ _BUILD = {"place", "move", "rotate", "scale", "flip", "lie", "z", "duplicate", "
 # therapist's: refused with `forbidden`.
 GUEST_MAY = {
     # Drawing, stamps, pages and backgrounds, own undo; never clear (canvas table).
-    "canvas": {g: {"stroke", "stamp", "page.add", "page.bg", HISTORY} for g in GUESTS},
+    "canvas": {g: {"stroke", "stamp", "page.add", "page.bg", "page.shape", HISTORY} for g in GUESTS},
     # Building the tray and own undo; saving, new and reopening trays are the therapist's.
     "sandtray": {g: _BUILD | {HISTORY} for g in GUESTS},
     # Only counting in the grounding card; the pacer, timer, patterns, the grounding
@@ -76,6 +80,8 @@ GUEST_MAY = {
     # SCHED1: done / not done, the step timer, the reward and own undo.
     "schedule": {g: {"step.done", "timer.start", "timer.stop", "reward.pick", HISTORY}
                  for g in GUESTS},
+    # Nothing: a guest in the live room never writes the family's home practice.
+    "home": {g: set() for g in GUESTS},
 }
 MASTER = {"child": "child_may_draw", "parent": "parent_may_play"}
 
@@ -102,7 +108,7 @@ def expected(block, role, act, t):
 # What each person sends first, while everything is on, so their undo stack in every
 # activity holds something (a refused undo cannot be "nothing to undo" instead).
 SEED = {"canvas": "stroke", "sandtray": "place", "calm": "grounding.count", "checkin": "checkin",
-        "stories": "task.tick", "schedule": "step.done"}
+        "stories": "task.tick", "schedule": "step.done", "home": "done"}
 
 # ------------------------------------------------------------------ payloads
 
@@ -120,6 +126,8 @@ def other(values, current):
 # -- canvas
 def canvas_prep(t, st):
     p1 = st["pages"][0]
+    if t == "page.shape" and not any(not p["items"] for p in st["pages"]):
+        return [("page.add", {"page": nid("pg")})]          # only an empty page turns
     return [("stroke", stroke(sid=nid("s")))] if t in ("clear", "page.save") and not p1["items"] else []
 
 
@@ -131,6 +139,8 @@ def canvas_payload(t, st):
                           "size": 96},
         "page.add": lambda: {"page": nid("pg")},
         "page.bg": lambda: {"page": "p1", "bg": other(("cream", "grid", "dots"), p1["bg"])},
+        "page.shape": lambda: next({"page": p["id"], "shape": other(("wide", "tall"), p.get("shape", "wide"))}
+                                   for p in st["pages"] if not p["items"]),
         "clear": lambda: {"page": "p1"},
         "page.save": lambda: {"page": "p1", "id": nid("sv"), "caption": "Our dragon"},
     }[t]()
@@ -381,10 +391,30 @@ def schedule_payload(t, st):
     }[t]()
 
 
+# -- home
+def home_pack():
+    return {"id": nid("pk"), "lang": "en", "items": [{"id": "i0", **kinds.checkin_item(
+        "How do you feel?", [{"value": v, "pic": f"feel-{v}", "color": "#43a047", "word": "fine"}
+                             for v in range(1, 6)])}]}
+
+
+def home_prep(t, st):
+    return [("pack", home_pack())] if t == "done" and st["pack"] is None else []
+
+
+def home_payload(t, st):
+    if t == "pack":
+        return home_pack()
+    return {"pack": st["pack"]["id"], "visit": "visit0001", "item": "i0", "what": "checkin",
+            "value": 3, "when": int(time.time() * 1000)}
+
+
 PREP = {"canvas": canvas_prep, "sandtray": sandtray_prep, "calm": calm_prep,
-        "checkin": checkin_prep, "stories": stories_prep, "schedule": schedule_prep}
+        "checkin": checkin_prep, "stories": stories_prep, "schedule": schedule_prep,
+        "home": home_prep}
 PAYLOAD = {"canvas": canvas_payload, "sandtray": sandtray_payload, "calm": calm_payload,
-           "checkin": checkin_payload, "stories": stories_payload, "schedule": schedule_payload}
+           "checkin": checkin_payload, "stories": stories_payload, "schedule": schedule_payload,
+           "home": home_payload}
 
 
 # ------------------------------------------------------------------ the driver
@@ -520,7 +550,7 @@ def test_PERM1_every_op_x_role_x_setting(room, block):
             for role in ROLES:
                 m.case(block, role, act, t)
     per_role = sum(len(ops) + len(HISTORY_ACTIONS) for ops in CLIENT_OPS.values())
-    assert m.cases == per_role * len(ROLES) == 81 * 3
+    assert m.cases == per_role * len(ROLES) == 86 * 3
 
 
 def test_PERM1_the_matrix_names_every_client_op_of_every_activity():

@@ -72,6 +72,13 @@ def test_a_home_link_shows_the_pack_to_a_family_with_no_account(app, therapist, 
     assert [f["value"] for f in kinds["checkin"]["faces"]] == [1, 2, 3, 4, 5]
     # Everything the page needs offline is listed, and every listed URL is served.
     assert "/static/canvas/home/home.js" in pack["assets"]
+    # Every module of the home page is kept for offline use (none orphaned, none missed);
+    # the service worker itself is served from the link's own path.
+    import os
+    from tests.support import ROOT
+    for f in os.listdir(os.path.join(ROOT, "static", "canvas", "home")):
+        if f.endswith(".js") and f != "sw.js":
+            assert f"/static/canvas/home/{f}" in pack["assets"], f
     assert "/pictures/toothbrush.svg" in pack["assets"]
     for url in pack["assets"]:
         assert served(family, url).status_code == 200, url
@@ -236,7 +243,7 @@ def test_guests_in_the_live_room_read_none_of_it(app, therapist, room, pr):
     states = {"home": pr.engine.state(room.id, "home")[1]}
     for role in ("child", "parent"):
         _, seen = readpolicy.visible_states(pr.registry, states, {"id": "g", "role": role}, None)
-        assert seen["home"] == {"pack": None, "log": [], "checkins": []}
+        assert seen["home"] == {"pack": None, "log": [], "checkins": [], "n": 0}
 
 
 def test_home_check_ins_join_the_trend_chart_of_the_records_page(app, therapist, room, pr):

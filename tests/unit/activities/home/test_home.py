@@ -112,9 +112,9 @@ def test_reducer_logs_what_was_done_and_inverses_take_it_back():
     d = {**home.validate("done", done("checkin", "i3", value=4)), "at": T0 + 60}
     assert home.check(s1, "done", d) is None
     s2, inv2 = home.apply(s1, "done", d)
-    assert s2["log"] == [{"visit": "v1", "item": "i3", "what": "checkin", "value": 4,
+    assert s2["log"] == [{"visit": "v1", "item": "i3", "what": "checkin", "value": 4, "n": 1,
                           "when": T0 + 5, "at": T0 + 60}]
-    assert s2["checkins"] == [{"value": 4, "at": T0 + 5, "moment": "home", "pack": "p1"}]
+    assert s2["checkins"] == [{"n": 1, "value": 4, "at": T0 + 5, "moment": "home", "pack": "p1"}]
     back, redo = home.apply(s2, *inv2)
     assert back == s1 and home.apply(back, *redo)[0] == s2
     assert home.apply(s1, *inv)[0]["pack"] is None
@@ -238,3 +238,39 @@ def test_the_next_record_lists_what_was_done_at_home_each_once(engine, storage, 
     cols = trends.checkin_series(home.trend_checkins(state),
                                  [storage.get_record(r["id"]) for r in storage.list_records(room_id)])
     assert [c["home"] for c in cols] == [[], [4, 2, 3], []]
+
+
+def test_READ2_guests_read_only_a_pack_sent_during_their_session():
+    """As with check-ins: what a guest received live (ops from the session's start on)
+    is what a late joiner of their role reads; home practice of before is the
+    therapist's."""
+    s0 = home.initial_state()
+    assert home.visible(s0, CHILD, None) is s0                     # nothing to hide
+    s1, _ = home.apply(s0, "pack", {**home.validate("pack", pack_op("p1")), "at": T0})
+    s2, _ = home.apply(s1, "done", {**home.validate("done", done("checkin", "i3", value=2)),
+                                    "at": T0 + 100})
+    for role in (CHILD, PARENT):
+        assert home.visible(s2, role, None)["pack"] is None
+        assert home.visible(s2, role, {"at": T0 + 500, "start": 9}) == home.initial_state()
+        assert home.visible(s2, role, {"at": T0 - 5, "start": 1}) is s2   # sent in their session
+    assert home.visible(s2, THERAPIST, None) is s2
+    # A new pack in the session: its check-ins show, the old pack's stay hidden.
+    s3, _ = home.apply(s2, "pack", {**home.validate("pack", pack_op("p2")), "at": T0 + 600})
+    s4, _ = home.apply(s3, "done", {**home.validate("done", done("checkin", "i3", pack="p2", value=5)),
+                                    "at": T0 + 700})
+    seen = home.visible(s4, CHILD, {"at": T0 + 550, "start": 12})
+    assert seen["pack"]["id"] == "p2" and [c["value"] for c in seen["checkins"]] == [5]
+
+
+def test_each_senders_undo_takes_back_their_own_entry_not_the_latest():
+    """Per-person undo: the therapist's noted entry comes out from under the family's
+    later one, and comes back in its place."""
+    s, _ = home.apply(home.initial_state(), "pack", {**home.validate("pack", pack_op()), "at": T0})
+    s, mine = home.apply(s, "done", {**home.validate("done", done("checkin", "i3", value=1)), "at": T0 + 1})
+    s, _ = home.apply(s, "done", {**home.validate("done", done("step", "i1", step=0, done=True)),
+                                  "at": T0 + 2})
+    undone, redo = home.apply(s, *mine)
+    assert [e["what"] for e in undone["log"]] == ["step"] and undone["checkins"] == []
+    assert undone["n"] == 2
+    again, _ = home.apply(undone, *redo)
+    assert again == s
