@@ -1,6 +1,7 @@
 // Home practice: the page's own pictures, drawn inline (64×64 SVG), so the tiles and
 // buttons need no file and look the same offline. Pictures only (aria-hidden): the
 // control holding one names it. SVG markup is not words, hence `// i18n-ok`.
+import {svgSpan} from "../room/util.js";
 
 const PICS = {
   // A story: an open book.
@@ -54,9 +55,5 @@ const PICS = {
 
 /** A <span> holding picture `name` (aria-hidden), class `cls`. */
 export function pic(name, cls = "hp-pic") {
-  const span = document.createElement("span");
-  span.className = cls;
-  span.setAttribute("aria-hidden", "true");
-  span.innerHTML = `<svg viewBox="0 0 64 64" width="100%" height="100%" focusable="false">${PICS[name] || ""}</svg>`;
-  return span;
+  return svgSpan(PICS[name] || "", cls, 64);
 }

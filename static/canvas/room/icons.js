@@ -2,6 +2,8 @@
 // They are pictures only (aria-hidden): the control that holds one says what it does.
 // The markup's numbers read like words to the i18n scanner, hence `// i18n-ok`.
 
+import {svgSpan} from "./util.js";
+
 const S = 'fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"';
 
 const PATHS = {
@@ -45,9 +47,5 @@ const PATHS = {
 
 /** An inline SVG icon element. */
 export function icon(name, cls = "icon") {
-  const span = document.createElement("span");
-  span.className = cls;
-  span.setAttribute("aria-hidden", "true");
-  span.innerHTML = `<svg viewBox="0 0 24 24" width="100%" height="100%" focusable="false">${PATHS[name] || ""}</svg>`;
-  return span;
+  return svgSpan(PATHS[name] || "", cls);
 }

@@ -1,7 +1,7 @@
 // Small UI pieces shared by the activities (calm corner, check-in, stories, schedule):
 // style sheet loading, a few extra inline icons and a big-button stepper. No state here.
 import {t} from "./i18n.js";
-import {el} from "./util.js";
+import {el, svgSpan} from "./util.js";
 
 const UI_CSS = "/static/canvas/room/ui.css";
 
@@ -39,11 +39,7 @@ const PATHS = {
 
 /** An inline SVG icon (24×24) for the calm corner's controls. */
 export function calmIcon(name, cls = "icon") {
-  const span = document.createElement("span");
-  span.className = cls;
-  span.setAttribute("aria-hidden", "true");
-  span.innerHTML = `<svg viewBox="0 0 24 24" width="100%" height="100%" focusable="false">${PATHS[name] || ""}</svg>`;
-  return span;
+  return svgSpan(PATHS[name] || "", cls);
 }
 
 export function button(attrs, ...children) {

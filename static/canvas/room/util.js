@@ -37,6 +37,17 @@ export function el(tag, attrs = {}, ...children) {
   return node;
 }
 
+/** A <span> (class `cls`, aria-hidden: a picture only) holding an inline SVG of
+ *  `markup` in a `box`×`box` view box: the icons of the room, the calm corner and
+ *  the home page draw their pictures this way. */
+export function svgSpan(markup, cls, box = 24) {
+  const span = document.createElement("span");
+  span.className = cls;
+  span.setAttribute("aria-hidden", "true");
+  span.innerHTML = `<svg viewBox="0 0 ${box} ${box}" width="100%" height="100%" focusable="false">${markup}</svg>`;
+  return span;
+}
+
 /** An <img> of a picture from the page config (never an emoji from the device font). */
 export function picture(pictures, id, cls = "pic", alt = "") {
   const p = pictures[id];
