@@ -15,11 +15,12 @@ class TokenBucket:
         self.clock = clock
         self.stamp = clock()
 
-    def take(self, now=None):
+    def take(self, now=None, n=1):
+        """Take `n` tokens if there are as many (else take none)."""
         now = self.clock() if now is None else now
         self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
         self.stamp = now
-        if self.tokens >= 1:
-            self.tokens -= 1
+        if self.tokens >= n:
+            self.tokens -= n
             return True
         return False

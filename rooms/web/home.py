@@ -27,6 +27,7 @@ import io
 import logging
 import os
 import secrets
+import threading
 
 from flask import (Blueprint, abort, current_app, flash, jsonify, redirect, render_template,
                    request, send_file, session, url_for)
@@ -39,6 +40,7 @@ from activities.contract.protocol import CHILD, HOME, THERAPIST
 
 from rooms.assets import pictures, uploads
 from rooms.core import invites
+from rooms.core.ratelimit import TokenBucket
 from rooms.web import audit, i18n
 from rooms.web import services as _pr
 from rooms.web.accounts import EmptyForm
@@ -51,6 +53,14 @@ bp = Blueprint("home", __name__)
 ACTIVITY = "home"
 MAX_BATCH = 50                    # ops per POST (a day offline is a few dozen)
 MAX_BODY = 64 * 1024
+# What one home link may send (per process): a day offline is a few dozen actions, sent
+# at once when back online; a script posting batch after batch meets 429 (the page
+# keeps its queue and tries again later). State stays bounded by the activity's BOUND.
+OPS_PER_SECOND = 1.0
+OPS_BURST = 200
+_BUCKETS = {}
+_BUCKETS_LOCK = threading.Lock()
+MAX_BUCKETS = 10_000
 KIND_ORDER = ("story", "steps", "breathe", "checkin")
 KIND_LABELS = {"story": N_("A story to read"), "steps": N_("Steps to tick"),
                "breathe": N_("Breathing"), "checkin": N_("How do I feel? (check-in)")}
@@ -367,6 +377,12 @@ def ops(token):
     if not isinstance(batch, list) or not 1 <= len(batch) <= MAX_BATCH:
         return jsonify({"error": "invalid",
                         "message": f"send {{\"ops\": [...]}} with 1-{MAX_BATCH} ops"}), 400
+    if not _allowance(invite["id"], len(batch)):
+        resp = jsonify({"error": "rate_limited",
+                        "message": i18n.translator().gettext("Slow down a little.")})
+        resp.status_code = 429
+        resp.headers["Retry-After"] = str(max(1, round(len(batch) / OPS_PER_SECOND)))
+        return _no_store(resp)
     engine, room_id = _pr().engine, invite["room_id"]
     me = {"id": _pid(invite), "role": HOME}
     results = []
@@ -381,6 +397,17 @@ def ops(token):
         results.append({"op_id": op["op_id"], **{k: v for k, v in ack.items() if k != "op_id"}})
     state = engine.state(room_id, ACTIVITY)[1]
     return _no_store(jsonify({"results": results, "log": state["log"]}))
+
+
+def _allowance(link_id, n):
+    """Take `n` ops from the link's bucket; False (and nothing taken) when it has fewer."""
+    with _BUCKETS_LOCK:
+        bucket = _BUCKETS.get(link_id)
+        if bucket is None:
+            if len(_BUCKETS) >= MAX_BUCKETS:
+                _BUCKETS.clear()          # idle links' buckets were full anyway
+            bucket = _BUCKETS[link_id] = TokenBucket(OPS_PER_SECOND, OPS_BURST)
+        return bucket.take(n=n)           # a whole batch, or none of it
 
 
 @bp.route("/h/<token>/sw.js")

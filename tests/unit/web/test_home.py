@@ -266,3 +266,27 @@ def test_home_check_ins_join_the_trend_chart_of_the_records_page(app, therapist,
     row = html.split("<tbody>", 1)[1].split("</tr>", 1)[0]
     assert row.rstrip().endswith("<td>2</td>")           # the "At home" column
     assert "1 at home" in html                              # the chart says it in words
+
+
+def test_a_link_posting_batch_after_batch_meets_429_and_nothing_of_that_batch_applies(
+        app, therapist, room, pr):
+    """A day offline sends at once (up to OPS_BURST actions); a script posting batch
+    after batch is slowed down with 429 and Retry-After; the page keeps its queue."""
+    from rooms.web import home as home_web
+    path = home_link(therapist, room.id)
+    pack = pack_of(app, path)
+    item = items_by_kind(pack)["steps"]["id"]
+    family = app.test_client()
+    sent, n = 0, 0
+    while True:
+        batch = [op(pack, "step", item, n + k, step=(n + k) % 8, done=True) for k in range(50)]
+        n += 50
+        res = family.post(path + "ops", json={"ops": batch})
+        if res.status_code == 429:
+            break
+        assert res.status_code == 200 and all(r["ok"] for r in res.get_json()["results"])
+        sent += 50
+        assert sent <= home_web.OPS_BURST + 50, "never slowed down"
+    assert home_web.OPS_BURST - 50 < sent <= home_web.OPS_BURST
+    assert res.get_json()["error"] == "rate_limited" and int(res.headers["Retry-After"]) >= 1
+    assert len(pr.engine.state(room.id, "home")[1]["log"]) == sent     # none of the refused batch
