@@ -321,7 +321,8 @@ def record_entries(ops, state=None, ended_at=None, tr=ENGLISH):
             pack = None
         item = _item(pack, d["item"]) if pack else None
         when = when_of({"at": pack.get("at", d["at"]) if pack else d["at"]}, d)
-        title = item["title"] if item else ""
+        # A pack replaced since (its op in an earlier record): the lines still read.
+        title = item["title"] if item else tr.gettext("the home pack")
         visits.add(d["visit"])
         base = {"seq": op["seq"], "at": when, "by": None}
         if d["what"] == "step":

@@ -274,3 +274,16 @@ def test_each_senders_undo_takes_back_their_own_entry_not_the_latest():
     assert undone["n"] == 2
     again, _ = home.apply(undone, *redo)
     assert again == s
+
+
+def test_record_lines_of_a_pack_replaced_since_still_read():
+    """The family practised with a pack whose op is in an earlier record, and the
+    therapist sent a new one in this session: the lines name no empty title."""
+    ops = [{"seq": 5, "a": "home", "t": "done", "by": "home-x", "kind": "do",
+            "d": {**done("step", "i1", pack="old", step=2, done=True), "at": T0 + 10}},
+           {"seq": 9, "a": "home", "t": "pack", "by": "th-1", "kind": "do",
+            "d": {**pack_op("new"), "at": T0 + 20}}]
+    state = {"pack": {**pack_op("new"), "at": T0 + 20}, "log": [], "checkins": [], "n": 0}
+    lines = [e["text"] for e in home.record_entries(ops, state, T0 + 30)]
+    assert "At home: did “step 3” (the home pack, step 3)" in lines
+    assert not any("(, " in line or "“”" in line for line in lines)
