@@ -55,6 +55,7 @@ log = logging.getLogger("playroom.records")
 
 ROOM = "room"                     # the reserved activity name of room-level ops
 MAX_PICTURES = 40                 # per record: bounds the work at session end
+BETWEEN_LOOKBACK = 5000           # ops read back for what happened between sessions
 ROLE_LABELS = {"therapist": N_("Therapist"), "child": N_("Child"), "parent": N_("Parent")}
 SOMEONE = N_("Someone")           # a participant of no known role and no name
 
@@ -399,9 +400,14 @@ class RecordService:
             return []
         before = [r["last_seq"] for r in self.storage.list_records(room_id)
                   if r["first_seq"] < first_seq]
-        since = max(before, default=0)
-        return [op for op in self.storage.ops_since(room_id, since)
-                if op["seq"] < first_seq and op["a"] in wanted]
+        # At most BETWEEN_LOOKBACK ops back: between sessions only the family's ops
+        # happen (bounded by the activity), and a room whose records retention deleted
+        # would otherwise read its whole history at every session's end.
+        since = max(max(before, default=0), first_seq - 1 - BETWEEN_LOOKBACK)
+        if since >= first_seq - 1:
+            return []
+        return [op for op in self.storage.ops_since(room_id, since, limit=first_seq - 1 - since)
+                if op["a"] in wanted]
 
     def _contents(self, ops, people, states, ended_at, tr=ENGLISH):
         """Pure (it runs in a worker thread): the timeline and its pictures. Rendering

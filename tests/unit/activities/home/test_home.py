@@ -287,3 +287,18 @@ def test_record_lines_of_a_pack_replaced_since_still_read():
     lines = [e["text"] for e in home.record_entries(ops, state, T0 + 30)]
     assert "At home: did “step 3” (the home pack, step 3)" in lines
     assert not any("(, " in line or "“”" in line for line in lines)
+
+
+def test_the_record_reads_a_bounded_stretch_back_for_home_practice(engine, storage, room_id,
+                                                                   monkeypatch):
+    """A room whose earlier records retention deleted must not read its whole history at
+    every session's end: at most BETWEEN_LOOKBACK ops back."""
+    service = records.RecordService(storage, engine.registry, ROOT)
+    assert submit(engine, room_id, TH, "pack", pack_op(), "pk1", T0)["ok"]
+    for n in range(5):
+        d = done("step", "i1", visit="v1", when=(T0 + 60 + n) * 1000, step=n, done=True)
+        assert submit(engine, room_id, FAMILY, "done", d, f"h{n}", T0 + 100 + n)["ok"]
+    monkeypatch.setattr(records, "BETWEEN_LOOKBACK", 2)
+    rec = service.close_session(room_id, *_session(engine, room_id, T0 + 86400), None)
+    steps = [e["data"]["step"] for e in rec["timeline"] if e["kind"] == "home.step"]
+    assert steps == [3, 4]
