@@ -32,7 +32,7 @@ from activities.contract import (Bound, Invalid, OpSpec, Rejected, ident, intege
                                  number, one_of, require_dict, validate_op)
 from activities.contract import home as kinds
 from activities.contract.i18n import ENGLISH, LANGUAGES, N_
-from activities.contract.protocol import E_CONFLICT, E_FULL, E_INVALID, HOME, THERAPIST
+from activities.contract.protocol import E_CONFLICT, E_INVALID, HOME, THERAPIST
 
 NAME = "home"
 TITLE = N_("Home practice")
@@ -143,10 +143,7 @@ def check(state, t, d):
             return Rejected(E_INVALID, "no such step")
         if d["what"] == "read" and d["page"] >= len(item["pages"]):
             return Rejected(E_INVALID, "no such page")
-        if len(state["log"]) >= MAX_LOG or \
-                (d["what"] == "checkin" and len(state["checkins"]) >= MAX_CHECKINS):
-            return Rejected(E_FULL, BOUND.reason)
-    return None
+    return None                                    # full: the engine's BOUND check
 
 
 def may(role, t, settings):

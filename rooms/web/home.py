@@ -44,7 +44,7 @@ from rooms.core.ratelimit import TokenBucket
 from rooms.web import audit, i18n
 from rooms.web import services as _pr
 from rooms.web.accounts import EmptyForm
-from rooms.web.pages import _own_room, _qr, room_modules
+from rooms.web.pages import _own_room, _qr, module_urls
 from rooms.web.uploads import _files
 
 log = logging.getLogger("playroom.home")
@@ -134,17 +134,10 @@ def shown_pack(pack, token, tr):
     return {"id": pack["id"], "at": pack["at"], "lang": pack["lang"], "items": items}
 
 
-_MODULES = {}
-
-
 def _assets(pack, token, tr):
     """Every URL the family's page needs offline: its modules (the import tree of
     home.js), style sheets, and the pictures of the pack."""
-    static = current_app.static_folder
-    if static not in _MODULES:
-        _MODULES[static] = [m for m in room_modules(static, "canvas/home/home.js")
-                            if m.endswith(".js") and "/" in m]
-    urls = [url_for("static", filename=m) for m in _MODULES[static]]
+    urls = [url for url in module_urls("canvas/home/home.js") if url.startswith("/static/")]
     urls += [url_for("static", filename="css/site.css"),
              url_for("static", filename="canvas/home/home.css"),
              url_for("web.picture", pid="palette")]
@@ -187,14 +180,12 @@ def _family_lang(room_id):
 
 def _issue_link(room_id):
     ttl = current_app.config["INVITE_TTL_DAYS"] * 86400
-    old = _home_invite(room_id)
     token, _ = invites.issue(_pr().storage, room_id, HOME, ttl)
     url = url_for("home.page", token=token, _external=True)
     fresh = session.get("fresh_home", {})
     fresh[room_id] = url
     session["fresh_home"] = fresh
     audit.record("invite-new", f"room {room_id}, home link")
-    return old
 
 
 @bp.route("/rooms/<room_id>/home")

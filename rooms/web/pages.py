@@ -81,13 +81,14 @@ def room_modules(static_dir, entry="canvas/room/main.js"):
 _MODULES = {}
 
 
-def _preloads():
-    """URLs of the room page's modules (computed once per static folder)."""
+def module_urls(entry="canvas/room/main.js"):
+    """URLs of the modules a page's entry module imports (computed once per static
+    folder and entry): the room page preloads them, the home page keeps them offline."""
     static = current_app.static_folder
-    if static not in _MODULES:
-        _MODULES[static] = room_modules(static)
+    if (static, entry) not in _MODULES:
+        _MODULES[(static, entry)] = room_modules(static, entry)
     urls = []
-    for m in _MODULES[static]:
+    for m in _MODULES[(static, entry)]:
         if m.endswith(".js") and "/" in m:
             urls.append(url_for("static", filename=m))
         elif m + ".js" in VENDOR:
@@ -413,7 +414,7 @@ def room(room_id):
                  # The therapist's sign-in stays alive while they are in the room.
                  "alive": url_for("auth.alive") if me["role"] == THERAPIST else None},
     }
-    return render_template("room.html", config=config, room=room, preloads=_preloads())
+    return render_template("room.html", config=config, room=room, preloads=module_urls())
 
 
 @bp.route("/rooms/<room_id>/export/<activity>/<key>.png")
