@@ -1,8 +1,11 @@
 """Time to first full paint of a big board in Debian's Chromium (Playwright, sync API).
 
-The room page marks the board as drawn with `#board[data-items="N"]`; a
+The room page says how many of the page's items are on the screen with
+`#board[data-shown="N"]` (the server's picture of a big page counts for the items it
+shows, PAINT1) and how many its own ink layer has drawn with `data-items`; a
 MutationObserver installed before any page script records performance.now() (ms
-since navigation start) the moment that attribute reaches N.
+since navigation start) the moment each reaches N. The first is the first full
+paint; the second, when the page's own strokes have replaced the picture.
 """
 import os
 import shutil
@@ -20,10 +23,13 @@ OBSERVER = """
     if (window.__boardAt === undefined) window.__boardAt = performance.now();
     const n = b.getAttribute("data-items");
     if (n !== null) window.__itemsSeen = n;
-    if (n === want && window.__paintAt === undefined) window.__paintAt = performance.now();
+    if (n === want && window.__inkAt === undefined) window.__inkAt = performance.now();
+    if (b.getAttribute("data-shown") === want && window.__paintAt === undefined) {
+      window.__paintAt = performance.now();
+    }
   };
   new MutationObserver(check).observe(document, {subtree: true, childList: true, attributes: true,
-                                                 attributeFilter: ["data-items", "id"]});
+                                                 attributeFilter: ["data-items", "data-shown", "id"]});
 })();
 """
 
@@ -46,7 +52,7 @@ def measure(base_url, room_id, cookies, items, loads=3, timeout_s=30, all_cores=
         from playwright.sync_api import sync_playwright
     except ImportError:
         return {"status": "n/a", "reason": "playwright not installed"}
-    times, first_board = [], []
+    times, first_board, inks = [], [], []
     pinned = os.sched_getaffinity(0)
     if all_cores:
         # Playwright's driver starts Chromium, and both inherit the affinity the driver
@@ -54,12 +60,12 @@ def measure(base_url, room_id, cookies, items, loads=3, timeout_s=30, all_cores=
         os.sched_setaffinity(0, range(os.cpu_count() or 1))
     try:
         return _measure(sync_playwright, base_url, room_id, cookies, items, loads, timeout_s,
-                        times, first_board)
+                        times, first_board, inks)
     finally:
         os.sched_setaffinity(0, pinned)
 
 
-def _measure(sync_playwright, base_url, room_id, cookies, items, loads, timeout_s, times, first_board):
+def _measure(sync_playwright, base_url, room_id, cookies, items, loads, timeout_s, times, first_board, inks):
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
         try:
@@ -76,10 +82,10 @@ def _measure(sync_playwright, base_url, room_id, cookies, items, loads, timeout_
                     except Exception:
                         return {"status": "n/a", "reason": "the room page shows no #board yet"}
                     deadline = time.monotonic() + timeout_s
-                    at = None
+                    at = ink = None
                     while time.monotonic() < deadline:
-                        at = page.evaluate("window.__paintAt")
-                        if at is not None:
+                        at, ink = page.evaluate("[window.__paintAt, window.__inkAt]")
+                        if at is not None and ink is not None:
                             break
                         seen = page.evaluate("window.__itemsSeen")
                         if seen is None and time.monotonic() > deadline - timeout_s + 10:
@@ -90,6 +96,7 @@ def _measure(sync_playwright, base_url, room_id, cookies, items, loads, timeout_
                         return {"status": "n/a", "reason": f"data-items never reached {items} "
                                 f"(last {page.evaluate('window.__itemsSeen')})"}
                     times.append(at)
+                    inks.append(ink if ink is not None else float("nan"))
                     first_board.append(page.evaluate("window.__boardAt"))
                 finally:
                     ctx.close()
@@ -97,4 +104,5 @@ def _measure(sync_playwright, base_url, room_id, cookies, items, loads, timeout_
             browser.close()
     times_sorted = sorted(times)
     return {"status": "ok", "loads": len(times), "paint_ms": round(times_sorted[len(times) // 2], 1),
+            "ink_ms": round(sorted(inks)[len(inks) // 2], 1),
             "first_load_ms": round(times[0], 1), "board_element_ms": round(sorted(first_board)[len(first_board) // 2], 1)}

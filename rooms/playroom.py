@@ -6,6 +6,7 @@ import logging
 import time
 
 from activities.contract.protocol import E_ENDED, E_REVOKED
+from rooms.assets.firstpaint import FirstPictures
 from rooms.core.engine import Engine
 from rooms.core.events import RoomEvents
 from rooms.core.faults import one_line, store_down
@@ -63,8 +64,10 @@ class Playroom:
                              snapshot_every=app.config["SNAPSHOT_EVERY"],
                              session_idle_s=app.config["SESSION_IDLE_MINUTES"] * 60,
                              offload=self.offload)
+        self.pictures = FirstPictures(self.registry, self.offload, app.config["ASSETS_ROOT"])
         self.hub = Hub(socketio, self.engine, self.registry, web.socket_identity,
-                       participant_of=self._participant_of, on_revoke=self._revoke)
+                       participant_of=self._participant_of, on_revoke=self._revoke,
+                       pictures=self.pictures)
         # Called after a session ends, outside the room lock: hook(room_id, first_seq, last_seq).
         self.session_end_hooks = []
         self._recovering_until = 0.0    # monotonic time; see _after_gap (FAULT2)
@@ -137,6 +140,7 @@ class Playroom:
 
     def delete_room(self, room_id):
         self._kick_room_here(room_id)
+        self.pictures.forget(room_id)
         self.storage.delete_room(room_id)
         self.storage.announce("kick-room", room_id)
 

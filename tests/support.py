@@ -272,7 +272,7 @@ class SocketUser:
         # handles them one by one in arrival order; so do we (SEQ1 tests rely on it).
         dispatch = sio.eio._trigger_event
         sio.eio._trigger_event = lambda *a, **kw: dispatch(*a, **{**kw, "run_async": False})
-        for ev in ("op", "eph", "presence", "room", "error", "bye", "state", "lobby"):
+        for ev in ("op", "eph", "presence", "room", "error", "bye", "state", "lobby", "picture"):
             sio.on(ev, self._recorder(ev))
         return sio
 

@@ -19,6 +19,12 @@ An activity module provides:
     client_config(tr) -> dict                   what the browser half needs (limits, palette), its words in tr's language
     render(state, key, assets) -> PIL.Image    optional, server-side pictures (mode RGB, or P
                     when a palette holds every colour exactly: its PNG encodes faster)
+    first_picture(state) -> {"key": key, ...} | None
+                    optional, pure: a key of render() worth sending someone who joins
+                    with a snapshot as a picture, ahead of drawing the state themselves
+                    (a page so full that the browser takes longer to draw it than the
+                    server): the event `picture` {a, seq, png, key, ...the rest of the
+                    dict} follows their snapshot (PAINT1, rooms/assets/firstpaint.py)
     record_entries(ops, state=None, ended_at=None, tr=ENGLISH) -> [entry]
                     optional, pure: the session record's timeline lines (in the
                     language of `tr`, the therapist's; a person's own words as written) for this

@@ -29,6 +29,8 @@ EV_ROOM = "room"          # {settings}
 EV_ERROR = "error"        # {code, reason, op_id?, event}
 EV_BYE = "bye"            # {code, reason}: the server is closing this socket on purpose
 EV_LOBBY = "lobby"        # therapist: {knock: person} | guest: {admitted|resume: pid}
+EV_PICTURE = "picture"    # {a, seq, key, png: bytes, ...}: a big page drawn by the server,
+                          # to the joiner of a snapshot only, after it (PAINT1)
 
 # Error codes (values of `code` in EV_ERROR and in negative acks).
 E_VERSION = "version_mismatch"
@@ -138,7 +140,7 @@ def client_config():
             "sync": EV_SYNC, "op": EV_OP, "history": EV_HISTORY, "eph": EV_EPHEMERAL,
             "settings": EV_SETTINGS, "clock": EV_CLOCK, "state": EV_STATE, "presence": EV_PRESENCE,
             "room": EV_ROOM, "error": EV_ERROR, "bye": EV_BYE, "control": EV_CONTROL,
-            "lobby": EV_LOBBY,
+            "lobby": EV_LOBBY, "picture": EV_PICTURE,
         },
         "errors": {
             "version": E_VERSION, "auth": E_AUTH, "revoked": E_REVOKED,

@@ -62,7 +62,7 @@ class Joining:
                 if (snap is None or snap.seq != live.seq) and attempt == 2:
                     snap = self._encode(live, live.seq, states, key)
                 if snap is not None and snap.seq == live.seq:
-                    send_state(self._snapshot_payload(live, snap, states))
+                    send_state(self._snapshot_payload(live, snap, states, view))
                     enter()
                     return live.seq
                 seq = live.seq

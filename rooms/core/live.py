@@ -110,5 +110,7 @@ class WireSnapshot:
 
 class EncodedState(dict):
     """A `state` payload (a plain dict, as for ops mode) that also carries its JSON
-    text in `.json`, so the socket layer sends the cached text instead of encoding."""
-    __slots__ = ("json",)
+    text in `.json`, so the socket layer sends the cached text instead of encoding,
+    and in `.view` which view of the room it is (readpolicy.visible_states: joiners of
+    one view at one seq get the same content, JOIN1)."""
+    __slots__ = ("json", "view")

@@ -114,11 +114,12 @@ class RoomControl:
         return ack
 
     @staticmethod
-    def _snapshot_payload(live, snap, states):
+    def _snapshot_payload(live, snap, states, view):
         """The `state` payload of `snap`; `states` is the view it was encoded from."""
         payload = EncodedState(mode="snapshot", seq=snap.seq, activities=dict(states),
                                settings=live.settings)
         payload.json = snap.text(live.settings)
+        payload.view = view
         return payload
 
     @staticmethod

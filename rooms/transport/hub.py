@@ -19,7 +19,7 @@ from rooms.core.live import is_op_id
 from activities.contract.protocol import (E_AUTH, E_BAD_EVENT, E_ENDED, E_FORBIDDEN, E_INTERNAL, E_NOTHING,
                        E_INVALID, E_NOT_JOINED, E_PRIVATE, E_RATE, E_REMOVED, E_REVOKED,
                        E_UNAVAILABLE, E_UNKNOWN_ACTIVITY, E_VERSION, E_WAITING, EV_BYE, EV_EPH_OUT, EV_ERROR,
-                       EV_LOBBY, EV_PRESENCE, EV_STATE, GUEST_ROLES, LIMITS, PACK_VERSION,
+                       EV_LOBBY, EV_PICTURE, EV_PRESENCE, EV_STATE, GUEST_ROLES, LIMITS, PACK_VERSION,
                        PARENT, PROTOCOL_VERSION, THERAPIST)
 from rooms.core.ephemeral import EphemeralRelay
 from rooms.core.faults import one_line, store_down
@@ -119,8 +119,10 @@ class Hub:
     """Socket side of Playroom; one per app."""
 
     def __init__(self, socketio, engine, registry, identify, *, participant_of=None,
-                 on_revoke=None):
+                 on_revoke=None, pictures=None):
         self.socketio = socketio
+        # PAINT1: pictures of big pages for joiners (rooms/assets/firstpaint.py).
+        self.pictures = pictures
         self.engine = engine
         self.registry = registry
         self.identify = identify          # identify(room_id) -> participant | refusal code
@@ -381,6 +383,8 @@ class Hub:
         sid = request.sid
 
         def send_state(payload):
+            if payload.get("mode") == "snapshot" and getattr(payload, "view", None):
+                snapshots.append(payload)
             text = getattr(payload, "json", None)
             if text is None:
                 self.socketio.emit(EV_STATE, payload, to=sid)
@@ -393,7 +397,7 @@ class Hub:
             if eio_sid is not None:
                 server.eio.send(eio_sid, f'{socketio_packet.EVENT}["{EV_STATE}",{text}]')
 
-        newly = []
+        newly, snapshots = [], []
 
         def enter():
             # READ3: called under the room lock. The socket's state and its groups
@@ -427,6 +431,8 @@ class Hub:
             return {"ok": False, "code": E_ENDED, "reason": "this room no longer exists"}
         if isinstance(seq, str):
             return self._not_in(sid, conn, seq)
+        if snapshots and self.pictures is not None:
+            self.socketio.start_background_task(self._send_pictures, sid, conn, snapshots[-1])
         if newly:
             if conn.room_id not in self.presence and not self.engine.storage.shared:
                 # First socket of this room here: whoever the stored presence still
@@ -441,6 +447,20 @@ class Hub:
                                       to=sid, namespace="/")
         # UNDO4: how much this person can undo and redo, for their Undo/Redo buttons.
         return {"ok": True, "seq": seq, "stacks": self.engine.stacks(conn.room_id, conn.participant["id"])}
+
+    def _send_pictures(self, sid, conn, snapshot):
+        """PAINT1: after a snapshot, the pictures of its big pages, to this socket only
+        (rendered from the same view; the socket's queue keeps them after it)."""
+        try:
+            events = self.pictures.for_snapshot(conn.room_id, snapshot["seq"], snapshot.view,
+                                                snapshot["activities"])
+        except Exception as e:          # a picture is a nicety: the strokes still come
+            log.warning("picture for room %s failed: %s", conn.room_id, one_line(e))
+            return
+        for event in events:
+            if self.conns.get(sid) is conn and conn.joined:
+                self.socketio.server.emit(EV_PICTURE, event, to=sid, namespace="/",
+                                          ignore_queue=True)
 
     def _not_in(self, sid, conn, verdict):
         """CTL1/CTL5: a guest who may not enter now waits in the lobby (put there by

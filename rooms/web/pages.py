@@ -23,6 +23,7 @@ from rooms.records.service import merge_safety
 from rooms.assets import pictures
 from rooms.web import audit, i18n, services
 from rooms.assets.pictures import Assets
+from rooms.assets.firstpaint import png_of
 from rooms.assets import uploads
 from rooms.web.accounts import EmptyForm, plain_text
 from activities.contract.protocol import (CHILD, DEFAULT_SETTINGS, E_AUTH, E_ENDED, E_REVOKED, GUEST_ROLES, PARENT,
@@ -429,24 +430,12 @@ def export_png(room_id, activity, key):
         abort(404)
     _, state = _pr().engine.state(room_id, activity)
     try:        # rendering and encoding: off the serving loop (WORK1)
-        buf = _pr().offload.run(_png, act, state, key, current_app.config["ASSETS_ROOT"])
+        png = _pr().offload.run(png_of, act, state, key, current_app.config["ASSETS_ROOT"])
     except KeyError:
         abort(404)
     safe = "".join(c for c in room["name"] if c.isalnum() or c in " -_").strip() or "room"
-    return send_file(buf, mimetype="image/png", as_attachment=True,
+    return send_file(io.BytesIO(png), mimetype="image/png", as_attachment=True,
                      download_name=f"{safe} - {activity} {key}.png", max_age=0)
-
-
-def _png(act, state, key, assets_root):
-    """The PNG of `act.render(state, key, …)` in a buffer (pure: runs in a worker)."""
-    img = act.render(state, key, Assets(assets_root))
-    buf = io.BytesIO()
-    # zlib level 1: faster than the default for a somewhat larger file (an RGB
-    # picture of the 5,000-stroke board: ~45 instead of ~80 ms; most of the rest is
-    # Pillow's row filters, which palette pictures skip: ~12 ms, bench/).
-    img.save(buf, "PNG", compress_level=1)
-    buf.seek(0)
-    return buf
 
 
 def _upload_image(therapist_id):

@@ -39,6 +39,10 @@ function bgName(b) {
 // Longest stretch of one frame spent drawing confirmed ink: a big board (a late join)
 // fills in over a few frames instead of freezing the page until all of it is drawn.
 const INK_BUDGET_MS = 150;
+// PAINT1: how long a big page's own drawing waits for the server's picture of it.
+// The picture follows the snapshot at once when the server has it (the same seq
+// was rendered for an earlier joiner), ~0.3 s later for a fresh 5,000-stroke page.
+const PICTURE_WAIT_MS = 1000;
 // Stamp pictures preload at the latest this long after mounting.
 const PRELOAD_AFTER_MS = 3000;
 
@@ -88,6 +92,7 @@ class CanvasActivity {
   reset(state) {
     this.state = state && Array.isArray(state.pages) && state.pages.length ? state : initialState();
     this.previews.clear();
+    this.waitForPicture();
     this.stateChanged();
   }
 
@@ -122,6 +127,84 @@ class CanvasActivity {
     } else if (item.k === "cursor") {
       this.moveCursor(by, item.page, item.x, item.y);
     }
+  }
+
+  /**
+   * PAINT1: the server's picture of a big page (rooms/assets/firstpaint.py), sent
+   * after our snapshot. It stands in for that page's strokes until the ink layer
+   * has drawn them all, while it still shows the page: its first `n` items, the
+   * last of them `last`, on its background.
+   */
+  picture(d) {
+    const png = d.png instanceof Blob ? d.png : d.png instanceof ArrayBuffer ? new Blob([d.png]) : null;
+    if (!png || typeof d.key !== "string" || !Number.isInteger(d.n) || d.n < 1) {
+      this.stopWaiting();           // none this time: draw the strokes
+      return;
+    }
+    createImageBitmap(png).then((bitmap) => {
+      this.dropPicture();
+      this.pic = {page: d.key, n: d.n, last: d.last, bg: d.bg, bitmap};
+    }).catch(() => { /* not a picture: the strokes come anyway */ })
+      .finally(() => this.stopWaiting());
+  }
+
+  /**
+   * After a snapshot whose first page is big, the server sends its picture (or word
+   * that none comes): until then, up to PICTURE_WAIT_MS, the page's own drawing
+   * waits, so the picture's decoding does not queue behind a second of stroke work.
+   */
+  waitForPicture() {
+    const first = this.state.pages[0];
+    if (!this.cfg.picture_from || first.n < this.cfg.picture_from) return;
+    this.picWait = {page: first.id, until: performance.now() + PICTURE_WAIT_MS};
+    clearTimeout(this.picTimer);
+    this.picTimer = setTimeout(() => this.stopWaiting(), PICTURE_WAIT_MS);
+  }
+
+  stopWaiting() {
+    clearTimeout(this.picTimer);
+    this.picWait = null;
+    this.invalidate();
+  }
+
+  dropPicture() {
+    this.pic?.bitmap.close();
+    this.pic = null;
+    this.picKey = null;
+    this.picLayer = null;
+  }
+
+  /** The picture while it shows the viewed page better than the ink layer can yet. */
+  shownPicture(items) {
+    const p = this.pic;
+    if (!p || p.page !== this.pageId) return null;
+    const page = this.confirmedPage();
+    const fits = page && page.bg === p.bg && items.length >= p.n && items[p.n - 1].id === p.last &&
+      !items.slice(p.n).some((it) => it.tool === "eraser");
+    if (!fits || (this.inkItems === items && this.inkDone === items.length)) {
+      this.dropPicture();      // gone stale, or the strokes are all drawn: ours from now on
+      return null;
+    }
+    return p;
+  }
+
+  /** A layer with the picture and the items that came after it, drawn on top. */
+  pictureLayer(p, items) {
+    const c = this.layer("picLayer");
+    const key = `${c.width}x${c.height}/${items.length}`;
+    if (this.picKey !== key) {
+      const g = c.getContext("2d");
+      g.setTransform(1, 0, 0, 1, 0, 0);
+      g.globalCompositeOperation = "copy";
+      g.drawImage(p.bitmap, 0, 0, c.width, c.height);
+      g.globalCompositeOperation = "source-over";
+      g.setTransform(this.scale, 0, 0, this.scale, 0, 0);
+      for (let k = p.n; k < items.length; k++) {
+        drawItem(g, this.pageId, items[k], this.paths, this.images, this.cfg.tool_style);
+      }
+      this.picKey = key;
+    }
+    return c;
   }
 
   markDone(id) {
@@ -682,22 +765,27 @@ class CanvasActivity {
     }
     const ink = this.syncInk();
     if (!this.preloaded && this.inkDone === this.inkItems.length && this.ctx.seq() >= 0) this.preloadStamps();
+    // PAINT1: the server's picture of the page (background and all) while the ink
+    // layer is still drawing it; data-shown counts the items on the screen.
+    const pic = this.shownPicture(this.inkItems);
+    const top = pic ? this.pictureLayer(pic, this.inkItems) : ink;
+    this.canvas.dataset.shown = String(pic ? this.inkItems.length : this.inkDone);
     const pend = this.pendingItems();
     const prev = [...this.previews.values()].filter((p) => p.page === this.pageId);
     const out = this.view2d;
     out.setTransform(1, 0, 0, 1, 0, 0);
     out.globalCompositeOperation = "copy";
-    out.drawImage(bgLayer, 0, 0);
+    out.drawImage(pic ? top : bgLayer, 0, 0);
     out.globalCompositeOperation = "source-over";
     if (!pend.length && !prev.length && !this.stroke) {
-      out.drawImage(ink, 0, 0);
+      if (!pic) out.drawImage(ink, 0, 0);
       return;
     }
     const work = this.layer("workLayer");
     const w = work.getContext("2d");
     w.setTransform(1, 0, 0, 1, 0, 0);
     w.globalCompositeOperation = "copy";
-    w.drawImage(ink, 0, 0);
+    w.drawImage(top, 0, 0);
     w.globalCompositeOperation = "source-over";
     w.setTransform(s, 0, 0, s, 0, 0);
     const style = this.cfg.tool_style;
@@ -721,6 +809,19 @@ class CanvasActivity {
     const key = `${this.pageId}/${ink.width}x${ink.height}`;
     const old = this.inkItems;
     if (old === items && this.inkKey === key && this.inkDone === items.length) return ink;
+    if (this.picWait && this.picWait.page === this.pageId) {
+      // PAINT1: the picture of this page is on its way; the strokes after it.
+      if (this.inkKey !== null) {
+        const g = ink.getContext("2d");
+        g.setTransform(1, 0, 0, 1, 0, 0);
+        g.clearRect(0, 0, ink.width, ink.height);
+      }
+      this.inkItems = items;
+      this.inkDone = 0;
+      this.inkKey = null;
+      this.canvas.dataset.items = "0";
+      return ink;
+    }
     const g = ink.getContext("2d");
     const s = this.scale;
     let from = this.inkDone;

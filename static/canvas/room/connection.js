@@ -141,6 +141,8 @@ export class Connection {
     socket.on(this.ev.error, (e) => this.onServerError(e || {}));
     socket.on(this.ev.bye, (d) => this.close((d && d.code) || "bye", d && d.reason));
     socket.on(this.ev.lobby, (d) => this.onLobby(d || {}));
+    // PAINT1: a big page drawn by the server, sent after our snapshot.
+    socket.on(this.ev.picture, (d) => d && this.hooks.picture?.(d));
     const wake = () => {
       if (!this.closed && document.visibilityState === "visible" && !socket.connected && !socket.active) {
         socket.connect();

@@ -154,6 +154,9 @@ conn = new Connection(config, {
     }
     summon(op);
   },
+  picture(d) {
+    activities.get(d.a)?.picture?.(d);
+  },
   eph(by, item) {
     const a = activities.get(item && item.a) || activities.get(current);
     if (a && by !== me.id) a.ephemeral(by, item);

@@ -392,7 +392,7 @@ def test_WORK1_the_png_export_is_rendered_and_encoded_in_a_worker(therapist, roo
         return fn(*args)
     pr.offload.install(worker)
     assert therapist.get(f"/rooms/{room.id}/export/{path}").status_code == status
-    assert "_png" in ran
+    assert "png_of" in ran
 
 
 # ====================================================================== assets
