@@ -3,7 +3,9 @@ engine and the Socket.IO hub, and what one process hears from the others (SCALE1
 FAULT2). Built once per app by create_app (app.py); reachable as
 app.extensions["playroom"]."""
 import logging
-import time
+import os
+import secrets
+import socket
 
 from activities.contract.protocol import E_ENDED, E_REVOKED
 from rooms.assets.firstpaint import FirstPictures
@@ -15,13 +17,10 @@ from rooms.store.crypto import CryptoError, load_keyring
 from rooms.store.redis_store import RedisStorage
 from rooms.store.sealed import SealedStorage
 from rooms.store.sqlite_store import SQLiteStorage
+from rooms.transport.fanout import RoomProcesses
 from rooms.transport.hub import Hub, room_key
 from rooms.web import pages as web
 
-# Seconds after a gap in a process's announcements during which ops it applies from
-# announcements also go to its own sockets directly (FAULT2): python-socketio's
-# message-queue listener waits up to 60 s between its attempts to reconnect.
-RECOVERY_S = 60
 
 class _Events(RoomEvents):
     """Who hears the engine (rooms/core/events.py): the sockets of this process
@@ -35,6 +34,10 @@ class _Events(RoomEvents):
 
     def room_op(self, live, op, local):
         self.playroom.hub.on_room_op(live, op, local)
+
+    def caught_up(self, live, op):
+        if self.playroom.hub.fanout is not None:      # SCALE2: ops skip the message queue
+            self.playroom.hub.deliver_op(live.id, op)
 
     def session_ended(self, room_id, first_seq, last_seq):
         for hook in self.playroom.session_end_hooks:
@@ -70,22 +73,23 @@ class Playroom:
                        pictures=self.pictures)
         # Called after a session ends, outside the room lock: hook(room_id, first_seq, last_seq).
         self.session_end_hooks = []
-        self._recovering_until = 0.0    # monotonic time; see _after_gap (FAULT2)
         self.announcement_hooks = {}    # kind -> handler(*args), e.g. rooms/web/signins.py
         if self.storage.shared:
             # SCALE1: apply other processes' ops as they are announced, so settings,
-            # presence, removals and the end of a session take effect here too.
+            # presence, removals and the end of a session take effect here too; the
+            # ops reach this process's sockets then (SCALE2), never through the queue.
             socketio.start_background_task(self.storage.listen, self._announced)
             listen_to_the_queue(socketio)
+            me = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+            self.hub.fanout = RoomProcesses(self.storage, me)
+            socketio.start_background_task(self.hub.fanout_loop)
 
     def _announced(self, kind, args):
         """Another process said something (SCALE1): a room's new seq, or a kick; or
         our listener missed what was said while its link was down ("gap")."""
         try:
             if kind == "seq":
-                ops = self.engine.catch_up(args[0])
-                if ops and time.monotonic() < self._recovering_until:
-                    self._deliver_here(args[0], ops)
+                self.engine.catch_up(args[0])       # (its ops reach our sockets as applied)
             elif kind == "gap":
                 self._after_gap()
             elif kind == "kick-invite":
@@ -102,16 +106,14 @@ class Playroom:
                                                       kind, one_line(e))
 
     def _after_gap(self):
-        """FAULT2: announcements (and op broadcasts through the message queue, which
-        shares the link's fate) published while the link was down are gone. Re-read
-        every loaded room and hand this process's sockets its latest op: a client
-        that missed ops sees the gap and syncs (SEQ1). The message queue's own
-        listener may come back later than ours (it backs off up to a minute), so
-        until then ops applied from announcements are delivered here too (clients
-        ignore an op they already have)."""
-        self._recovering_until = time.monotonic() + RECOVERY_S
+        """FAULT2: announcements published while the link was down are gone. Re-read
+        every loaded room: the ops found reach this process's sockets as they are
+        applied (SCALE2: ops never use the message queue, whose own listener may
+        come back up to a minute later); a room with none new hands them its latest
+        op, so a client that missed ops sees the gap and syncs (SEQ1)."""
         for room_id in self.engine.loaded():
-            self._deliver_here(room_id, self.engine.catch_up(room_id, last=True))
+            if not self.engine.catch_up(room_id):   # new ops went to our sockets as applied
+                self._deliver_here(room_id, self.engine.catch_up(room_id, last=True))
 
     def _deliver_here(self, room_id, ops):
         """Send `ops` to this process's sockets of the room only (not through the queue)."""

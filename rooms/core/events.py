@@ -1,7 +1,7 @@
 """What the engine tells the world, as one small object handed to it.
 
 The engine never reaches sockets, records or other processes itself: it calls these
-three methods, and the wiring (rooms/playroom.py) decides who hears them. The base
+methods, and the wiring (rooms/playroom.py) decides who hears them. The base
 class hears nothing, so the engine runs alone in unit tests and tools.
 """
 
@@ -14,6 +14,11 @@ class RoomEvents:
         """A room op was applied here: committed by this process (local=True, after
         its broadcast) or caught up from the log (False). Called under the room lock,
         so the socket layer's side effects (who is in which group) keep op order."""
+
+    def caught_up(self, live, op):
+        """An op another process committed was applied here (catching up on the
+        log, SCALE1), under the room lock, in seq order: this process's sockets of
+        the room get it from here, not through the message queue (SCALE2)."""
 
     def session_ended(self, room_id, first_seq, last_seq):
         """A session ended (the therapist pressed End, or an empty room's session timed

@@ -93,6 +93,7 @@ class Loading:
                 self._replay(live, op, notify=True)
                 live.since_snapshot += 1
                 applied.append(op)
+                self.events.caught_up(live, self._public(op))
         return applied
 
     def catch_up(self, room_id, last=False):

@@ -139,7 +139,7 @@ redis.call('DEL', room .. ':records')
 local th = redis.call('HGET', room, 'therapist_id')
 if th then redis.call('ZREM', p .. ':therapist:' .. th .. ':rooms', id) end
 redis.call('DEL', room, room .. ':invites', room .. ':participants', room .. ':snapshot',
-           room .. ':safety')
+           room .. ':safety', room .. ':processes')
 redis.call('UNLINK', room .. ':ops', room .. ':op-ids')
 return 1
 """
@@ -425,6 +425,32 @@ class RedisStorage(RedisAccounts, RedisAudit):
                     pubsub.close()
                 except Exception:
                     pass
+
+    # -- which processes have sockets in a room (SCALE2, rooms/transport/fanout.py)
+    def room_here(self, room_id, process, until):
+        """`process` has sockets in `room_id` until the time `until` (unless renewed)."""
+        key = self._key("room", room_id, "processes")
+        if key:
+            pipe = self.r.pipeline(transaction=False)
+            pipe.hset(key, process, repr(float(until)))
+            pipe.expireat(key, int(until) + 1)     # the last process gone: the key too
+            pipe.execute()
+
+    def room_gone(self, room_id, process):
+        key = self._key("room", room_id, "processes")
+        if key:
+            self.r.hdel(key, process)
+
+    def room_processes(self, room_id):
+        """{process: until} of the processes listed in `room_id`."""
+        key = self._key("room", room_id, "processes")
+        out = {}
+        for p, until in (self.r.hgetall(key) if key else {}).items():
+            try:
+                out[p] = float(until)
+            except ValueError:
+                pass
+        return out
 
     def find_op(self, room_id, participant_id, op_id):
         key = self._key("room", room_id, "op-ids")

@@ -19,10 +19,11 @@ from rooms.core.live import is_op_id
 from activities.contract.protocol import (E_AUTH, E_BAD_EVENT, E_ENDED, E_FORBIDDEN, E_INTERNAL, E_NOTHING,
                        E_INVALID, E_NOT_JOINED, E_PRIVATE, E_RATE, E_REMOVED, E_REVOKED,
                        E_UNAVAILABLE, E_UNKNOWN_ACTIVITY, E_VERSION, E_WAITING, EV_BYE, EV_EPH_OUT, EV_ERROR,
-                       EV_LOBBY, EV_PICTURE, EV_PRESENCE, EV_STATE, GUEST_ROLES, LIMITS, PACK_VERSION,
+                       EV_LOBBY, EV_OP_OUT, EV_PICTURE, EV_PRESENCE, EV_STATE, GUEST_ROLES, LIMITS, PACK_VERSION,
                        PARENT, PROTOCOL_VERSION, THERAPIST)
 from rooms.core.ephemeral import EphemeralRelay
 from rooms.core.faults import one_line, store_down
+from rooms.transport import fanout
 from rooms.transport import tuning as transport
 from rooms.core.ratelimit import TokenBucket
 
@@ -123,6 +124,10 @@ class Hub:
         self.socketio = socketio
         # PAINT1: pictures of big pages for joiners (rooms/assets/firstpaint.py).
         self.pictures = pictures
+        # SCALE2 (with a shared store): which processes have sockets in which room,
+        # so ops and a room's previews cross the message queue only when another
+        # process needs them (rooms/transport/fanout.py). None: one process.
+        self.fanout = None
         self.engine = engine
         self.registry = registry
         self.identify = identify          # identify(room_id) -> participant | refusal code
@@ -170,11 +175,40 @@ class Hub:
         return run
 
     def broadcast(self, room_id, event, data):
+        if event == EV_OP_OUT and self.fanout is not None:
+            # SCALE2: every other process holding the room hands the op to its own
+            # sockets as it catches up on the log (deliver_op).
+            self.deliver_op(room_id, data)
+            return
         self.socketio.emit(event, data, to=room_key(room_id))
+
+    def deliver_op(self, room_id, op):
+        """An op to this process's sockets of the room only."""
+        self.socketio.server.emit(EV_OP_OUT, op, to=room_key(room_id), namespace="/",
+                                  ignore_queue=True)
 
     def _emit_eph(self, room_id, skip_sid, payload):
         self.socketio.server.emit(EV_EPH_OUT, payload, to=room_key(room_id), skip_sid=skip_sid,
-                                  namespace="/")
+                                  namespace="/", ignore_queue=self._only_here(room_id))
+
+    def _only_here(self, room_id):
+        """SCALE2: are all of the room's sockets in this process (no need to publish)?"""
+        if self.fanout is None:
+            return False
+        try:
+            return self.fanout.only_here(room_id)
+        except Exception as e:              # the store out of reach: publish, as before
+            log.warning("could not tell where room %s is served: %s", room_id, one_line(e))
+            return False
+
+    def fanout_loop(self):
+        """SCALE2: renew this process's listing in the rooms it has sockets in."""
+        while True:
+            self.socketio.sleep(fanout.REFRESH_S)
+            try:
+                self.fanout.refresh({c.room_id for c in list(self.conns.values()) if c.joined})
+            except Exception as e:
+                log.warning("could not renew where rooms are served: %s", one_line(e))
 
     def _flush_loop(self):
         # Several checks per throttle period, so a held-back signal waits at most
@@ -431,6 +465,11 @@ class Hub:
             return {"ok": False, "code": E_ENDED, "reason": "this room no longer exists"}
         if isinstance(seq, str):
             return self._not_in(sid, conn, seq)
+        if self.fanout is not None and conn.joined:
+            try:
+                self.fanout.here(conn.room_id)
+            except Exception as e:          # previews may then skip this socket for a while
+                log.warning("could not list room %s here: %s", conn.room_id, one_line(e))
         if snapshots and self.pictures is not None:
             self.socketio.start_background_task(self._send_pictures, sid, conn, snapshots[-1])
         if newly:
