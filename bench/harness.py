@@ -80,8 +80,9 @@ class Server:
     """Playroom (`python app.py`, async mode from the env) or the reference relay,
     on a free loopback port, pinned to the server core, logging to a file."""
 
-    def __init__(self, kind, workdir, mode=None):
+    def __init__(self, kind, workdir, mode=None, env=None):
         self.kind, self.workdir, self.mode = kind, workdir, mode
+        self.env = env or {}             # A/B switches (README: rooms/transport/server.py)
         self.port = free_port()
         self.proc = None
         self.log_path = os.path.join(workdir, f"{kind}-{mode or 'node'}-{self.port}.log")
@@ -98,7 +99,7 @@ class Server:
         env = {**os.environ, "PORT": str(self.port), "HOST": "127.0.0.1", "PYTHONUNBUFFERED": "1",
                "PLAYROOM_OPEN_SIGNUP": "1"}   # it registers its therapists (sign-up is closed by default)
         if self.kind == "playroom":
-            env.update(PLAYROOM_ASYNC_MODE=self.mode, PLAYROOM_INSTANCE=self.workdir)
+            env.update(PLAYROOM_ASYNC_MODE=self.mode, PLAYROOM_INSTANCE=self.workdir, **self.env)
             cmd = [sys.executable, os.path.join(ROOT, "app.py")]
         else:
             cmd = [NODE, os.path.join(BENCH, "reference", "server.mjs")]

@@ -13,6 +13,7 @@
 //   join   fresh sockets one after another: time from io() to the `state` event, and
 //          the bytes of that packet.
 //   idle   connect + sync every client, report, hold until "quit" on stdin (or max_hold_s).
+// plan.transports (optional, e.g. ["polling"]) replaces the WebSocket transport.
 //
 // stdout: one JSON object per line ({event: ...}); the last one is {event: "result"}.
 // stderr: progress lines for people.
@@ -49,7 +50,10 @@ function summary(values) {
 }
 
 function connect(url, room, cookie, extra = {}) {
-  const opts = { transports: ["websocket"], forceNew: true, reconnection: false, timeout: 20000,
+  // plan.transports ["polling"]: long-polling only, as behind a school's filter that
+  // blocks WebSockets (every participant then uses socket.io-client).
+  const opts = { transports: plan.transports || ["websocket"], forceNew: true, reconnection: false,
+                 timeout: 20000,
                  auth: { v: plan.version, room }, query: { room } };  // query: nginx routes on it (ROUTE1)
   if (cookie) opts.extraHeaders = { Cookie: cookie };
   return io(url, { ...opts, ...extra });
@@ -191,7 +195,7 @@ async function relay() {
     const isSender = job.c.role === P.sender_role;
     const handlers = { error: onError, presence: onOther, room: onOther, bye: onError, state: onOther };
     if (!isSender) { handlers.eph = onEph; handlers.op = onOp; }
-    const s = !isSender && P.receivers === "raw" ? await rawJoin(job.c, job.r.room, handlers)
+    const s = !isSender && P.receivers === "raw" && !plan.transports ? await rawJoin(job.c, job.r.room, handlers)
       : await join(job.c, job.r.room, handlers);
     sockets.push(s);
     if (isSender) job.r.sender = s;

@@ -29,7 +29,10 @@ import noisy  # noqa: E402
 from harness import log  # noqa: E402
 
 MODES = ("gevent", "eventlet", "threading")     # the app's default first
-PARTS = ("relay", "join", "export", "idle", "reference", "noisy")
+PARTS = ("relay", "join", "export", "idle", "reference", "noisy", "polling", "scaleout", "ab")
+# The "before" of the A/B part: issue 18's changes on the relay and the first paint
+# switched off (FRAME1: each recipient frames its message; PAINT1: no picture).
+BEFORE_ENV = {"PLAYROOM_SHARED_FRAMES": "0", "PLAYROOM_FIRST_PICTURES": "0"}
 P99_LIMIT_MS = 50.0
 DELIVERY_MIN = 0.99          # share of chunks / ops sent in the window that must arrive
 
@@ -37,11 +40,15 @@ FULL = {"steps": [5, 10, 20, 40, 60, 80, 100, 120, 150, 200, 250, 300, 400, 500]
         "warmup_s": 3, "measure_s": 10, "drain_s": 2, "board": 5000, "joins": 20,
         "idle_rooms": 333, "export_reps": 3, "http_export_reps": 3, "paint": True,
         "modes": list(MODES), "steps_past_limit": 2, "retry_failed_step": 2, "idle_settle_s": 3,
-        "quiet_wait_s": 120, "noisy": noisy.FULL}
+        "quiet_wait_s": 120, "noisy": noisy.FULL,
+        "polling_steps": [5, 10, 20, 40, 60, 80, 100, 120, 150, 200], "scaleout_rooms": 20,
+        "scaleout_transports": ["websocket", "polling"], "ab_steps": [20, 100]}
 QUICK = {"steps": [5, 20], "warmup_s": 1, "measure_s": 3, "drain_s": 1, "board": 1000, "joins": 3,
          "idle_rooms": 50, "export_reps": 1, "http_export_reps": 1, "paint": False,
          "modes": [MODES[0]], "steps_past_limit": 0, "retry_failed_step": 0, "idle_settle_s": 1,
-         "quiet_wait_s": 0, "noisy": noisy.QUICK}
+         "quiet_wait_s": 0, "noisy": noisy.QUICK,
+         "polling_steps": [5], "scaleout_rooms": 2, "scaleout_transports": ["websocket"],
+         "ab_steps": [5]}
 RELAY = {"sender_role": "child", "interval_ms": 1000 / 30, "points_per_chunk": 8,
          "commit_every_ms": 2000, "receivers": "raw"}
 
@@ -65,9 +72,10 @@ def wait_quiet(max_s, limit_pct=15.0):
             log(f"  other jobs use {busy:.0f}% CPU: waiting up to {max_s} s for a quiet machine ...")
 
 
-def relay_step(kind, mode, rooms_n, cfg, pop, root):
+def relay_step(kind, mode, rooms_n, cfg, pop, root, env=None, transports=None):
     """One point of the sweep on a fresh server (and, for Playroom, a fresh copy
-    of the database). Returns the step's numbers."""
+    of the database). Returns the step's numbers. `env`: the server's A/B switches;
+    `transports` ["polling"]: long-polling clients."""
     step = {"rooms": rooms_n}
     try:
         if kind == "playroom":
@@ -82,11 +90,12 @@ def relay_step(kind, mode, rooms_n, cfg, pop, root):
         return step
     if cfg["quiet_wait_s"]:
         step["quiet_wait_s"], step["busy_before_pct"] = wait_quiet(cfg["quiet_wait_s"])
-    srv = h.Server(kind, workdir, mode)
+    srv = h.Server(kind, workdir, mode, env)
     try:
         srv.start()
         plan = {"mode": "relay", "url": srv.url, "run_id": f"{time.time_ns() % 10**8:x}",
                 "rooms": rooms, "connect_concurrency": 16,
+                **({"transports": transports} if transports else {}),
                 "relay": {**RELAY, "warmup_s": cfg["warmup_s"], "measure_s": cfg["measure_s"],
                           "drain_s": cfg["drain_s"]}}
         budget = 60 + rooms_n * 0.3 + cfg["warmup_s"] + cfg["measure_s"] + cfg["drain_s"]
@@ -150,15 +159,15 @@ def judge(step):
     step["why"] = "; ".join(why)
 
 
-def sweep(kind, mode, cfg, pop, root):
+def sweep(kind, mode, cfg, pop, root, transports=None):
     """Raise R until a step fails; max_rooms is the last R before the first failure.
     After a latency-only failure, up to `steps_past_limit` more steps still run
     (marked past_limit) to show how latency and CPU per message scale."""
-    label = mode if kind == "playroom" else "reference"
+    label = (mode if kind == "playroom" else "reference") + (" polling" if transports else "")
     steps, best, failed, past = [], 0, None, 0
     for n in cfg["steps"]:
         log(f"[{label}] relay R={n} ({3 * n} sockets){' (past the limit)' if failed else ''} ...")
-        st = relay_step(kind, mode, n, cfg, pop, root)
+        st = relay_step(kind, mode, n, cfg, pop, root, transports=transports)
         attempts = []
         while not failed and not st.get("ok") and len(attempts) < cfg["retry_failed_step"]:
             # Retry, so a passing hiccup of this shared VM (or another job on it) does
@@ -166,7 +175,7 @@ def sweep(kind, mode, cfg, pop, root):
             log("  " + step_line(st))
             log(f"[{label}] relay R={n}: again, to confirm ...")
             attempts.append(st)
-            st = relay_step(kind, mode, n, cfg, pop, root)
+            st = relay_step(kind, mode, n, cfg, pop, root, transports=transports)
         if attempts:
             # The best attempt counts (ok first, then the lowest preview p99).
             def rank(x):
@@ -191,7 +200,7 @@ def sweep(kind, mode, cfg, pop, root):
     floor = None
     if best == 0 and cfg["steps"][0] > 1:
         log(f"[{label}] first step failed: floor probe with R=1 ...")
-        floor = relay_step(kind, mode, 1, cfg, pop, root)
+        floor = relay_step(kind, mode, 1, cfg, pop, root, transports=transports)
         log("  " + step_line(floor))
     limit = next((s for s in steps if s.get("loadgen_limited")), None)
     return {"steps": steps, "max_rooms": best, "floor_probe": floor,
@@ -291,6 +300,99 @@ def export_inprocess(cfg, root):
     out = json.loads(r.stdout.strip().splitlines()[-1])
     log(f"  {out}")
     return out
+
+
+# ---------------------------------------------------------------- A/B, scale-out
+
+def ab_part(mode, cfg, pop, root, board):
+    """Issue 18's before and after in this run, on the same machine minutes apart:
+    the server with FRAME1 and PAINT1 switched off (BEFORE_ENV) and on, alternately,
+    at a few relay loads, and the first paint of the big board."""
+    out = {"steps": [], "paint": {}, "before_env": BEFORE_ENV}
+    for n in cfg["ab_steps"]:
+        row = {"rooms": n}
+        for name, env in (("before", BEFORE_ENV), ("after", {})):
+            log(f"[{mode}] A/B {name}: relay R={n} ...")
+            row[name] = relay_step("playroom", mode, n, cfg, pop, root, env=env)
+            log("  " + step_line(row[name]))
+        out["steps"].append(row)
+    if cfg["paint"] and board is not None:
+        src, room_id, th = board
+        import paint
+        for name, env in (("before", BEFORE_ENV), ("after", {})):
+            log(f"[{mode}] A/B {name}: first full paint ...")
+            workdir = h.copy_dir(src, root, f"ab-{mode}-{name}")
+            srv = h.Server("playroom", workdir, mode, env)
+            try:
+                srv.start()
+                th.base = srv.url
+                out["paint"][name] = {
+                    "one_core": paint.measure(srv.url, room_id, th.http.cookies, cfg["board"]),
+                    "all_cores": paint.measure(srv.url, room_id, th.http.cookies, cfg["board"],
+                                               all_cores=True)}
+            except Exception as e:
+                out["paint"][name] = {"error": f"{type(e).__name__}: {e}"[:300]}
+            finally:
+                srv.stop()
+                shutil.rmtree(workdir, ignore_errors=True)
+            log(f"  {out['paint'][name]}")
+    return out
+
+
+def scaleout_part(mode, cfg, root):
+    """Server CPU per delivered message with REDIS_URL and two processes behind the
+    documented nginx against one process alone (bench/scaleout.py), for WebSocket
+    and for long-polling clients."""
+    import scaleout
+    out = {}
+    for name in cfg["scaleout_transports"]:
+        transports = ["polling"] if name == "polling" else None
+        log(f"[{mode}] scale-out ({name}): {cfg['scaleout_rooms']} rooms per process, SQLite / Redis x1 / "
+            "Redis x2 behind nginx ...")
+        try:
+            out[name] = scaleout.run(mode, cfg["scaleout_rooms"], cfg["measure_s"], root, transports)
+        except Exception as e:
+            out[name] = {"error": f"{type(e).__name__}: {e}"[:500]}
+        for line in scaleout.lines(out[name]):
+            log(line)
+    return out
+
+
+def at_max(rel):
+    """The sweep's step at its max-rooms point (None when nothing passed)."""
+    return next((s for s in rel["steps"] if s["rooms"] == rel["max_rooms"] and s.get("ok")), None)
+
+
+def targets(res):
+    """Issue 18's targets against this run's figures (lines for the table)."""
+    lines = ["", "== targets (issue 18) =="]
+    ref = (res.get("reference") or {}).get("relay")
+    ref_step = at_max(ref) if ref else None
+    for mode, m in res["modes"].items():
+        rel = m.get("relay")
+        if rel:
+            st = at_max(rel)
+            us = st["us_per_msg"] if st else None
+            part = f"  {mode}: relay {rel['max_rooms']} rooms"
+            if ref and ref["max_rooms"]:
+                part += f" = {rel['max_rooms'] / ref['max_rooms']:.2f} x the reference's {ref['max_rooms']} (target >= 0.6)"
+            part += f"; {fmt(us, 0)} µs of server CPU per delivered message at that point (target <= 60)"
+            if us and ref_step and ref_step.get("us_per_msg"):
+                part += f", {us / ref_step['us_per_msg']:.1f} x the reference's {ref_step['us_per_msg']:.0f}"
+            lines.append(part)
+        pa = (m.get("join") or {}).get("paint_all_cores") or {}
+        if pa.get("status") == "ok":
+            lines.append(f"  {mode}: first full paint on both cores {pa['paint_ms']:.0f} ms (target <= 1000)")
+        for name, so in (m.get("scaleout") or {}).items():
+            if so.get("two_over_one"):
+                lines.append(f"  {mode}: scale-out ({name}) two processes / one {so['two_over_one']:.2f} "
+                             "(target <= 1.25)")
+        pol = m.get("polling")
+        if pol:
+            st = at_max(pol)
+            lines.append(f"  {mode}: long-polling {pol['max_rooms']} rooms, "
+                         f"{fmt(st['us_per_msg'] if st else None, 0)} µs per delivered message there (no target)")
+    return lines
 
 
 # ---------------------------------------------------------------- idle
@@ -415,6 +517,31 @@ def table(res):
                              f"{e['png_bytes'] / 1e3:.0f} kB"))
         if m.get("noisy"):
             lines.extend(noisy.table_lines(m["noisy"]))
+        if m.get("polling"):
+            lines.append("  long-polling clients (every participant):")
+            relay_block(mode, m["polling"])
+        if m.get("scaleout"):
+            for name, so in m["scaleout"].items():
+                lines.append(f"  scale-out, {name} (same rooms per process; processes not pinned):")
+                lines.extend(scaleout_lines(so))
+        ab = m.get("ab")
+        if ab:
+            lines.append("  before -> after (FRAME1 and PAINT1 off -> on, this run):")
+            for row in ab["steps"]:
+                b, a = row["before"], row["after"]
+                if b.get("error") or a.get("error"):
+                    lines.append(f"    R={row['rooms']}: ERROR {(b.get('error') or a.get('error'))[:90]}")
+                    continue
+                lines.append(f"    R={row['rooms']}: server µs per delivered message {fmt(b['us_per_msg'], 0)} -> "
+                             f"{fmt(a['us_per_msg'], 0)}; preview p99 {fmt(b['preview_ms']['p99'])} -> "
+                             f"{fmt(a['preview_ms']['p99'])} ms; {b['msgs_per_s']:.0f} -> {a['msgs_per_s']:.0f} msg/s")
+            for cores in ("all_cores", "one_core"):
+                b = (ab["paint"].get("before") or {}).get(cores) or {}
+                a = (ab["paint"].get("after") or {}).get(cores) or {}
+                if b.get("status") == "ok" and a.get("status") == "ok":
+                    lines.append(f"    first full paint, Chromium on {cores.replace('_', ' ')}: "
+                                 f"{b['paint_ms']:.0f} -> {a['paint_ms']:.0f} ms "
+                                 f"(own strokes all drawn {b['ink_ms']:.0f} -> {a['ink_ms']:.0f} ms)")
         i = m.get("idle")
         if i:
             lines.append("  idle: " + (f"ERROR {i['error'][:100]}" if i.get("error") and not i.get("kib_per_conn") else
@@ -434,10 +561,17 @@ def table(res):
                      f"{ex['strokes']} strokes: render {ex['render_ms']:.0f} ms + PNG encode "
                      f"{ex['png_encode_ms']:.0f} ms; peak RSS +{ex['peak_rss_delta_mib']:.0f} MiB "
                      f"(Python heap peak {ex['tracemalloc_peak_kib']:.0f} KiB; Pillow buffers are in the RSS figure)"))
+    if res["modes"]:
+        lines.extend(targets(res))
     if res["errors"]:
         lines.append("")
         lines.append("errors: " + "; ".join(res["errors"]))
     return "\n".join(lines)
+
+
+def scaleout_lines(so):
+    import scaleout
+    return scaleout.lines(so)
 
 
 def machine_info():
@@ -534,7 +668,8 @@ def main(argv=None):
             res["export_inprocess"] = export_inprocess(cfg, root)
             if res["export_inprocess"].get("error"):
                 res["errors"].append("export in-process failed")
-        for mode in (cfg["modes"] if parts & {"relay", "join", "export", "idle", "noisy"} else []):
+        for mode in (cfg["modes"] if parts & {"relay", "join", "export", "idle", "noisy", "polling",
+                                              "scaleout", "ab"} else []):
             m = res["modes"][mode] = {}
             if not mode_available(mode):
                 m["skipped"] = f"{mode} is not installed in this venv (make bench installs bench/requirements.txt)"
@@ -545,7 +680,10 @@ def main(argv=None):
                 m["relay"] = sweep("playroom", mode, cfg, pop, root)
                 if m["relay"]["steps"] and all(s.get("error") for s in m["relay"]["steps"]):
                     res["errors"].append(f"{mode} relay failed")
-            if "join" in parts or "export" in parts:
+            if "polling" in parts:
+                m["polling"] = sweep("playroom", mode, {**cfg, "steps": cfg["polling_steps"]}, pop, root,
+                                     transports=["polling"])
+            if "join" in parts or "export" in parts or ("ab" in parts and cfg["paint"]):
                 if board is None:
                     log(f"[board] writing {cfg['board']} strokes of 100 points through SQLiteStorage.append_op ...")
                     t0 = time.monotonic()
@@ -560,10 +698,14 @@ def main(argv=None):
                     pass
                 elif "join" in parts:
                     m["join"] = join_part(mode, cfg, board, root, "export" in parts)
-                else:
+                elif "export" in parts:
                     m["join"] = join_part(mode, {**cfg, "joins": 0, "paint": False}, board, root, True)
-                if m["join"].get("error"):
+                if m.get("join", {}).get("error"):
                     res["errors"].append(f"{mode} join failed")
+            if "ab" in parts:
+                m["ab"] = ab_part(mode, cfg, pop, root, board)
+            if "scaleout" in parts:
+                m["scaleout"] = scaleout_part(mode, cfg, root)
             if "noisy" in parts:
                 m["noisy"] = noisy.run(mode, cfg["noisy"], root)
                 if m["noisy"].get("error"):

@@ -1,10 +1,10 @@
-"""Scale-out by hand (issue 18, part 3; not yet a part of run.py): server CPU per
+"""Scale-out (issue 18, part 3; run.py's `scaleout` part, or by hand): server CPU per
 delivered message with REDIS_URL and two processes behind the documented nginx
 (docs/deploy/nginx.conf, room-routed, ROUTE1) against one process alone at the same
 rooms per process, plus one process on SQLite for scale. Same relay load as run.py's
 relay part (raw WebSocket receivers, which carry ?room= like the browser).
 
-    .venv/bin/python bench/scaleout.py [--rooms-per-process 10] [--measure 10]
+    .venv/bin/python bench/scaleout.py [--rooms-per-process 10] [--measure 10] [--mode gevent] [--polling]
 
 The processes are not pinned (two of them need both cores, beside nginx, Redis and
 the load generator), so run it on a quiet machine and compare within one run."""
@@ -22,7 +22,7 @@ import harness as h
 from run import RELAY
 
 from tests.integration.test_nginx import Nginx   # the documented config, ports replaced
-from tests.support import Actions, RedisServer, ServerCluster, ServerProcess
+from tests.support import DEFAULT_MODE, Actions, RedisServer, ServerCluster, ServerProcess
 
 
 def make_rooms(base, n):
@@ -42,10 +42,10 @@ def make_rooms(base, n):
     return rooms
 
 
-def measure(url, rooms, pids, root, measure_s):
+def measure(url, rooms, pids, root, measure_s, transports=None):
     """Run the relay load on `rooms` through `url`; CPU of all `pids` in the window."""
     plan = {"mode": "relay", "url": url, "run_id": f"{time.time_ns() % 10**8:x}", "rooms": rooms,
-            "connect_concurrency": 16,
+            "connect_concurrency": 16, **({"transports": transports} if transports else {}),
             "relay": {**RELAY, "warmup_s": 3, "measure_s": measure_s, "drain_s": 2}}
     window, result = {}, {}
     with h.Loadgen(plan, root, 120 + measure_s) as lg:
@@ -68,22 +68,23 @@ def measure(url, rooms, pids, root, measure_s):
             "loadgen_cpu_pct": result["loadgen"]["cpu_pct"], "machine_busy_pct": window["busy"]}
 
 
-def on_sqlite(root, n, measure_s):
-    srv = ServerProcess(os.path.join(root, "sqlite")).start()
+def on_sqlite(root, n, measure_s, mode=DEFAULT_MODE, transports=None):
+    workdir = tempfile.mkdtemp(prefix="sqlite-", dir=root)
+    srv = ServerProcess(workdir, mode=mode).start()
     try:
-        return measure(srv.url, make_rooms(srv.url, n), [srv.proc.pid], root, measure_s)
+        return measure(srv.url, make_rooms(srv.url, n), [srv.proc.pid], root, measure_s, transports)
     finally:
         srv.stop()
 
 
-def on_redis(root, redis_url, processes, n, measure_s):
+def on_redis(root, redis_url, processes, n, measure_s, mode=DEFAULT_MODE, transports=None):
     """`processes` app processes on one Redis; two or more behind nginx."""
-    workdir = os.path.join(root, f"redis-{processes}")
-    os.makedirs(workdir)
+    workdir = tempfile.mkdtemp(prefix=f"redis-{processes}-", dir=root)
     client = redis.Redis.from_url(redis_url)      # each run has its own data key
     client.flushdb()
     client.close()
-    cluster = ServerCluster(workdir, redis_url, n=processes, env={"PLAYROOM_BEHIND_PROXY": "1"}).start()
+    cluster = ServerCluster(workdir, redis_url, n=processes, mode=mode,
+                            env={"PLAYROOM_BEHIND_PROXY": "1"}).start()
     proxy = None
     try:
         url = cluster.servers[0].url
@@ -91,35 +92,71 @@ def on_redis(root, redis_url, processes, n, measure_s):
             proxy = Nginx(workdir, [s.port for s in cluster.servers]).start()
             url = proxy.url
         pids = [s.proc.pid for s in cluster.servers]
-        return measure(url, make_rooms(url, n * processes), pids, root, measure_s)
+        return measure(url, make_rooms(url, n * processes), pids, root, measure_s, transports)
     finally:
         if proxy is not None:
             proxy.stop()
         cluster.stop()
 
 
+CONFIGS = ("sqlite, 1 process", "redis, 1 process", "redis, 2 processes behind nginx")
+
+
+def run(mode, rooms_per_process, measure_s, root, transports=None):
+    """The three set-ups at the same rooms per process, one after the other; with the
+    two/one ratio of server CPU per delivered message (target ≤ 1.25)."""
+    if not (shutil.which("redis-server") and (shutil.which("nginx") or os.path.exists("/usr/sbin/nginx"))):
+        return {"error": "redis-server and nginx are needed (make test-deps installs them)"}
+    work = tempfile.mkdtemp(prefix=f"scaleout-{mode}-", dir=root)
+    store = RedisServer(work).start()
+    n, m = rooms_per_process, measure_s
+    try:
+        res = {"sqlite, 1 process": on_sqlite(work, n, m, mode, transports),
+               "redis, 1 process": on_redis(work, store.url, 1, n, m, mode, transports),
+               "redis, 2 processes behind nginx": on_redis(work, store.url, 2, n, m, mode, transports)}
+    finally:
+        store.stop()
+        shutil.rmtree(work, ignore_errors=True)
+    one, two = res["redis, 1 process"], res["redis, 2 processes behind nginx"]
+    if one.get("us_per_msg") and two.get("us_per_msg"):
+        res["two_over_one"] = two["us_per_msg"] / one["us_per_msg"]
+    return res
+
+
+def lines(res):
+    """Table lines for run.py."""
+    if res.get("error"):
+        return [f"    ERROR {res['error'][:120]}"]
+    out = []
+    for name in CONFIGS:
+        r = res[name]
+        if r.get("error") and not r.get("msgs"):
+            out.append(f"    {name:32} ERROR {str(r['error'])[:90]}")
+            continue
+        cpu = " + ".join(f"{c:.1f}" for c in r["cpu_s_per_process"])
+        out.append(f"    {name:32} {r['rooms']:>4} rooms: {r['us_per_msg']:6.0f} µs/msg, preview p99 "
+                   f"{r['preview_p99_ms']:.1f} ms, server CPU s {cpu}, load generator "
+                   f"{r['loadgen_cpu_pct']:.0f}%, machine {r['machine_busy_pct']:.0f}%")
+    if res.get("two_over_one"):
+        out.append(f"    two processes / one (µs per delivered message): {res['two_over_one']:.2f} (target ≤ 1.25)")
+    return out
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser()
     ap.add_argument("--rooms-per-process", type=int, default=10)
     ap.add_argument("--measure", type=int, default=10)
+    ap.add_argument("--mode", default=DEFAULT_MODE)
+    ap.add_argument("--polling", action="store_true", help="long-polling clients only")
     args = ap.parse_args(argv)
     root = tempfile.mkdtemp(prefix="scaleout-")
-    os.makedirs(os.path.join(root, "sqlite"))
-    store = RedisServer(root).start()
-    n, m = args.rooms_per_process, args.measure
     try:
-        res = {"sqlite, 1 process": on_sqlite(root, n, m),
-               "redis, 1 process": on_redis(root, store.url, 1, n, m),
-               "redis, 2 processes behind nginx": on_redis(root, store.url, 2, n, m)}
+        res = run(args.mode, args.rooms_per_process, args.measure, root,
+                  ["polling"] if args.polling else None)
     finally:
-        store.stop()
         shutil.rmtree(root, ignore_errors=True)
-    for name, r in res.items():
-        print(f"{name:34} {json.dumps(r)}")
-    one, two = res["redis, 1 process"], res["redis, 2 processes behind nginx"]
-    if one.get("us_per_msg") and two.get("us_per_msg"):
-        print(f"two / one (µs per delivered message): {two['us_per_msg'] / one['us_per_msg']:.2f}"
-              " (target ≤ 1.25)")
+    print("\n".join(lines(res)))
+    print(json.dumps(res))
 
 
 if __name__ == "__main__":

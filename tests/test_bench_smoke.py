@@ -37,6 +37,14 @@ def test_bench_quick_produces_numbers_for_every_part(tmp_path):
     assert positive(join["p50_ms"]) and positive(join["state_bytes"]) and join["items"] == join["strokes"]
     assert positive(data["export_inprocess"]["render_ms"])
     assert positive(default["idle"]["kib_per_conn"])
+    # Issue 18: long-polling clients, two processes behind nginx against one, before/after.
+    assert all(positive(s["us_per_msg"]) for s in default["polling"]["steps"])
+    scale = default["scaleout"]["websocket"]
+    assert positive(scale["two_over_one"]) and all(
+        positive(scale[k]["us_per_msg"]) for k in ("sqlite, 1 process", "redis, 1 process",
+                                                  "redis, 2 processes behind nginx"))
+    assert all(positive(row[k]["us_per_msg"]) for row in default["ab"]["steps"] for k in ("before", "after"))
+    assert "targets (issue 18)" in run.stdout and "before -> after" in run.stdout
     noisy = default["noisy"]             # the quiet room was measured under each abuse
     assert "noisy neighbour" in run.stdout
     assert noisy["abuses"] and all(positive(a["quiet"]["ack_ms"]["p50"]) and positive(a["quiet"]["http_ms"]["p50"])

@@ -52,6 +52,7 @@ class FirstPictures:
         self.every_s = every_s
         self.keep = keep                  # pictures kept, over all rooms (~0.3 MB each)
         self.clock = clock
+        self.enabled = True               # False: png None every time (bench/ A/B switch)
         self._pictures = OrderedDict()    # (room, a, key, view) -> (seq, png)
         self._last = {}                   # room -> clock of its last render
         self._locks = {}                  # room -> Lock (one render at a time per room)
@@ -84,6 +85,8 @@ class FirstPictures:
         return out
 
     def _picture(self, room_id, name, act, key, view, seq, state):
+        if not self.enabled:
+            return None
         with self._guard:
             lock = self._locks.setdefault(room_id, threading.Lock())
         with lock:                          # a second joiner meanwhile waits for the first's

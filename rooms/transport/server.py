@@ -223,6 +223,8 @@ def serve(app, host, port, mode):
     transport.cap_queues()                # RATE4: bounded queues per connection
     if os.environ.get("PLAYROOM_SHARED_FRAMES") != "0":  # A/B switch for bench/ only
         transport.share_frames(mode)      # FRAME1: one WebSocket frame per emit
+    if os.environ.get("PLAYROOM_FIRST_PICTURES") == "0":  # A/B switch for bench/ only
+        app.extensions["playroom"].pictures.enabled = False   # PAINT1 off: "none" each time
     if mode == "eventlet":
         import eventlet.wsgi
 
