@@ -154,10 +154,11 @@ class CanvasActivity {
    * waits, so the picture's decoding does not queue behind a second of stroke work.
    */
   waitForPicture() {
+    clearTimeout(this.picTimer);
+    this.picWait = null;
     const first = this.state.pages[0];
     if (!this.cfg.picture_from || first.n < this.cfg.picture_from) return;
-    this.picWait = {page: first.id, until: performance.now() + PICTURE_WAIT_MS};
-    clearTimeout(this.picTimer);
+    this.picWait = {page: first.id};
     this.picTimer = setTimeout(() => this.stopWaiting(), PICTURE_WAIT_MS);
   }
 
@@ -171,6 +172,7 @@ class CanvasActivity {
     this.pic?.bitmap.close();
     this.pic = null;
     this.picKey = null;
+    this.picItems = null;
     this.picLayer = null;
   }
 
@@ -191,8 +193,8 @@ class CanvasActivity {
   /** A layer with the picture and the items that came after it, drawn on top. */
   pictureLayer(p, items) {
     const c = this.layer("picLayer");
-    const key = `${c.width}x${c.height}/${items.length}`;
-    if (this.picKey !== key) {
+    const key = `${c.width}x${c.height}`;
+    if (this.picKey !== key || this.picItems !== items) {
       const g = c.getContext("2d");
       g.setTransform(1, 0, 0, 1, 0, 0);
       g.globalCompositeOperation = "copy";
@@ -203,6 +205,7 @@ class CanvasActivity {
         drawItem(g, this.pageId, items[k], this.paths, this.images, this.cfg.tool_style);
       }
       this.picKey = key;
+      this.picItems = items;
     }
     return c;
   }
