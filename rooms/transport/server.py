@@ -5,7 +5,7 @@ main) only; nothing else imports eventlet or gevent.
 """
 import os
 
-from rooms.transport import boundary
+from rooms.transport import boundary, receive
 from rooms.transport import tuning as transport
 
 
@@ -149,11 +149,15 @@ def _patch_simple_websocket():
     """simple-websocket (gevent, threading) after each handshake: every write of the
     connection goes out whole (`_WholeWrites`); drop the HTTP handshake machinery it
     kept for the connection's life (an h11 connection and its buffers, ~2 KiB;
-    wsproto only consults it while the handshake is unfinished, bench/ idle), and put
-    the WebSocket where `_ended` finds it."""
+    wsproto only consults it while the handshake is unfinished, bench/ idle); parse
+    the common incoming frame without wsproto (RECV1, rooms/transport/receive.py); and
+    put the WebSocket where `_ended` finds it."""
     import simple_websocket.ws
 
     _check_simple_websocket()
+    fast = os.environ.get("PLAYROOM_FAST_RECEIVE") != "0"    # A/B switch for bench/ only
+    if fast:
+        receive.check_receive()
     shake = simple_websocket.ws.Server.handshake
 
     def handshake(self):
@@ -162,6 +166,8 @@ def _patch_simple_websocket():
         ws = self.ws
         if ws.connection is not None and not getattr(ws.handshake, "_events", True):
             ws.handshake = _HandshakeDone
+        if fast and ws.connection is not None:
+            self.ws = receive.FastReceive(ws)   # RECV1: common frames without wsproto
         holder = self.environ.get(_WEBSOCKET)   # put there by our servers (serve)
         if holder is not None:
             holder.append(self)
