@@ -89,7 +89,8 @@ def on_redis(root, redis_url, processes, n, measure_s, mode=DEFAULT_MODE, transp
     try:
         url = cluster.servers[0].url
         if processes > 1:
-            proxy = Nginx(workdir, [s.port for s in cluster.servers]).start()
+            # two connections per proxied socket, and the pages' requests
+            proxy = Nginx(workdir, [s.port for s in cluster.servers], connections=8 * 3 * n * processes + 256).start()
             url = proxy.url
         pids = [s.proc.pid for s in cluster.servers]
         return measure(url, make_rooms(url, n * processes), pids, root, measure_s, transports)

@@ -24,7 +24,7 @@ An activity module provides:
                     with a snapshot as a picture, ahead of drawing the state themselves
                     (a page so full that the browser takes longer to draw it than the
                     server): the event `picture` {a, seq, png, key, ...the rest of the
-                    dict} follows their snapshot (PAINT1, rooms/assets/firstpaint.py)
+                    dict} comes with their snapshot (PAINT1, rooms/assets/firstpaint.py)
     record_entries(ops, state=None, ended_at=None, tr=ENGLISH) -> [entry]
                     optional, pure: the session record's timeline lines (in the
                     language of `tr`, the therapist's; a person's own words as written) for this

@@ -4,12 +4,14 @@ A browser joining a board of 5,000 strokes gets them as numbers and draws them
 itself: outlines, then filling them in software, ~1.1 s of work on a child's tablet
 after the state arrived. The server renders the same page in ~0.3 s (numpy,
 activities/canvas). So when an activity says a key of its state is worth it
-(`first_picture(state)`, activities/contract), whoever just received a snapshot is
-sent `picture` {a, seq, png, key, ...} for it; the browser shows the picture until
-its own drawing has caught up, then its own.
+(`first_picture(state)`, activities/contract), whoever is sent a snapshot is sent
+`picture` {a, seq, png, key, ...} for it: just before it when the picture of that
+view at that seq is made already (`cached`, so the browser decodes it while reading
+the state), else right after it, once rendered (`for_snapshot`); the browser shows
+the picture until its own drawing has caught up, then its own.
 
 What a joiner is sent is exactly what they may read: the picture is rendered from
-the view of the state their snapshot was made of, and only to their socket, after
+the view of the state their snapshot was made of, and only to their socket, with
 their snapshot (rooms/transport/hub.py). Pictures are kept per room, activity and
 key for the latest seq rendered (joiners of one view at one seq share one picture,
 as they share one snapshot text, JOIN1); a room renders at most one picture every
@@ -82,6 +84,24 @@ class FirstPictures:
             # png None: no picture this time (the room had one rendered moments ago at
             # another seq): the browser stops waiting for it and draws the strokes.
             out.append({**info, "a": name, "seq": seq, "png": png})
+        return out
+
+    def cached(self, room_id, seq, view, states):
+        """The events of `for_snapshot` for the pictures already made for exactly this
+        view at this seq (no rendering: called under the room lock, to send them
+        just before the snapshot)."""
+        out = []
+        if not self.enabled:
+            return out
+        for name, state in states.items():
+            want = getattr(self.registry.get(name), "first_picture", None)
+            info = want(state) if want is not None else None
+            if not info:
+                continue
+            with self._guard:
+                hit = self._pictures.get((room_id, name, info["key"], view))
+            if hit is not None and hit[0] == seq:
+                out.append({**info, "a": name, "seq": seq, "png": hit[1]})
         return out
 
     def _picture(self, room_id, name, act, key, view, seq, state):

@@ -419,6 +419,15 @@ class Hub:
         def send_state(payload):
             if payload.get("mode") == "snapshot" and getattr(payload, "view", None):
                 snapshots.append(payload)
+                # PAINT1: a picture the server has already goes first, so the browser
+                # decodes it while it reads the snapshot (sent only to someone who
+                # is getting this very snapshot: the same view at the same seq).
+                for event in (self.pictures.cached(conn.room_id, payload["seq"], payload.view,
+                                                   payload["activities"])
+                              if self.pictures is not None else ()):
+                    self.socketio.server.emit(EV_PICTURE, event, to=sid, namespace="/",
+                                              ignore_queue=True)
+                    early.add(event["a"])
             text = getattr(payload, "json", None)
             if text is None:
                 self.socketio.emit(EV_STATE, payload, to=sid)
@@ -431,7 +440,7 @@ class Hub:
             if eio_sid is not None:
                 server.eio.send(eio_sid, f'{socketio_packet.EVENT}["{EV_STATE}",{text}]')
 
-        newly, snapshots = [], []
+        newly, snapshots, early = [], [], set()
 
         def enter():
             # READ3: called under the room lock. The socket's state and its groups
@@ -471,7 +480,7 @@ class Hub:
             except Exception as e:          # previews may then skip this socket for a while
                 log.warning("could not list room %s here: %s", conn.room_id, one_line(e))
         if snapshots and self.pictures is not None:
-            self.socketio.start_background_task(self._send_pictures, sid, conn, snapshots[-1])
+            self.socketio.start_background_task(self._send_pictures, sid, conn, snapshots[-1], early)
         if newly:
             if conn.room_id not in self.presence and not self.engine.storage.shared:
                 # First socket of this room here: whoever the stored presence still
@@ -487,12 +496,14 @@ class Hub:
         # UNDO4: how much this person can undo and redo, for their Undo/Redo buttons.
         return {"ok": True, "seq": seq, "stacks": self.engine.stacks(conn.room_id, conn.participant["id"])}
 
-    def _send_pictures(self, sid, conn, snapshot):
-        """PAINT1: after a snapshot, the pictures of its big pages, to this socket only
-        (rendered from the same view; the socket's queue keeps them after it)."""
+    def _send_pictures(self, sid, conn, snapshot, early=()):
+        """PAINT1: after a snapshot, the pictures of its big pages that did not go
+        just before it, to this socket only (rendered from the same view; the
+        socket's queue keeps them after it)."""
         try:
             events = self.pictures.for_snapshot(conn.room_id, snapshot["seq"], snapshot.view,
-                                                snapshot["activities"])
+                                                {a: s for a, s in snapshot["activities"].items()
+                                                 if a not in early})
         except Exception as e:          # a picture is a nicety: the strokes still come
             log.warning("picture for room %s failed: %s", conn.room_id, one_line(e))
             return

@@ -1,5 +1,6 @@
 """PAINT1 over real sockets: whoever joins a big page with a snapshot gets the
-server's picture of it right after, the very picture the export draws; a replay, a
+server's picture of it with it (right after it, or just before it when the server
+has it already), the very picture the export draws; a replay, a
 small page, a guest waiting in the lobby and a parent kept out by private time get
 none."""
 import io
@@ -70,12 +71,16 @@ def test_PAINT1_a_joiner_of_a_big_page_gets_its_picture_after_the_snapshot(room)
     assert export.status_code == 200
     drawn = Image.open(io.BytesIO(export.content))
     assert shown.convert("RGB").tobytes() == drawn.convert("RGB").tobytes(), "the export's picture"
-    # A guest reads the whole board too, and a joiner at the same seq gets the same bytes.
+    # A guest reads the whole board too; a joiner at the same seq gets the same bytes,
+    # and since the server has them already, just before the snapshot (the browser
+    # decodes the picture while it reads the state).
     child, ack2 = join(room, "child")
     wait_for(lambda: pictures(child), what="the child's picture")
-    if ack2["seq"] == ack["seq"]:
-        assert pictures(child)[0]["png"] == pic["png"], (pictures(child)[0]["seq"], pic["seq"], [(e, d.get("seq") if isinstance(d, dict) else None) for e, d in child.events])
+    assert ack2["seq"] == ack["seq"], "the child was in the room already: no new presence op"
+    assert pictures(child)[0]["png"] == pic["png"]
     assert pictures(child)[0]["seq"] == ack2["seq"] == child.state["seq"]
+    names = [ev for ev, _ in child.events]
+    assert names.index("picture") < names.index("state") and names.count("picture") == 1
     assert len(pictures(therapist)) == 1, "only the joiner of a snapshot gets it"
 
 

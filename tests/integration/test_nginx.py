@@ -57,9 +57,10 @@ TEST_HEADER = "add_header X-Test-Upstream $upstream_addr always;"
 MAIN = """
 {user}
 worker_processes 1;
+worker_rlimit_nofile {files};
 pid {d}/nginx.pid;
 error_log {d}/error.log notice;
-events {{ worker_connections 256; }}
+events {{ worker_connections {connections}; }}
 http {{
     access_log {d}/access.log;
     # test only: nginx's own record of which process it sent each request to
@@ -78,7 +79,9 @@ http {{
 
 
 class Nginx:
-    def __init__(self, workdir, backend_ports):
+    def __init__(self, workdir, backend_ports, connections=256):
+        """`connections`: nginx's per-worker limit; a proxied socket takes two (the
+        client's and the process's): bench/scaleout.py needs thousands."""
         self.dir = os.path.join(str(workdir), "nginx")
         os.makedirs(self.dir, exist_ok=True)
         self.port = free_port()
@@ -91,7 +94,8 @@ class Nginx:
         user = "user root;" if os.geteuid() == 0 else ""
         self.conf = os.path.join(self.dir, "nginx.conf")
         with open(self.conf, "w") as f:
-            f.write(MAIN.format(d=self.dir, user=user, test_header=TEST_HEADER))
+            f.write(MAIN.format(d=self.dir, user=user, test_header=TEST_HEADER,
+                                connections=connections, files=2 * connections + 64))
         self.proc = None
 
     @property

@@ -40,8 +40,8 @@ function bgName(b) {
 // fills in over a few frames instead of freezing the page until all of it is drawn.
 const INK_BUDGET_MS = 150;
 // PAINT1: how long a big page's own drawing waits for the server's picture of it.
-// The picture follows the snapshot at once when the server has it (the same seq
-// was rendered for an earlier joiner), ~0.3 s later for a fresh 5,000-stroke page.
+// The picture comes just before the snapshot when the server has it (the same seq
+// was rendered for an earlier joiner), ~0.3 s after it for a fresh 5,000-stroke page.
 const PICTURE_WAIT_MS = 1000;
 // Stamp pictures preload at the latest this long after mounting.
 const PRELOAD_AFTER_MS = 3000;
@@ -131,7 +131,7 @@ class CanvasActivity {
 
   /**
    * PAINT1: the server's picture of a big page (rooms/assets/firstpaint.py), sent
-   * after our snapshot. It stands in for that page's strokes until the ink layer
+   * with our snapshot (just before it when the server has it already, else after). It stands in for that page's strokes until the ink layer
    * has drawn them all, while it still shows the page: its first `n` items, the
    * last of them `last`, on its background.
    */
@@ -143,7 +143,7 @@ class CanvasActivity {
     }
     createImageBitmap(png).then((bitmap) => {
       this.dropPicture();
-      this.pic = {page: d.key, n: d.n, last: d.last, bg: d.bg, bitmap};
+      this.pic = {page: d.key, n: d.n, last: d.last, bg: d.bg, seq: d.seq, bitmap};
     }).catch(() => { /* not a picture: the strokes come anyway */ })
       .finally(() => this.stopWaiting());
   }
@@ -158,6 +158,7 @@ class CanvasActivity {
     this.picWait = null;
     const first = this.state.pages[0];
     if (!this.cfg.picture_from || first.n < this.cfg.picture_from) return;
+    if (this.pic && this.pic.page === first.id) return;    // it came first: shown at once
     this.picWait = {page: first.id};
     this.picTimer = setTimeout(() => this.stopWaiting(), PICTURE_WAIT_MS);
   }
@@ -180,6 +181,7 @@ class CanvasActivity {
   shownPicture(items) {
     const p = this.pic;
     if (!p || p.page !== this.pageId) return null;
+    if (this.ctx && this.ctx.seq() < p.seq) return null;    // its snapshot is still on its way
     const page = this.confirmedPage();
     const fits = page && page.bg === p.bg && items.length >= p.n && items[p.n - 1].id === p.last &&
       !items.slice(p.n).some((it) => it.tool === "eraser");
@@ -766,13 +768,26 @@ class CanvasActivity {
       drawBackground(g, bg, this.cfg.backgrounds, this.board, s);
       this.bgKey = bgKey;
     }
-    const ink = this.syncInk();
-    if (!this.preloaded && this.inkDone === this.inkItems.length && this.ctx.seq() >= 0) this.preloadStamps();
     // PAINT1: the server's picture of the page (background and all) while the ink
-    // layer is still drawing it; data-shown counts the items on the screen.
-    const pic = this.shownPicture(this.inkItems);
-    const top = pic ? this.pictureLayer(pic, this.inkItems) : ink;
-    this.canvas.dataset.shown = String(pic ? this.inkItems.length : this.inkDone);
+    // layer is still drawing it. The frame that first shows it draws no ink, so the
+    // whole board is on screen a frame's ink budget sooner; data-shown counts the
+    // items on the screen.
+    const page = this.confirmedPage();
+    const items = page ? page.items : EMPTY;
+    let pic = this.shownPicture(items);
+    let ink;
+    if (pic && !pic.shown) {
+      ink = this.layer("inkLayer");
+      this.invalidate();                     // the ink goes on from the next frame
+    } else {
+      ink = this.syncInk();
+      pic = this.shownPicture(items);        // (dropped once the ink has it all)
+    }
+    if (pic) pic.shown = true;
+    if (!this.preloaded && this.inkItems && this.inkDone === this.inkItems.length &&
+        this.ctx.seq() >= 0) this.preloadStamps();
+    const top = pic ? this.pictureLayer(pic, items) : ink;
+    this.canvas.dataset.shown = String(pic ? items.length : this.inkDone);
     const pend = this.pendingItems();
     const prev = [...this.previews.values()].filter((p) => p.page === this.pageId);
     const out = this.view2d;

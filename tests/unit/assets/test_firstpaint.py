@@ -134,3 +134,17 @@ def test_PAINT1_the_picture_is_the_pages_png():
     img = Image.open(io.BytesIO(png))
     assert img.size == (canvas.BOARD_W, canvas.BOARD_H)
     assert img.convert("RGB").getpixel((110, 100)) == (0xe5, 0x39, 0x35)
+
+
+def test_PAINT1_cached_gives_only_a_picture_made_for_that_view_at_that_seq():
+    act = Act()
+    pics, clock, ran = service(act, every_s=0)
+    assert pics.cached("r1", 7, THERAPIST, {"a": {"v": 10}}) == [], "nothing made yet"
+    pics.for_snapshot("r1", 7, THERAPIST, {"a": {"v": 10}})
+    hit = pics.cached("r1", 7, THERAPIST, {"a": {"v": 10}})
+    assert [(e["seq"], red(e["png"])) for e in hit] == [(7, 10)]
+    assert pics.cached("r1", 8, THERAPIST, {"a": {"v": 10}}) == [], "another seq"
+    assert pics.cached("r1", 7, CHILD, {"a": {"v": 10}}) == [], "another view"
+    assert len(act.renders) == 1, "cached never renders"
+    pics.enabled = False
+    assert pics.cached("r1", 7, THERAPIST, {"a": {"v": 10}}) == []
