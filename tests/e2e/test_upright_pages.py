@@ -80,11 +80,16 @@ def test_an_upright_page_fills_an_upright_screen_and_everyone_sees_it_upright(br
 
         # A new page made on a phone held upright is upright (on a tablet, wide: it
         # fits a wide page best); on the laptop, wide.
-        c.page.locator('[data-action="page-add"]').tap()
-        c.page.wait_for_function("document.querySelectorAll('.pagebtn').length === 2")
+        # (A click, not a synthetic tap: about one synthetic tap in six on this button
+        # gives pointer and touch events but no click in this Chromium, with or without
+        # PAINT1, not understood yet. What is asserted here is the new page's shape.)
+        c.page.locator('[data-action="page-add"]').click()
+        wait_for(lambda: c.page.evaluate("document.querySelectorAll('.pagebtn').length") == 2,
+                 timeout=15, what="the second page's button")
         c.page.wait_for_selector('.cv[data-shape="%s"]' % ("tall" if device is PHONE_UP else "wide"))
         t.page.click('[data-action="page-add"]')
-        t.page.wait_for_function("document.querySelectorAll('.pagebtn').length === 3")
+        wait_for(lambda: t.page.evaluate("document.querySelectorAll('.pagebtn').length") == 3,
+                 timeout=15, what="the third page's button")
         t.page.wait_for_selector('.cv[data-shape="wide"]')
         for p in (t, c):
             assert p.console_errors == [], p.console_errors
