@@ -18,7 +18,7 @@ from rooms.store.redis_store import RedisStorage
 from rooms.store.sealed import SealedStorage
 from rooms.store.sqlite_store import SQLiteStorage
 from rooms.transport.fanout import RoomProcesses
-from rooms.transport.hub import Hub, room_key
+from rooms.transport.hub import Hub
 from rooms.web import pages as web
 
 
@@ -113,13 +113,8 @@ class Playroom:
         op, so a client that missed ops sees the gap and syncs (SEQ1)."""
         for room_id in self.engine.loaded():
             if not self.engine.catch_up(room_id):   # new ops went to our sockets as applied
-                self._deliver_here(room_id, self.engine.catch_up(room_id, last=True))
-
-    def _deliver_here(self, room_id, ops):
-        """Send `ops` to this process's sockets of the room only (not through the queue)."""
-        for op in ops:
-            self.hub.socketio.server.emit("op", op, to=room_key(room_id), namespace="/",
-                                          ignore_queue=True)
+                for op in self.engine.catch_up(room_id, last=True):
+                    self.hub.deliver_op(room_id, op)
 
     def _participant_of(self, room_id, pid):
         part = self.storage.get_participant(pid)

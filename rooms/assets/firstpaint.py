@@ -67,14 +67,7 @@ class FirstPictures:
         key, ...}], one per activity that wants one, png None when there is none
         this time."""
         out = []
-        for name, state in states.items():
-            act = self.registry.get(name)
-            want = getattr(act, "first_picture", None)
-            if want is None or not hasattr(act, "render"):
-                continue
-            info = want(state)
-            if not info:
-                continue
+        for name, act, state, info in self._wanted(states):
             try:
                 png = self._picture(room_id, name, act, info["key"], view, seq, state)
             except Exception as e:      # a picture is a nicety: the browser draws the strokes
@@ -86,6 +79,15 @@ class FirstPictures:
             out.append({**info, "a": name, "seq": seq, "png": png})
         return out
 
+    def _wanted(self, states):
+        """(name, activity, state, info) of each activity that wants a picture now."""
+        for name, state in states.items():
+            act = self.registry.get(name)
+            want = getattr(act, "first_picture", None)
+            info = want(state) if want is not None and hasattr(act, "render") else None
+            if info:
+                yield name, act, state, info
+
     def cached(self, room_id, seq, view, states):
         """The events of `for_snapshot` for the pictures already made for exactly this
         view at this seq (no rendering: called under the room lock, to send them
@@ -93,11 +95,7 @@ class FirstPictures:
         out = []
         if not self.enabled:
             return out
-        for name, state in states.items():
-            want = getattr(self.registry.get(name), "first_picture", None)
-            info = want(state) if want is not None else None
-            if not info:
-                continue
+        for name, _, _, info in self._wanted(states):
             with self._guard:
                 hit = self._pictures.get((room_id, name, info["key"], view))
             if hit is not None and hit[0] == seq:

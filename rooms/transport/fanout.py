@@ -36,7 +36,7 @@ class RoomProcesses:
         self.me = me
         self.clock = clock
         self.check_s = check_s
-        self.listed = {}          # room -> until: where this process has listed itself
+        self.listed = set()       # rooms where this process has listed itself
         self.seen = {}            # room -> (read at, only here?)
 
     def here(self, room_id):
@@ -49,17 +49,16 @@ class RoomProcesses:
         """Renew this process's entries for the rooms it has sockets in, and take
         it off the rooms it has none in any more (a background task, every REFRESH_S)."""
         rooms = set(rooms_with_sockets)
-        for room_id in [r for r in self.listed if r not in rooms]:
-            del self.listed[room_id]
+        for room_id in self.listed - rooms:
+            self.listed.discard(room_id)
             self.seen.pop(room_id, None)
             self.store.room_gone(room_id, self.me)
         for room_id in rooms:
             self._list(room_id)
 
     def _list(self, room_id):
-        until = self.clock() + EXPIRES_S
-        self.store.room_here(room_id, self.me, until)
-        self.listed[room_id] = until
+        self.store.room_here(room_id, self.me, self.clock() + EXPIRES_S)
+        self.listed.add(room_id)
 
     def only_here(self, room_id):
         """Are all the room's sockets in this process (as far as anyone listed)?"""

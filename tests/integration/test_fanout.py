@@ -68,50 +68,51 @@ def watch(redis_url):
     w.close()
 
 
-def test_SCALE2_a_room_on_one_process_publishes_neither_ops_nor_previews(cluster_factory, watch):  # noqa: F811
+@pytest.fixture
+def room_on_two(cluster_factory):  # noqa: F811
+    """A room of two processes on one Redis: (cluster, party)."""
     cluster = cluster_factory(2)
     party = Party(cluster, kids=1, parents=1)
-    try:
-        therapist = party.room.user("therapist", url=cluster[0].url)
-        child = party.room.user("child", url=cluster[0].url)
-        time.sleep(0.5)
-        base = {e: watch.count(e) for e in ("op", "eph")}
-        sid = new_id("p-")
-        for k in range(20):
-            preview(child, sid, k)
-            time.sleep(0.04)
-        ack = child.op("stroke", stroke(sid=sid), op_id="op-" + sid)
+    yield cluster, party
+    party.close()
+
+
+def test_SCALE2_a_room_on_one_process_publishes_neither_ops_nor_previews(room_on_two, watch):
+    cluster, party = room_on_two
+    therapist = party.room.user("therapist", url=cluster[0].url)
+    child = party.room.user("child", url=cluster[0].url)
+    time.sleep(0.5)
+    base = {e: watch.count(e) for e in ("op", "eph")}
+    sid = new_id("p-")
+    for k in range(20):
+        preview(child, sid, k)
+        time.sleep(0.04)
+    ack = child.op("stroke", stroke(sid=sid), op_id="op-" + sid)
+    assert ack["ok"], ack
+    wait_for(lambda: previews_of(therapist, sid), what="the previews, on the same process")
+    assert wait_op(therapist, "op-" + sid)["seq"] == ack["seq"]
+    time.sleep(0.5)
+    assert {e: watch.count(e) - base[e] for e in ("op", "eph")} == {"op": 0, "eph": 0}, \
+        "nothing of a room served by one process crosses the queue"
+
+
+def test_SCALE2_a_room_split_over_two_processes_gets_ops_and_previews_both_ways(room_on_two, watch):
+    cluster, party = room_on_two
+    therapist = party.room.user("therapist", url=cluster[0].url)
+    child = party.room.user("child", url=cluster[1].url)
+    for sender, receiver in ((child, therapist), (therapist, child)):
+        sid = new_id("x-")
+        k = 0
+
+        def arrived():
+            nonlocal k
+            preview(sender, sid, k)        # a finger still moving: the next chunk
+            k += 1
+            return previews_of(receiver, sid)
+        # Within a second or two the sender's process sees the other one listed.
+        wait_for(arrived, timeout=10, interval=0.05, what="previews across processes")
+        ack = sender.op("stroke", stroke(sid=sid), op_id="op-" + sid)
         assert ack["ok"], ack
-        wait_for(lambda: previews_of(therapist, sid), what="the previews, on the same process")
-        assert wait_op(therapist, "op-" + sid)["seq"] == ack["seq"]
-        time.sleep(0.5)
-        assert {e: watch.count(e) - base[e] for e in ("op", "eph")} == {"op": 0, "eph": 0}, \
-            "nothing of a room served by one process crosses the queue"
-    finally:
-        party.close()
-
-
-def test_SCALE2_a_room_split_over_two_processes_gets_ops_and_previews_both_ways(cluster_factory, watch):  # noqa: F811
-    cluster = cluster_factory(2)
-    party = Party(cluster, kids=1, parents=1)
-    try:
-        therapist = party.room.user("therapist", url=cluster[0].url)
-        child = party.room.user("child", url=cluster[1].url)
-        for sender, receiver in ((child, therapist), (therapist, child)):
-            sid = new_id("x-")
-            k = 0
-
-            def arrived():
-                nonlocal k
-                preview(sender, sid, k)        # a finger still moving: the next chunk
-                k += 1
-                return previews_of(receiver, sid)
-            # Within a second or two the sender's process sees the other one listed.
-            wait_for(arrived, timeout=10, interval=0.05, what="previews across processes")
-            ack = sender.op("stroke", stroke(sid=sid), op_id="op-" + sid)
-            assert ack["ok"], ack
-            assert wait_op(receiver, "op-" + sid)["seq"] == ack["seq"]
-        assert watch.count("eph") > 0, "a split room's previews use the queue"
-        assert watch.count("op") == 0, "ops never do: each process delivers what it catches up on"
-    finally:
-        party.close()
+        assert wait_op(receiver, "op-" + sid)["seq"] == ack["seq"]
+    assert watch.count("eph") > 0, "a split room's previews use the queue"
+    assert watch.count("op") == 0, "ops never do: each process delivers what it catches up on"

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from rooms.store.redis_store import RedisStorage
+from tests.unit.store.test_storage_contract import redis_store  # noqa: F401 (fixture)
 from rooms.transport import fanout
 from rooms.transport.fanout import RoomProcesses
 
@@ -20,10 +20,8 @@ class Clock:
 
 
 @pytest.fixture
-def store(redis_url):
-    s = RedisStorage(redis_url)
-    yield s
-    s.close()
+def store(redis_store):
+    return redis_store
 
 
 def pair(store):
