@@ -42,6 +42,7 @@ class Sink:
 
 class Eio:
     closed = False
+    _playroom_flight = 0
 
 
 def simple_websocket_like():

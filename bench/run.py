@@ -31,9 +31,10 @@ from harness import log  # noqa: E402
 MODES = ("gevent", "eventlet", "threading")     # the app's default first
 PARTS = ("relay", "join", "export", "idle", "reference", "noisy", "polling", "scaleout", "ab")
 # The "before" of the A/B part: issue 18's changes on the relay and the first paint
-# switched off (FRAME1: each recipient frames its message; RECV1: wsproto parses every
-# incoming frame; PAINT1: no picture).
-BEFORE_ENV = {"PLAYROOM_SHARED_FRAMES": "0", "PLAYROOM_FAST_RECEIVE": "0", "PLAYROOM_FIRST_PICTURES": "0"}
+# switched off (FRAME1: each recipient frames its message; DIRECT1: each socket's
+# writer task writes it; RECV1: wsproto parses every incoming frame; PAINT1: no picture).
+BEFORE_ENV = {"PLAYROOM_SHARED_FRAMES": "0", "PLAYROOM_DIRECT_WRITES": "0", "PLAYROOM_FAST_RECEIVE": "0",
+              "PLAYROOM_FIRST_PICTURES": "0"}
 P99_LIMIT_MS = 50.0
 DELIVERY_MIN = 0.99          # share of chunks / ops sent in the window that must arrive
 

@@ -228,7 +228,8 @@ def serve(app, host, port, mode):
     boundary.screen_engineio(app.extensions["socketio"].server.eio)   # WIRE2
     transport.cap_queues()                # RATE4: bounded queues per connection
     if os.environ.get("PLAYROOM_SHARED_FRAMES") != "0":  # A/B switch for bench/ only
-        transport.share_frames(mode)      # FRAME1: one WebSocket frame per emit
+        # FRAME1: one WebSocket frame per emit; DIRECT1: written by the emitter
+        transport.share_frames(mode, direct=os.environ.get("PLAYROOM_DIRECT_WRITES") != "0")
     if os.environ.get("PLAYROOM_FIRST_PICTURES") == "0":  # A/B switch for bench/ only
         app.extensions["playroom"].pictures.enabled = False   # PAINT1 off: "none" each time
     if mode == "eventlet":

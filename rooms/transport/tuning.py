@@ -195,24 +195,65 @@ class _Guarded:
     def __init__(self, eio_sock, ws):
         self._eio_sock = eio_sock
         self._ws = ws
-        self._write_frame = _frame_writer(ws)     # one frame per broadcast (FRAME1)
+        self._out = _frame_writer(ws)             # one frame per broadcast (FRAME1)
+        # DIRECT1: the simple-websocket reader's buffer, when there is one (`wait`).
+        self._inner = _simple_websocket(ws)
 
     def wait(self):
         # Let other tasks run between two messages: with a client whose messages
         # are always there to read, eventlet never switched away from this
-        # connection (one flooding socket froze every room).
-        self._eio_sock.server.sleep(0)
+        # connection (one flooding socket froze every room). simple-websocket's
+        # reader is a task of its own: when its buffer is empty, `wait` blocks (the
+        # other tasks run) and the yield would only be one more trip through the loop.
+        inner = self._inner
+        if inner is None or inner.input_buffer:
+            self._eio_sock.server.sleep(0)
         if self._eio_sock.closed:
             return None
         return self._ws.wait()
 
     def send(self, message):
-        # An emit's shared text (FRAME1): its WebSocket frame was built once for every
-        # recipient; written here, by this socket's writer, in this socket's order.
-        if type(message) is SharedFrame and self._write_frame is not None \
-                and self._write_frame(message.frame()):
-            return None
-        return self._ws.send(message)
+        # What engine.io's writer took from this socket's queue, in its order.
+        try:
+            kind, out = type(message), self._out
+            if kind is SharedFrame and out is not None and out.write(message.frame()):
+                # An emit's shared text (FRAME1): its WebSocket frame was built once
+                # for every recipient.
+                return None
+            if kind is _Rest:
+                out.write_raw(message)      # the end of a frame begun by `direct`
+                return None
+            return self._ws.send(message)
+        finally:
+            sock = self._eio_sock
+            if sock._playroom_flight:
+                with _COUNT_LOCK:
+                    sock._playroom_flight = max(0, sock._playroom_flight - 1)
+
+    def direct(self, shared):
+        """DIRECT1: write an emit's shared frame now, from the emitting task, when
+        nothing of this socket is waiting to be written (its queue is empty and its
+        writer holds nothing it took): the frame is then next in this socket's order
+        either way, and the hand-over to the writer task (a queue, a task switch, a
+        poll) is saved. The write never waits: if another task is writing to this
+        socket, or the network takes none of it, the packet goes to the queue as
+        before (False); if it takes part, the rest goes to the queue, first, and the
+        writer finishes the frame before anything else."""
+        out = self._out
+        if out is None or out.try_write is None:
+            return False
+        sock = self._eio_sock
+        if sock._playroom_flight or sock.queue.qsize() or not sock.upgraded or sock.closed:
+            return False
+        if not sock.check_ping_timeout():
+            return True         # as engine.io's send: nothing for a client that stopped answering
+        frame = shared.frame()
+        sent = out.try_write(frame)
+        if not sent:                        # None (busy, closed) or 0 (buffer full)
+            return False
+        if sent < len(frame):
+            _enqueue(sock, _RestPacket(_Rest(frame[sent:])))
+        return True
 
     def close(self):
         from simple_websocket import ConnectionClosed
@@ -304,10 +345,14 @@ def cap_queues(caps=None):
     Socket._playroom_sizes = ()       # their sizes, oldest first (a deque once used)
     Socket._playroom_cut = False      # True once past a cap: nothing more is queued
     Socket._playroom_ws = None
+    Socket._playroom_flight = 0       # packets the WebSocket writer took, not yet written
 
     def capped_send(self, pkt):
         if self._playroom_cut:
             return
+        shared, ws = pkt.encode_cache, self._playroom_ws
+        if type(shared) is SharedFrame and ws is not None and _DIRECT[0] and ws.direct(shared):
+            return                  # DIRECT1: written (an emit's frame, nothing waiting)
         size = _size(pkt)
         with _COUNT_LOCK:
             queued = self.queue.qsize()
@@ -333,6 +378,9 @@ def cap_queues(caps=None):
     def counted_poll(self):
         packets = poll(self)
         with _COUNT_LOCK:
+            if self.upgraded and self._playroom_ws is not None:
+                # taken by the WebSocket writer: in flight until it wrote them (DIRECT1)
+                self._playroom_flight += len(packets)
             sizes = self._playroom_sizes
             for _ in packets:
                 if sizes:
@@ -425,15 +473,106 @@ class SharedFrame(str):
         return frame
 
 
-def _frame_writer(ws):
-    """A function that writes a whole pre-built frame to `ws` (as engine.io's handler
-    sees it), returning False when the connection is no longer open (the library's own
-    send then fails as it would); None when this connection's frames are not plain
-    (permessage-deflate, the A/B switch PLAYROOM_WS_DEFLATE) or its writes might be
-    partial, so its packets go the library's way."""
+class _Rest(bytes):
+    """The part of a shared frame that a direct write (DIRECT1) could not write."""
+
+
+class _RestPacket:
+    """The queue's item for a `_Rest`: engine.io's writer sends `pkt.encode()`."""
+    __slots__ = ("data",)
+    encode_cache = None
+
+    def __init__(self, rest):
+        self.data = rest
+
+    def encode(self):
+        return self.data
+
+
+def _enqueue(eio_sock, pkt):
+    """Put `pkt` in the socket's queue with the bookkeeping of `capped_send` (its
+    size counted until the writer takes it), without engine.io's send."""
+    with _COUNT_LOCK:
+        sizes = eio_sock._playroom_sizes
+        if not sizes:
+            sizes = eio_sock._playroom_sizes = collections.deque()
+        sizes.append(len(pkt.data))
+        eio_sock._playroom_out += len(pkt.data)
+    eio_sock.queue.put(pkt)
+
+
+# DIRECT1 on/off (share_frames; PLAYROOM_DIRECT_WRITES=0 is the bench's A/B switch).
+_DIRECT = [False]
+
+
+def _unwrap(ws):
     from rooms.transport.boundary import ScreenedFrames
     while isinstance(ws, ScreenedFrames):    # (WIRE2's reader; it sends as the ws does)
         ws = ws._ws
+    return ws
+
+
+def _simple_websocket(ws):
+    """simple-websocket's connection under engine.io's wrapper, or None (eventlet)."""
+    inner = getattr(_unwrap(ws), "ws", None)
+    if inner is not None and hasattr(inner, "input_buffer") and hasattr(inner, "sock"):
+        return inner
+    return None
+
+
+def _nonblocking(sock):
+    """The OS socket under a green socket when it never blocks (gevent: `_sock`,
+    eventlet: `fd`), else None (threading: a blocking socket; no direct writes)."""
+    import _socket                          # (the C type: `socket.socket` may be green)
+    for name in ("_sock", "fd"):
+        raw = getattr(sock, name, None)
+        if isinstance(raw, _socket.socket):
+            try:
+                if raw.gettimeout() == 0.0:
+                    return raw
+            except OSError:
+                return None
+    return None
+
+
+class _FrameOut:
+    """How pre-built frames reach one WebSocket (FRAME1, DIRECT1):
+    `write(frame)` writes it whole under the connection's write lock (False once
+    the connection is no longer open: the library's own send then fails as it
+    would); `write_raw(data)` the same for the rest of a frame; `try_write(frame)`,
+    when this mode has a socket that never blocks (gevent, eventlet; None under
+    threading), writes what the network takes now and returns its length, or None
+    when the connection is closed or another task holds the write lock."""
+    __slots__ = ("write", "write_raw", "try_write")
+
+    def __init__(self, write, write_raw, try_write):
+        self.write, self.write_raw, self.try_write = write, write_raw, try_write
+
+
+def _try_writer(lock, raw, is_open):
+    if raw is None:
+        return None
+
+    def try_write(frame):
+        if not is_open() or not lock.acquire(False):
+            return None
+        try:
+            return raw.send(frame)
+        except BlockingIOError:
+            return 0
+        except OSError:
+            return None                     # the library's send fails as it would
+        finally:
+            lock.release()
+    return try_write
+
+
+def _frame_writer(ws):
+    """A `_FrameOut` for `ws` (as engine.io's handler sees it); None when this
+    connection's frames are not plain (permessage-deflate, the A/B switch
+    PLAYROOM_WS_DEFLATE) or its writes might be partial, so its packets go the
+    library's way."""
+    ws = _unwrap(ws)
     inner = getattr(ws, "ws", None)          # engine.io's SimpleWebSocketWSGI: simple-websocket
     if inner is not None and hasattr(inner, "connected") and hasattr(inner, "sock"):
         from wsproto.connection import ConnectionState
@@ -446,12 +585,17 @@ def _frame_writer(ws):
         opened = ConnectionState.OPEN
         sock = inner.sock
 
+        def is_open():
+            return inner.connected and conn.state is opened
+
         def write(frame):
-            if not inner.connected or conn.state is not opened:
+            if not is_open():
                 return False
             sock.send(frame)
             return True
-        return write
+        lock = getattr(sock, "_lock", None)
+        raw = _nonblocking(getattr(sock, "_sock", None)) if lock is not None else None
+        return _FrameOut(write, sock.send, _try_writer(lock, raw, is_open))
     if type(ws).__module__ == "eventlet.websocket":
         import eventlet.websocket
         if not isinstance(ws, eventlet.websocket.RFC6455WebSocket) or ws.client \
@@ -463,7 +607,10 @@ def _frame_writer(ws):
         def write(frame):
             send(frame)
             return True
-        return write
+
+        def is_open():
+            return not ws.websocket_closed
+        return _FrameOut(write, send, _try_writer(ws._sendlock, _nonblocking(ws.socket), is_open))
     return None
 
 
@@ -505,6 +652,18 @@ def check_shareable(manager_class=None, server_class=None, eio_packet_class=None
          "simple-websocket refuses to send once not connected"),
         (ws_base, "send", "self.sock.send(out_data)",
          "simple-websocket writes each frame with self.sock.send"),
+        # DIRECT1: a WebSocket takes direct writes once upgraded, when its queue is
+        # empty and its writer holds nothing it took with poll.
+        (socket_class, "_websocket_handler", "self.upgraded = True",
+         "engine.io marks a socket upgraded before its WebSocket writer starts"),
+        (socket_class, "_websocket_handler", "packets = self.poll()",
+         "engine.io's websocket writer takes its packets with self.poll()"),
+        (socket_class, "handle_get_request", "if self.upgrading or self.upgraded:",
+         "an upgraded socket's polling requests take nothing from the queue"),
+        (socket_class, "poll", "self.queue.get(",
+         "engine.io's poll takes packets from self.queue"),
+        (ws_base, "receive", "while self.connected and not self.input_buffer:",
+         "simple-websocket's receive waits only while input_buffer is empty"),
     ]
     if mode == "eventlet":
         import eventlet.websocket
@@ -516,6 +675,10 @@ def check_shareable(manager_class=None, server_class=None, eio_packet_class=None
              "eventlet compresses only with permessage-deflate"),
             (ws6455, "_get_permessage_deflate_enc", 'options = self.extensions.get("permessage-deflate")',
              "eventlet's permessage-deflate is on when its options are not None"),
+            (eventlet.websocket.WebSocket, "__init__", "self._sendlock = semaphore.Semaphore()",
+             "eventlet's WebSocket writes under its _sendlock (DIRECT1)"),
+            (eventlet.websocket.WebSocket, "__init__", "self.websocket_closed = False",
+             "eventlet's WebSocket says when it is closed (DIRECT1)"),
         ]
     for owner, name, text, what in expected:
         func = getattr(owner, name, None)
@@ -537,11 +700,14 @@ def check_shareable(manager_class=None, server_class=None, eio_packet_class=None
         raise RuntimeError("cannot share broadcast frames (FRAME1): " + "; ".join(problems))
 
 
-def share_frames(mode=None):
+def share_frames(mode=None, direct=True):
     """Build each emit's WebSocket frame once (FRAME1; idempotent). Needs cap_queues,
-    whose `_Guarded` writes the shared frame."""
+    whose `_Guarded` writes the shared frame. `direct`: the emitting task writes it
+    itself to a WebSocket with nothing waiting (DIRECT1; False: the A/B switch
+    PLAYROOM_DIRECT_WRITES=0 of bench/)."""
     import socketio
     server_class = socketio.Server
+    _DIRECT[0] = bool(direct)
     if getattr(server_class._send_eio_packet, "shared", False):
         return
     check_shareable(mode=mode)
