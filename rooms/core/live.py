@@ -29,6 +29,18 @@ def _size(msg):
         return math.inf
 
 
+# A JSON text of n characters, decoded and encoded again (_size), is at most 12 n long:
+# a character outside the BMP becomes a 12-character escape, and nothing grows more
+# (a control or non-ASCII character 6, a number such as 1e15 4.5 times).
+JSON_GROWTH = 12
+
+
+def small_enough(packet_chars, limit):
+    """True when an event that arrived in a packet of `packet_chars` characters
+    cannot be over `limit` bytes as JSON (so `_size` need not encode it)."""
+    return packet_chars is not None and packet_chars * JSON_GROWTH <= limit
+
+
 def is_op_id(op_id):
     """SEQ2/WIRE2: an op_id is a non-empty short str that is UTF-8 text (a lone
     surrogate cannot be stored or sent back)."""
@@ -106,6 +118,22 @@ class WireSnapshot:
         packed = f'"packed":{PACK_VERSION},' if self.packed else ""
         return (f'{{"mode":"snapshot","seq":{self.seq},"activities":{self.activities},{packed}'
                 f'"settings":{_dumps(settings)}}}')
+
+
+class EncodedOp(dict):
+    """An op as broadcast (a plain dict, `d` last) that also carries its JSON text in
+    `.json`, built around the text of `d` that the engine made for storing it: the
+    socket layer sends that text instead of encoding the op again (hub.TextPacket)."""
+    __slots__ = ("json",)
+
+
+def public_op(seq, name, t, d, d_text, by, op_id, kind):
+    """The broadcast form of a committed op; `d_text` is `_dumps(d)`."""
+    op = EncodedOp(seq=seq, a=name, t=t, by=by, op_id=op_id, kind=kind)
+    head = _dumps(op)
+    op["d"] = d
+    op.json = f'{head[:-1]},"d":{d_text}}}'
+    return op
 
 
 class EncodedState(dict):

@@ -8,7 +8,8 @@ from activities.contract.protocol import (E_BAD_EVENT, E_ENDED, E_FORBIDDEN, E_F
                        E_NOTHING, E_PRIVATE, E_TOO_LARGE, E_UNAVAILABLE, E_UNKNOWN_ACTIVITY,
                        E_UNKNOWN_OP, GUEST_ROLES, LIMITS, PARENT, THERAPIST)
 from rooms.core.faults import one_line, store_down
-from rooms.core.live import CONFLICT, DO, REDO, UNDO, _dumps, _size, is_op_id, log, nack
+from rooms.core.live import (CONFLICT, DO, REDO, UNDO, _dumps, _size, is_op_id, log, nack, public_op,
+                             small_enough)
 
 
 class Pipeline:
@@ -28,13 +29,15 @@ class Pipeline:
             return nack(E_UNKNOWN_ACTIVITY, "no such activity", op_id)
         return op_id, act
 
-    def submit(self, room_id, participant, msg):
-        """Handle one client op. Returns the ack: {ok, seq} or a nack."""
+    def submit(self, room_id, participant, msg, packet_chars=None):
+        """Handle one client op. Returns the ack: {ok, seq} or a nack. `packet_chars`:
+        the length of the packet it came in, when the transport knows it (an op far
+        below the limit is not encoded just to be measured)."""
         parsed = self._parse(msg, ("t", "d"))
         if isinstance(parsed, dict):
             return parsed
         op_id, act = parsed
-        if _size(msg) > LIMITS["op_bytes"]:
+        if not small_enough(packet_chars, LIMITS["op_bytes"]) and _size(msg) > LIMITS["op_bytes"]:
             return nack(E_TOO_LARGE, "op too large", op_id)
         t = msg.get("t")
         spec = act.OPS.get(t) if isinstance(t, str) else None
@@ -170,7 +173,7 @@ class Pipeline:
             return CONFLICT
         if not created:
             return {"ok": True, "seq": seq, "duplicate": True}
-        public = {"seq": seq, "a": act.NAME, "t": t, "d": d, "by": pid, "op_id": op_id, "kind": kind}
+        public = public_op(seq, act.NAME, t, d, text, pid, op_id, kind)
         if act is room_control:
             live.control = self._apply_room(live.control, public)
             live.seq = seq

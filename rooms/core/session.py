@@ -124,8 +124,10 @@ class RoomControl:
 
     @staticmethod
     def _public(op):
-        return {"seq": op["seq"], "a": op["a"], "t": op["t"], "d": op["d"], "by": op["by"],
-                "op_id": op["op_id"], "kind": op["kind"]}
+        """An op from the log as it was broadcast when committed (live.public_op: the
+        same keys in the same order, so every process sends the same text)."""
+        return {"seq": op["seq"], "a": op["a"], "t": op["t"], "by": op["by"],
+                "op_id": op["op_id"], "kind": op["kind"], "d": op["d"]}
 
     def _hand_on_ended(self):
         """Tell the events object about sessions that ended (outside any room lock)."""

@@ -25,6 +25,7 @@ no answer. So the gate below stands between the decoded packet and the dispatche
 """
 import logging
 import re
+import threading
 
 from engineio import exceptions as eio_exceptions
 from engineio import socket as eio_socket
@@ -107,6 +108,17 @@ def event_label(name):
     return "unknown"
 
 
+_HANDLING = threading.local()     # (eio_sid, characters) of the packet being handled
+
+
+def packet_chars(eio_sid):
+    """How many characters the Socket.IO packet had whose event is being handled now
+    for `eio_sid`, or None when not known. Handlers run in the task that read the
+    packet (async_handlers=False, app.py), before it reads another one."""
+    packet = getattr(_HANDLING, "packet", None)
+    return packet[1] if packet is not None and packet[0] == eio_sid else None
+
+
 class Gate:
     """Installed on one python-socketio Server (see the module docstring).
 
@@ -157,10 +169,14 @@ class Gate:
             # a packet of its own (python-socketio took it as an attachment, and the
             # events behind a bogus count went unanswered).
             self.undecodable(eio_sid, "binary attachments missing", pending.id)
+        # The packet's length, for a handler of this very packet (packet_chars).
+        _HANDLING.packet = (eio_sid, len(data)) if isinstance(data, str) else None
         try:
             return self._on_message(eio_sid, data)
         except ValueError as e:   # Undecodable, or the library's protocol errors
             self.undecodable(eio_sid, f"{type(e).__name__}: {str(e)[:60]}", getattr(e, "id", None))
+        finally:
+            _HANDLING.packet = None
 
     def second_connect(self, eio_sid, data):
         """WIRE1/AUTH1: a Socket.IO CONNECT on a connection already connected to that

@@ -5,6 +5,7 @@ A client never names the room or role it acts for in an event: both come from th
 connection (AUTH1). Every refused event gets an `error` event with a code; ops and
 history also get a negative ack (ERR1). Nothing here touches an activity's state.
 """
+import json
 import logging
 import time
 
@@ -14,8 +15,8 @@ from socketio import packet as socketio_packet
 
 from activities.contract import Invalid, Rejected
 from rooms.core import control as room_control
-from rooms.transport.boundary import Gate
-from rooms.core.live import is_op_id
+from rooms.transport.boundary import Gate, packet_chars
+from rooms.core.live import EncodedOp, is_op_id
 from activities.contract.protocol import (E_AUTH, E_BAD_EVENT, E_ENDED, E_FORBIDDEN, E_INTERNAL, E_NOTHING,
                        E_INVALID, E_NOT_JOINED, E_PRIVATE, E_RATE, E_REMOVED, E_REVOKED,
                        E_UNAVAILABLE, E_UNKNOWN_ACTIVITY, E_VERSION, E_WAITING, EV_BYE, EV_EPH_OUT, EV_ERROR,
@@ -67,6 +68,13 @@ class TextPacket(socketio_packet.Packet):
     uses_binary_events = False
 
     def encode(self):
+        data = self.data
+        if type(data) is list and len(data) == 2 and type(data[1]) is EncodedOp \
+                and self.packet_type == socketio_packet.EVENT and self.id is None \
+                and self.namespace in (None, "/"):
+            # An op broadcast: its text was built once, around the stored text of
+            # `d` (live.public_op); the same text json.dumps would give.
+            return f"{socketio_packet.EVENT}[{json.dumps(data[0])},{data[1].json}]"
         try:
             return super().encode()
         except TypeError:
@@ -533,7 +541,10 @@ class Hub:
 
     # -------------------------------------------------------------- events
     def on_op(self, data=None):
-        return self._durable(data, "op", self.engine.submit)
+        eio_sid = self.socketio.server.manager.eio_sid_from_sid(request.sid, "/")
+        chars = packet_chars(eio_sid) if eio_sid is not None else None
+        return self._durable(data, "op", lambda room_id, participant, msg:
+                             self.engine.submit(room_id, participant, msg, packet_chars=chars))
 
     def on_history(self, data=None):
         return self._durable(data, "history", self.engine.history)

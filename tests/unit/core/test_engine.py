@@ -211,6 +211,45 @@ def test_ERR1_refused_op_is_nacked_with_code_and_changes_nothing(engine, room_id
     assert engine.storage.last_seq(room_id) == 1
 
 
+def test_ERR1_an_op_over_the_size_limit_is_refused_whatever_length_the_transport_tells(
+        engine, room_id, th, sent):
+    """The socket layer tells the length of the packet an op came in, so an op far below
+    the limit is not encoded only to be measured; one that may be over it still is."""
+    import json
+    big = op("stroke", stroke("zz", pts=[1] * 150_000))
+    chars = len('42["op",' + json.dumps(big) + "]")
+    assert engine.submit(room_id, th, big, packet_chars=chars)["code"] == E_TOO_LARGE
+    small = op("stroke", stroke("ok"))
+    ack = engine.submit(room_id, th, small, packet_chars=len('42["op",' + json.dumps(small) + "]"))
+    assert ack["ok"] and sent[-1][2]["d"]["id"] == "ok"
+
+
+def test_a_packet_re_encodes_to_at_most_twelve_times_its_length():
+    """live.small_enough's bound (JSON_GROWTH), on the texts that grow most when a
+    client's JSON is decoded and encoded again: characters outside the BMP, control
+    and non-ASCII characters, exponents, big and tiny floats, whitespace removed."""
+    import json
+    import random
+    from rooms.core.live import JSON_GROWTH, _size
+    worst = ['"\\ud83d\\ude00"', '"😀"', '"\\u007f"', '"\u007f"', '"é"', '1e15', '9e15', '-1e15',
+             '1e-4', '1e400', '-1e400', '[1e15,1e15]', '{"😀":"😀"}', '"\\n"', '0.1', '123456789e-20',
+             '"' + "😀" * 200 + '"']       # (11.9 times: the bound is nearly reached)
+    rng = random.Random(18)
+    pieces = ["😀", "é", "", "a", "1e15", "0", "-1e-7", "null", "true"]
+    for _ in range(500):
+        parts = []
+        for _ in range(rng.randint(1, 30)):
+            p = rng.choice(pieces)
+            parts.append(json.dumps(p, ensure_ascii=False) if not p[0].isdigit() and p[0] != "-"
+                         and p not in ("null", "true") else p)
+        worst.append("[" + " , ".join(parts) + "]")
+    for text in worst:
+        value = json.loads(text)
+        packet = '42["op",' + text + "]"
+        assert _size(["op", value]) <= JSON_GROWTH * len(packet), text
+        assert _size(value) <= JSON_GROWTH * len(text), text
+
+
 @pytest.mark.parametrize("extra", [{"room": "other-room"}, {"role": THERAPIST},
                                    {"by": "th-1"}, {"participant": "th-1"}],
                          ids=["room", "role", "by", "participant"])

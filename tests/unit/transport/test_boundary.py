@@ -167,3 +167,21 @@ def test_WIRE1_a_socket_the_hub_forgets_leaves_every_group_of_its_room(app):
         hub.on_disconnect()
     assert sid not in hub.conns
     assert server.manager.get_rooms(sid, "/") == [sid]    # its own room only
+
+
+def test_the_length_of_the_packet_is_known_to_its_handler_only():
+    """Gate.on_message tells the handler of a packet how long it was (an op far below
+    the size limit is then not encoded to be measured); for another socket, or once
+    the packet is handled, it is unknown."""
+    seen = []
+    gate = boundary.Gate.__new__(boundary.Gate)
+    gate.second_connect = lambda eio_sid, data: False
+    gate.server = type("S", (), {"_binary_packet": {}})()
+    gate._on_message = lambda eio_sid, data: seen.append(
+        (boundary.packet_chars(eio_sid), boundary.packet_chars("another socket")))
+    packet = '42["op",{"op_id":"x","d":"😀"}]'
+    gate.on_message("sid-1", packet)
+    assert seen == [(len(packet), None)]
+    assert boundary.packet_chars("sid-1") is None
+    gate.on_message("sid-1", b"\x01\x02")            # (a binary attachment: no length told)
+    assert seen[-1] == (None, None)
