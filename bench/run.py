@@ -528,7 +528,7 @@ def table(res):
                 lines.extend(scaleout_lines(so))
         ab = m.get("ab")
         if ab:
-            lines.append("  before -> after (FRAME1, RECV1 and PAINT1 off -> on, this run):")
+            lines.append("  before -> after (FRAME1, DIRECT1, RECV1 and PAINT1 off -> on, this run):")
             for row in ab["steps"]:
                 b, a = row["before"], row["after"]
                 if b.get("error") or a.get("error"):
