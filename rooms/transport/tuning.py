@@ -513,9 +513,10 @@ def _unwrap(ws):
 
 
 def _simple_websocket(ws):
-    """simple-websocket's connection under engine.io's wrapper, or None (eventlet)."""
+    """simple-websocket's connection under engine.io's wrapper (SimpleWebSocketWSGI),
+    or None (eventlet's own WebSocket)."""
     inner = getattr(_unwrap(ws), "ws", None)
-    if inner is not None and hasattr(inner, "input_buffer") and hasattr(inner, "sock"):
+    if inner is not None and hasattr(inner, "connected") and hasattr(inner, "sock"):
         return inner
     return None
 
@@ -526,12 +527,8 @@ def _nonblocking(sock):
     import _socket                          # (the C type: `socket.socket` may be green)
     for name in ("_sock", "fd"):
         raw = getattr(sock, name, None)
-        if isinstance(raw, _socket.socket):
-            try:
-                if raw.gettimeout() == 0.0:
-                    return raw
-            except OSError:
-                return None
+        if isinstance(raw, _socket.socket) and raw.gettimeout() == 0.0:
+            return raw
     return None
 
 
@@ -572,9 +569,8 @@ def _frame_writer(ws):
     connection's frames are not plain (permessage-deflate, the A/B switch
     PLAYROOM_WS_DEFLATE) or its writes might be partial, so its packets go the
     library's way."""
-    ws = _unwrap(ws)
-    inner = getattr(ws, "ws", None)          # engine.io's SimpleWebSocketWSGI: simple-websocket
-    if inner is not None and hasattr(inner, "connected") and hasattr(inner, "sock"):
+    inner = _simple_websocket(ws)
+    if inner is not None:
         from wsproto.connection import ConnectionState
         conn = getattr(inner.ws, "connection", None)
         proto = getattr(conn, "_proto", None)
@@ -596,6 +592,7 @@ def _frame_writer(ws):
         lock = getattr(sock, "_lock", None)
         raw = _nonblocking(getattr(sock, "_sock", None)) if lock is not None else None
         return _FrameOut(write, sock.send, _try_writer(lock, raw, is_open))
+    ws = _unwrap(ws)
     if type(ws).__module__ == "eventlet.websocket":
         import eventlet.websocket
         if not isinstance(ws, eventlet.websocket.RFC6455WebSocket) or ws.client \
