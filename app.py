@@ -39,6 +39,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from activities.contract.protocol import LIMITS
 from activities.registry import build_registry
+from rooms.core import fastjson
 from rooms.config import DEFAULTS, env_config, message_queue, secret_key  # noqa: F401 (app.env_config, app.message_queue: tests)
 from rooms.playroom import Playroom
 from rooms.store import rekey, transfer
@@ -79,7 +80,7 @@ def create_app(config=None):
     socketio = SocketIO(app, async_mode=app.config["ASYNC_MODE"],
                         max_http_buffer_size=LIMITS["packet_bytes"],
                         ping_interval=10, ping_timeout=10, async_handlers=False,
-                        manage_session=False, **message_queue(app.config))
+                        manage_session=False, json=fastjson, **message_queue(app.config))
     # The one place the activities are chosen: rooms/ sees them only through the
     # contract's Registry (docs/ARCHITECTURE.md).
     app.extensions["playroom"] = Playroom(app, socketio, build_registry())

@@ -6,6 +6,7 @@ import threading
 from collections import defaultdict
 
 from activities.contract.protocol import (LIMITS, PACK_VERSION)
+from rooms.core import fastjson
 from rooms.core.wire import StateEncoder
 
 log = logging.getLogger("playroom.engine")
@@ -14,7 +15,9 @@ DO, UNDO, REDO = "do", "undo", "redo"
 
 
 def _dumps(obj):
-    return json.dumps(obj, separators=(",", ":"), allow_nan=False)
+    """Compact JSON text for the log and the broadcast (fastjson: one encoding with
+    the packets the socket layer writes)."""
+    return fastjson.dumps(obj)
 
 
 def _size(msg):

@@ -15,8 +15,8 @@ no answer. So the gate below stands between the decoded packet and the dispatche
   anything else is refused before dispatch, as a value, through `refuse` (the app
   sends `bad_event` and counts it towards RATE2) and, when the client asked for an
   ack, with a negative ack;
-- a Socket.IO packet that does not decode (bad JSON, nesting too deep, an integer
-  of more than 100 digits, a stray or missing binary attachment, a placeholder that
+- a Socket.IO packet that does not decode (bad JSON, nesting too deep, a number
+  too large for a double, a stray or missing binary attachment, a placeholder that
   names no attachment) is refused the same way, with a negative ack when its header
   names an ack id, and one short log line (rate-limited, never a traceback); before
   the Socket.IO connect there is nobody to answer, so the connection is closed;
@@ -42,7 +42,7 @@ NAMESPACE = "/"
 
 
 class Undecodable(ValueError):
-    """A packet that does not decode (bad JSON, nesting too deep, a huge integer …).
+    """A packet that does not decode (bad JSON, nesting too deep, a huge number …).
     `id`: the ack id its header asked for, when that much could be read."""
 
     def __init__(self, what, id=None):

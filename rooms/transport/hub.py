@@ -5,7 +5,6 @@ A client never names the room or role it acts for in an event: both come from th
 connection (AUTH1). Every refused event gets an `error` event with a code; ops and
 history also get a negative ack (ERR1). Nothing here touches an activity's state.
 """
-import json
 import logging
 import time
 
@@ -73,8 +72,8 @@ class TextPacket(socketio_packet.Packet):
                 and self.packet_type == socketio_packet.EVENT and self.id is None \
                 and self.namespace in (None, "/"):
             # An op broadcast: its text was built once, around the stored text of
-            # `d` (live.public_op); the same text json.dumps would give.
-            return f"{socketio_packet.EVENT}[{json.dumps(data[0])},{data[1].json}]"
+            # `d` (live.public_op); the same text the packet's encoder would give.
+            return f"{socketio_packet.EVENT}[{self.json.dumps(data[0])},{data[1].json}]"
         try:
             return super().encode()
         except TypeError:

@@ -5,7 +5,9 @@ import logging
 
 import pytest
 import socketio
+from engineio import json as engineio_json
 
+from rooms.core import fastjson
 from rooms.transport import boundary
 from activities.contract.protocol import LIMITS
 from rooms.core.live import _size, is_op_id
@@ -39,9 +41,12 @@ def test_WIRE1_the_library_still_looks_as_the_gate_expects():
     boundary.check_library(socketio.Server(async_mode="threading"))
 
 
-def test_WIRE2_undecodable_packets_raise_one_kind_of_error():
-    packets = boundary.checked_packets(socketio.packet.Packet)
-    for text in ('2["op",{', "2" + "[" * 100_000, '2["op",' + "1" * 101 + "]", "x", b"\x00"):
+@pytest.mark.parametrize("module", [engineio_json, fastjson], ids=["library-json", "fastjson"])
+def test_WIRE2_undecodable_packets_raise_one_kind_of_error(module):
+    # The server's packets decode with fastjson (JSON1, app.py); the library's own
+    # module is the one a bare python-socketio server uses.
+    packets = boundary.checked_packets(type("P", (socketio.packet.Packet,), {"json": module}))
+    for text in ('2["op",{', "2" + "[" * 100_000, '2["op",' + "1" * 400 + "]", "x", b"\x00"):
         with pytest.raises(boundary.Undecodable):
             packets(encoded_packet=text)
     assert packets(encoded_packet='2["op",{"a":1}]').data == ["op", {"a": 1}]
