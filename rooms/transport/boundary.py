@@ -39,6 +39,8 @@ log = logging.getLogger("playroom.boundary")
 # Names python-socketio or Flask-SocketIO treat specially when an event carries them.
 RESERVED = frozenset({"connect", "disconnect", "connect_error", "message", "json", "*"})
 NAMESPACE = "/"
+# A Socket.IO EVENT on the default namespace with no ack id: its JSON array follows.
+_PLAIN_EVENT = str(sio_packet.EVENT) + "["
 
 
 class Undecodable(ValueError):
@@ -172,11 +174,35 @@ class Gate:
         # The packet's length, for a handler of this very packet (packet_chars).
         _HANDLING.packet = (eio_sid, len(data)) if isinstance(data, str) else None
         try:
+            if data[:2] == _PLAIN_EVENT and pending is None and not self.server.async_handlers \
+                    and self.dispatched(eio_sid, data):
+                return None
             return self._on_message(eio_sid, data)
         except ValueError as e:   # Undecodable, or the library's protocol errors
             self.undecodable(eio_sid, f"{type(e).__name__}: {str(e)[:60]}", getattr(e, "id", None))
         finally:
             _HANDLING.packet = None
+
+    def dispatched(self, eio_sid, data):
+        """RECV2: an event on "/" that asks for no ack (`2[...]`: every stroke
+        preview and cursor), handed to its handler as python-socketio would hand it
+        (`handler(sid, *args)`, in this task: async_handlers is off), without the
+        packet object, the two dispatch layers and their log calls per message.
+        Returns False, having done nothing, for anything else — a packet that does
+        not decode, an event that is not ours, a socket not connected — which the
+        library's path then decodes and refuses as before."""
+        try:
+            event = self.server.packet_class.json.loads(data[1:])
+        except Exception:             # noqa: BLE001 (ValueError, RecursionError: the library's path refuses it)
+            return False
+        if not self.ours(event):
+            return False
+        manager = self.server.manager
+        sid = manager.sid_from_eio_sid(eio_sid, NAMESPACE)
+        if sid is None or not manager.is_connected(sid, NAMESPACE):
+            return False
+        self.server.handlers[NAMESPACE][event[0]](sid, *event[1:])
+        return True
 
     def second_connect(self, eio_sid, data):
         """WIRE1/AUTH1: a Socket.IO CONNECT on a connection already connected to that
@@ -224,6 +250,9 @@ def check_library(server):
             not isinstance(getattr(server, "_binary_packet", None), dict) or \
             server.eio.handlers.get("message") != server._handle_eio_message:
         raise RuntimeError("python-socketio no longer handles Engine.IO messages itself")
+    if not isinstance(getattr(server, "handlers", None), dict) or \
+            not isinstance(getattr(server, "async_handlers", None), bool):
+        raise RuntimeError("python-socketio keeps its event handlers elsewhere (RECV2)")
     if not isinstance(getattr(server, "reserved_events", None), list) or \
             not set(server.reserved_events) <= RESERVED:
         raise RuntimeError(f"python-socketio reserves other names: {server.reserved_events}")

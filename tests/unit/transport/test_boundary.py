@@ -190,3 +190,64 @@ def test_the_length_of_the_packet_is_known_to_its_handler_only():
     assert boundary.packet_chars("sid-1") is None
     gate.on_message("sid-1", b"\x01\x02")            # (a binary attachment: no length told)
     assert seen[-1] == (None, None)
+
+
+RECV2_PACKETS = [
+    '2["eph",{"a":"canvas","k":"cursor"}]',      # the fast path's own: handled at once
+    '2["eph",{"x":"Zoë 🦊"}]',
+    '2["eph"]',                                   # no argument: handler(sid)
+    '2["eph",{"a":1},2]',                         # two arguments: refused
+    '2["nope",{}]', '2["disconnect"]', '2["message","x"]', '2[1]', "2[]", '2["eph",',
+    '2["eph",{"x":NaN}]',                         # read as engine.io read it (JSON1)
+    '2["eph",' + "[" * 2000 + "]" * 2000 + "]",
+    '21["eph",{"a":"canvas"}]',                   # asks for an ack: the library's path
+    '2/admin,["eph",{}]', '0', '1',
+]
+
+
+def _recv2_run(app, monkeypatch, packets, fast, eio_sid="eio-r2"):
+    """Feed packets to the app's Gate as engine.io would; what reached a handler,
+    what was refused and what was sent back, in order."""
+    hub = app.extensions["playroom"].hub
+    server, gate = hub.socketio.server, hub.gate
+    seen = []
+    monkeypatch.setitem(server.handlers["/"], "eph",
+                        lambda sid, *args: seen.append(("eph", sid, args,
+                                                        boundary.packet_chars(eio_sid))))
+    monkeypatch.setattr(gate, "refuse", lambda sid, label, reason: seen.append(
+        ("refused", sid, label, reason)) or {"ok": False, "code": "bad_event"})
+    monkeypatch.setattr(server, "_send_packet", lambda to, pkt: seen.append(
+        ("sent", to, pkt.packet_type, pkt.id, pkt.data)))
+    if not fast:
+        monkeypatch.setattr(gate, "dispatched", lambda eio_sid, data: False)
+    sid = server.manager.connect("eio-r2", "/")
+    out = []
+    for p in packets:
+        seen.clear()
+        gate.on_message(eio_sid, p)
+        out.append((p[:30], [tuple("SID" if x == sid else x for x in e) for e in seen]))
+    server.manager.disconnect(sid, "/", ignore_queue=True)
+    return out
+
+
+def test_RECV2_an_event_without_an_ack_reaches_its_handler_as_through_the_library(app, monkeypatch):
+    """Every packet gets the same handling (the handler's arguments, the packet's
+    length known to it, refusals, acks) with the fast path as through python-socketio's
+    dispatch — and the fast path did take the events it is for."""
+    with monkeypatch.context() as m:
+        slow = _recv2_run(app, m, RECV2_PACKETS, fast=False)
+    taken = []
+    gate = app.extensions["playroom"].hub.gate
+    real = gate.dispatched
+    monkeypatch.setattr(gate, "dispatched", lambda *a: taken.append(real(*a)) or taken[-1])
+    fast = _recv2_run(app, monkeypatch, RECV2_PACKETS, fast=True)
+    assert fast == slow
+    assert fast[0][1][0][0] == "eph" and fast[0][1][0][3] == len(RECV2_PACKETS[0])
+    # the three events it is for, and the NaN one (which the handler then refuses)
+    assert [RECV2_PACKETS[i] for i, t in enumerate(taken) if t] == RECV2_PACKETS[:3] + [RECV2_PACKETS[10]]
+
+
+def test_RECV2_a_socket_not_connected_gets_nothing_through_the_fast_path(app, monkeypatch):
+    assert _recv2_run(app, monkeypatch, ['2["eph",{"a":"canvas"}]'], fast=True, eio_sid="eio-gone") \
+        == _recv2_run(app, monkeypatch, ['2["eph",{"a":"canvas"}]'], fast=False, eio_sid="eio-gone") \
+        == [('2["eph",{"a":"canvas"}]', [])]
