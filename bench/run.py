@@ -32,9 +32,10 @@ MODES = ("gevent", "eventlet", "threading")     # the app's default first
 PARTS = ("relay", "join", "export", "idle", "reference", "noisy", "polling", "scaleout", "ab")
 # The "before" of the A/B part: issue 18's changes on the relay and the first paint
 # switched off (FRAME1: each recipient frames its message; DIRECT1: each socket's
-# writer task writes it; RECV1: wsproto parses every incoming frame; PAINT1: no picture).
+# writer task writes it; RECV1: wsproto parses every incoming frame; PAINT1: no picture;
+# JSON1: the standard library's JSON; RECV2: every event through python-socketio's dispatch).
 BEFORE_ENV = {"PLAYROOM_SHARED_FRAMES": "0", "PLAYROOM_DIRECT_WRITES": "0", "PLAYROOM_FAST_RECEIVE": "0",
-              "PLAYROOM_FIRST_PICTURES": "0"}
+              "PLAYROOM_FIRST_PICTURES": "0", "PLAYROOM_FAST_JSON": "0", "PLAYROOM_DIRECT_EVENTS": "0"}
 P99_LIMIT_MS = 50.0
 DELIVERY_MIN = 0.99          # share of chunks / ops sent in the window that must arrive
 
@@ -528,7 +529,7 @@ def table(res):
                 lines.extend(scaleout_lines(so))
         ab = m.get("ab")
         if ab:
-            lines.append("  before -> after (FRAME1, DIRECT1, RECV1 and PAINT1 off -> on, this run):")
+            lines.append("  before -> after (FRAME1, DIRECT1, RECV1, PAINT1, JSON1, RECV2 off -> on, this run):")
             for row in ab["steps"]:
                 b, a = row["before"], row["after"]
                 if b.get("error") or a.get("error"):

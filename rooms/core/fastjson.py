@@ -53,3 +53,16 @@ def loads(text, **_ignored):
         return _fast_loads(text)
     except _Refused:
         return _std_loads(text)
+
+
+def use_standard_library():
+    """JSON1 off, for bench/'s A/B comparison only (PLAYROOM_FAST_JSON=0, read by
+    rooms/transport/server.py): the standard library reads and writes everything
+    again, as engine.io and the op pipeline did before."""
+    global dumps, loads
+
+    def dumps(obj, **_ignored):
+        return _json.dumps(obj, separators=(",", ":"))
+
+    def loads(text, **_ignored):
+        return _std_loads(text)

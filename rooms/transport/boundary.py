@@ -125,6 +125,7 @@ class Gate:
     """Installed on one python-socketio Server (see the module docstring).
 
     `refuse(sid, label, reason)` reports a refused event; returns the negative ack."""
+    fast = True         # RECV2 (False: bench/'s A/B switch PLAYROOM_DIRECT_EVENTS=0)
 
     def __init__(self, server, refuse):
         check_library(server)
@@ -174,7 +175,7 @@ class Gate:
         # The packet's length, for a handler of this very packet (packet_chars).
         _HANDLING.packet = (eio_sid, len(data)) if isinstance(data, str) else None
         try:
-            if data[:2] == _PLAIN_EVENT and pending is None and not self.server.async_handlers \
+            if data[:2] == _PLAIN_EVENT and pending is None and self.fast and not self.server.async_handlers \
                     and self.dispatched(eio_sid, data):
                 return None
             return self._on_message(eio_sid, data)

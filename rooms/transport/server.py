@@ -5,6 +5,7 @@ main) only; nothing else imports eventlet or gevent.
 """
 import os
 
+from rooms.core import fastjson
 from rooms.transport import boundary, receive
 from rooms.transport import tuning as transport
 
@@ -230,6 +231,10 @@ def serve(app, host, port, mode):
     if os.environ.get("PLAYROOM_SHARED_FRAMES") != "0":  # A/B switch for bench/ only
         # FRAME1: one WebSocket frame per emit; DIRECT1: written by the emitter
         transport.share_frames(mode, direct=os.environ.get("PLAYROOM_DIRECT_WRITES") != "0")
+    if os.environ.get("PLAYROOM_FAST_JSON") == "0":       # A/B switch for bench/ only
+        fastjson.use_standard_library()                    # JSON1 off
+    if os.environ.get("PLAYROOM_DIRECT_EVENTS") == "0":   # A/B switch for bench/ only
+        app.extensions["playroom"].hub.gate.fast = False   # RECV2 off
     if os.environ.get("PLAYROOM_FIRST_PICTURES") == "0":  # A/B switch for bench/ only
         app.extensions["playroom"].pictures.enabled = False   # PAINT1 off: "none" each time
     if mode == "eventlet":

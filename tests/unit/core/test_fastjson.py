@@ -2,6 +2,7 @@
 as the standard library, falls back to it for what orjson cannot write, refuses what
 no client of ours sends, and is what the server's packets use."""
 import json
+import math
 import random
 
 import pytest
@@ -104,3 +105,14 @@ def test_JSON1_the_server_packets_use_it(app):
     assert server.packet_class(encoded_packet='2["x",{"v":1e120}]').data[1]["v"] == 1e120
     # (the library's module reads that as an int: only fastjson gives a float)
     assert type(socketio.packet.Packet.json.loads("1" + "0" * 120)) is float
+
+
+def test_JSON1_the_bench_switch_brings_the_standard_library_back(monkeypatch):
+    """bench/'s A/B (PLAYROOM_FAST_JSON=0): the same module, the standard library's
+    text and reading again (escapes, NaN read, big integers as ints)."""
+    monkeypatch.setattr(fastjson, "dumps", fastjson.dumps)
+    monkeypatch.setattr(fastjson, "loads", fastjson.loads)
+    fastjson.use_standard_library()
+    assert fastjson.dumps({"t": "é", "x": [1.5]}) == '{"t":"\\u00e9","x":[1.5]}'
+    assert fastjson.loads("[" + "1" * 30 + "]") == [int("1" * 30)]
+    assert math.isnan(fastjson.loads("NaN"))

@@ -251,3 +251,12 @@ def test_RECV2_a_socket_not_connected_gets_nothing_through_the_fast_path(app, mo
     assert _recv2_run(app, monkeypatch, ['2["eph",{"a":"canvas"}]'], fast=True, eio_sid="eio-gone") \
         == _recv2_run(app, monkeypatch, ['2["eph",{"a":"canvas"}]'], fast=False, eio_sid="eio-gone") \
         == [('2["eph",{"a":"canvas"}]', [])]
+
+
+def test_RECV2_the_bench_switch_sends_every_event_the_librarys_way(app, monkeypatch):
+    gate = app.extensions["playroom"].hub.gate
+    called = []
+    monkeypatch.setattr(gate, "dispatched", lambda *a: called.append(a) or True)
+    monkeypatch.setattr(gate, "fast", False)              # PLAYROOM_DIRECT_EVENTS=0
+    _recv2_run(app, monkeypatch, RECV2_PACKETS[:1], fast=True)
+    assert called == []
