@@ -6,27 +6,21 @@ import random
 
 import pytest
 
+from activities import contract
 from activities.contract import Invalid, flat_points
 
 BOUNDS = ((0, 1600), (0, 1000), (0, 1))
 
 
-def one_by_one(v, *, stride, max_points, bounds, name="points"):
-    """The reference: each number in turn (the validator before the check with built-ins)."""
-    if not isinstance(v, list):
-        raise Invalid(f"{name} must be a list")
-    n = len(v)
-    if n == 0 or n % stride:
-        raise Invalid(f"{name} must hold a multiple of {stride} numbers")
-    if n // stride > max_points:
-        raise Invalid(f"{name}: at most {max_points} points")
-    for i, x in enumerate(v):
-        if type(x) is not int and type(x) is not float:
-            raise Invalid(f"{name} must hold only numbers")
-        lo, hi = bounds[i % stride]
-        if not (lo <= x <= hi) or (type(x) is float and not math.isfinite(x)):
-            raise Invalid(f"{name}[{i}] out of range")
-    return v
+@pytest.fixture
+def one_by_one(monkeypatch):
+    """The reference: flat_points with its check of the whole list taken away, so
+    each number is looked at in turn (the validator as it was before that check)."""
+    def check(v, **kw):
+        with monkeypatch.context() as m:
+            m.setattr(contract, "_all_good", lambda *a: False)
+            return flat_points(v, **kw)
+    return check
 
 
 def answer(fn, v):
@@ -57,7 +51,7 @@ def test_a_good_stroke_is_accepted_and_returned_as_is():
 
 
 @pytest.mark.parametrize("seed", range(40))
-def test_every_answer_is_the_one_a_check_of_each_number_gives(seed):
+def test_every_answer_is_the_one_a_check_of_each_number_gives(seed, one_by_one):
     rnd = random.Random(seed)
     for _ in range(200):
         v = _good(rnd, rnd.randint(1, 30))
@@ -68,5 +62,5 @@ def test_every_answer_is_the_one_a_check_of_each_number_gives(seed):
 
 @pytest.mark.parametrize("v", [None, [], [1, 2], {"0": 1}, "123", [0.5] * 3 * 501, [True] * 3,
                                [0.5, math.nan, 0.5], [1e308, 1e308, 0.5] * 2, [1, 1, 10 ** 400]])
-def test_odd_lists_get_the_reason_they_always_got(v):
+def test_odd_lists_get_the_reason_they_always_got(v, one_by_one):
     assert answer(flat_points, v) == answer(one_by_one, v) != "ok"
