@@ -15,8 +15,10 @@ encoding.
 What it reads and writes, against the standard library's (as engine.io used it):
 - `loads` gives the same values. A text orjson refuses (NaN, Infinity, a number too
   large for a double, a lone surrogate "\\ud800", nesting deeper than 1,024, bad
-  JSON) is read again by the standard library with engine.io's guard, so it is
-  accepted or refused exactly as before (validators then refuse a NaN by name).
+  JSON) is read again by the standard library with engine.io's guard (no integer
+  of more than 100 digits; not imported from engine.io: rooms/core knows no socket
+  library), so it is accepted or refused exactly as before (validators then refuse
+  a NaN by name).
   One difference: an integer of 20 to 308 digits comes back as a float (engine.io
   took up to 100 digits as an int and refused more); no field of ours takes such a
   number, so it is refused either way, by validation now (`invalid`).
@@ -29,13 +31,23 @@ What it reads and writes, against the standard library's (as engine.io used it):
 import json as _json
 
 import orjson as _orjson
-from engineio import json as _engineio_json
 
 _fast_dumps = _orjson.dumps
 _fast_loads = _orjson.loads
 _Refused = _orjson.JSONDecodeError
 _std_dumps = _json.JSONEncoder(separators=(",", ":")).encode
-_std_loads = _engineio_json.loads
+
+
+def _int_of_at_most_100_digits(text):
+    """The guard engine.io's reader puts on the standard library (engineio/json.py):
+    reading a longer integer takes quadratic time, so it is refused."""
+    if len(text) > 100:
+        raise ValueError("Integer is too large")
+    return int(text)
+
+
+def _std_loads(text):
+    return _json.loads(text, parse_int=_int_of_at_most_100_digits)
 
 
 def dumps(obj, **_ignored):
