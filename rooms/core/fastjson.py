@@ -74,7 +74,7 @@ def use_standard_library():
     global dumps, loads
 
     def dumps(obj, **_ignored):
-        return _json.dumps(obj, separators=(",", ":"))
+        return _std_dumps(obj)
 
     def loads(text, **_ignored):
         return _std_loads(text)
